@@ -1,0 +1,55 @@
+import type { GGMLType } from "../quant/types.js";
+
+/**
+ * A weight matrix living in the kernels' memory, row-major as ggml stores it:
+ * `rows` output features, each a row of `cols` input values of `type`
+ * (GGUF dims are [cols, rows]).
+ */
+export interface WeightMatrix {
+  /** byte offset in the kernels' memory */
+  ptr: number;
+  type: GGMLType;
+  rows: number;
+  cols: number;
+  /** bytes per row */
+  rowBytes: number;
+}
+
+/**
+ * The one memory the engine computes in (a WebAssembly.Memory, shared with
+ * worker threads). Everything the forward pass touches per token — weights,
+ * activations, KV cache — is allocated here once, at load time.
+ */
+export interface Heap {
+  readonly memory: WebAssembly.Memory;
+  /** Allocate `bytes` (aligned to `align`, default 64) and return the byte offset. */
+  alloc(bytes: number, align?: number): number;
+  /** Float32 view of `n` floats at byte offset `ptr` (refresh after the memory grows). */
+  f32(ptr: number, n: number): Float32Array;
+  /** Byte view of `n` bytes at `ptr`. */
+  u8(ptr: number, n: number): Uint8Array;
+}
+
+/**
+ * Matrix products, the only place weights are read. Activations are f32
+ * buffers in the heap; how a kernel treats them inside (e.g. quantizing to
+ * 8 bits per block) is its own business.
+ */
+export interface Kernels {
+  readonly name: string;
+  readonly threads: number;
+  readonly heap: Heap;
+  /** out[r] = dot(W[r, :], x) for r < w.rows. x: w.cols floats, out: w.rows floats. */
+  matvec(w: WeightMatrix, x: number, out: number): void;
+  /**
+   * Several matrices that share one input, in one dispatch (Q/K/V; gate/up).
+   * outs[i] receives ws[i] x.
+   */
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void;
+  /**
+   * Batched: for t < n, out[t*w.rows + r] = dot(W[r,:], x[t*w.cols : (t+1)*w.cols]).
+   */
+  matmul(w: WeightMatrix, x: number, out: number, n: number): void;
+  /** Release worker threads. */
+  dispose(): Promise<void>;
+}

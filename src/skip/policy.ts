@@ -1,0 +1,69 @@
+/**
+ * The interface between the forward pass and every skipping method.
+ *
+ * The forward pass asks the policy, between attention and FFN, whether to run
+ * this layer's FFN, and tells it the cosine the FFN produced. Whole-layer
+ * methods (early exit, layer drop) also answer `layerMode`. No skipping logic
+ * lives in the model; statistics and traces are kept by the policy.
+ */
+
+/** What the forward pass is computing in this step. */
+export interface StepInfo {
+  /** position of the first token of the step */
+  pos: number;
+  /** tokens in this step (prompt batches have more than one) */
+  nTokens: number;
+  /** "prompt" while ingesting the prompt, "decode" for generated tokens */
+  phase: "prompt" | "decode";
+  /** index of the generated token (0 for the first decode step); -1 in the prompt */
+  genIndex: number;
+}
+
+/** How a whole layer runs in this step. */
+export type LayerMode =
+  /** attention and (subject to runFFN) FFN */
+  | "run"
+  /**
+   * skip the whole layer: the hidden state passes through unchanged, and the
+   * layer's KV entries are filled from the passed-through hidden state
+   * (CALM / SkipDecode style state copying)
+   */
+  | "copy-kv"
+  /** the layer does not exist (ShortGPT layer removal): no KV entries are used */
+  | "removed";
+
+export interface SkipPolicy {
+  /** short method name, e.g. "none", "ffn-skip" */
+  readonly method: string;
+  /** Called once per forward step before layer 0. */
+  beginStep(step: StepInfo): void;
+  /** Whole-layer decision (before attention). */
+  layerMode(layer: number): LayerMode;
+  /** FFN decision for `layer` (after attention). */
+  runFFN(layer: number): boolean;
+  /**
+   * After a computed FFN: cos(h, h + FFN(norm(h))) of the last token of the
+   * step, h being the residual stream after attention.
+   */
+  observeFFN(layer: number, cos: number): void;
+  /**
+   * Whether the policy needs `observeFFN` (the cosine costs two dot products
+   * per layer; dense runs skip it unless tracing).
+   */
+  readonly wantsCosine: boolean;
+  /** Called after the last layer of a step. */
+  endStep(): void;
+  /** Forget per-sequence state (a new prompt starts). */
+  reset(): void;
+  /** Counts so far (since the last reset). */
+  stats(): SkipStats;
+}
+
+export interface SkipStats {
+  method: string;
+  /** skipped FFNs ÷ (layers × decode tokens after warm-up) */
+  ratio: number;
+  skipped_ffn: number;
+  /** layers × decode tokens after warm-up */
+  total_ffn: number;
+}
