@@ -1,0 +1,76 @@
+import { dequantizeRow } from "../quant/dequant.js";
+import type { Heap, Kernels, WeightMatrix } from "./types.js";
+import { SharedHeap } from "./heap.js";
+import { rowBytes } from "../quant/types.js";
+
+/**
+ * Plain TypeScript kernels: dequantize each weight row to f32 with the
+ * quant module's dequantizeRow, then dot with the activation. Slow but
+ * obviously right, so it is the ground truth the wasm kernels are tested
+ * against. The dot accumulates in f64 (a JS number) so the reference itself
+ * adds no rounding error worth mentioning.
+ */
+export class ReferenceKernels implements Kernels {
+  readonly name = "reference";
+  readonly threads = 1;
+  readonly heap: SharedHeap;
+  /** one dequantized weight row, grown to the widest matrix seen */
+  private row = new Float32Array(0);
+
+  constructor(heap?: SharedHeap) {
+    this.heap = heap ?? new SharedHeap();
+  }
+
+  private rowBuf(cols: number): Float32Array {
+    if (this.row.length < cols) this.row = new Float32Array(cols);
+    return this.row;
+  }
+
+  /** out[t*rows + r] = W[r,:] . x[t*cols ..] for t < n (the shared body of matvec and matmul). */
+  private product(w: WeightMatrix, x: number, out: number, n: number): void {
+    checkMatrix(this.heap, w);
+    const u8 = this.heap.viewsU8();
+    const f32 = this.heap.viewsF32();
+    const row = this.rowBuf(w.cols);
+    const xi = x >>> 2;
+    const oi = out >>> 2;
+    for (let r = 0; r < w.rows; r++) {
+      dequantizeRow(w.type, u8, w.ptr + r * w.rowBytes, row, 0, w.cols);
+      for (let t = 0; t < n; t++) {
+        const xo = xi + t * w.cols;
+        let s = 0;
+        for (let c = 0; c < w.cols; c++) s += row[c] * f32[xo + c];
+        f32[oi + t * w.rows + r] = s;
+      }
+    }
+  }
+
+  matvec(w: WeightMatrix, x: number, out: number): void {
+    this.product(w, x, out, 1);
+  }
+
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void {
+    if (ws.length !== outs.length) throw new Error(`matvecMulti: ${ws.length} matrices but ${outs.length} outputs`);
+    for (let i = 0; i < ws.length; i++) this.product(ws[i], x, outs[i], 1);
+  }
+
+  matmul(w: WeightMatrix, x: number, out: number, n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`matmul: token count ${n} must be a positive integer`);
+    this.product(w, x, out, n);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/** Throws if `w` does not describe a consistent matrix inside the heap. */
+export function checkMatrix(heap: Heap, w: WeightMatrix): void {
+  const size = heap.memory.buffer.byteLength;
+  if (!(w.rows > 0 && w.cols > 0 && Number.isInteger(w.rows) && Number.isInteger(w.cols))) {
+    throw new Error(`matrix shape ${w.rows}x${w.cols} is not a positive integer shape`);
+  }
+  const rb = rowBytes(w.type, w.cols); // throws for unsupported types and ragged rows
+  if (w.rowBytes !== rb) throw new Error(`matrix rowBytes ${w.rowBytes} does not match ${w.cols} values per row (${rb} bytes)`);
+  if (w.ptr < 0 || w.ptr + w.rows * w.rowBytes > size) {
+    throw new Error(`matrix at ${w.ptr} (${w.rows} rows of ${w.rowBytes} bytes) lies outside the ${size}-byte heap`);
+  }
+}
