@@ -1,0 +1,169 @@
+/**
+ * The forward pass of a LLaMA-family decoder: one straight loop over layers
+ * over buffers allocated once (llama2.c style). The skip policy is consulted
+ * between attention and FFN — the only place an FFN is or is not run.
+ */
+import type { Heap, Kernels } from "../kernels/types.js";
+import type { SkipPolicy } from "../skip/policy.js";
+import type { ModelConfig } from "./config.js";
+import type { Weights } from "./weights.js";
+import { dequantizeRow } from "../quant/dequant.js";
+import { KVCache } from "./kv-cache.js";
+import * as ops from "./ops.js";
+
+export interface StepOptions {
+  policy: SkipPolicy;
+  phase: "prompt" | "decode";
+  /** index of the generated token (decode), -1 in the prompt */
+  genIndex?: number;
+  /** which logits to compute: the last token's, every token's, or none */
+  logits: "last" | "all" | "none";
+}
+
+export class Model {
+  readonly kv: KVCache;
+  /** most tokens one forward call processes (prompts are split into batches of this) */
+  readonly batchSize: number;
+  private readonly heap: Heap;
+  // heap offsets of the activation buffers, [batchSize][...] each
+  private readonly px: number; private readonly pxb: number;
+  private readonly pq: number; private readonly pk: number; private readonly pv: number;
+  private readonly patt: number; private readonly po: number;
+  private readonly ph1: number; private readonly ph3: number;
+  private readonly plogits: number;
+  // f32 views over the heap, refreshed if the memory grows
+  private buf: ArrayBufferLike | null = null;
+  private f32!: Float32Array;
+  private readonly scores: Float32Array;
+  private readonly invFreq: Float32Array;
+  private readonly ropeCos: Float32Array;
+  private readonly ropeSin: Float32Array;
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly weights: Weights,
+    readonly kernels: Kernels,
+    readonly ctx: number,
+    batchSize = 64,
+  ) {
+    const c = config;
+    this.heap = kernels.heap;
+    this.batchSize = batchSize;
+    const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+    const B = batchSize, f = (n: number) => this.heap.alloc(n * 4);
+    this.px = f(B * c.dim); this.pxb = f(B * c.dim);
+    this.pq = f(B * qDim); this.pk = f(B * kvDim); this.pv = f(B * kvDim);
+    this.patt = f(B * qDim); this.po = f(B * c.dim);
+    this.ph1 = f(B * c.ffnDim); this.ph3 = f(B * c.ffnDim);
+    this.plogits = f(B * c.vocabSize);
+    this.kv = new KVCache(this.heap, c.nLayers, ctx, kvDim);
+    this.scores = new Float32Array(ctx);
+    this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
+    this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
+    this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
+  }
+
+  private views(): Float32Array {
+    const b = this.heap.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.f32 = new Float32Array(b);
+    }
+    return this.f32;
+  }
+
+  /** Embedding row of `token` into x[t]. */
+  private embed(token: number, t: number): void {
+    const E = this.weights.tokenEmbd, c = this.config;
+    if (!(token >= 0 && token < E.rows)) throw new Error(`token id ${token} out of range [0, ${E.rows})`);
+    const src = this.heap.u8(E.ptr + token * E.rowBytes, E.rowBytes);
+    dequantizeRow(E.type, src, 0, this.views(), this.px / 4 + t * c.dim, c.dim);
+  }
+
+  /**
+   * Run `tokens` at positions pos.. through the model, writing every layer's
+   * KV cache, and return the requested logits (a view into the heap, valid
+   * until the next call): [vocab] for "last", [n][vocab] for "all".
+   */
+  forward(tokens: ArrayLike<number>, pos: number, opt: StepOptions): Float32Array | null {
+    const n = tokens.length, c = this.config;
+    if (n === 0) throw new Error("forward: no tokens");
+    if (n > this.batchSize) throw new Error(`forward: ${n} tokens exceed the batch size ${this.batchSize}`);
+    if (pos + n > this.ctx) throw new Error(`context full: ${pos + n} tokens exceed the context of ${this.ctx}`);
+    const { dim, ffnDim, nHeads, nKvHeads, headDim, ropeDim, normEps: eps } = c;
+    const qDim = nHeads * headDim, kvDim = nKvHeads * headDim, half = ropeDim / 2;
+    const neox = c.ropeStyle === "neox";
+    const K = this.kernels, W = this.weights, policy = opt.policy;
+
+    for (let t = 0; t < n; t++) this.embed(tokens[t], t);
+    const m = this.views();
+    const x = this.px / 4, xb = this.pxb / 4, q = this.pq / 4, k = this.pk / 4, v = this.pv / 4;
+    const att = this.patt / 4, o = this.po / 4, h1 = this.ph1 / 4, h3 = this.ph3 / 4;
+    for (let t = 0; t < n; t++) {
+      ops.ropeTable(pos + t, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
+    }
+    const mat = (w: typeof W.output, xp: number, outp: number) =>
+      n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n);
+
+    policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1 });
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = W.layers[l];
+      const mode = policy.layerMode(l);
+      if (mode === "removed") continue;
+      const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
+      for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
+
+      // K and V are always computed from real hidden states, so the cache is
+      // written for every layer and token (for "copy-kv" from the state that
+      // passes through the skipped layer).
+      if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
+      else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
+      const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
+      for (let t = 0; t < n; t++) {
+        const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
+        ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
+        m.copyWithin(kc + (pos + t) * kvDim, k + t * kvDim, k + (t + 1) * kvDim);
+        m.copyWithin(vc + (pos + t) * kvDim, v + t * kvDim, v + (t + 1) * kvDim);
+      }
+      this.kv.mark(l, pos, n);
+      if (mode === "copy-kv") continue;
+
+      // attention
+      mat(L.wq, this.pxb, this.pq);
+      const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
+      for (let t = 0; t < n; t++) {
+        const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
+        ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
+        ops.attention(m, att + t * qDim, m, q + t * qDim, keys, values, kvDim, pos + t, nHeads, nKvHeads, headDim, this.scores);
+      }
+      mat(L.wo, this.patt, this.po);
+      ops.addInto(m, x, m, o, n * dim);
+
+      // FFN — or not: the policy decides
+      if (!policy.runFFN(l)) continue;
+      const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
+      for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
+      if (n === 1) K.matvecMulti([L.w1, L.w3], this.pxb, [this.ph1, this.ph3]);
+      else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
+      ops.swiglu(m, h1, m, h3, n * ffnDim);
+      mat(L.w2, this.ph1, this.po);
+      if (policy.wantsCosine) {
+        const last = (n - 1) * dim;
+        policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));
+      }
+      ops.addInto(m, x, m, o, n * dim);
+    }
+    policy.endStep();
+
+    if (opt.logits === "none") return null;
+    const outNorm = m.subarray(W.outputNorm / 4, W.outputNorm / 4 + dim);
+    if (opt.logits === "last") {
+      ops.rmsnorm(m, xb, m, x + (n - 1) * dim, outNorm, dim, eps);
+      K.matvec(W.output, this.pxb, this.plogits);
+      return this.views().subarray(this.plogits / 4, this.plogits / 4 + c.vocabSize);
+    }
+    for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, outNorm, dim, eps);
+    mat(W.output, this.pxb, this.plogits);
+    return this.views().subarray(this.plogits / 4, this.plogits / 4 + n * c.vocabSize);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The small per-token operations between matrix products: norms, rotary
+ * embeddings, attention over the KV cache, activation functions. They touch
+ * kilobytes per token, the matrix products megabytes, so plain loops over
+ * Float32Array views of the heap are fine here.
+ */
+
+/** out[i] = x[i] / rms(x) * w[i] over one row of n (out may alias x). */
+export function rmsnorm(out: Float32Array, oOff: number, x: Float32Array, xOff: number, w: Float32Array, n: number, eps: number): void {
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i];
+    ss += v * v;
+  }
+  const scale = 1 / Math.sqrt(ss / n + eps);
+  for (let i = 0; i < n; i++) out[oOff + i] = x[xOff + i] * scale * w[i];
+}
+
+/**
+ * Rotary embedding tables for one position: cos/sin of pos·θ_i for the
+ * ropeDim/2 frequencies, computed once per token and reused by every layer.
+ */
+export function ropeTable(pos: number, invFreq: Float32Array, cos: Float32Array, sin: Float32Array): void {
+  for (let i = 0; i < invFreq.length; i++) {
+    const a = pos * invFreq[i];
+    cos[i] = Math.cos(a);
+    sin[i] = Math.sin(a);
+  }
+}
+
+/** θ_i = base^(-2i/ropeDim) */
+export function ropeInvFreq(base: number, ropeDim: number): Float32Array {
+  const f = new Float32Array(ropeDim / 2);
+  for (let i = 0; i < f.length; i++) f[i] = Math.pow(base, (-2 * i) / ropeDim);
+  return f;
+}
+
+/**
+ * Rotate nHeads heads of headDim at v[off..]. "norm" style rotates adjacent
+ * pairs (2i, 2i+1) — the layout llama GGUF files are converted to; "neox"
+ * rotates (i, i + ropeDim/2).
+ */
+export function rope(v: Float32Array, off: number, nHeads: number, headDim: number, ropeDim: number, neox: boolean, cos: Float32Array, sin: Float32Array): void {
+  const half = ropeDim / 2;
+  for (let h = 0; h < nHeads; h++) {
+    const b = off + h * headDim;
+    for (let i = 0; i < half; i++) {
+      const i0 = neox ? b + i : b + 2 * i;
+      const i1 = neox ? b + i + half : b + 2 * i + 1;
+      const x0 = v[i0], x1 = v[i1];
+      v[i0] = x0 * cos[i] - x1 * sin[i];
+      v[i1] = x0 * sin[i] + x1 * cos[i];
+    }
+  }
+}
+
+/** x[i] = silu(x[i]) * y[i] — SwiGLU's gate. */
+export function swiglu(x: Float32Array, xOff: number, y: Float32Array, yOff: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const g = x[xOff + i];
+    x[xOff + i] = (g / (1 + Math.exp(-g))) * y[yOff + i];
+  }
+}
+
+/** dst[i] += src[i] */
+export function addInto(dst: Float32Array, dOff: number, src: Float32Array, sOff: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];
+}
+
+/**
+ * cos(h, h + f): the saturation signal of FFN-SkipLLM, from one pass over the
+ * two vectors the forward pass already has (h, and the FFN output f).
+ */
+export function residualCosine(h: Float32Array, hOff: number, f: Float32Array, fOff: number, n: number): number {
+  let hh = 0, hf = 0, ff = 0;
+  for (let i = 0; i < n; i++) {
+    const a = h[hOff + i], b = f[fOff + i];
+    hh += a * a;
+    hf += a * b;
+    ff += b * b;
+  }
+  const denom = Math.sqrt(hh * (hh + 2 * hf + ff));
+  return denom > 0 ? (hh + hf) / denom : 1;
+}
+
+/**
+ * Grouped-query attention of one token at position `pos` over cache
+ * positions [0, pos]: out[h] = Σ_t softmax(q_h·k_t / √d) v_t, with query
+ * head h reading KV head h / (nHeads / nKvHeads).
+ */
+export function attention(
+  out: Float32Array, oOff: number,
+  q: Float32Array, qOff: number,
+  keyCache: Float32Array, valueCache: Float32Array, kvDim: number,
+  pos: number, nHeads: number, nKvHeads: number, headDim: number,
+  scores: Float32Array,
+): void {
+  const group = nHeads / nKvHeads;
+  const scale = 1 / Math.sqrt(headDim);
+  for (let h = 0; h < nHeads; h++) {
+    const qb = qOff + h * headDim;
+    const kvOff = Math.floor(h / group) * headDim;
+    let max = -Infinity;
+    for (let t = 0; t <= pos; t++) {
+      const kb = t * kvDim + kvOff;
+      let s = 0;
+      for (let i = 0; i < headDim; i++) s += q[qb + i] * keyCache[kb + i];
+      s *= scale;
+      scores[t] = s;
+      if (s > max) max = s;
+    }
+    let sum = 0;
+    for (let t = 0; t <= pos; t++) {
+      const e = Math.exp(scores[t] - max);
+      scores[t] = e;
+      sum += e;
+    }
+    const ob = oOff + h * headDim;
+    for (let i = 0; i < headDim; i++) out[ob + i] = 0;
+    for (let t = 0; t <= pos; t++) {
+      const p = scores[t] / sum;
+      const vb = t * kvDim + kvOff;
+      for (let i = 0; i < headDim; i++) out[ob + i] += p * valueCache[vb + i];
+    }
+  }
+}
