@@ -35,6 +35,8 @@ export type LayerMode =
 export interface SkipPolicy {
   /** short method name, e.g. "none", "ffn-skip" */
   readonly method: string;
+  /** layers of the model the policy was made for (all built-in policies set it) */
+  readonly nLayers?: number;
   /** Called once per forward step before layer 0. */
   beginStep(step: StepInfo): void;
   /** Whole-layer decision (before attention). */
@@ -66,4 +68,8 @@ export interface SkipStats {
   skipped_ffn: number;
   /** layers × decode tokens after warm-up */
   total_ffn: number;
+  /** decode tokens after warm-up (the tokens `total_ffn` counts) */
+  tokens?: number;
+  /** FFNs not run, per layer, over the same tokens (length = layers) */
+  per_layer?: number[];
 }

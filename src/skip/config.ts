@@ -1,0 +1,237 @@
+/**
+ * One typed configuration for every skipping method, its defaults and
+ * validation, and `createPolicy`. CLI flags (flags.ts) and skip-profile JSON
+ * files (skip-profile.ts) both go through `buildConfig`, so they produce the
+ * same SkipConfig for the same knobs.
+ */
+import { DensePolicy } from "./dense.js";
+import { EarlyExitPolicy, type EarlyExitOptions } from "./early-exit.js";
+import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
+import { LayerDropPolicy, type LayerDropOptions } from "./layer-drop.js";
+import type { SkipPolicy } from "./policy.js";
+import { RandomPolicy, type RandomOptions } from "./random.js";
+import { StaticPolicy, type StaticOptions } from "./static.js";
+
+export const SKIP_METHODS = ["none", "ffn-skip", "random", "static", "early-exit", "layer-drop"] as const;
+export type SkipMethod = (typeof SKIP_METHODS)[number];
+
+/** A method's knobs; omitted ones take SKIP_DEFAULTS when the policy is made. */
+export type SkipConfig =
+  | { method: "none" }
+  | ({ method: "ffn-skip" } & Partial<FfnSkipOptions>)
+  | ({ method: "random" } & Partial<RandomOptions>)
+  | ({ method: "static" } & Partial<StaticOptions>)
+  | ({ method: "early-exit" } & Partial<EarlyExitOptions>)
+  | ({ method: "layer-drop" } & Partial<LayerDropOptions>);
+
+/** The same with every knob filled in and checked against the model. */
+export type ResolvedSkipConfig =
+  | { method: "none" }
+  | ({ method: "ffn-skip" } & FfnSkipOptions)
+  | ({ method: "random" } & RandomOptions)
+  | ({ method: "static" } & StaticOptions)
+  | ({ method: "early-exit" } & EarlyExitOptions)
+  | ({ method: "layer-drop" } & LayerDropOptions);
+
+/**
+ * Defaults. tau 0.95 and cold regions of 5 layers out of 32 (scaled to the
+ * model's depth) are the values in the FFN-SkipLLM research code; warm-up 2
+ * and k 2 are this project's starting point; calibration (calibrate.ts)
+ * replaces them per model.
+ */
+export const SKIP_DEFAULTS = { warmup: 2, tau: 0.95, k: 2, seed: 1, coldFraction: 5 / 32 } as const;
+
+export type KnobName =
+  | "warmup" | "coldStart" | "coldEnd" | "tau" | "k" | "schedule" | "maxWindows" | "seed" | "layers" | "exitLayers";
+
+/** Every knob: its CLI flag, its skip-profile JSON key and its value kind. */
+export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" | "number" | "int[]"; doc: string }> = {
+  warmup: { flag: "warmup", json: "warmup", kind: "int", doc: "generated tokens run dense first" },
+  coldStart: { flag: "cold-start", json: "cold_start", kind: "int", doc: "first layers always run" },
+  coldEnd: { flag: "cold-end", json: "cold_end", kind: "int", doc: "last layers always run" },
+  tau: { flag: "tau", json: "tau", kind: "number", doc: "cosine threshold in [-1, 2]; > 1 never skips" },
+  k: { flag: "k", json: "k", kind: "int", doc: "FFNs skipped per window / random block length" },
+  schedule: { flag: "schedule", json: "schedule", kind: "int[]", doc: "k per decode token, cycling (0 = full compute)" },
+  maxWindows: { flag: "windows", json: "max_windows", kind: "int", doc: "skip windows per token (default: no limit)" },
+  seed: { flag: "seed", json: "seed", kind: "int", doc: "PRNG seed" },
+  layers: { flag: "layers", json: "layers", kind: "int[]", doc: "layer list (static: FFNs skipped; layer-drop: removed)" },
+  exitLayers: { flag: "exit-layers", json: "exit_layers", kind: "int[]", doc: "fixed first copied layer per token, cycling" },
+};
+
+/** Which knobs each method takes. */
+export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
+  none: [],
+  "ffn-skip": ["warmup", "coldStart", "coldEnd", "tau", "k", "schedule", "maxWindows"],
+  random: ["warmup", "coldStart", "coldEnd", "k", "schedule", "seed"],
+  static: ["warmup", "layers"],
+  "early-exit": ["warmup", "coldStart", "coldEnd", "tau", "exitLayers"],
+  "layer-drop": ["layers"],
+};
+
+export function isSkipMethod(m: unknown): m is SkipMethod {
+  return typeof m === "string" && (SKIP_METHODS as readonly string[]).includes(m);
+}
+
+function checkMethod(m: unknown, where: string): SkipMethod {
+  if (!isSkipMethod(m)) {
+    throw new Error(`${where}: unknown skip method ${JSON.stringify(m)}; supported: ${SKIP_METHODS.join(", ")}`);
+  }
+  return m;
+}
+
+/**
+ * Build a config from knob values already converted to numbers / arrays.
+ * Rejects knobs the method does not take (a typo must not silently run dense)
+ * and values of the wrong kind. `name` says how the knob is spelt in the
+ * source (flag or JSON key) for error messages.
+ */
+export function buildConfig(
+  method: unknown,
+  values: Partial<Record<KnobName, unknown>>,
+  where: string,
+  name: (k: KnobName) => string = (k) => k,
+): SkipConfig {
+  const m = checkMethod(method, where);
+  const allowed = METHOD_KNOBS[m];
+  const out: Record<string, unknown> = { method: m };
+  for (const key of Object.keys(values) as KnobName[]) {
+    const v = values[key];
+    if (v === undefined) continue;
+    if (!allowed.includes(key)) {
+      const ok = allowed.length ? allowed.map(name).join(", ") : "none";
+      throw new Error(`${where}: ${name(key)} does not apply to method "${m}" (its knobs: ${ok})`);
+    }
+    const kind = KNOBS[key].kind;
+    const good =
+      kind === "int" ? Number.isInteger(v) : kind === "number" ? typeof v === "number" && Number.isFinite(v)
+        : Array.isArray(v) && v.every((x) => Number.isInteger(x));
+    if (!good) {
+      const want = kind === "int" ? "an integer" : kind === "number" ? "a finite number" : "a list of integers";
+      throw new Error(`${where}: ${name(key)} must be ${want}, got ${JSON.stringify(v)}`);
+    }
+    out[key] = Array.isArray(v) ? [...v] : v;
+  }
+  return out as SkipConfig;
+}
+
+function need(cond: boolean, msg: string): void {
+  if (!cond) throw new Error(`skip config: ${msg}`);
+}
+
+function intAtLeast(name: string, v: number, min: number): void {
+  need(Number.isInteger(v) && v >= min, `${name} must be an integer ≥ ${min}, got ${v}`);
+}
+
+function layerList(name: string, v: number[], lo: number, hi: number, nLayers: number): void {
+  need(Array.isArray(v) && v.length > 0, `${name} must be a non-empty list`);
+  for (const l of v) need(Number.isInteger(l) && l >= lo && l <= hi, `${name}: ${l} is not a layer in [${lo}, ${hi}] (model has ${nLayers} layers)`);
+}
+
+/** Fill defaults and check every knob against a model with `nLayers` layers. */
+export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkipConfig {
+  need(Number.isInteger(nLayers) && nLayers > 0, `nLayers must be a positive integer, got ${nLayers}`);
+  const m = checkMethod((config as { method?: unknown }).method, "skip config");
+  const c = config as Partial<Record<KnobName, never>> & Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (key === "method") continue;
+    need((METHOD_KNOBS[m] as readonly string[]).includes(key), `${key} does not apply to method "${m}" (its knobs: ${METHOD_KNOBS[m].join(", ") || "none"})`);
+  }
+  const cold = Math.round(SKIP_DEFAULTS.coldFraction * nLayers);
+  const warmup = (c.warmup as number | undefined) ?? SKIP_DEFAULTS.warmup;
+  const coldStart = (c.coldStart as number | undefined) ?? cold;
+  const coldEnd = (c.coldEnd as number | undefined) ?? cold;
+  const tau = (c.tau as number | undefined) ?? SKIP_DEFAULTS.tau;
+  const k = (c.k as number | undefined) ?? SKIP_DEFAULTS.k;
+  const schedule = c.schedule as number[] | undefined;
+  const checkCommon = (): void => {
+    intAtLeast("warmup", warmup, 0);
+    intAtLeast("coldStart", coldStart, 0);
+    intAtLeast("coldEnd", coldEnd, 0);
+    need(coldStart + coldEnd <= nLayers, `coldStart + coldEnd = ${coldStart + coldEnd} exceeds the ${nLayers} layers`);
+  };
+  const checkTau = (): void => {
+    need(typeof tau === "number" && Number.isFinite(tau) && tau >= -1 && tau <= 2, `tau must be a number in [-1, 2] (> 1 never skips), got ${tau}`);
+  };
+  const checkK = (maxK: number): void => {
+    intAtLeast("k", k, 0);
+    need(k <= maxK, `k = ${k} does not fit in the ${maxK} middle layers`);
+    if (schedule !== undefined) {
+      need(Array.isArray(schedule) && schedule.length > 0, "schedule must be a non-empty list");
+      for (const s of schedule) {
+        intAtLeast("schedule entry", s, 0);
+        need(s <= maxK, `schedule entry ${s} does not fit in the ${maxK} middle layers`);
+      }
+    }
+  };
+  switch (m) {
+    case "none":
+      return { method: "none" };
+    case "ffn-skip": {
+      checkCommon();
+      checkTau();
+      // windows are cut at the cold end, so any k up to the whole stack is meaningful
+      checkK(nLayers);
+      const maxWindows = c.maxWindows as number | undefined;
+      if (maxWindows !== undefined) intAtLeast("maxWindows", maxWindows, 1);
+      const r: ResolvedSkipConfig = { method: m, warmup, coldStart, coldEnd, tau, k };
+      if (schedule) r.schedule = [...schedule];
+      if (maxWindows !== undefined) r.maxWindows = maxWindows;
+      return r;
+    }
+    case "random": {
+      checkCommon();
+      checkK(nLayers - coldStart - coldEnd);
+      const seed = (c.seed as number | undefined) ?? SKIP_DEFAULTS.seed;
+      need(Number.isInteger(seed), `seed must be an integer, got ${seed}`);
+      const r: ResolvedSkipConfig = { method: m, warmup, coldStart, coldEnd, k, seed };
+      if (schedule) r.schedule = [...schedule];
+      return r;
+    }
+    case "static": {
+      intAtLeast("warmup", warmup, 0);
+      const layers = c.layers as number[] | undefined;
+      need(layers !== undefined, `method "static" needs layers (the FFNs to skip)`);
+      layerList("layers", layers!, 0, nLayers - 1, nLayers);
+      need(new Set(layers).size === layers!.length, `layers has duplicates: ${layers!.join(",")}`);
+      return { method: m, warmup, layers: [...layers!].sort((a, b) => a - b) };
+    }
+    case "early-exit": {
+      checkCommon();
+      checkTau();
+      const exitLayers = c.exitLayers as number[] | undefined;
+      const r: ResolvedSkipConfig = { method: m, warmup, coldStart, coldEnd, tau };
+      if (exitLayers !== undefined) {
+        layerList("exitLayers", exitLayers, Math.max(1, coldStart), nLayers - coldEnd, nLayers);
+        r.exitLayers = [...exitLayers];
+      }
+      return r;
+    }
+    case "layer-drop": {
+      const layers = c.layers as number[] | undefined;
+      need(layers !== undefined, `method "layer-drop" needs layers (the layers to remove)`);
+      layerList("layers", layers!, 0, nLayers - 1, nLayers);
+      need(new Set(layers).size === layers!.length, `layers has duplicates: ${layers!.join(",")}`);
+      need(layers!.length < nLayers, `layer-drop cannot remove all ${nLayers} layers`);
+      return { method: m, layers: [...layers!].sort((a, b) => a - b) };
+    }
+  }
+}
+
+/** Validate `config` for a model with `nLayers` layers and make its policy. */
+export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
+  const r = resolveConfig(config, nLayers);
+  switch (r.method) {
+    case "none":
+      return new DensePolicy(nLayers);
+    case "ffn-skip":
+      return new FfnSkipPolicy(nLayers, r);
+    case "random":
+      return new RandomPolicy(nLayers, r);
+    case "static":
+      return new StaticPolicy(nLayers, r);
+    case "early-exit":
+      return new EarlyExitPolicy(nLayers, r);
+    case "layer-drop":
+      return new LayerDropPolicy(nLayers, r);
+  }
+}

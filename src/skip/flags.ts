@@ -1,0 +1,86 @@
+/**
+ * CLI-style skip flags → SkipConfig, the same config a skip-profile file with
+ * the same knobs gives:
+ *   --skip METHOD --tau 0.9 --k 2 --warmup 2 --cold-start 3 --cold-end 3
+ *   --schedule 1,2,0 --windows 1 --seed 1 --layers 5,6,7 --exit-layers 20,18
+ *   --skip-profile FILE   (instead of the flags above)
+ * Both "--flag value" and "--flag=value" are accepted.
+ */
+import { buildConfig, KNOBS, type KnobName, type SkipConfig } from "./config.js";
+import { readSkipProfile } from "./skip-profile.js";
+
+const BY_FLAG = new Map<string, KnobName>(
+  (Object.keys(KNOBS) as KnobName[]).map((k) => [KNOBS[k].flag, k]),
+);
+
+/** Every flag this module understands (without the leading "--"). */
+export const SKIP_FLAGS: readonly string[] = ["skip", "skip-profile", ...BY_FLAG.keys()];
+
+function parseValue(flag: string, kind: "int" | "number" | "int[]", s: string): number | number[] {
+  const bad = (want: string): Error => new Error(`--${flag}: expected ${want}, got "${s}"`);
+  if (kind === "int[]") {
+    const parts = s.split(",").map((p) => p.trim());
+    if (!parts.every((p) => /^-?\d+$/.test(p))) throw bad("a comma-separated list of integers (e.g. 1,2,0)");
+    return parts.map(Number);
+  }
+  if (kind === "int") {
+    if (!/^-?\d+$/.test(s.trim())) throw bad("an integer");
+    return Number(s);
+  }
+  const v = s.trim() === "" ? NaN : Number(s);
+  if (!Number.isFinite(v)) throw bad("a number");
+  return v;
+}
+
+/**
+ * Config from flag values keyed by flag name without "--" (e.g. from the
+ * CLI's own parser). No "skip" flag means dense, unless "skip-profile" names
+ * a file. Flags other than the skip flags are an error.
+ */
+export function configFromFlags(flags: Record<string, string | undefined>, nLayers?: number): SkipConfig {
+  const given = Object.entries(flags).filter(([, v]) => v !== undefined) as [string, string][];
+  for (const [f] of given) {
+    if (!SKIP_FLAGS.includes(f)) throw new Error(`--${f}: not a skip flag; skip flags: ${SKIP_FLAGS.map((x) => "--" + x).join(" ")}`);
+  }
+  const profile = flags["skip-profile"];
+  if (profile !== undefined) {
+    const others = given.filter(([f]) => f !== "skip-profile").map(([f]) => "--" + f);
+    if (others.length) throw new Error(`--skip-profile cannot be combined with ${others.join(" ")}; edit the profile instead`);
+    return readSkipProfile(profile, nLayers).config;
+  }
+  const values: Partial<Record<KnobName, unknown>> = {};
+  for (const [f, v] of given) {
+    const knob = BY_FLAG.get(f);
+    if (knob) values[knob] = parseValue(f, KNOBS[knob].kind, v);
+  }
+  const method = flags.skip ?? (Object.keys(values).length ? undefined : "none");
+  if (method === undefined) throw new Error(`skip knobs given without --skip METHOD`);
+  return buildConfig(method, values, "--skip", (k) => "--" + KNOBS[k].flag);
+}
+
+/**
+ * Pull the skip flags out of an argv list: returns the config and the
+ * arguments that were not skip flags, in order, for the CLI to parse.
+ */
+export function parseSkipArgs(argv: readonly string[], nLayers?: number): { config: SkipConfig; rest: string[] } {
+  const flags: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(a);
+    if (!m || !SKIP_FLAGS.includes(m[1])) {
+      rest.push(a);
+      continue;
+    }
+    let v = m[2];
+    if (v === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) throw new Error(`--${m[1]} needs a value`);
+      v = next;
+      i++;
+    }
+    if (m[1] in flags) throw new Error(`--${m[1]} given twice`);
+    flags[m[1]] = v;
+  }
+  return { config: configFromFlags(flags, nLayers), rest };
+}
