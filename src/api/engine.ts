@@ -1,0 +1,124 @@
+/**
+ * The library's public face: load a model once, then generate, stream,
+ * chat and score with any skip policy.
+ */
+import { loadGGUFModel, type LoadOptions, type Loaded } from "../model/load.js";
+import { resolveModel } from "../models/resolve.js";
+import type { PullOptions } from "../models/pull.js";
+import { generateStream, type GenerateOptions, type GenerateResult } from "../generate/generate.js";
+import { perplexity, type PerplexityResult } from "../generate/perplexity.js";
+import { ChatTemplate, type ChatMessage } from "../generate/chat-template.js";
+import type { SamplingOptions } from "../generate/sampling.js";
+import type { SkipPolicy } from "../skip/policy.js";
+import { createPolicy, type SkipConfig } from "../skip/config.js";
+import { bytesPerToken } from "../model/weights.js";
+
+export interface LoadModelOptions extends LoadOptions {
+  /** progress lines while a model alias is downloaded */
+  onProgress?: PullOptions["onProgress"];
+  /** cache folder for pulled models */
+  home?: string;
+}
+
+/** A skip method given as a config (see `src/skip/config.ts`) or a ready policy object. */
+export type SkipSpec = SkipConfig | SkipPolicy;
+
+export interface RunOptions extends SamplingOptions {
+  maxTokens?: number;
+  stop?: string[];
+  skip?: SkipSpec;
+  signal?: AbortSignal;
+  onToken?: GenerateOptions["onToken"];
+}
+
+/** What to condition on: plain text, or a conversation rendered with the model's chat template. */
+export type Prompt = string | { messages: ChatMessage[] };
+
+function isPolicy(s: SkipSpec): s is SkipPolicy {
+  return typeof (s as SkipPolicy).runFFN === "function";
+}
+
+export class Engine {
+  private chatTemplate: ChatTemplate | null | undefined;
+  private busy = false;
+
+  constructor(readonly loaded: Loaded) {}
+
+  get config() { return this.loaded.config; }
+  get tokenizer() { return this.loaded.tokenizer; }
+  get model() { return this.loaded.model; }
+  get path() { return this.loaded.path; }
+
+  /** Bytes of weights read per generated token, and per layer's FFN. */
+  get weightBytes() { return bytesPerToken(this.loaded.model.weights); }
+
+  /** A policy object for a skip spec (dense when absent). */
+  policy(skip?: SkipSpec): SkipPolicy {
+    if (skip === undefined) return createPolicy({ method: "none" }, this.config.nLayers);
+    return isPolicy(skip) ? skip : createPolicy(skip, this.config.nLayers);
+  }
+
+  /** The model's chat template, or an error saying it has none. */
+  template(): ChatTemplate {
+    if (this.chatTemplate === undefined) {
+      const src = this.loaded.metadata["tokenizer.chat_template"];
+      const tk = this.tokenizer;
+      const piece = (id: number | null) => (id === null ? "" : tk.tokenToPiece(id));
+      this.chatTemplate = typeof src === "string" ? new ChatTemplate(src, { bos_token: piece(tk.bos), eos_token: piece(tk.eos) }) : null;
+    }
+    if (!this.chatTemplate) throw new Error(`${this.path} has no chat template (tokenizer.chat_template); use a plain text prompt`);
+    return this.chatTemplate;
+  }
+
+  /** Token ids for a prompt (with BOS per the model, special tokens parsed in chat renderings). */
+  encodePrompt(prompt: Prompt): number[] {
+    if (typeof prompt === "string") return this.tokenizer.encode(prompt, { addSpecial: true, parseSpecial: false });
+    const text = this.template().render(prompt.messages);
+    // the rendered template already contains BOS where the model wants one
+    return this.tokenizer.encode(text, { addSpecial: false, parseSpecial: true });
+  }
+
+  /** Stream text chunks; the return value carries the full result and stats. */
+  async *stream(prompt: Prompt, opts: RunOptions = {}): AsyncGenerator<string, GenerateResult> {
+    if (this.busy) throw new Error("this model is already generating; wait for the current generation or load another instance");
+    this.busy = true;
+    try {
+      const ids = this.encodePrompt(prompt);
+      const { skip, ...rest } = opts;
+      return yield* generateStream(this.model, this.tokenizer, ids, { ...rest, policy: this.policy(skip) });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Generate to the end and return the result. */
+  async generate(prompt: Prompt, opts: RunOptions = {}): Promise<GenerateResult> {
+    const it = this.stream(prompt, opts);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** Teacher-forced perplexity of text (or token ids); skipping policies run token by token. */
+  perplexity(input: string | number[], opts: { maxTokens?: number; skip?: SkipSpec } = {}): PerplexityResult {
+    let ids = typeof input === "string" ? this.tokenizer.encode(input, { addSpecial: true }) : input;
+    if (opts.maxTokens !== undefined) ids = ids.slice(0, opts.maxTokens);
+    const policy = this.policy(opts.skip);
+    return perplexity(this.model, ids, policy, policy.method !== "none");
+  }
+
+  /** Release the worker threads. */
+  async dispose(): Promise<void> {
+    await this.model.kernels.dispose();
+  }
+}
+
+/**
+ * Load a model: a path to a .gguf file, an alias (downloaded on first use),
+ * or nothing for the default model.
+ */
+export async function loadModel(spec?: string, opts: LoadModelOptions = {}): Promise<Engine> {
+  const path = await resolveModel(spec, { onProgress: opts.onProgress, home: opts.home });
+  return new Engine(await loadGGUFModel(path, opts));
+}

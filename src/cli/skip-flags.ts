@@ -1,0 +1,25 @@
+/** The skip flags every model command takes, turned into a policy for the loaded model. */
+import type { ParseArgsConfig } from "node:util";
+import type { Engine } from "../api/engine.js";
+import { configFromFlags, SKIP_FLAGS } from "../skip/flags.js";
+import type { SkipPolicy } from "../skip/policy.js";
+import { withTrace, type TracedPolicy } from "../skip/trace.js";
+import type { Values } from "./args.js";
+
+// "seed" is the sampling seed; the skip methods' PRNG seed is --skip-seed
+const FLAGS = SKIP_FLAGS.filter((f) => f !== "seed");
+
+export const SKIP_OPTIONS: NonNullable<ParseArgsConfig["options"]> = Object.fromEntries(
+  FLAGS.map((f) => [f, { type: "string" as const }]),
+);
+
+/** The policy the flags ask for; wrapped in a trace recorder when --trace is set. */
+export function skipFromFlags(v: Values, engine: Engine): { policy: SkipPolicy; trace: TracedPolicy | null } {
+  const flags: Record<string, string | undefined> = {};
+  for (const f of FLAGS) flags[f] = v[f] as string | undefined;
+  const config = configFromFlags(flags, engine.config.nLayers);
+  const policy = engine.policy(config);
+  if (!v.trace) return { policy, trace: null };
+  const trace = withTrace(policy, engine.config.nLayers);
+  return { policy: trace, trace };
+}
