@@ -71,3 +71,10 @@ export abstract class BasePolicy implements SkipPolicy {
   /** forget per-sequence state beyond the counter */
   protected onReset(): void {}
 }
+
+/** A 0/1 mark per layer for a layer list (static and layer-drop sets). */
+export function layerMask(nLayers: number, layers: readonly number[]): Uint8Array {
+  const m = new Uint8Array(nLayers);
+  for (const l of layers) m[l] = 1;
+  return m;
+}

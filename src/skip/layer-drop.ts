@@ -3,7 +3,7 @@
  * every token, the prompt included (no KV entries exist for them). The ratio
  * counts their FFNs as not run over the decode tokens (no warm-up).
  */
-import { BasePolicy } from "./base.js";
+import { BasePolicy, layerMask } from "./base.js";
 import type { LayerMode } from "./policy.js";
 
 export interface LayerDropOptions {
@@ -18,8 +18,7 @@ export class LayerDropPolicy extends BasePolicy {
 
   constructor(nLayers: number, o: LayerDropOptions) {
     super(nLayers, 0);
-    this.removed = new Uint8Array(nLayers);
-    for (const l of o.layers) this.removed[l] = 1;
+    this.removed = layerMask(nLayers, o.layers);
   }
 
   protected override decideLayer(layer: number): LayerMode {

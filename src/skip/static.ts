@@ -2,7 +2,7 @@
  * Static baseline: one fixed set of FFNs (chosen offline on calibration data
  * and given as a list) is skipped for every decode token after warm-up.
  */
-import { BasePolicy } from "./base.js";
+import { BasePolicy, layerMask } from "./base.js";
 
 export interface StaticOptions {
   warmup: number;
@@ -17,8 +17,7 @@ export class StaticPolicy extends BasePolicy {
 
   constructor(nLayers: number, o: StaticOptions) {
     super(nLayers, o.warmup);
-    this.skip = new Uint8Array(nLayers);
-    for (const l of o.layers) this.skip[l] = 1;
+    this.skip = layerMask(nLayers, o.layers);
   }
 
   protected override decideFFN(layer: number): boolean {
