@@ -1,0 +1,25 @@
+import { readFileSync } from "node:fs";
+import { getOracle } from "./llamacpp.js";
+const M = process.env.HOME + "/.cache/ffnskip/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+let t = Date.now();
+const o = await getOracle(M, { threads: 2, contextSize: 2048 });
+console.log("load", Date.now() - t, "ms nVocab", o.nVocab);
+const text = readFileSync("../shared/data/perplexity/wikitext-2-raw-test.txt", "utf8");
+const all = o.tokenize(text.slice(0, 40000));
+console.log("tokens in first 40k chars", all.length, all.slice(0, 10));
+const toks = all.slice(0, 2000);
+t = Date.now();
+const r = await o.score(toks, { keepLogits: [5, 100, 1000] });
+const ms = Date.now() - t;
+const mean = r.nll.reduce((a, b) => a + b, 0) / r.nll.length;
+console.log("score 2000:", ms, "ms", (2000 / ms * 1000).toFixed(1), "tok/s; mean nll", mean.toFixed(5), "ppl", Math.exp(mean).toFixed(4));
+// precision check: redo those positions without keepLogits
+const r2 = await o.score(toks.slice(0, 1002));
+for (const p of [5, 100, 1000]) console.log("pos", p, r.nll[p], r2.nll[p], r.argmax[p], r2.argmax[p]);
+let same = 0; for (let i = 0; i < 1001; i++) if (r.argmax[i] === r2.argmax[i]) same++; console.log("argmax agree", same, "/1001");
+let md = 0; for (let i = 0; i < 1001; i++) md = Math.max(md, Math.abs(r.nll[i] - r2.nll[i])); console.log("max nll diff between runs (batch-split diff)", md);
+const p = o.tokenize("The capital of France is");
+t = Date.now();
+const g = await o.greedy(p, 32);
+console.log("greedy 32:", Date.now() - t, "ms", JSON.stringify(o.detokenize(g.ids)), g.gaps.slice(0, 5).map(x => x.toFixed(3)));
+await o.dispose();

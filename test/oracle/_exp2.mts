@@ -1,0 +1,11 @@
+import { readFileSync } from "node:fs";
+import { getOracle } from "./llamacpp.js";
+const M = process.env.HOME + "/.cache/ffnskip/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+const o = await getOracle(M, { threads: 2, contextSize: 2048 });
+const text = readFileSync("../shared/data/perplexity/wikitext-2-raw-test.txt", "utf8");
+const toks = o.tokenize(text.slice(0, 40000)).slice(0, 400);
+console.log(toks.slice(0, 40).map(t => JSON.stringify(o.detokenize([t]))).join(" "));
+const r = await o.score(toks);
+console.log(r.nll.slice(0, 40).map(x => x.toFixed(2)).join(" "));
+const sorted = [...r.nll].sort((a,b)=>a-b); console.log("median", sorted[199], "mean", r.nll.reduce((a,b)=>a+b)/r.nll.length);
+await o.dispose();
