@@ -232,7 +232,7 @@ class Cursor {
   string(what: string): string {
     const len = this.u64num(`length of ${what}`);
     if (len > this.remaining()) {
-      this.fail(`${what} has length ${len} but only ${this.remaining()} bytes remain in the file (corrupt file?)`);
+      this.fail(`truncated or corrupt file: ${what} has length ${len} but only ${this.remaining()} bytes remain`);
     }
     const i = this.need(len);
     this.pos += len;
@@ -254,7 +254,7 @@ function readArray(c: Cursor, key: string, depth: number): GGUFValue {
   if (minSize === 0) c.fail(`metadata '${key}': unknown array element type ${et} (known: 0..12)`);
   if (count * minSize > c.remaining()) {
     c.fail(
-      `metadata array '${key}' claims ${count} elements (${count * minSize}+ bytes) but only ${c.remaining()} bytes remain (corrupt file?)`,
+      `truncated or corrupt file: metadata array '${key}' claims ${count} elements (${count * minSize}+ bytes) but only ${c.remaining()} bytes remain`,
     );
   }
   switch (et) {
@@ -371,8 +371,11 @@ function parse(fd: number, path: string): GGUFFile {
   const nKV = c.u64num("metadata count");
   // Minimum encoded sizes: a kv is an 8-byte key length + 4-byte type + >=1 byte;
   // a tensor info is 8 + 4 + 4 + 8 bytes (with zero dims and an empty name).
-  if (nKV * 13 > c.remaining()) c.fail(`metadata count ${nKV} is impossible for a file of ${fileSize} bytes (corrupt file?)`);
-  if (nTensors * 24 > c.remaining()) c.fail(`tensor count ${nTensors} is impossible for a file of ${fileSize} bytes (corrupt file?)`);
+  if (nKV * 13 + nTensors * 24 > c.remaining()) {
+    c.fail(
+      `truncated or corrupt file: ${nKV} metadata entries and ${nTensors} tensor infos need at least ${nKV * 13 + nTensors * 24} bytes, but only ${c.remaining()} remain`,
+    );
+  }
 
   const metadata: Record<string, GGUFValue> = Object.create(null);
   for (let i = 0; i < nKV; i++) {
