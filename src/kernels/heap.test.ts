@@ -4,7 +4,7 @@ import { SharedHeap, PAGE } from "./heap.js";
 
 test("heap allocates aligned, non-overlapping blocks and grows the shared memory", () => {
   const heap = new SharedHeap(2 * PAGE);
-  assert.ok(heap.memory.buffer instanceof SharedArrayBuffer);
+  assert.ok((heap.memory.buffer as unknown) instanceof SharedArrayBuffer);
   const a = heap.alloc(100);
   const b = heap.alloc(10, 256);
   assert.equal(a % 64, 0);

@@ -1,5 +1,9 @@
 import type { Kernels } from "./types.js";
 import { ReferenceKernels } from "./reference.js";
+import { WasmKernels } from "./wasm.js";
+
+/** Default thread count (see the measurement note in bench/kernels.ts). */
+export const DEFAULT_THREADS = 2;
 
 export interface KernelOptions {
   /** worker threads including the main thread (wasm backend only) */
@@ -10,7 +14,8 @@ export interface KernelOptions {
 
 /** Create the matrix kernels and the heap the whole model lives in. */
 export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
-  const backend = opts.backend ?? "reference";
+  const backend = opts.backend ?? "wasm";
   if (backend === "reference") return new ReferenceKernels();
-  throw new Error(`kernel backend "${backend}" is not available yet; supported: reference`);
+  if (backend === "wasm") return WasmKernels.create(opts.threads ?? DEFAULT_THREADS);
+  throw new Error(`unknown kernel backend "${String(backend)}"; supported: wasm, reference`);
 }

@@ -1,0 +1,393 @@
+// Fused dequantize-and-dot kernels in AssemblyScript (compiled to wasm SIMD).
+//
+// No GC, no static data: every buffer is a byte offset into the one shared
+// memory the JS side allocates from, so worker instances over the same
+// memory can run these on disjoint row ranges.
+//
+// Activations for quantized weights are first quantized once per call to
+// "A16" blocks of 32: one f32 scale da, the f32 sum da*sum(q) (used for the
+// weights' offset/min terms) and 32 int16 values q = round(x/da), |q| <= 32767.
+// Int16 (not ggml's int8) keeps the activation error ~2^-16 relative per
+// block at the same instruction count, because i32x4.dot_i16x8_s multiplies
+// int16 pairs anyway and the weights have to be widened to int16 regardless.
+//
+// A16 layout for `cols` values (nb = cols/32 blocks), at byte offset `act`:
+//   f32 scale[nb] | f32 sum[nb] | (pad to 16) | i16 q[cols]
+
+// ggml type ids (see src/quant/types.ts)
+const F32: i32 = 0;
+const F16: i32 = 1;
+const Q4_0: i32 = 2;
+const Q4_1: i32 = 3;
+const Q5_0: i32 = 6;
+const Q5_1: i32 = 7;
+const Q8_0: i32 = 8;
+const Q4_K: i32 = 12;
+const Q5_K: i32 = 13;
+const Q6_K: i32 = 14;
+const BF16: i32 = 30;
+
+/** Byte offset of the int16 values inside an A16 buffer of `cols` values. */
+@inline function qOffset(cols: i32): usize {
+  return ((<usize>(cols >> 5) * 8 + 15) & ~(<usize>15));
+}
+
+/** Bytes one A16-quantized activation vector of `cols` values takes (64-aligned). */
+export function actBytes(cols: i32): i32 {
+  return <i32>((qOffset(cols) + <usize>cols * 2 + 63) & ~(<usize>63));
+}
+
+/**
+ * Quantize f32 x[cols] (cols % 32 == 0) to A16 at `act`.
+ */
+export function quantizeAct(x: usize, cols: i32, act: usize): void {
+  const nb = cols >> 5;
+  const q = act + qOffset(cols);
+  const absMask = i32x4.splat(0x7fffffff);
+  for (let b = 0; b < nb; b++) {
+    const p = x + (<usize>b << 7);
+    let m = v128.and(v128.load(p), absMask);
+    for (let k = 1; k < 8; k++) m = f32x4.max(m, v128.and(v128.load(p + (<usize>k << 4)), absMask));
+    m = f32x4.max(m, v128.shuffle<i32>(m, m, 2, 3, 0, 1));
+    m = f32x4.max(m, v128.shuffle<i32>(m, m, 1, 0, 3, 2));
+    const amax = f32x4.extract_lane(m, 0);
+    const da: f32 = amax / 32767.0;
+    const inv = f32x4.splat(da > 0 ? <f32>1.0 / da : <f32>0.0);
+    let s = i32x4.splat(0);
+    const qb = q + (<usize>b << 6);
+    for (let k = 0; k < 4; k++) {
+      const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p + (<usize>k << 5)), inv)));
+      const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p + (<usize>k << 5) + 16), inv)));
+      s = i32x4.add(s, i32x4.add(a, c));
+      v128.store(qb + (<usize>k << 4), i16x8.narrow_i32x4_s(a, c));
+    }
+    const isum = i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
+    store<f32>(act + (<usize>b << 2), da);
+    store<f32>(act + (<usize>(nb + b) << 2), da * <f32>isum);
+  }
+}
+
+/** IEEE half -> float; exact for normals and subnormals (weights never hold inf/nan). */
+@inline function h2f(h: u32): f32 {
+  const o = reinterpret<f32>((h & 0x7fff) << 13) * <f32>5.192296858534828e33; // * 2^112 rebiases the exponent
+  return reinterpret<f32>(reinterpret<u32>(o) | ((h & 0x8000) << 16));
+}
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** int32x4 partial dot of 32 unsigned-or-signed byte weights (as lo/hi 16-lane halves) with 32 int16 activations. */
+@inline function dot32u(w0: v128, w1: v128, a: usize): v128 {
+  let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(w0), v128.load(a));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(w0), v128.load(a, 16)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(w1), v128.load(a, 32)));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(w1), v128.load(a, 48)));
+}
+@inline function dot16s(w0: v128, a: usize): v128 {
+  const s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), v128.load(a));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), v128.load(a, 16)));
+}
+
+/** Spread the 32 bits of `qh` to bytes: result byte j (of 16) is 0x10 where bit (j + 16*half) is set. */
+@inline function highBits(qhv: v128, half: i32): v128 {
+  const idx = half == 0
+    ? i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
+    : i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  const sel = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  const b = v128.and(i8x16.swizzle(qhv, idx), sel);
+  return v128.and(i8x16.eq(b, sel), i8x16.splat(0x10));
+}
+
+// Each dot* returns sum_j W[j] * x[j] for one row; `a` is the A16 base of
+// the token, nb the number of 32-blocks, cols the number of values.
+
+function dotQ4_0(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  let acc = f32x4.splat(0);
+  let accm: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const d = h2f(load<u16>(w));
+    const v = v128.load(w, 2);
+    const s = dot32u(v128.and(v, lowNib), i8x16.shr_u(v, 4), q + (<usize>b << 6));
+    const dd = d * load<f32>(a + (<usize>b << 2));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(dd)));
+    accm += d * load<f32>(a + (<usize>(nb + b) << 2)); // the -8 offset: -8*d*sum(x)
+    w += 18;
+  }
+  return hsum(acc) - 8 * accm;
+}
+
+function dotQ4_1(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  let acc = f32x4.splat(0);
+  let accm: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const d = h2f(load<u16>(w));
+    const m = h2f(load<u16>(w, 2));
+    const v = v128.load(w, 4);
+    const s = dot32u(v128.and(v, lowNib), i8x16.shr_u(v, 4), q + (<usize>b << 6));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d * load<f32>(a + (<usize>b << 2)))));
+    accm += m * load<f32>(a + (<usize>(nb + b) << 2));
+    w += 20;
+  }
+  return hsum(acc) + accm;
+}
+
+function dotQ5_0(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  let acc = f32x4.splat(0);
+  let accm: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const d = h2f(load<u16>(w));
+    const qhv = i32x4.splat(load<u32>(w, 2));
+    const v = v128.load(w, 6);
+    const w0 = v128.or(v128.and(v, lowNib), highBits(qhv, 0));
+    const w1 = v128.or(i8x16.shr_u(v, 4), highBits(qhv, 1));
+    const s = dot32u(w0, w1, q + (<usize>b << 6));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d * load<f32>(a + (<usize>b << 2)))));
+    accm += d * load<f32>(a + (<usize>(nb + b) << 2));
+    w += 22;
+  }
+  return hsum(acc) - 16 * accm;
+}
+
+function dotQ5_1(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  let acc = f32x4.splat(0);
+  let accm: f32 = 0;
+  for (let b = 0; b < nb; b++) {
+    const d = h2f(load<u16>(w));
+    const m = h2f(load<u16>(w, 2));
+    const qhv = i32x4.splat(load<u32>(w, 4));
+    const v = v128.load(w, 8);
+    const w0 = v128.or(v128.and(v, lowNib), highBits(qhv, 0));
+    const w1 = v128.or(i8x16.shr_u(v, 4), highBits(qhv, 1));
+    const s = dot32u(w0, w1, q + (<usize>b << 6));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d * load<f32>(a + (<usize>b << 2)))));
+    accm += m * load<f32>(a + (<usize>(nb + b) << 2));
+    w += 24;
+  }
+  return hsum(acc) + accm;
+}
+
+function dotQ8_0(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const d = h2f(load<u16>(w));
+    const qa = q + (<usize>b << 6);
+    const s = i32x4.add(dot16s(v128.load(w, 2), qa), dot16s(v128.load(w, 18), qa + 32));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d * load<f32>(a + (<usize>b << 2)))));
+    w += 34;
+  }
+  return hsum(acc);
+}
+
+/** 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes at p (Q4_K/Q5_K). */
+@inline function kScale(p: usize, j: i32): i32 {
+  return j < 4 ? load<u8>(p + j) & 63 : (load<u8>(p + j + 4) & 0xf) | ((load<u8>(p + j - 4) >> 6) << 4);
+}
+@inline function kMin(p: usize, j: i32): i32 {
+  return j < 4 ? load<u8>(p + j + 4) & 63 : (load<u8>(p + j + 4) >> 4) | ((load<u8>(p + j) >> 6) << 4);
+}
+
+function dotQ4_K(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  let acc = f32x4.splat(0);
+  let accm: f32 = 0;
+  const nsb = nb >> 3;
+  for (let sb = 0; sb < nsb; sb++) {
+    const d = h2f(load<u16>(w));
+    const dmin = h2f(load<u16>(w, 2));
+    for (let j = 0; j < 4; j++) {
+      const v0 = v128.load(w + 16 + (<usize>j << 5));
+      const v1 = v128.load(w + 32 + (<usize>j << 5));
+      const blo = (sb << 3) + 2 * j; // A16 block of the low nibbles; high nibbles are the next one
+      const slo = dot32u(v128.and(v0, lowNib), v128.and(v1, lowNib), q + (<usize>blo << 6));
+      const shi = dot32u(i8x16.shr_u(v0, 4), i8x16.shr_u(v1, 4), q + (<usize>(blo + 1) << 6));
+      const dlo = d * <f32>kScale(w + 4, 2 * j) * load<f32>(a + (<usize>blo << 2));
+      const dhi = d * <f32>kScale(w + 4, 2 * j + 1) * load<f32>(a + (<usize>(blo + 1) << 2));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(slo), f32x4.splat(dlo)));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(shi), f32x4.splat(dhi)));
+      accm += dmin * (<f32>kMin(w + 4, 2 * j) * load<f32>(a + (<usize>(nb + blo) << 2)) +
+        <f32>kMin(w + 4, 2 * j + 1) * load<f32>(a + (<usize>(nb + blo + 1) << 2)));
+    }
+    w += 144;
+  }
+  return hsum(acc) - accm;
+}
+
+function dotQ5_K(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  const one = i8x16.splat(1);
+  let acc = f32x4.splat(0);
+  let accm: f32 = 0;
+  const nsb = nb >> 3;
+  for (let sb = 0; sb < nsb; sb++) {
+    const d = h2f(load<u16>(w));
+    const dmin = h2f(load<u16>(w, 2));
+    const h0 = v128.load(w, 16);
+    const h1 = v128.load(w, 32);
+    for (let j = 0; j < 4; j++) {
+      const v0 = v128.load(w + 48 + (<usize>j << 5));
+      const v1 = v128.load(w + 64 + (<usize>j << 5));
+      const bl = 2 * j, bh = 2 * j + 1; // qh bit of the low and high nibbles
+      const w0 = v128.or(v128.and(v0, lowNib), i8x16.shl(v128.and(i8x16.shr_u(h0, bl), one), 4));
+      const w1 = v128.or(v128.and(v1, lowNib), i8x16.shl(v128.and(i8x16.shr_u(h1, bl), one), 4));
+      const w2 = v128.or(i8x16.shr_u(v0, 4), i8x16.shl(v128.and(i8x16.shr_u(h0, bh), one), 4));
+      const w3 = v128.or(i8x16.shr_u(v1, 4), i8x16.shl(v128.and(i8x16.shr_u(h1, bh), one), 4));
+      const blo = (sb << 3) + 2 * j;
+      const slo = dot32u(w0, w1, q + (<usize>blo << 6));
+      const shi = dot32u(w2, w3, q + (<usize>(blo + 1) << 6));
+      const dlo = d * <f32>kScale(w + 4, 2 * j) * load<f32>(a + (<usize>blo << 2));
+      const dhi = d * <f32>kScale(w + 4, 2 * j + 1) * load<f32>(a + (<usize>(blo + 1) << 2));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(slo), f32x4.splat(dlo)));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(shi), f32x4.splat(dhi)));
+      accm += dmin * (<f32>kMin(w + 4, 2 * j) * load<f32>(a + (<usize>(nb + blo) << 2)) +
+        <f32>kMin(w + 4, 2 * j + 1) * load<f32>(a + (<usize>(nb + blo + 1) << 2)));
+    }
+    w += 176;
+  }
+  return hsum(acc) - accm;
+}
+
+/** 16 Q6_K values (already -32) against 16 activations starting at value index y of the row. */
+@inline function q6part(acc: v128, v: v128, q: usize, a: usize, y: i32, scale: f32): v128 {
+  const s = dot16s(v, q + (<usize>y << 1));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(scale * load<f32>(a + (<usize>(y >> 5) << 2)))));
+}
+
+function dotQ6_K(w: usize, a: usize, nb: i32, cols: i32): f32 {
+  const q = a + qOffset(cols);
+  const lowNib = i8x16.splat(0x0f);
+  const three = i8x16.splat(3);
+  const off = i8x16.splat(32);
+  let acc = f32x4.splat(0);
+  const nsb = nb >> 3;
+  for (let sb = 0; sb < nsb; sb++) {
+    const d = h2f(load<u16>(w, 208));
+    for (let n = 0; n < 2; n++) {
+      const ql = w + (<usize>n << 6);
+      const qh = w + 128 + (<usize>n << 5);
+      const sc = w + 192 + (<usize>n << 3);
+      for (let g = 0; g < 2; g++) {
+        const L0 = v128.load(ql + (<usize>g << 4));
+        const L1 = v128.load(ql + 32 + (<usize>g << 4));
+        const H = v128.load(qh + (<usize>g << 4));
+        const v1 = i8x16.sub(v128.or(v128.and(L0, lowNib), i8x16.shl(v128.and(H, three), 4)), off);
+        const v2 = i8x16.sub(v128.or(v128.and(L1, lowNib), i8x16.shl(v128.and(i8x16.shr_u(H, 2), three), 4)), off);
+        const v3 = i8x16.sub(v128.or(i8x16.shr_u(L0, 4), i8x16.shl(v128.and(i8x16.shr_u(H, 4), three), 4)), off);
+        const v4 = i8x16.sub(v128.or(i8x16.shr_u(L1, 4), i8x16.shl(i8x16.shr_u(H, 6), 4)), off);
+        const y = (sb << 8) + (n << 7) + (g << 4);
+        acc = q6part(acc, v1, q, a, y, d * <f32>load<i8>(sc + g));
+        acc = q6part(acc, v2, q, a, y + 32, d * <f32>load<i8>(sc + g + 2));
+        acc = q6part(acc, v3, q, a, y + 64, d * <f32>load<i8>(sc + g + 4));
+        acc = q6part(acc, v4, q, a, y + 96, d * <f32>load<i8>(sc + g + 6));
+      }
+    }
+    w += 210;
+  }
+  return hsum(acc);
+}
+
+// Float weights are dotted with the f32 activations directly.
+
+function dotF32(w: usize, x: usize, cols: i32): f32 {
+  let acc = f32x4.splat(0);
+  let c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    const o = <usize>c << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o), v128.load(x + o)));
+    acc = f32x4.add(acc, f32x4.mul(v128.load(w + o, 16), v128.load(x + o, 16)));
+  }
+  let s = hsum(acc);
+  for (; c < cols; c++) s += load<f32>(w + (<usize>c << 2)) * load<f32>(x + (<usize>c << 2));
+  return s;
+}
+
+function dotF16(w: usize, x: usize, cols: i32): f32 {
+  const mag = i32x4.splat(0x7fff);
+  const sgn = i32x4.splat(0x8000);
+  const rebias = f32x4.splat(5.192296858534828e33);
+  let acc = f32x4.splat(0);
+  let c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    const h = v128.load(w + (<usize>c << 1));
+    const lo = i32x4.extend_low_i16x8_u(h);
+    const hi = i32x4.extend_high_i16x8_u(h);
+    const flo = v128.or(f32x4.mul(i32x4.shl(v128.and(lo, mag), 13), rebias), i32x4.shl(v128.and(lo, sgn), 16));
+    const fhi = v128.or(f32x4.mul(i32x4.shl(v128.and(hi, mag), 13), rebias), i32x4.shl(v128.and(hi, sgn), 16));
+    acc = f32x4.add(acc, f32x4.mul(flo, v128.load(x + (<usize>c << 2))));
+    acc = f32x4.add(acc, f32x4.mul(fhi, v128.load(x + (<usize>c << 2), 16)));
+  }
+  let s = hsum(acc);
+  for (; c < cols; c++) s += h2f(load<u16>(w + (<usize>c << 1))) * load<f32>(x + (<usize>c << 2));
+  return s;
+}
+
+function dotBF16(w: usize, x: usize, cols: i32): f32 {
+  let acc = f32x4.splat(0);
+  let c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    const h = v128.load(w + (<usize>c << 1));
+    const flo = i32x4.shl(i32x4.extend_low_i16x8_u(h), 16);
+    const fhi = i32x4.shl(i32x4.extend_high_i16x8_u(h), 16);
+    acc = f32x4.add(acc, f32x4.mul(flo, v128.load(x + (<usize>c << 2))));
+    acc = f32x4.add(acc, f32x4.mul(fhi, v128.load(x + (<usize>c << 2), 16)));
+  }
+  let s = hsum(acc);
+  for (; c < cols; c++) s += reinterpret<f32>(<u32>load<u16>(w + (<usize>c << 1)) << 16) * load<f32>(x + (<usize>c << 2));
+  return s;
+}
+
+/** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
+export function usesAct(type: i32): bool {
+  return type != F32 && type != F16 && type != BF16;
+}
+
+/** True when this module has a kernel for ggml type id `type`. */
+export function supports(type: i32): bool {
+  return type == F32 || type == F16 || type == BF16 || type == Q4_0 || type == Q4_1 || type == Q5_0 ||
+    type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K || type == Q6_K;
+}
+
+@inline function dotRow(type: i32, row: usize, a: usize, x: usize, cols: i32): f32 {
+  const nb = cols >> 5;
+  switch (type) {
+    case Q4_0: return dotQ4_0(row, a, nb, cols);
+    case Q4_1: return dotQ4_1(row, a, nb, cols);
+    case Q5_0: return dotQ5_0(row, a, nb, cols);
+    case Q5_1: return dotQ5_1(row, a, nb, cols);
+    case Q8_0: return dotQ8_0(row, a, nb, cols);
+    case Q4_K: return dotQ4_K(row, a, nb, cols);
+    case Q5_K: return dotQ5_K(row, a, nb, cols);
+    case Q6_K: return dotQ6_K(row, a, nb, cols);
+    case F16: return dotF16(row, x, cols);
+    case BF16: return dotBF16(row, x, cols);
+    default: return dotF32(row, x, cols);
+  }
+}
+
+/**
+ * Rows [r0, r1) of out[t*outStride + r] = W[r,:] . x_t for t < n.
+ * W: rows of `rowBytes` at `w`. x_t: f32 at x + t*cols*4 (float weights) or
+ * A16 at act + t*actStride (quantized weights; see quantizeAct).
+ * Each weight row is read from memory once and reused from L1 for all n tokens.
+ */
+export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, r0: i32, r1: i32,
+  act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const row = w + <usize>r * <usize>rowBytes;
+    for (let t = 0; t < n; t++) {
+      const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
+      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { GGMLType, typeInfo } from "../quant/types.js";
+import { dequantizeRow } from "../quant/dequant.js";
+import { ReferenceKernels } from "./reference.js";
+import { WasmKernels } from "./wasm.js";
+import { randomActivations, randomMatrix, rng } from "./testdata.js";
+import type { WeightMatrix } from "./types.js";
+
+const TYPES = [
+  GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
+  GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.F16, GGMLType.BF16, GGMLType.F32,
+];
+const FLOAT = new Set([GGMLType.F32, GGMLType.F16, GGMLType.BF16]);
+const EPS = 2 ** -24;
+
+/**
+ * Error bound of the wasm result for row r, token t. The activation is
+ * quantized per 32-block to int16 with scale da = amax/32767, so each x_j is
+ * off by at most da/2 and the dot by at most sum_j |W_j| da_j / 2. On top,
+ * f32 accumulation: bounded by cols * eps * sum |W_j x_j| (loose worst case).
+ */
+function bound(w: Float32Array, x: Float32Array, quantized: boolean): number {
+  let q = 0, mag = 0;
+  for (let b = 0; b < x.length; b += 32) {
+    let amax = 0;
+    for (let j = b; j < Math.min(b + 32, x.length); j++) amax = Math.max(amax, Math.abs(x[j]));
+    for (let j = b; j < Math.min(b + 32, x.length); j++) {
+      if (quantized) q += Math.abs(w[j]) * (amax / 32767) * 0.5;
+      mag += Math.abs(w[j] * x[j]);
+    }
+  }
+  return q * 1.001 + mag * x.length * EPS + 1e-30;
+}
+
+function checkAgainstReference(wasm: WasmKernels, w: WeightMatrix, x: number, got: Float32Array, n: number, what: string): void {
+  const ref = new ReferenceKernels(wasm.heap);
+  const refOut = wasm.heap.alloc(n * w.rows * 4);
+  ref.matmul(w, x, refOut, n);
+  const want = wasm.heap.f32(refOut, n * w.rows);
+  const row = new Float32Array(w.cols);
+  for (let r = 0; r < w.rows; r++) {
+    dequantizeRow(w.type, wasm.heap.viewsU8(), w.ptr + r * w.rowBytes, row, 0, w.cols);
+    for (let t = 0; t < n; t++) {
+      const xs = wasm.heap.f32(x + t * w.cols * 4, w.cols);
+      const tol = bound(row, xs, !FLOAT.has(w.type));
+      const i = t * w.rows + r;
+      assert.ok(Math.abs(got[i] - want[i]) <= tol,
+        `${what}: row ${r} token ${t}: wasm ${got[i]} vs reference ${want[i]} (|diff| ${Math.abs(got[i] - want[i])} > bound ${tol})`);
+    }
+  }
+}
+
+const kernels = new Map<number, WasmKernels>();
+async function kernelsFor(threads: number): Promise<WasmKernels> {
+  let k = kernels.get(threads);
+  if (!k) kernels.set(threads, (k = await WasmKernels.create(threads)));
+  return k;
+}
+after(async () => {
+  for (const k of kernels.values()) await k.dispose();
+});
+
+function randomCols(type: GGMLType, rand: () => number): number {
+  const bs = typeInfo(type).blockSize;
+  if (bs === 1) return 1 + Math.floor(rand() * 90); // float rows: any width, incl. not multiples of 4/8
+  if (bs === 256) return 256 * (1 + Math.floor(rand() * 3));
+  return 32 * (1 + Math.floor(rand() * 12));
+}
+
+for (const threads of [1, 2]) {
+  for (const type of TYPES) {
+    const name = typeInfo(type).name;
+    test(`wasm matvec and matmul (n=1..7) match the reference: ${name}, ${threads} thread(s)`, async () => {
+      const k = await kernelsFor(threads);
+      const rand = rng(type * 100 + threads);
+      for (let trial = 0; trial < 3; trial++) {
+        const rows = 1 + Math.floor(rand() * 37);
+        const cols = randomCols(type, rand);
+        const w = randomMatrix(k.heap, type, rows, cols, rand);
+        const n = trial === 0 ? 1 : 1 + Math.floor(rand() * 7);
+        const x = randomActivations(k.heap, n * cols, rand);
+        const out = k.heap.alloc(n * rows * 4);
+        if (n === 1) k.matvec(w, x, out);
+        else k.matmul(w, x, out, n);
+        checkAgainstReference(k, w, x, k.heap.f32(out, n * rows), n, `${name} ${rows}x${cols} n=${n}`);
+      }
+      for (let n = 1; n <= 7; n++) {
+        const w = randomMatrix(k.heap, type, 5 + n, randomCols(type, rand), rand);
+        const x = randomActivations(k.heap, n * w.cols, rand);
+        const out = k.heap.alloc(n * w.rows * 4);
+        k.matmul(w, x, out, n);
+        checkAgainstReference(k, w, x, k.heap.f32(out, n * w.rows), n, `${name} matmul n=${n}`);
+      }
+    });
+  }
+
+  test(`wasm matvecMulti over mixed types matches separate products, ${threads} thread(s)`, async () => {
+    const k = await kernelsFor(threads);
+    const rand = rng(77 + threads);
+    const cols = 512;
+    const ws = [GGMLType.Q4_1, GGMLType.Q6_K, GGMLType.F32, GGMLType.Q8_0].map((t, i) => randomMatrix(k.heap, t, 9 + 4 * i, cols, rand));
+    const x = randomActivations(k.heap, cols, rand);
+    const outs = ws.map((w) => k.heap.alloc(w.rows * 4));
+    k.matvecMulti(ws, x, outs);
+    ws.forEach((w, i) => checkAgainstReference(k, w, x, k.heap.f32(outs[i], w.rows), 1, `multi #${i}`));
+  });
+}
+
+test("wasm kernels reject bad input with clear errors", async () => {
+  const k = await kernelsFor(1);
+  const rand = rng(5);
+  const w = randomMatrix(k.heap, GGMLType.Q4_0, 4, 64, rand);
+  const x = randomActivations(k.heap, 64, rand);
+  const out = k.heap.alloc(16);
+  assert.throws(() => k.matvec({ ...w, type: GGMLType.Q2_K }, x, out), /unsupported tensor type Q2_K/);
+  assert.throws(() => k.matvec({ ...w, rowBytes: 10 }, x, out), /rowBytes/);
+  assert.throws(() => k.matvec({ ...w, cols: 48 }, x, out), /block size/);
+  assert.throws(() => k.matvec(w, x + 2, out), /misaligned or outside/);
+  assert.throws(() => k.matmul(w, x, out, 0), /token count/);
+  assert.throws(() => k.matvecMulti([w, { ...w, cols: 32, rowBytes: 18 }], x, [out, out]), /columns/);
+});
+
+test("a dead worker surfaces an error instead of hanging", async () => {
+  const k = await WasmKernels.create(2);
+  try {
+    const rand = rng(9);
+    const w = randomMatrix(k.heap, GGMLType.Q8_0, 8, 64, rand);
+    const x = randomActivations(k.heap, 64, rand);
+    const out = k.heap.alloc(32);
+    k.matvec(w, x, out);
+    await k.kernelPool!.workerThreads[0].terminate();
+    assert.throws(() => k.matvec(w, x, out), /kernel pool is broken: kernel worker 1 exited/);
+  } finally {
+    await k.dispose();
+  }
+});

@@ -1,0 +1,123 @@
+import type { Kernels, WeightMatrix } from "./types.js";
+import { SharedHeap } from "./heap.js";
+import { checkMatrix } from "./reference.js";
+import { instantiateKernels, kernelModule, type KernelExports } from "./wasm-module.js";
+import { KernelPool, type Job } from "./pool.js";
+import { typeInfo } from "../quant/types.js";
+
+/**
+ * WebAssembly SIMD kernels, optionally split by rows over a worker pool.
+ * Quantized weights are dotted with an int16 block-quantized copy of the
+ * activation (made once per call by the main thread; see
+ * assembly/kernels.ts), float weights with the f32 activation itself.
+ */
+export class WasmKernels implements Kernels {
+  readonly name = "wasm-simd";
+  readonly heap: SharedHeap;
+  private readonly k: KernelExports;
+  private pool: KernelPool | undefined;
+  /** scratch for quantized activations, grown geometrically on demand */
+  private act = 0;
+  private actCap = 0;
+  /** reused job records: no allocation per token */
+  private readonly jobs: Job[] = [];
+
+  private constructor(heap: SharedHeap, k: KernelExports) {
+    this.heap = heap;
+    this.k = k;
+  }
+
+  static async create(threads = 1, heap = new SharedHeap()): Promise<WasmKernels> {
+    const module = kernelModule();
+    const kern = new WasmKernels(heap, instantiateKernels(module, heap.memory));
+    if (threads > 1) kern.pool = await KernelPool.create(kern.k, module, heap.memory, threads);
+    else if (!(threads === 1)) throw new Error(`threads must be a positive integer, got ${threads}`);
+    return kern;
+  }
+
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Test hook: the pool, if threads > 1. */
+  get kernelPool(): KernelPool | undefined {
+    return this.pool;
+  }
+
+  private job(i: number): Job {
+    while (this.jobs.length <= i) {
+      this.jobs.push({ type: 0, w: 0, rowBytes: 0, cols: 0, rows: 0, act: 0, actStride: 0, x: 0, n: 0, out: 0, outStride: 0 });
+    }
+    return this.jobs[i];
+  }
+
+  /** Validate `w`, quantize n activation vectors at x if its type needs it, and fill job slot i. */
+  private prepare(i: number, w: WeightMatrix, x: number, out: number, n: number, quantize: boolean): Job {
+    checkMatrix(this.heap, w);
+    if (this.k.supports(w.type) !== 1) throw new Error(`wasm kernels do not support ${typeInfo(w.type).name}`);
+    const size = this.heap.memory.buffer.byteLength;
+    if ((x & 3) || (out & 3) || x < 0 || out < 0 || x + n * w.cols * 4 > size || out + n * w.rows * 4 > size) {
+      throw new Error(`activation ${x} or output ${out} (${n} x ${w.cols} -> ${w.rows} floats) is misaligned or outside the heap`);
+    }
+    const j = this.job(i);
+    j.type = w.type; j.w = w.ptr; j.rowBytes = w.rowBytes; j.cols = w.cols; j.rows = w.rows;
+    j.x = x; j.n = n; j.out = out; j.outStride = w.rows;
+    j.act = 0; j.actStride = 0;
+    if (this.k.usesAct(w.type) === 1) {
+      const stride = this.k.actBytes(w.cols);
+      if (quantize) {
+        this.ensureAct(stride * n);
+        for (let t = 0; t < n; t++) this.k.quantizeAct(x + t * w.cols * 4, w.cols, this.act + t * stride);
+      }
+      j.act = this.act; j.actStride = stride;
+    }
+    return j;
+  }
+
+  private ensureAct(bytes: number): void {
+    if (bytes <= this.actCap) return;
+    this.actCap = Math.max(bytes, this.actCap * 2, 1 << 16);
+    this.act = this.heap.alloc(this.actCap, 64);
+  }
+
+  private exec(njobs: number): void {
+    if (this.pool) {
+      this.pool.run(this.jobs, njobs);
+      return;
+    }
+    for (let i = 0; i < njobs; i++) {
+      const j = this.jobs[i];
+      this.k.matmul(j.type, j.w, j.rowBytes, j.cols, 0, j.rows, j.act, j.actStride, j.x, j.n, j.out, j.outStride);
+    }
+  }
+
+  matvec(w: WeightMatrix, x: number, out: number): void {
+    this.prepare(0, w, x, out, 1, true);
+    this.exec(1);
+  }
+
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void {
+    if (ws.length !== outs.length) throw new Error(`matvecMulti: ${ws.length} matrices but ${outs.length} outputs`);
+    if (ws.length === 0) return;
+    // One quantization of x serves every matrix (they all read the same x).
+    let quantized = false;
+    for (let i = 0; i < ws.length; i++) {
+      if (ws[i].cols !== ws[0].cols) throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
+      const needs: boolean = !quantized && this.k.usesAct(ws[i].type) === 1;
+      this.prepare(i, ws[i], x, outs[i], 1, needs);
+      quantized ||= needs;
+    }
+    this.exec(ws.length);
+  }
+
+  matmul(w: WeightMatrix, x: number, out: number, n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`matmul: token count ${n} must be a positive integer`);
+    this.prepare(0, w, x, out, n, true);
+    this.exec(1);
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool?.dispose();
+    this.pool = undefined;
+  }
+}
