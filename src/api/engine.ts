@@ -29,10 +29,15 @@ export interface RunOptions extends SamplingOptions {
   skip?: SkipSpec;
   signal?: AbortSignal;
   onToken?: GenerateOptions["onToken"];
+  /** keep generating through end-of-generation tokens (benchmarks, parity tests) */
+  ignoreEog?: boolean;
 }
 
-/** What to condition on: plain text, or a conversation rendered with the model's chat template. */
-export type Prompt = string | { messages: ChatMessage[] };
+/**
+ * What to condition on: plain text, a conversation rendered with the model's
+ * chat template, or token ids as they are.
+ */
+export type Prompt = string | { messages: ChatMessage[] } | { tokens: number[] };
 
 function isPolicy(s: SkipSpec): s is SkipPolicy {
   return typeof (s as SkipPolicy).runFFN === "function";
@@ -73,6 +78,7 @@ export class Engine {
   /** Token ids for a prompt (with BOS per the model, special tokens parsed in chat renderings). */
   encodePrompt(prompt: Prompt): number[] {
     if (typeof prompt === "string") return this.tokenizer.encode(prompt, { addSpecial: true, parseSpecial: false });
+    if ("tokens" in prompt) return [...prompt.tokens];
     const text = this.template().render(prompt.messages);
     // the rendered template already contains BOS where the model wants one
     return this.tokenizer.encode(text, { addSpecial: false, parseSpecial: true });

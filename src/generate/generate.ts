@@ -20,6 +20,8 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** called after every decode step with the token (for traces) */
   onToken?: (token: number, index: number) => void;
+  /** keep generating through end-of-generation tokens */
+  ignoreEog?: boolean;
 }
 
 export interface GenerateStats {
@@ -84,7 +86,7 @@ export async function* generateStream(
   for (let i = 0; i < limit; i++) {
     if (opts.signal?.aborted) { finish = "aborted"; break; }
     const id = sampler.sample(logits!, history);
-    if (tokenizer.eogIds.has(id)) { finish = "stop"; break; }
+    if (!opts.ignoreEog && tokenizer.eogIds.has(id)) { finish = "stop"; break; }
     out.push(id);
     history.push(id);
     const { emit, stopped } = stop.push(decoder.push(id));

@@ -1,0 +1,84 @@
+/**
+ * Speed measurement of a loaded engine: prompt tok/s (batched), decode tok/s
+ * (one token at a time, greedy, ignoring end-of-generation so every run
+ * decodes the same count), and the weight bytes actually read per token.
+ */
+import type { Engine, SkipSpec } from "./engine.js";
+import { argmax } from "../generate/sampling.js";
+
+export interface BenchOptions {
+  promptTokens: number;
+  genTokens: number;
+  skip?: SkipSpec;
+  /** prompt token ids; default: a fixed English text cycled to length */
+  prompt?: number[];
+}
+
+export interface BenchResult {
+  prompt_tokens: number;
+  gen_tokens: number;
+  prompt_ms: number;
+  decode_ms: number;
+  prompt_tok_per_s: number;
+  decode_tok_per_s: number;
+  /** weight bytes read per decoded token, skipped FFNs excluded */
+  weight_bytes_per_token: number;
+  /** weight bytes per token ÷ decode time per token */
+  decode_gb_per_s: number;
+  skip: ReturnType<import("../skip/policy.js").SkipPolicy["stats"]>;
+}
+
+const TEXT =
+  "The history of the city begins with a small settlement on the river, where traders met to exchange grain, " +
+  "salt and cloth. Over the centuries the town grew into a regional centre, with a market, a cathedral and a " +
+  "university that attracted scholars from distant countries. ";
+
+/** A prompt of exactly n token ids from a fixed text. */
+export function benchPrompt(engine: Engine, n: number): number[] {
+  const base = engine.tokenizer.encode(TEXT, { addSpecial: false });
+  const out: number[] = [];
+  if (engine.tokenizer.addBos && engine.tokenizer.bos !== null) out.push(engine.tokenizer.bos);
+  while (out.length < n) out.push(base[out.length % base.length]);
+  return out.slice(0, n);
+}
+
+export function benchmark(engine: Engine, o: BenchOptions): BenchResult {
+  const model = engine.model;
+  const prompt = o.prompt ?? benchPrompt(engine, o.promptTokens);
+  if (prompt.length + o.genTokens > model.ctx) throw new Error(`prompt ${prompt.length} + gen ${o.genTokens} tokens exceed the context ${model.ctx}`);
+  if (o.genTokens < 1) throw new Error("bench needs at least 1 generated token");
+  const policy = engine.policy(o.skip);
+  policy.reset();
+  model.kv.truncate(0);
+  const t0 = performance.now();
+  let logits: Float32Array | null = null;
+  for (let p = 0; p < prompt.length; p += model.batchSize) {
+    const b = prompt.slice(p, p + model.batchSize);
+    logits = model.forward(b, p, { policy, phase: "prompt", logits: p + b.length >= prompt.length ? "last" : "none" });
+  }
+  const promptMs = performance.now() - t0;
+  let tok = argmax(logits!);
+  const t1 = performance.now();
+  for (let i = 0; i < o.genTokens; i++) {
+    logits = model.forward([tok], prompt.length + i, { policy, phase: "decode", genIndex: i, logits: "last" });
+    tok = argmax(logits!);
+  }
+  const decodeMs = performance.now() - t1;
+  const skip = policy.stats();
+  const { total, ffnPerLayer } = engine.weightBytes;
+  // bytes per token: everything, minus the FFNs the policy skipped (averaged over the decoded tokens)
+  const meanFfn = ffnPerLayer.reduce((a, b) => a + b, 0) / ffnPerLayer.length;
+  const skippedPerToken = (skip.skipped_ffn * meanFfn) / o.genTokens;
+  const bytes = total - skippedPerToken;
+  return {
+    prompt_tokens: prompt.length,
+    gen_tokens: o.genTokens,
+    prompt_ms: promptMs,
+    decode_ms: decodeMs,
+    prompt_tok_per_s: (prompt.length * 1000) / promptMs,
+    decode_tok_per_s: (o.genTokens * 1000) / decodeMs,
+    weight_bytes_per_token: bytes,
+    decode_gb_per_s: (bytes / (decodeMs / o.genTokens)) / 1e6,
+    skip,
+  };
+}
