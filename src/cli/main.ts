@@ -3,6 +3,7 @@ import { generateCommand, GENERATE_HELP } from "./commands/generate.js";
 import { perplexityCommand, PERPLEXITY_HELP } from "./commands/perplexity.js";
 import { inspectCommand, INSPECT_HELP } from "./commands/inspect.js";
 import { pullCommand, PULL_HELP } from "./commands/pull.js";
+import { benchCommand, BENCH_HELP } from "./commands/bench.js";
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   perplexity: { run: perplexityCommand, help: PERPLEXITY_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   pull: { run: pullCommand, help: PULL_HELP },
+  bench: { run: benchCommand, help: BENCH_HELP },
 };
 
 const USAGE = `ffnskip — LLM inference with FFN-SkipLLM input-adaptive FFN skipping
