@@ -136,7 +136,9 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
       const input = tokens.map((t, i) => {
         if (keep.has(i)) return [t, { generateNext: { logits: true } }] as const;
         if (i === tokens.length - 1) return t;
-        return [t, { generateNext: { logits: { filter: { tokens: [tokens[i + 1]], includeMax: true } }, totalLogitWeight: true } }] as const;
+        // includeTop: 1 rather than includeMax: in node-llama-cpp 3.22.1, includeMax
+        // next to a token filter returns only the filtered tokens (no max).
+        return [t, { generateNext: { logits: { filter: { tokens: [tokens[i + 1]], includeTop: 1 } }, totalLogitWeight: true } }] as const;
       });
       const out = await seq.controlledEvaluate(input as never);
       const nll: number[] = [];
@@ -156,9 +158,10 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
         }
         if (i === tokens.length - 1) break;
         if (!next?.logits || next.totalLogitWeight == null) throw new Error(`llama.cpp returned no logits at position ${i}`);
-        // The Map is sorted by logit, highest first, so its first key is the argmax
-        // and exp(max - max) = 1 is the reference point of totalLogitWeight.
-        const [top, maxLogit] = next.logits.entries().next().value as [number, number];
+        // totalLogitWeight is sum(exp(l - max)), so nll = log(weight) - (l_target - max).
+        // The max is taken from the returned pairs, not from their order.
+        let top = -1, maxLogit = -Infinity;
+        for (const [tok, v] of next.logits) if (v > maxLogit) { maxLogit = v; top = tok; }
         const target = next.logits.get(tokens[i + 1] as Token);
         if (target === undefined) throw new Error(`llama.cpp returned no logit for token ${tokens[i + 1]} at position ${i}`);
         nll.push(Math.log(next.totalLogitWeight) - (target - maxLogit));
@@ -179,9 +182,7 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
         const out = await seq.controlledEvaluate(pending as never);
         const lg = out[out.length - 1]?.next.logits;
         if (!lg || lg.size < 2) throw new Error(`llama.cpp returned no top-2 logits at greedy step ${k}`);
-        const it = lg.entries();
-        const [t1, l1] = it.next().value as [number, number];
-        const [, l2] = it.next().value as [number, number];
+        const [[t1, l1], [, l2]] = [...lg.entries()].sort((a, b) => b[1] - a[1]);
         ids.push(t1);
         gaps.push(l1 - l2);
         pending = [[t1, ask]];
