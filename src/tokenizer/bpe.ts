@@ -3,11 +3,9 @@
  * start from single (byte-mapped) characters and repeatedly merge the adjacent
  * pair with the lowest merge rank, leftmost first on ties.
  */
-import { Heap } from "./heap.js";
+import { PairHeap } from "./heap.js";
 import { MERGE_SEP, type Vocab } from "./vocab.js";
 
-interface Bigram { rank: number; left: number; right: number; size: number }
-const before = (a: Bigram, b: Bigram) => a.rank < b.rank || (a.rank === b.rank && a.left < b.left);
 
 /**
  * Append the ids of `word` (already mapped byte -> GPT-2 character, so one char per byte).
@@ -20,18 +18,18 @@ export function bpeWord(vocab: Vocab, word: string, ignoreMerges: boolean, out: 
   // symbol i covers word[start[i], start[i] + len[i]); len 0 = merged away
   const start = new Int32Array(n), len = new Int32Array(n), next = new Int32Array(n), prev = new Int32Array(n);
   for (let i = 0; i < n; i++) { start[i] = i; len[i] = 1; prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
-  const heap = new Heap<Bigram>(before);
+  const heap = new PairHeap();
   const tryAdd = (l: number, r: number) => {
     if (l < 0 || r < 0) return;
     const key = word.substr(start[l], len[l]) + MERGE_SEP + word.substr(start[r], len[r]);
     const rank = vocab.ranks.get(key);
-    if (rank !== undefined) heap.push({ rank, left: l, right: r, size: len[l] + len[r] });
+    if (rank !== undefined) heap.push(rank, l, r, len[l] + len[r]);
   };
   for (let i = 1; i < n; i++) tryAdd(i - 1, i);
-  for (let b = heap.pop(); b !== undefined; b = heap.pop()) {
-    const l = b.left, r = b.right;
+  while (heap.pop()) {
+    const l = heap.topLeft, r = heap.topRight;
     // stale: one side was merged away or grew since this pair was queued
-    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== b.size) continue;
+    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== heap.topSize) continue;
     len[l] += len[r];
     len[r] = 0;
     next[l] = next[r];

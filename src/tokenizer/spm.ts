@@ -4,12 +4,10 @@
  * whose concatenation is the highest-scoring token is merged first (leftmost
  * on ties). Pieces that are not tokens are emitted byte by byte as <0xXX>.
  */
-import { Heap } from "./heap.js";
+import { PairHeap } from "./heap.js";
 import { utf8 } from "./unicode.js";
 import type { Vocab } from "./vocab.js";
 
-interface Bigram { score: number; left: number; right: number; size: number }
-const before = (a: Bigram, b: Bigram) => a.score > b.score || (a.score === b.score && a.left < b.left);
 
 const HEX = "0123456789ABCDEF";
 
@@ -38,17 +36,17 @@ export function spmEncode(vocab: Vocab, text: string, out: number[]): void {
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
-  const heap = new Heap<Bigram>(before);
+  const heap = new PairHeap();
   const tryAdd = (l: number, r: number) => {
     if (l < 0 || r < 0) return;
     const size = len[l] + len[r];
     const id = vocab.tokenToId.get(text.substr(start[l], size));
-    if (id !== undefined) heap.push({ score: vocab.scores[id], left: l, right: r, size });
+    if (id !== undefined) heap.push(-vocab.scores[id], l, r, size);
   };
   for (let i = 1; i < n; i++) tryAdd(i - 1, i);
-  for (let b = heap.pop(); b !== undefined; b = heap.pop()) {
-    const l = b.left, r = b.right;
-    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== b.size) continue;
+  while (heap.pop()) {
+    const l = heap.topLeft, r = heap.topRight;
+    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== heap.topSize) continue;
     len[l] += len[r];
     len[r] = 0;
     next[l] = next[r];
