@@ -10,6 +10,7 @@ export interface KernelExports {
   supports(type: number): number;
   matmul(type: number, w: number, rowBytes: number, cols: number, r0: number, r1: number,
     act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
+  probeSum(p: number, bytes: number): number;
 }
 
 const WASM_NAME = "kernels.wasm";

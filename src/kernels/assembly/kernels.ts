@@ -391,3 +391,16 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, r0: i32, r
     }
   }
 }
+
+/** Memory-bandwidth probe: sum of `bytes` (multiple of 64) of f32 at p, four independent accumulators. */
+export function probeSum(p: usize, bytes: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const end = p + <usize>bytes;
+  for (; p < end; p += 64) {
+    a0 = f32x4.add(a0, v128.load(p));
+    a1 = f32x4.add(a1, v128.load(p, 16));
+    a2 = f32x4.add(a2, v128.load(p, 32));
+    a3 = f32x4.add(a3, v128.load(p, 48));
+  }
+  return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+}

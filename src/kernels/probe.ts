@@ -1,0 +1,31 @@
+import { SharedHeap } from "./heap.js";
+import { instantiateKernels, kernelModule } from "./wasm-module.js";
+
+export interface BandwidthResult {
+  /** bytes read per pass */
+  bytes: number;
+  /** best of `passes` passes, GB/s (1e9 bytes) */
+  gbps: number;
+}
+
+/**
+ * Single-core memory bandwidth as the wasm kernels see it: a SIMD sum over a
+ * `mb`-MiB buffer (much larger than any cache), best of `passes` after one
+ * warm-up pass. The matvec benchmark compares against this number.
+ */
+export function probeBandwidth(mb = 256, passes = 3): BandwidthResult {
+  const heap = new SharedHeap();
+  const bytes = mb * 1024 * 1024;
+  const p = heap.alloc(bytes);
+  const v = heap.f32(p, bytes / 4);
+  for (let i = 0; i < v.length; i += 1024) v[i] = 1; // touch every page so it is really mapped
+  const k = instantiateKernels(kernelModule(), heap.memory);
+  k.probeSum(p, bytes);
+  let best = Infinity;
+  for (let i = 0; i < passes; i++) {
+    const t0 = process.hrtime.bigint();
+    k.probeSum(p, bytes);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { bytes, gbps: bytes / best / 1e9 };
+}
