@@ -6,17 +6,14 @@ import type { SkipPolicy } from "../skip/policy.js";
 import { withTrace, type TracedPolicy } from "../skip/trace.js";
 import type { Values } from "./args.js";
 
-// "seed" is the sampling seed; the skip methods' PRNG seed is --skip-seed
-const FLAGS = SKIP_FLAGS.filter((f) => f !== "seed");
-
 export const SKIP_OPTIONS: NonNullable<ParseArgsConfig["options"]> = Object.fromEntries(
-  FLAGS.map((f) => [f, { type: "string" as const }]),
+  SKIP_FLAGS.map((f) => [f, { type: "string" as const }]),
 );
 
 /** The policy the flags ask for; wrapped in a trace recorder when --trace is set. */
 export function skipFromFlags(v: Values, engine: Engine): { policy: SkipPolicy; trace: TracedPolicy | null } {
   const flags: Record<string, string | undefined> = {};
-  for (const f of FLAGS) flags[f] = v[f] as string | undefined;
+  for (const f of SKIP_FLAGS) flags[f] = v[f] as string | undefined;
   const config = configFromFlags(flags, engine.config.nLayers);
   const policy = engine.policy(config);
   if (!v.trace) return { policy, trace: null };

@@ -73,7 +73,7 @@ test("flags and a skip-profile file give the same config", () => {
   assert.deepEqual(readSkipProfile(file).config, expected);
   assert.deepEqual(parseSkipArgs(["--skip-profile", file]).config, expected);
   assert.deepEqual(configFromFlags({ skip: "static", layers: "5,6,7", warmup: "0" }), { method: "static", layers: [5, 6, 7], warmup: 0 });
-  assert.deepEqual(configFromFlags({ skip: "random", seed: "1", k: "2" }), { method: "random", seed: 1, k: 2 });
+  assert.deepEqual(configFromFlags({ skip: "random", "skip-seed": "1", k: "2" }), { method: "random", seed: 1, k: 2 });
   assert.deepEqual(parseSkipArgs(["x"]).config, { method: "none" });
 });
 

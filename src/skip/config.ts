@@ -53,7 +53,7 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" |
   k: { flag: "k", json: "k", kind: "int", doc: "FFNs skipped per window / random block length" },
   schedule: { flag: "schedule", json: "schedule", kind: "int[]", doc: "k per decode token, cycling (0 = full compute)" },
   maxWindows: { flag: "windows", json: "max_windows", kind: "int", doc: "skip windows per token (default: no limit)" },
-  seed: { flag: "seed", json: "seed", kind: "int", doc: "PRNG seed" },
+  seed: { flag: "skip-seed", json: "seed", kind: "int", doc: "PRNG seed of the random method (--seed is the sampling seed)" },
   layers: { flag: "layers", json: "layers", kind: "int[]", doc: "layer list (static: FFNs skipped; layer-drop: removed)" },
   exitLayers: { flag: "exit-layers", json: "exit_layers", kind: "int[]", doc: "fixed first copied layer per token, cycling" },
 };

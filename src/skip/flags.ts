@@ -2,7 +2,7 @@
  * CLI-style skip flags → SkipConfig, the same config a skip-profile file with
  * the same knobs gives:
  *   --skip METHOD --tau 0.9 --k 2 --warmup 2 --cold-start 3 --cold-end 3
- *   --schedule 1,2,0 --windows 1 --seed 1 --layers 5,6,7 --exit-layers 20,18
+ *   --schedule 1,2,0 --windows 1 --skip-seed 1 --layers 5,6,7 --exit-layers 20,18
  *   --skip-profile FILE   (instead of the flags above)
  * Both "--flag value" and "--flag=value" are accepted.
  */
