@@ -14,7 +14,7 @@ const SPACE = 0x20;
 export class Detokenizer {
   /** pieces with special tokens rendered, built on first use */
   private cache: (Uint8Array | undefined)[];
-  private readonly text = new TextDecoder("utf-8");
+  private readonly text = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(private readonly vocab: Vocab, private readonly cleanSpaces: boolean) {
     this.cache = new Array(vocab.tokens.length);
@@ -84,7 +84,8 @@ export class Detokenizer {
 
   stream(skipSpecial: boolean): StreamDecoder {
     const v = this.vocab;
-    const dec = new TextDecoder("utf-8");
+    // ignoreBOM: a U+FEFF starting a chunk is text, not a byte-order mark
+    const dec = new TextDecoder("utf-8", { ignoreBOM: true });
     let pending: Uint8Array = EMPTY;
     let first = true;
     let removeSpace = v.addSpacePrefix;

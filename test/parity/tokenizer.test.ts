@@ -99,6 +99,13 @@ for (const m of MODELS) {
         assert.equal(tok.decode(ids, { skipSpecial: true }), ref.detokenize(ids as Token[], false));
       });
 
+      await t.test("decode(encode(x)) == x and streaming gives the same text", () => {
+        const ids = tok.encode(TORTURE, { addSpecial: false });
+        assert.equal(tok.decode(ids), TORTURE);
+        const d = tok.createStreamDecoder();
+        assert.equal(ids.map((id) => d.push(id)).join("") + d.flush(), TORTURE);
+      });
+
       await t.test("whole wikitext-2 test file", (tt) => {
         if (!existsSync(WIKI)) { tt.skip(`data file missing: ${WIKI}`); return; }
         const text = readFileSync(WIKI, "utf8");
