@@ -66,6 +66,21 @@ function llamaInstance(): Promise<Llama> {
   return llamaPromise;
 }
 
+/**
+ * What to ask for at a scored position: the target's logit, the greedy pick and its
+ * logit, and the softmax denominator. Asking for the top-1 logit instead (includeTop)
+ * makes llama.cpp sort the whole vocabulary at every position, ~4x slower; and
+ * includeMax next to a token filter returns no max at all in node-llama-cpp 3.22.1.
+ */
+const FAST = (target: number) => ({
+  generateNext: {
+    token: true,
+    options: { temperature: 0 },
+    logits: { filter: { tokens: [target as Token], includeSelected: true } },
+    totalLogitWeight: true,
+  },
+});
+
 /** Full logits as a dense array indexed by token id. */
 function denseLogits(map: Map<number, number>, nVocab: number): Float32Array {
   const out = new Float32Array(nVocab);
@@ -82,13 +97,21 @@ function nllFromDense(logits: Float32Array, target: number): { nll: number; argm
   return { nll: Math.log(sum) - (logits[target] - max), argmax: arg };
 }
 
-/** Load `modelPath` into llama.cpp and wrap it as an Oracle. */
-export async function getOracle(modelPath: string, opts: OracleOptions = {}): Promise<Oracle> {
+/** A loaded llama.cpp model with one sequence, for callers that need the raw API (benchmarks). */
+export interface LlamaCppHandle {
+  model: LlamaModel;
+  context: LlamaContext;
+  seq: LlamaContextSequence;
+  dispose(): Promise<void>;
+}
+
+/** Load `modelPath` on the CPU with an explicit thread count and a one-sequence context. */
+export async function openLlamaCpp(modelPath: string, opts: OracleOptions = {}): Promise<LlamaCppHandle> {
   const threads = opts.threads ?? 2;
   const contextSize = opts.contextSize ?? 2048;
   const batchSize = Math.min(opts.batchSize ?? 512, contextSize);
   const llama = await llamaInstance();
-  const model: LlamaModel = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   let context: LlamaContext;
   try {
     context = await model.createContext({ contextSize, batchSize, threads, sequences: 1 });
@@ -96,12 +119,21 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
     await model.dispose();
     throw e;
   }
-  const seq: LlamaContextSequence = context.getSequence();
+  return {
+    model, context, seq: context.getSequence(),
+    async dispose() { await context.dispose(); await model.dispose(); },
+  };
+}
+
+/** Load `modelPath` into llama.cpp and wrap it as an Oracle. */
+export async function getOracle(modelPath: string, opts: OracleOptions = {}): Promise<Oracle> {
+  const h = await openLlamaCpp(modelPath, opts);
+  const { model, context, seq } = h;
   // node-llama-cpp does not expose n_vocab; the width of one full logits row is it.
   const probe = await seq.controlledEvaluate([[model.tokens.bos ?? (0 as Token), { generateNext: { logits: true } }]]);
   const nVocab = probe[0]?.next.logits?.size ?? 0;
   if (nVocab === 0) {
-    await context.dispose(); await model.dispose();
+    await h.dispose();
     throw new Error(`llama.cpp returned no logits for ${modelPath}`);
   }
 
@@ -136,9 +168,7 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
       const input = tokens.map((t, i) => {
         if (keep.has(i)) return [t, { generateNext: { logits: true } }] as const;
         if (i === tokens.length - 1) return t;
-        // includeTop: 1 rather than includeMax: in node-llama-cpp 3.22.1, includeMax
-        // next to a token filter returns only the filtered tokens (no max).
-        return [t, { generateNext: { logits: { filter: { tokens: [tokens[i + 1]], includeTop: 1 } }, totalLogitWeight: true } }] as const;
+        return [t, FAST(tokens[i + 1])] as const;
       });
       const out = await seq.controlledEvaluate(input as never);
       const nll: number[] = [];
@@ -158,12 +188,15 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
         }
         if (i === tokens.length - 1) break;
         if (!next?.logits || next.totalLogitWeight == null) throw new Error(`llama.cpp returned no logits at position ${i}`);
-        // totalLogitWeight is sum(exp(l - max)), so nll = log(weight) - (l_target - max).
-        // The max is taken from the returned pairs, not from their order.
-        let top = -1, maxLogit = -Infinity;
-        for (const [tok, v] of next.logits) if (v > maxLogit) { maxLogit = v; top = tok; }
+        // totalLogitWeight is sum(exp(l - max)), so nll = log(weight) - (l_target - max),
+        // and the greedy pick is the argmax whose logit is max.
+        const top = next.token;
+        const maxLogit = top == null ? undefined : next.logits.get(top);
         const target = next.logits.get(tokens[i + 1] as Token);
-        if (target === undefined) throw new Error(`llama.cpp returned no logit for token ${tokens[i + 1]} at position ${i}`);
+        if (top == null || maxLogit === undefined || target === undefined) {
+          throw new Error(`llama.cpp returned no argmax/target logit at position ${i}`);
+        }
+        if (target > maxLogit) throw new Error(`llama.cpp's greedy pick at position ${i} is not the argmax (target logit ${target} > ${maxLogit})`);
         nll.push(Math.log(next.totalLogitWeight) - (target - maxLogit));
         argmax.push(top);
       }
@@ -189,10 +222,7 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
       }
       return { ids, gaps };
     },
-    async dispose() {
-      await context.dispose();
-      await model.dispose();
-    },
+    dispose: h.dispose,
   };
   return oracle;
 }
