@@ -29,7 +29,7 @@ export interface PullOptions {
 
 /** The cache root. */
 export function ffnskipHome(home?: string): string {
-  return home ?? process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip");
+  return home || process.env.FFNSKIP_HOME || join(homedir(), ".cache", "ffnskip");
 }
 
 /** Where `entry` lives (or will live) in the cache. */
@@ -142,7 +142,7 @@ export async function pullModel(alias: string, opts: PullOptions = {}): Promise<
   // (same filesystem) and a crash leaves only a `.pull-*` folder behind.
   const tmp = await mkdtemp(join(dir, ".pull-"));
   try {
-    await pipDownload(opts.python ?? process.env.FFNSKIP_PYTHON ?? "python3", entry, tmp, log);
+    await pipDownload(opts.python || process.env.FFNSKIP_PYTHON || "python3", entry, tmp, log);
     const wheels = (await readdir(tmp)).filter((f) => f.endsWith(".whl"));
     const partial = join(tmp, entry.file + ".partial");
     const out = await open(partial, "w");
