@@ -4,6 +4,11 @@ import { perplexityCommand, PERPLEXITY_HELP } from "./commands/perplexity.js";
 import { inspectCommand, INSPECT_HELP } from "./commands/inspect.js";
 import { pullCommand, PULL_HELP } from "./commands/pull.js";
 import { benchCommand, BENCH_HELP } from "./commands/bench.js";
+import { evalCommand, EVAL_HELP } from "./commands/eval.js";
+import { sweepCommand, SWEEP_HELP } from "./commands/sweep.js";
+import { serveCommand, SERVE_HELP } from "./commands/serve.js";
+import { chatCommand, CHAT_HELP } from "./commands/chat.js";
+import { traceCommand, TRACE_HELP } from "./commands/trace.js";
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -13,6 +18,11 @@ const COMMANDS: Record<string, Command> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   pull: { run: pullCommand, help: PULL_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
+  eval: { run: evalCommand, help: EVAL_HELP },
+  sweep: { run: sweepCommand, help: SWEEP_HELP },
+  serve: { run: serveCommand, help: SERVE_HELP },
+  chat: { run: chatCommand, help: CHAT_HELP },
+  trace: { run: traceCommand, help: TRACE_HELP },
 };
 
 const USAGE = `ffnskip — LLM inference with FFN-SkipLLM input-adaptive FFN skipping

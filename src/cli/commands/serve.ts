@@ -1,0 +1,57 @@
+/** `ffnskip serve`: the OpenAI-compatible HTTP server (see docs/server.md). */
+import { loadModel } from "../../api/engine.js";
+import { startServer } from "../../server/server.js";
+import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
+import { SKIP_OPTIONS, skipFromFlags } from "../skip-flags.js";
+
+export const SERVE_HELP = `ffnskip serve [--model M] [--host H] [--port P] [--api-key K] [--queue N] [skip flags]
+  OpenAI-compatible server: POST /v1/chat/completions, POST /v1/completions (stream or not),
+  GET /v1/models, GET /health, GET /trace (trace viewer). See docs/server.md.
+  --host H          bind address (default 127.0.0.1; 0.0.0.0 exposes it to the network)
+  --port P          default 8080 (0 = any free port)
+  --api-key K       require 'Authorization: Bearer K' (also env FFNSKIP_API_KEY)
+  --queue N         requests that may wait while one generates (default 32); more get 429
+  --grace S         on SIGTERM/SIGINT, seconds to let in-flight work finish before cancelling (default 10)
+  --max-body BYTES  request body limit (default 1048576)
+  --threads N  --ctx N  --backend wasm|reference
+  --skip METHOD ... default skipping for requests that do not send "ffnskip": {"skip": ...}`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values: v } = parse(argv, {
+    ...MODEL_OPTIONS, ...SKIP_OPTIONS,
+    host: { type: "string" }, port: { type: "string", short: "p" }, "api-key": { type: "string" },
+    queue: { type: "string" }, grace: { type: "string" }, "max-body": { type: "string" },
+  }, false);
+  if (v.help) { process.stdout.write(SERVE_HELP + "\n"); return 0; }
+  const port = num(v, "port", true) ?? 8080;
+  if (port < 0 || port > 65535) throw new Error(`--port must be in [0, 65535], got ${port}`);
+  const queue = num(v, "queue", true) ?? 32;
+  if (queue < 0) throw new Error(`--queue must be ≥ 0, got ${queue}`);
+  const grace = num(v, "grace") ?? 10;
+  if (grace < 0) throw new Error(`--grace must be ≥ 0 seconds, got ${grace}`);
+  const maxBody = num(v, "max-body", true) ?? 1 << 20;
+  if (maxBody < 1) throw new Error(`--max-body must be ≥ 1, got ${maxBody}`);
+  const apiKey = (v["api-key"] as string | undefined) ?? process.env.FFNSKIP_API_KEY;
+  if (apiKey !== undefined && apiKey.trim() === "") throw new Error("--api-key must not be empty");
+
+  const engine = await loadModel(v.model as string | undefined, loadOptions(v));
+  // validate the skip flags once; each request then gets a fresh policy of that config
+  skipFromFlags(v, engine);
+  const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
+  const srv = await startServer(engine, {
+    host: v.host as string | undefined, port, apiKey, queue, maxBodyBytes: maxBody, log,
+    defaultSkip: () => skipFromFlags(v, engine).policy,
+  });
+  log(`ffnskip serving ${engine.path} at ${srv.url}${apiKey ? " (API key required)" : ""}; Ctrl-C or SIGTERM to stop`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log(`${sig}: no new requests; finishing in-flight work (grace ${grace} s)`);
+      srv.close(grace * 1000).then(resolve, resolve);
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  await engine.dispose();
+  log("stopped");
+  return 0;
+}
