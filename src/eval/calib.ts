@@ -1,0 +1,100 @@
+/**
+ * Calibration measurements for ratio targeting: a few prompts with the
+ * dense model's greedy continuations, and a teacher-forced pass that feeds
+ * those continuations under a skip policy, measuring the achieved skip ratio
+ * and how often the policy's next-token argmax agrees with dense. Teacher
+ * forcing keeps every config on the same tokens, so ratios are comparable.
+ */
+import type { Engine } from "../api/engine.js";
+import type { SkipPolicy } from "../skip/policy.js";
+import { withTrace, type StepRecord } from "../skip/trace.js";
+
+/**
+ * Calibration prompts: generic instructions unrelated to the evaluation
+ * sets (so targeting does not tune on test items), sent through the chat
+ * template when the model has one.
+ */
+export const CALIB_PROMPTS = [
+  "Explain how a bicycle gear system works.",
+  "Write a short story about a lighthouse keeper.",
+  "What are the main causes of inflation?",
+  "Describe the water cycle for a school student.",
+  "Give some tips for learning a new language.",
+  "Why is the sky blue?",
+];
+
+export interface CalibSet {
+  prompts: number[][];
+  /** dense greedy continuation of each prompt */
+  continuations: number[][];
+}
+
+export interface CalibMeasure {
+  ratio: number;
+  agreement: number;
+  skipped_ffn: number;
+  total_ffn: number;
+}
+
+/** Dense greedy continuations of `nPrompts` calibration prompts, `nTokens` each. */
+export async function buildCalibSet(engine: Engine, nPrompts: number, nTokens: number): Promise<CalibSet> {
+  if (!Number.isInteger(nPrompts) || nPrompts < 1 || nPrompts > CALIB_PROMPTS.length) {
+    throw new Error(`calibration prompts must be in [1, ${CALIB_PROMPTS.length}], got ${nPrompts}`);
+  }
+  if (!Number.isInteger(nTokens) || nTokens < 1) throw new Error(`calibration tokens must be an integer ≥ 1, got ${nTokens}`);
+  let chat = true;
+  try { engine.template(); } catch { chat = false; }
+  const prompts: number[][] = [], continuations: number[][] = [];
+  for (const p of CALIB_PROMPTS.slice(0, nPrompts)) {
+    const ids = engine.encodePrompt(chat ? { messages: [{ role: "user", content: p }] } : p);
+    const r = await engine.generate({ tokens: ids }, { temperature: 0, maxTokens: nTokens, ignoreEog: true });
+    prompts.push(ids);
+    continuations.push(r.tokens);
+  }
+  return { prompts, continuations };
+}
+
+function argmax(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
+
+/** Teacher-forced pass of the calibration set under `policy`. */
+export function measure(engine: Engine, set: CalibSet, policy: SkipPolicy): CalibMeasure {
+  const model = engine.model;
+  let skipped = 0, total = 0, agree = 0, n = 0;
+  set.prompts.forEach((prompt, s) => {
+    const cont = set.continuations[s];
+    policy.reset();
+    model.kv.truncate(0);
+    let logits: Float32Array | null = null;
+    for (let p = 0; p < prompt.length; p += model.batchSize) {
+      const batch = prompt.slice(p, p + model.batchSize);
+      const last = p + batch.length >= prompt.length;
+      logits = model.forward(batch, p, { policy, phase: "prompt", logits: last ? "last" : "none" });
+    }
+    for (let i = 0; i < cont.length; i++) {
+      // the first prediction comes from the prompt (no decode step yet), as in generation
+      if (i > 0) { n++; if (argmax(logits!) === cont[i]) agree++; }
+      logits = model.forward([cont[i]], prompt.length + i, { policy, phase: "decode", genIndex: i, logits: "last" });
+    }
+    const st = policy.stats();
+    skipped += st.skipped_ffn;
+    total += st.total_ffn;
+  });
+  return { ratio: total ? skipped / total : 0, agreement: n ? agree / n : 1, skipped_ffn: skipped, total_ffn: total };
+}
+
+/** Dense trace of the calibration set: per-layer mean FFN cosine over decode steps. */
+export function meanCosines(engine: Engine, set: CalibSet): number[] {
+  const L = engine.config.nLayers;
+  const traced = withTrace(engine.policy({ method: "none" }), L);
+  measure(engine, set, traced);
+  const sum = new Float64Array(L), cnt = new Float64Array(L);
+  for (const r of traced.records as StepRecord[]) {
+    if (r.phase !== "decode") continue;
+    r.cos.forEach((c, l) => { if (Number.isFinite(c)) { sum[l] += c; cnt[l]++; } });
+  }
+  return Array.from(sum, (s, l) => (cnt[l] ? s / cnt[l] : NaN));
+}
