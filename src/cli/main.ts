@@ -6,8 +6,6 @@ import { pullCommand, PULL_HELP } from "./commands/pull.js";
 import { benchCommand, BENCH_HELP } from "./commands/bench.js";
 import { evalCommand, EVAL_HELP } from "./commands/eval.js";
 import { sweepCommand, SWEEP_HELP } from "./commands/sweep.js";
-import { evalCommand, EVAL_HELP } from "./commands/eval.js";
-import { sweepCommand, SWEEP_HELP } from "./commands/sweep.js";
 import { serveCommand, SERVE_HELP } from "./commands/serve.js";
 import { chatCommand, CHAT_HELP } from "./commands/chat.js";
 import { traceCommand, TRACE_HELP } from "./commands/trace.js";
@@ -20,8 +18,6 @@ const COMMANDS: Record<string, Command> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   pull: { run: pullCommand, help: PULL_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
-  eval: { run: evalCommand, help: EVAL_HELP },
-  sweep: { run: sweepCommand, help: SWEEP_HELP },
   eval: { run: evalCommand, help: EVAL_HELP },
   sweep: { run: sweepCommand, help: SWEEP_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },
