@@ -61,14 +61,15 @@ test("/trace in headless Chromium draws the heatmap", async (t) => {
     const q = new URLSearchParams({ prompt: "The capital of France is", max_tokens: "6", skip: "static", layers: "10,11", warmup: "0" });
     const resp = await page.goto(`${srv.url}/trace?${q}`);
     assert.equal(resp?.status(), 200);
-    const dom = await page.evaluate(() => ({
+    // browser-side code as strings: this project compiles without the DOM typings
+    const dom = (await page.evaluate(`({
       rows: document.querySelectorAll("#heatmap-svg g.row").length,
       cells: document.querySelectorAll("#heatmap-svg rect.cell").length,
-      skipped: [...document.querySelectorAll("#heatmap-svg rect.cell.skipped")].map((e) => e.closest("g")!.getAttribute("data-row")),
+      skipped: [...document.querySelectorAll("#heatmap-svg rect.cell.skipped")].map((e) => e.closest("g").getAttribute("data-row")),
       tokens: document.querySelectorAll("#tokens .tok").length,
       method: document.querySelector("#method")?.textContent,
       ratio: document.querySelector("#ratio")?.textContent,
-    }));
+    })`)) as { rows: number; cells: number; skipped: string[]; tokens: number; method?: string; ratio?: string };
     assert.ok(dom.rows >= 6, `rows: ${dom.rows}`);
     assert.equal(dom.cells, dom.rows * engine.config.nLayers);
     assert.equal(dom.tokens, 6);
@@ -82,23 +83,23 @@ test("/trace in headless Chromium draws the heatmap", async (t) => {
     const box = await page.locator("#heatmap").boundingBox();
     assert.ok(box && box.width > 100 && box.height > 50, "heatmap has a size");
     const png = await page.locator("#heatmap").screenshot();
-    const colours = await page.evaluate(async (b64) => {
+    const colours = (await page.evaluate(`(async () => {
       const img = new Image();
-      img.src = `data:image/png;base64,${b64}`;
+      img.src = "data:image/png;base64,${png.toString("base64")}";
       await img.decode();
       const c = document.createElement("canvas");
       c.width = img.width; c.height = img.height;
-      const g = c.getContext("2d")!;
+      const g = c.getContext("2d");
       g.drawImage(img, 0, 0);
       const d = g.getImageData(0, 0, c.width, c.height).data;
-      const seen = new Set<number>();
+      const seen = new Set();
       let red = 0;
       for (let i = 0; i < d.length; i += 4) {
         seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
         if (d[i] > 180 && d[i + 1] < 60 && d[i + 2] < 60) red++;
       }
       return { distinct: seen.size, red };
-    }, png.toString("base64"));
+    })()`)) as { distinct: number; red: number };
     assert.ok(colours.distinct > 20, `distinct colours in the heatmap screenshot: ${colours.distinct}`);
     assert.ok(colours.red > 50, `red skip marks in the screenshot: ${colours.red} pixels`);
   } finally {
