@@ -10,7 +10,8 @@
  * first; anything after the first line cannot add a correct answer that was
  * not already there in practice, and stopping early keeps 1,000 questions
  * cheap). --chat sends "Please give answer to this question: {question}" as
- * a user message through the chat template instead.
+ * a user message through the chat template instead (up to 48 tokens: chat
+ * replies tend to restate the question first).
  */
 import { dataPath, readJsonl, select, str } from "./data.js";
 import type { ItemOutput, Task, TaskItem, TaskOptions } from "./task.js";
@@ -18,6 +19,7 @@ import type { ItemOutput, Task, TaskItem, TaskOptions } from "./task.js";
 export const FACTOID_DEFAULT = "factoid/freebaseqa-train.jsonl";
 export const FACTOID_LIMIT = 1000;
 export const FACTOID_MAX_TOKENS = 24;
+export const FACTOID_CHAT_MAX_TOKENS = 48;
 
 /** Lowercase and drop all whitespace (the LLM-KICK normalisation). */
 export function normalizeAnswer(s: string): string {
@@ -61,7 +63,8 @@ export function factoidTask(o: TaskOptions): Task {
   const rows = factoidItems(readJsonl(path, "factoid-qa"), path);
   const limit = o.limit ?? (o.items ? undefined : FACTOID_LIMIT);
   const items: FactoidItem[] = select(rows, limit, o.items, "factoid-qa").map(({ index, row }) => ({ id: String(index), ...row }));
-  const maxTokens = o.maxTokens ?? FACTOID_MAX_TOKENS;
+  // chat replies restate the question before answering, so they get more room
+  const maxTokens = o.maxTokens ?? (o.chat ? FACTOID_CHAT_MAX_TOKENS : FACTOID_MAX_TOKENS);
   const chat = o.chat ?? false;
   return {
     name: "factoid-qa",
