@@ -28,7 +28,12 @@ export const CONTROL_INTS = JOBS + MAX_JOBS * JOB_FIELDS;
 /** Spin iterations (Atomics.load polls) before falling back to Atomics.wait. */
 export const SPIN = 20000;
 
+/** Row boundary of thread i of t: a multiple of 4 (packed matrices go 4 rows at a time), or `rows`. */
+function bound(rows: number, i: number, t: number): number {
+  return i >= t ? rows : Math.min(rows, Math.round((rows * i) / t / 4) * 4);
+}
+
 /** Rows [r0, r1) that thread `i` of `t` computes out of `rows`. */
 export function share(rows: number, i: number, t: number): [number, number] {
-  return [Math.floor((rows * i) / t), Math.floor((rows * (i + 1)) / t)];
+  return [bound(rows, i, t), bound(rows, i + 1, t)];
 }

@@ -16,9 +16,10 @@ export function runShare(k: KernelExports, ctl: Int32Array, njobs: number, i: nu
     const act = ctl[o + 5] >>> 0, actStride = ctl[o + 6], x = ctl[o + 7] >>> 0, n = ctl[o + 8];
     const out = ctl[o + 9] >>> 0, outStride = ctl[o + 10];
     const [r0, r1] = share(rows, i, t);
-    const step = Math.max(1, Math.floor(CHUNK_MACS / (cols * n)));
+    // a multiple of 4 rows: packed matrices are computed 4 rows at a time
+    const step = Math.max(4, Math.floor(CHUNK_MACS / (cols * n)) & ~3);
     for (let r = r0; r < r1; r += step) {
-      k.matmul(type, w, rowBytes, cols, r, Math.min(r1, r + step), act, actStride, x, n, out, outStride);
+      k.matmul(type, w, rowBytes, cols, rows, r, Math.min(r1, r + step), act, actStride, x, n, out, outStride);
       if (heartbeat >= 0) Atomics.add(ctl, heartbeat, 1);
     }
   }

@@ -29,6 +29,7 @@ export class ReferenceKernels implements Kernels {
   /** out[t*rows + r] = W[r,:] . x[t*cols ..] for t < n (the shared body of matvec and matmul). */
   private product(w: WeightMatrix, x: number, out: number, n: number): void {
     checkMatrix(this.heap, w);
+    if (w.packed) throw new Error("reference kernels cannot read a matrix packed by another backend");
     const u8 = this.heap.viewsU8();
     const f32 = this.heap.viewsF32();
     const row = this.rowBuf(w.cols);
@@ -57,6 +58,13 @@ export class ReferenceKernels implements Kernels {
   matmul(w: WeightMatrix, x: number, out: number, n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`matmul: token count ${n} must be a positive integer`);
     this.product(w, x, out, n);
+  }
+
+  getRow(w: WeightMatrix, row: number, dst: number): void {
+    checkMatrix(this.heap, w);
+    if (w.packed) throw new Error("reference kernels cannot read a matrix packed by another backend");
+    if (!(Number.isInteger(row) && row >= 0 && row < w.rows)) throw new Error(`getRow: row ${row} out of range [0, ${w.rows})`);
+    dequantizeRow(w.type, this.heap.viewsU8(), w.ptr + row * w.rowBytes, this.heap.viewsF32(), dst >>> 2, w.cols);
   }
 
   async dispose(): Promise<void> {}

@@ -13,6 +13,12 @@ export interface WeightMatrix {
   cols: number;
   /** bytes per row */
   rowBytes: number;
+  /**
+   * Set by Kernels.prepare when the kernels rearranged the bytes into their
+   * own layout: from then on only that Kernels object may read the matrix
+   * (rows through getRow).
+   */
+  packed?: boolean;
 }
 
 /**
@@ -50,6 +56,14 @@ export interface Kernels {
    * Batched: for t < n, out[t*w.rows + r] = dot(W[r,:], x[t*w.cols : (t+1)*w.cols]).
    */
   matmul(w: WeightMatrix, x: number, out: number, n: number): void;
+  /**
+   * Optional load-time hook, called once per matrix after its bytes are in
+   * the heap: the kernels may rearrange them in place (same byte count) into
+   * a faster layout and mark the matrix `packed`. Idempotent.
+   */
+  prepare?(w: WeightMatrix): void;
+  /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
+  getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */
   dispose(): Promise<void>;
 }

@@ -8,7 +8,10 @@ export interface KernelExports {
   quantizeAct(x: number, cols: number, act: number): void;
   usesAct(type: number): number;
   supports(type: number): number;
-  matmul(type: number, w: number, rowBytes: number, cols: number, r0: number, r1: number,
+  packable(type: number): number;
+  repack(type: number, w: number, rowBytes: number, cols: number, rows: number, scratch: number): void;
+  getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
+  matmul(type: number, w: number, rowBytes: number, cols: number, rows: number, r0: number, r1: number,
     act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
   probeSum(p: number, bytes: number): number;
 }

@@ -107,6 +107,72 @@ for (const threads of [1, 2]) {
   });
 }
 
+/** A `type` matrix and a byte-identical copy, so one can be packed and the other kept for the reference. */
+function matrixPair(k: WasmKernels, type: GGMLType, rows: number, cols: number, rand: () => number): [WeightMatrix, WeightMatrix] {
+  const w = randomMatrix(k.heap, type, rows, cols, rand);
+  const ptr = k.heap.alloc(rows * w.rowBytes);
+  k.heap.u8(ptr, rows * w.rowBytes).set(k.heap.u8(w.ptr, rows * w.rowBytes));
+  return [w, { ...w, ptr }];
+}
+
+for (const threads of [1, 2]) {
+  for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
+    const name = typeInfo(type).name;
+    test(`packed ${name} (prepare): matvec, matmul, matvecMulti and getRow match the plain layout, ${threads} thread(s)`, async () => {
+      const k = await kernelsFor(threads);
+      const rand = rng(type * 7 + threads);
+      // row counts around multiples of 4 (the packed group) and of the thread split
+      for (const rows of [4, 5, 7, 8, 13, 36, 66, 101]) {
+        const cols = 32 * (1 + Math.floor(rand() * 20));
+        const [w, plain] = matrixPair(k, type, rows, cols, rand);
+        k.prepare(w);
+        assert.equal(w.packed, true);
+        k.prepare(w); // idempotent
+        assert.notDeepEqual(k.heap.u8(w.ptr, 4 * w.rowBytes), k.heap.u8(plain.ptr, 4 * w.rowBytes), "bytes were rearranged");
+        const n = 1 + (rows % 5);
+        const x = randomActivations(k.heap, n * cols, rand);
+        const out = k.heap.alloc(n * rows * 4);
+        k.matmul(w, x, out, n);
+        checkAgainstReference(k, plain, x, k.heap.f32(out, n * rows), n, `packed ${name} ${rows}x${cols} n=${n}`);
+        k.matvec(w, x, out);
+        checkAgainstReference(k, plain, x, k.heap.f32(out, rows), 1, `packed ${name} ${rows}x${cols} matvec`);
+        const [w2, plain2] = matrixPair(k, type, rows + 3, cols, rand);
+        k.prepare(w2);
+        const outs = [k.heap.alloc(rows * 4), k.heap.alloc((rows + 3) * 4)];
+        k.matvecMulti([w, w2], x, outs);
+        checkAgainstReference(k, plain, x, k.heap.f32(outs[0], rows), 1, `packed multi #0`);
+        checkAgainstReference(k, plain2, x, k.heap.f32(outs[1], rows + 3), 1, `packed multi #1`);
+        const dst = k.heap.alloc(cols * 4);
+        const want = new Float32Array(cols);
+        for (let r = 0; r < rows; r++) {
+          k.getRow(w, r, dst);
+          dequantizeRow(type, k.heap.viewsU8(), plain.ptr + r * plain.rowBytes, want, 0, cols);
+          assert.deepEqual(k.heap.f32(dst, cols), want, `getRow ${r} of packed ${name} ${rows}x${cols}`);
+        }
+      }
+    });
+  }
+}
+
+test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", async () => {
+  const k = await kernelsFor(1);
+  const rand = rng(11);
+  const w = randomMatrix(k.heap, GGMLType.Q6_K, 3, 256, rand);
+  const dst = k.heap.alloc(256 * 4);
+  const want = new Float32Array(256);
+  k.getRow(w, 2, dst);
+  dequantizeRow(w.type, k.heap.viewsU8(), w.ptr + 2 * w.rowBytes, want, 0, 256);
+  assert.deepEqual(k.heap.f32(dst, 256), want);
+  assert.throws(() => k.getRow(w, 3, dst), /row 3 out of range/);
+  const ref = new ReferenceKernels(k.heap);
+  ref.getRow(w, 1, dst);
+  dequantizeRow(w.type, k.heap.viewsU8(), w.ptr + w.rowBytes, want, 0, 256);
+  assert.deepEqual(k.heap.f32(dst, 256), want);
+  const [p] = matrixPair(k, GGMLType.Q8_0, 8, 64, rand);
+  k.prepare(p);
+  assert.throws(() => ref.matvec(p, dst, dst), /packed by another backend/);
+});
+
 test("wasm kernels reject bad input with clear errors", async () => {
   const k = await kernelsFor(1);
   const rand = rng(5);

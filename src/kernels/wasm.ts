@@ -4,6 +4,10 @@ import { checkMatrix } from "./reference.js";
 import { instantiateKernels, kernelModule, type KernelExports } from "./wasm-module.js";
 import { KernelPool, type Job } from "./pool.js";
 import { typeInfo } from "../quant/types.js";
+import { dequantizeRow } from "../quant/dequant.js";
+
+/** Type-id flag the wasm module uses for packed matrices (assembly/kernels.ts PACKED). */
+const PACKED = 0x100;
 
 /**
  * WebAssembly SIMD kernels, optionally split by rows over a worker pool.
@@ -19,6 +23,9 @@ export class WasmKernels implements Kernels {
   /** scratch for quantized activations, grown geometrically on demand */
   private act = 0;
   private actCap = 0;
+  /** staging buffer for prepare() */
+  private scratch = 0;
+  private scratchCap = 0;
   /** reused job records: no allocation per token */
   private readonly jobs: Job[] = [];
 
@@ -52,7 +59,7 @@ export class WasmKernels implements Kernels {
   }
 
   /** Validate `w`, quantize n activation vectors at x if its type needs it, and fill job slot i. */
-  private prepare(i: number, w: WeightMatrix, x: number, out: number, n: number, quantize: boolean): Job {
+  private setup(i: number, w: WeightMatrix, x: number, out: number, n: number, quantize: boolean): Job {
     checkMatrix(this.heap, w);
     if (this.k.supports(w.type) !== 1) throw new Error(`wasm kernels do not support ${typeInfo(w.type).name}`);
     const size = this.heap.memory.buffer.byteLength;
@@ -60,7 +67,7 @@ export class WasmKernels implements Kernels {
       throw new Error(`activation ${x} or output ${out} (${n} x ${w.cols} -> ${w.rows} floats) is misaligned or outside the heap`);
     }
     const j = this.job(i);
-    j.type = w.type; j.w = w.ptr; j.rowBytes = w.rowBytes; j.cols = w.cols; j.rows = w.rows;
+    j.type = w.packed ? w.type | PACKED : w.type; j.w = w.ptr; j.rowBytes = w.rowBytes; j.cols = w.cols; j.rows = w.rows;
     j.x = x; j.n = n; j.out = out; j.outStride = w.rows;
     j.act = 0; j.actStride = 0;
     if (this.k.usesAct(w.type) === 1) {
@@ -72,6 +79,33 @@ export class WasmKernels implements Kernels {
       j.act = this.act; j.actStride = stride;
     }
     return j;
+  }
+
+  /**
+   * Rearrange a Q4_1 or Q8_0 matrix into the 4-row interleaved layout the
+   * fast kernels read (see assembly/kernels.ts); other types stay as they are.
+   */
+  prepare(w: WeightMatrix): void {
+    if (w.packed) return;
+    checkMatrix(this.heap, w);
+    if (this.k.packable(w.type) !== 1 || w.rows < 4) return;
+    const need = 4 * w.rowBytes;
+    if (need > this.scratchCap) {
+      this.scratchCap = Math.max(need, 2 * this.scratchCap);
+      this.scratch = this.heap.alloc(this.scratchCap, 64);
+    }
+    this.k.repack(w.type, w.ptr, w.rowBytes, w.cols, w.rows, this.scratch);
+    w.packed = true;
+  }
+
+  getRow(w: WeightMatrix, row: number, dst: number): void {
+    checkMatrix(this.heap, w);
+    if (!(Number.isInteger(row) && row >= 0 && row < w.rows)) throw new Error(`getRow: row ${row} out of range [0, ${w.rows})`);
+    if ((dst & 3) || dst < 0 || dst + w.cols * 4 > this.heap.memory.buffer.byteLength) {
+      throw new Error(`getRow: destination ${dst} (${w.cols} floats) is misaligned or outside the heap`);
+    }
+    if (w.packed) this.k.getRow(w.type | PACKED, w.ptr, w.rowBytes, w.cols, w.rows, row, dst);
+    else dequantizeRow(w.type, this.heap.viewsU8(), w.ptr + row * w.rowBytes, this.heap.viewsF32(), dst >>> 2, w.cols);
   }
 
   private ensureAct(bytes: number): void {
@@ -87,12 +121,12 @@ export class WasmKernels implements Kernels {
     }
     for (let i = 0; i < njobs; i++) {
       const j = this.jobs[i];
-      this.k.matmul(j.type, j.w, j.rowBytes, j.cols, 0, j.rows, j.act, j.actStride, j.x, j.n, j.out, j.outStride);
+      this.k.matmul(j.type, j.w, j.rowBytes, j.cols, j.rows, 0, j.rows, j.act, j.actStride, j.x, j.n, j.out, j.outStride);
     }
   }
 
   matvec(w: WeightMatrix, x: number, out: number): void {
-    this.prepare(0, w, x, out, 1, true);
+    this.setup(0, w, x, out, 1, true);
     this.exec(1);
   }
 
@@ -104,7 +138,7 @@ export class WasmKernels implements Kernels {
     for (let i = 0; i < ws.length; i++) {
       if (ws[i].cols !== ws[0].cols) throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
       const needs: boolean = !quantized && this.k.usesAct(ws[i].type) === 1;
-      this.prepare(i, ws[i], x, outs[i], 1, needs);
+      this.setup(i, ws[i], x, outs[i], 1, needs);
       quantized ||= needs;
     }
     this.exec(ws.length);
@@ -112,7 +146,7 @@ export class WasmKernels implements Kernels {
 
   matmul(w: WeightMatrix, x: number, out: number, n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`matmul: token count ${n} must be a positive integer`);
-    this.prepare(0, w, x, out, n, true);
+    this.setup(0, w, x, out, n, true);
     this.exec(1);
   }
 

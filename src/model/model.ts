@@ -7,7 +7,6 @@ import type { Heap, Kernels } from "../kernels/types.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import type { ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
-import { dequantizeRow } from "../quant/dequant.js";
 import { KVCache } from "./kv-cache.js";
 import * as ops from "./ops.js";
 
@@ -61,6 +60,13 @@ export class Model {
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
     this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
+    // Let the kernels rearrange each matrix into their fast layout (once;
+    // prepare is idempotent, so the tied embedding/output matrix is safe).
+    if (kernels.prepare) {
+      for (const L of weights.layers) for (const w of [L.wq, L.wk, L.wv, L.wo, L.w1, L.w2, L.w3]) kernels.prepare(w);
+      kernels.prepare(weights.tokenEmbd);
+      kernels.prepare(weights.output);
+    }
   }
 
   private views(): Float32Array {
@@ -76,8 +82,8 @@ export class Model {
   private embed(token: number, t: number): void {
     const E = this.weights.tokenEmbd, c = this.config;
     if (!(token >= 0 && token < E.rows)) throw new Error(`token id ${token} out of range [0, ${E.rows})`);
-    const src = this.heap.u8(E.ptr + token * E.rowBytes, E.rowBytes);
-    dequantizeRow(E.type, src, 0, this.views(), this.px / 4 + t * c.dim, c.dim);
+    // through the kernels: they may have rearranged the matrix (see Kernels.prepare)
+    this.kernels.getRow(E, token, this.px + t * c.dim * 4);
   }
 
   /**

@@ -349,11 +349,13 @@ function dotBF16(w: usize, x: usize, cols: i32): f32 {
 
 /** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
 export function usesAct(type: i32): bool {
+  type &= ~PACKED;
   return type != F32 && type != F16 && type != BF16;
 }
 
 /** True when this module has a kernel for ggml type id `type`. */
 export function supports(type: i32): bool {
+  if (type & PACKED) return packable(type & ~PACKED);
   return type == F32 || type == F16 || type == BF16 || type == Q4_0 || type == Q4_1 || type == Q5_0 ||
     type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K || type == Q6_K;
 }
@@ -375,15 +377,236 @@ export function supports(type: i32): bool {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Packed ("x4") layouts. The row-at-a-time kernels above spend most of their
+// time on per-block scalar work (two f16 conversions, a splat, a horizontal
+// reduction) rather than on the bytes. Q4_1 and Q8_0 matrices are therefore
+// rearranged once at load time, in place and with the same byte count, so
+// that four rows' blocks sit side by side:
+//
+//   Q4_1x4 block b of rows 4g..4g+3 (80 bytes): f16 d[4] | f16 m[4] | nibbles[4][16]
+//   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | i8 q[4][32]
+//
+// Group g (4 rows) occupies bytes [4g*rowBytes, (4g+4)*rowBytes) as before;
+// the last rows % 4 rows stay in the plain layout. One v128 load then gives
+// four rows' scales (converted to f32 in SIMD), the four rows share each
+// activation load, and four int32 partial sums reduce to one vector per
+// block. Q4_1 nibbles are also permuted within a block so that i16 lane i of
+// the 16 bytes holds values i, 8+i, 16+i, 24+i in its four nibbles: a mask or
+// a shift then yields values 0-7, 8-15, 16-23, 24-31 as int16 directly.
+// ---------------------------------------------------------------------------
+
+/** Type-id flag of a packed matrix (the job's `type` is PACKED | ggml type). */
+const PACKED: i32 = 0x100;
+
+/** True when matrices of `type` can be packed (see repack). */
+export function packable(type: i32): bool {
+  return type == Q4_1 || type == Q8_0;
+}
+
 /**
- * Rows [r0, r1) of out[t*outStride + r] = W[r,:] . x_t for t < n.
- * W: rows of `rowBytes` at `w`. x_t: f32 at x + t*cols*4 (float weights) or
- * A16 at act + t*actStride (quantized weights; see quantizeAct).
- * Each weight row is read from memory once and reused from L1 for all n tokens.
+ * Rearrange rows [0, rows & ~3) of the `type` matrix at w in place into the
+ * packed layout, using `scratch` (4 * rowBytes bytes) as a staging buffer.
  */
-export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, r0: i32, r1: i32,
+export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, scratch: usize): void {
+  const nb = cols >> 5;
+  const gbytes = <usize>rowBytes << 2;
+  for (let g: i32 = 0; g + 4 <= rows; g += 4) {
+    const src = w + <usize>g * <usize>rowBytes;
+    memory.copy(scratch, src, gbytes);
+    for (let r = 0; r < 4; r++) {
+      const row = scratch + <usize>r * <usize>rowBytes;
+      for (let b = 0; b < nb; b++) {
+        if (type == Q4_1) {
+          const blk = row + <usize>b * 20;
+          const dst = src + <usize>b * 80;
+          store<u16>(dst + (<usize>r << 1), load<u16>(blk));
+          store<u16>(dst + 8 + (<usize>r << 1), load<u16>(blk, 2));
+          const qd = dst + 16 + (<usize>r << 4);
+          for (let i = 0; i < 8; i++) {
+            // value j < 16: low nibble of byte j; value 16 + j: high nibble of byte j
+            const v0 = load<u8>(blk + 4 + i) & 15, v8 = load<u8>(blk + 12 + i) & 15;
+            const v16 = load<u8>(blk + 4 + i) >> 4, v24 = load<u8>(blk + 12 + i) >> 4;
+            store<u8>(qd + (<usize>i << 1), <u8>(v0 | (v8 << 4)));
+            store<u8>(qd + (<usize>i << 1) + 1, <u8>(v16 | (v24 << 4)));
+          }
+        } else { // Q8_0
+          const blk = row + <usize>b * 34;
+          const dst = src + <usize>b * 136;
+          store<u16>(dst + (<usize>r << 1), load<u16>(blk));
+          memory.copy(dst + 8 + (<usize>r << 5), blk + 2, 32);
+        }
+      }
+    }
+  }
+}
+
+/** f16 -> f32 of four halves given sign-extended in i32 lanes (normals and subnormals; no inf/nan). */
+@inline function h2f4(x: v128): v128 {
+  // sign to bit 31, exponent and mantissa to bits 27..13; * 2^112 rebiases
+  const bits = v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000));
+  return f32x4.mul(bits, f32x4.splat(5.192296858534828e33));
+}
+
+/** [sum(s0), sum(s1), sum(s2), sum(s3)] of four i32x4 vectors. */
+@inline function sum4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+  const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+}
+
+/** int32x4 partial dot of one packed Q4_1 row block (16 bytes at p) with the block's 32 int16 activations a0..a3. */
+@inline function nib4(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, m: v128): v128 {
+  const v = v128.load(p);
+  let s = i32x4.dot_i16x8_s(v128.and(v, m), a0);
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), a1));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), a2));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), a3));
+}
+
+// The group kernels take their SIMD constants as arguments (k15 = 15,
+// kMask = 0x8fffe000, kRebias = 2^112, passed in by matmul): V8 does not
+// hoist constants out of loops and would rebuild each one, in three
+// instructions, on every block.
+
+/** Rows 4g..4g+3 of a packed Q4_1 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
+function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
+  const m = i16x8.splat(<i16>k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  let qa = a + qOffset(cols);
+  let pa = a;
+  const end = g + <usize>nb * 80;
+  let acc = f32x4.splat(0);
+  let accm = f32x4.splat(0);
+  for (let p = g; p < end; p += 80) {
+    const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+    // The stores to `out` (overwritten at the end) are scheduling barriers:
+    // without them TurboFan hoists all 20 loads of the block to the top and
+    // spills half of the values they feed.
+    const s0 = nib4(p + 16, a0, a1, a2, a3, m);
+    v128.store(out, s0);
+    const s1 = nib4(p + 32, a0, a1, a2, a3, m);
+    v128.store(out, s1);
+    const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+    const s2 = nib4(p + 48, a0, a1, a2, a3, m);
+    v128.store(out, s2);
+    const s3 = nib4(p + 64, a0, a1, a2, a3, m);
+    const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+    const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+    const sc = v128.load(p);
+    const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias);
+    const mn = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(pa))));
+    accm = f32x4.add(accm, f32x4.mul(mn, v128.load32_splat(pa + (<usize>nb << 2))));
+    qa += 64;
+    pa += 4;
+  }
+  v128.store(out, f32x4.add(acc, accm));
+}
+
+/** int32x4 partial dot of 32 int8 weights at p with 32 int16 activations a0..a3. */
+@inline function q8x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const v0 = v128.load(p), v1 = v128.load(p, 16);
+  let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), a0);
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), a1));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), a2));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), a3));
+}
+
+/** Rows 4g..4g+3 of a packed Q8_0 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
+function groupQ8_0(g: usize, a: usize, nb: i32, cols: i32, out: usize, kMask: i32, kRebias: f32): void {
+  const mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  let qa = a + qOffset(cols);
+  let pa = a;
+  const end = g + <usize>nb * 136;
+  let acc = f32x4.splat(0);
+  for (let p = g; p < end; p += 136) {
+    const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+    const s0 = q8x32(p + 8, a0, a1, a2, a3);
+    const s1 = q8x32(p + 40, a0, a1, a2, a3);
+    const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+    const s2 = q8x32(p + 72, a0, a1, a2, a3);
+    const s3 = q8x32(p + 104, a0, a1, a2, a3);
+    const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+    const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+    const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(pa))));
+    qa += 64;
+    pa += 4;
+  }
+  v128.store(out, acc);
+}
+
+/**
+ * Dequantize row `row` of a `type` matrix (PACKED | type for a packed one)
+ * of `rows` rows to f32 at dst. Packed types only: plain rows are
+ * dequantized on the JS side.
+ */
+export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, row: i32, dst: usize): void {
+  const base = type & ~PACKED;
+  const nb = cols >> 5;
+  const full = rows & ~3;
+  const lane = <usize>(row & 3);
+  const g = w + <usize>(row & ~3) * <usize>rowBytes;
+  for (let b = 0; b < nb; b++) {
+    const o = dst + (<usize>b << 7);
+    if (base == Q8_0) {
+      let d: f32, p: usize;
+      if (row < full) { const blk = g + <usize>b * 136; d = h2f(load<u16>(blk + (lane << 1))); p = blk + 8 + (lane << 5); }
+      else { const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34; d = h2f(load<u16>(blk)); p = blk + 2; }
+      for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(p + j));
+    } else { // Q4_1
+      if (row < full) {
+        const blk = g + <usize>b * 80;
+        const d = h2f(load<u16>(blk + (lane << 1))), m = h2f(load<u16>(blk + 8 + (lane << 1)));
+        const p = blk + 16 + (lane << 4);
+        for (let i = 0; i < 8; i++) {
+          const lo = load<u8>(p + (<usize>i << 1)), hi = load<u8>(p + (<usize>i << 1) + 1);
+          store<f32>(o + (<usize>i << 2), d * <f32>(lo & 15) + m);
+          store<f32>(o + (<usize>(8 + i) << 2), d * <f32>(lo >> 4) + m);
+          store<f32>(o + (<usize>(16 + i) << 2), d * <f32>(hi & 15) + m);
+          store<f32>(o + (<usize>(24 + i) << 2), d * <f32>(hi >> 4) + m);
+        }
+      } else {
+        const blk = w + <usize>row * <usize>rowBytes + <usize>b * 20;
+        const d = h2f(load<u16>(blk)), m = h2f(load<u16>(blk, 2));
+        for (let j = 0; j < 16; j++) {
+          const v = load<u8>(blk + 4 + j);
+          store<f32>(o + (<usize>j << 2), d * <f32>(v & 15) + m);
+          store<f32>(o + (<usize>(16 + j) << 2), d * <f32>(v >> 4) + m);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Rows [r0, r1) of out[t*outStride + r] = W[r,:] . x_t for t < n, for a
+ * matrix of `rows` rows. W: rows of `rowBytes` at `w`. x_t: f32 at
+ * x + t*cols*4 (float weights) or A16 at act + t*actStride (quantized
+ * weights; see quantizeAct). For a packed type (PACKED | ggml type), r0 must
+ * be a multiple of 4 and r1 a multiple of 4 or `rows`.
+ * Each weight row (group) is read from memory once and reused from L1 for all n tokens.
+ */
+export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
   act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
-  for (let r = r0; r < r1; r++) {
+  let r = r0;
+  if (type & PACKED) {
+    type &= ~PACKED;
+    const nb = cols >> 5;
+    const full = min(r1, rows & ~3);
+    const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see groupQ4_1)
+    const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+    for (; r < full; r += 4) {
+      const g = w + <usize>r * <usize>rowBytes;
+      for (let t = 0; t < n; t++) {
+        const a = act + <usize>t * <usize>actStride;
+        const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
+        if (type == Q4_1) groupQ4_1(g, a, nb, cols, o, k15, kMask, kRebias);
+        else groupQ8_0(g, a, nb, cols, o, kMask, kRebias);
+      }
+    }
+  }
+  for (; r < r1; r++) {
     const row = w + <usize>r * <usize>rowBytes;
     for (let t = 0; t < n; t++) {
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
