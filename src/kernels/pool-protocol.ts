@@ -2,20 +2,34 @@
  * Layout of the shared Int32Array through which the main thread hands
  * matrix products to the worker threads (no postMessage per op).
  *
- * The main thread writes the jobs, zeroes DONE, bumps SEQ and notifies;
- * each worker computes its row share of every job, adds 1 to DONE and
- * notifies; the main thread computes share 0 itself, then waits for DONE.
+ * A dispatch is a list of jobs cut into chunks of rows (a chunk table in
+ * CHUNKS). The main thread writes jobs and chunks, resets DONE, publishes
+ * the chunk count under a new epoch (EPN), resets the ticket counter NEXT,
+ * bumps SEQ and notifies. Then every thread, main included, takes tickets
+ * from NEXT (Atomics.add) and computes the chunks they name until none are
+ * left, adding 1 to DONE per chunk; the main thread returns when DONE
+ * reaches the chunk count. Taking work dynamically, rather than a fixed
+ * share per thread, means a worker the OS has not scheduled only loses its
+ * chunks to the main thread instead of stalling it.
+ *
+ * Tickets and the chunk count carry the epoch in their top bits
+ * (epoch << EPOCH_SHIFT | value), so a ticket taken late, from a dispatch
+ * that is already finished, never names a chunk of the next one.
  */
 export const SEQ = 0;
-/** workers finished with the current SEQ */
+/** chunks finished in the current dispatch */
 export const DONE = 1;
 /** 0, or 1 + index of a worker whose kernel threw */
 export const ERR = 2;
-/** number of jobs in this dispatch; EXIT_JOBS tells workers to leave */
-export const NJOBS = 3;
-/** total threads sharing the rows, main thread included */
-export const NTHREADS = 4;
-export const EXIT_JOBS = -1;
+/** epoch << EPOCH_SHIFT | number of chunks */
+export const EPN = 3;
+/** epoch << EPOCH_SHIFT | next chunk index (the ticket counter) */
+export const NEXT = 4;
+/** nonzero: workers leave */
+export const EXIT = 5;
+export const EPOCH_SHIFT = 12;
+export const INDEX_MASK = (1 << EPOCH_SHIFT) - 1;
+export const EPOCH_MASK = (1 << (32 - EPOCH_SHIFT)) - 1;
 /** per-worker heartbeat counters (bumped per finished chunk), at HEARTBEAT + worker index */
 export const HEARTBEAT = 8;
 export const MAX_THREADS = 24;
@@ -23,17 +37,12 @@ export const JOBS = HEARTBEAT + MAX_THREADS;
 /** Int32 fields per job: type, w, rowBytes, cols, rows, act, actStride, x, n, out, outStride */
 export const JOB_FIELDS = 11;
 export const MAX_JOBS = 8;
-export const CONTROL_INTS = JOBS + MAX_JOBS * JOB_FIELDS;
+export const CHUNKS = JOBS + MAX_JOBS * JOB_FIELDS;
+/** Int32 fields per chunk: job index, first row, end row */
+export const CHUNK_FIELDS = 3;
+/** at most this many chunks per dispatch (far below INDEX_MASK: late tickets overshoot by at most one per thread) */
+export const MAX_CHUNKS = 1024;
+export const CONTROL_INTS = CHUNKS + MAX_CHUNKS * CHUNK_FIELDS;
 
 /** Spin iterations (Atomics.load polls) before falling back to Atomics.wait. */
 export const SPIN = 20000;
-
-/** Row boundary of thread i of t: a multiple of 4 (packed matrices go 4 rows at a time), or `rows`. */
-function bound(rows: number, i: number, t: number): number {
-  return i >= t ? rows : Math.min(rows, Math.round((rows * i) / t / 4) * 4);
-}
-
-/** Rows [r0, r1) that thread `i` of `t` computes out of `rows`. */
-export function share(rows: number, i: number, t: number): [number, number] {
-  return [bound(rows, i, t), bound(rows, i + 1, t)];
-}

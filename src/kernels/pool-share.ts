@@ -1,26 +1,28 @@
 import type { KernelExports } from "./wasm-module.js";
-import { JOBS, JOB_FIELDS, share } from "./pool-protocol.js";
-
-/** Multiply-adds per chunk between heartbeats (about a millisecond of work). */
-const CHUNK_MACS = 1 << 21;
+import { CHUNKS, CHUNK_FIELDS, DONE, EPN, EPOCH_SHIFT, INDEX_MASK, JOBS, JOB_FIELDS, NEXT } from "./pool-protocol.js";
 
 /**
- * Compute thread `i`'s rows of the `njobs` jobs described in `ctl`,
- * bumping ctl[heartbeat] after each chunk so the main thread can tell a slow
- * worker from a dead one (heartbeat < 0: none, the main thread's own share).
+ * Take tickets and compute chunks of the current dispatch described in
+ * `ctl` until none are left (see pool-protocol.ts). Bumps ctl[heartbeat]
+ * after each chunk so the main thread can tell a slow worker from a dead one
+ * (heartbeat < 0: none, the main thread itself). Returns the chunks done.
  */
-export function runShare(k: KernelExports, ctl: Int32Array, njobs: number, i: number, t: number, heartbeat: number): void {
-  for (let j = 0; j < njobs; j++) {
-    const o = JOBS + j * JOB_FIELDS;
-    const type = ctl[o], w = ctl[o + 1] >>> 0, rowBytes = ctl[o + 2], cols = ctl[o + 3], rows = ctl[o + 4];
-    const act = ctl[o + 5] >>> 0, actStride = ctl[o + 6], x = ctl[o + 7] >>> 0, n = ctl[o + 8];
-    const out = ctl[o + 9] >>> 0, outStride = ctl[o + 10];
-    const [r0, r1] = share(rows, i, t);
-    // a multiple of 4 rows: packed matrices are computed 4 rows at a time
-    const step = Math.max(4, Math.floor(CHUNK_MACS / (cols * n)) & ~3);
-    for (let r = r0; r < r1; r += step) {
-      k.matmul(type, w, rowBytes, cols, rows, r, Math.min(r1, r + step), act, actStride, x, n, out, outStride);
+export function runChunks(k: KernelExports, ctl: Int32Array, heartbeat: number): number {
+  let done = 0;
+  for (;;) {
+    const t = Atomics.add(ctl, NEXT, 1);
+    const en = Atomics.load(ctl, EPN);
+    if (en >>> EPOCH_SHIFT !== t >>> EPOCH_SHIFT || (t & INDEX_MASK) >= (en & INDEX_MASK)) return done;
+    const c = CHUNKS + (t & INDEX_MASK) * CHUNK_FIELDS;
+    const o = JOBS + ctl[c] * JOB_FIELDS;
+    try {
+      k.matmul(ctl[o], ctl[o + 1] >>> 0, ctl[o + 2], ctl[o + 3], ctl[o + 4], ctl[c + 1], ctl[c + 2],
+        ctl[o + 5] >>> 0, ctl[o + 6], ctl[o + 7] >>> 0, ctl[o + 8], ctl[o + 9] >>> 0, ctl[o + 10]);
+    } finally {
+      // counted even when the kernel threw, so the main thread never waits for it
+      if (Atomics.add(ctl, DONE, 1) + 1 === (en & INDEX_MASK)) Atomics.notify(ctl, DONE);
       if (heartbeat >= 0) Atomics.add(ctl, heartbeat, 1);
     }
+    done++;
   }
 }

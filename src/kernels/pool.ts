@@ -3,9 +3,10 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { KernelExports } from "./wasm-module.js";
 import {
-  CONTROL_INTS, DONE, ERR, EXIT_JOBS, HEARTBEAT, JOBS, JOB_FIELDS, MAX_JOBS, MAX_THREADS, NJOBS, NTHREADS, SEQ, SPIN,
+  CHUNKS, CHUNK_FIELDS, CONTROL_INTS, DONE, EPN, EPOCH_MASK, EPOCH_SHIFT, ERR, EXIT, HEARTBEAT, INDEX_MASK, JOBS, JOB_FIELDS,
+  MAX_CHUNKS, MAX_JOBS, MAX_THREADS, NEXT, SEQ, SPIN,
 } from "./pool-protocol.js";
-import { runShare } from "./pool-share.js";
+import { runChunks } from "./pool-share.js";
 
 /** A matrix product job: rows of W times n activation vectors (see KernelExports.matmul). */
 export interface Job {
@@ -15,12 +16,18 @@ export interface Job {
 
 /** How long the main thread waits without any worker heartbeat before it declares the pool dead. */
 const STALL_MS = 5000;
+/** Chunking of a job (see KernelPool.chunkRows). */
+const CHUNKS_PER_THREAD = 4;
+const MIN_CHUNK_ROWS = 32;
+/** Multiply-adds per chunk at most (about a millisecond of work): the heartbeat period. */
+const CHUNK_MACS = 1 << 21;
 
 /**
  * worker_threads pool over one shared memory. Every thread (main included)
- * runs the same wasm kernels on its own row share of each job; hand-off is a
- * shared Int32Array plus Atomics (see pool-protocol.ts), with a short spin
- * before sleeping on both sides so a dispatch costs microseconds.
+ * runs the same wasm kernels on chunks of rows it takes from a shared ticket
+ * counter; hand-off is a shared Int32Array plus Atomics (see
+ * pool-protocol.ts), with a short spin before sleeping on both sides so a
+ * dispatch costs microseconds.
  */
 export class KernelPool {
   readonly threads: number;
@@ -29,6 +36,7 @@ export class KernelPool {
   private dead: string | undefined;
   private disposed = false;
   private lastError = "";
+  private epoch = 0;
 
   private constructor(private readonly k: KernelExports, threads: number) {
     this.threads = threads;
@@ -80,28 +88,51 @@ export class KernelPool {
     for (let s = 0; s < count; s += MAX_JOBS) this.dispatch(jobs, s, Math.min(count, s + MAX_JOBS));
   }
 
+  /**
+   * Rows per chunk of a job: about CHUNKS_PER_THREAD chunks per thread so a
+   * late or slow thread leaves little behind, at least MIN_CHUNK_ROWS (the
+   * hand-off of a chunk costs about a microsecond), at most CHUNK_MACS of
+   * work (the heartbeat period), a multiple of 4 (packed matrices go 4 rows
+   * at a time) and few enough chunks to fit the `budget`.
+   */
+  private chunkRows(b: Job, budget: number): number {
+    let r = Math.ceil(b.rows / (this.threads * CHUNKS_PER_THREAD));
+    r = Math.max(r, MIN_CHUNK_ROWS);
+    r = Math.min(r, Math.max(1, Math.floor(CHUNK_MACS / (b.cols * b.n))));
+    r = Math.max(r, Math.ceil(b.rows / budget));
+    return (r + 3) & ~3;
+  }
+
   private dispatch(jobs: readonly Job[], j0: number, j1: number): void {
     if (this.disposed) throw new Error("kernel pool used after dispose()");
     if (this.dead) throw new Error(`kernel pool is broken: ${this.dead}`);
     const ctl = this.ctl;
+    const budget = Math.floor(MAX_CHUNKS / (j1 - j0));
+    let n = 0;
     for (let j = j0; j < j1; j++) {
       const b = jobs[j], o = JOBS + (j - j0) * JOB_FIELDS;
       ctl[o] = b.type; ctl[o + 1] = b.w; ctl[o + 2] = b.rowBytes; ctl[o + 3] = b.cols; ctl[o + 4] = b.rows;
       ctl[o + 5] = b.act; ctl[o + 6] = b.actStride; ctl[o + 7] = b.x; ctl[o + 8] = b.n; ctl[o + 9] = b.out; ctl[o + 10] = b.outStride;
+      const step = this.chunkRows(b, budget);
+      for (let r = 0; r < b.rows; r += step, n++) {
+        const c = CHUNKS + n * CHUNK_FIELDS;
+        ctl[c] = j - j0; ctl[c + 1] = r; ctl[c + 2] = Math.min(b.rows, r + step);
+      }
     }
-    const njobs = j1 - j0;
-    ctl[NJOBS] = njobs;
-    ctl[NTHREADS] = this.threads;
+    this.epoch = (this.epoch + 1) & EPOCH_MASK;
     Atomics.store(ctl, DONE, 0);
-    Atomics.add(ctl, SEQ, 1); // release: the job fields above are visible to a worker that sees the new SEQ
+    Atomics.store(ctl, EPN, (this.epoch << EPOCH_SHIFT) | n);
+    Atomics.store(ctl, NEXT, this.epoch << EPOCH_SHIFT); // release: jobs and chunks above are visible to a ticket holder
+    Atomics.add(ctl, SEQ, 1);
     Atomics.notify(ctl, SEQ);
     let mainError: unknown;
     try {
-      runShare(this.k, ctl, njobs, 0, this.threads, -1);
+      runChunks(this.k, ctl, -1);
     } catch (e) {
-      mainError = e; // still wait: workers are writing into the same memory
+      mainError = e;
+      this.drain(); // hand out (as done, uncomputed) what is left, then still wait: workers write into the same memory
     }
-    this.waitWorkers();
+    this.waitWorkers(n);
     if (mainError) throw mainError;
     const err = Atomics.load(ctl, ERR);
     if (err) {
@@ -110,15 +141,28 @@ export class KernelPool {
     }
   }
 
-  private waitWorkers(): void {
-    const ctl = this.ctl, want = this.threads - 1;
+  /** Take the remaining tickets of the current dispatch and count them done without computing them. */
+  private drain(): void {
+    const ctl = this.ctl;
+    for (;;) {
+      const t = Atomics.add(ctl, NEXT, 1);
+      const en = Atomics.load(ctl, EPN);
+      if (en >>> EPOCH_SHIFT !== t >>> EPOCH_SHIFT || (t & INDEX_MASK) >= (en & INDEX_MASK)) return;
+      Atomics.add(ctl, DONE, 1);
+    }
+  }
+
+  /** Wait until all `n` chunks are done (the workers finish the ones they took). */
+  private waitWorkers(n: number): void {
+    const ctl = this.ctl;
     let spins = 0;
-    while (Atomics.load(ctl, DONE) < want && spins < SPIN) spins++;
+    while (Atomics.load(ctl, DONE) < n && spins < SPIN) spins++;
     let beats = this.heartbeats();
     let since = Date.now();
     for (;;) {
       const done = Atomics.load(ctl, DONE);
-      if (done >= want) return;
+      if (done >= n) return;
+      if (this.dead) throw new Error(`kernel pool is broken: ${this.dead}`);
       if (Atomics.wait(ctl, DONE, done, 250) !== "timed-out") continue;
       const now = this.heartbeats();
       if (now !== beats) {
@@ -146,7 +190,7 @@ export class KernelPool {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    Atomics.store(this.ctl, NJOBS, EXIT_JOBS);
+    Atomics.store(this.ctl, EXIT, 1);
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
     await Promise.all(this.workers.map((w) => w.terminate()));
