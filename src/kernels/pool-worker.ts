@@ -5,10 +5,15 @@ import { instantiateKernels } from "./wasm-module.js";
 import { ERR, EXIT, HEARTBEAT, SEQ, SPIN } from "./pool-protocol.js";
 import { runChunks } from "./pool-share.js";
 
-interface Data { module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number }
-const { module, memory, control, index } = workerData as Data;
+interface Data {
+  module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number;
+  /** this thread's kernel scratch (see KernelExports.setScratch) */
+  scratch: number; scratchBytes: number;
+}
+const { module, memory, control, index, scratch, scratchBytes } = workerData as Data;
 const ctl = new Int32Array(control);
 const k = instantiateKernels(module, memory);
+k.setScratch(scratch, scratchBytes);
 parentPort!.postMessage("ready");
 
 let seen = 0; // SEQ starts at 0; a dispatch made before this loop starts is still seen

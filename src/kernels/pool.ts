@@ -44,7 +44,8 @@ export class KernelPool {
   }
 
   /** Start `threads - 1` workers over `memory` and wait until each has instantiated the kernels. */
-  static async create(k: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<KernelPool> {
+  static async create(k: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number,
+    scratch: readonly number[] = [], scratchBytes = 0): Promise<KernelPool> {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
       throw new Error(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     }
@@ -62,7 +63,10 @@ export class KernelPool {
     }
     const ready: Promise<void>[] = [];
     for (let i = 1; i < threads; i++) {
-      const worker = new Worker(entry, { eval: evalCode, workerData: { module, memory, control: pool.ctl.buffer, index: i } });
+      const worker = new Worker(entry, {
+        eval: evalCode,
+        workerData: { module, memory, control: pool.ctl.buffer, index: i, scratch: scratch[i - 1] ?? 0, scratchBytes: scratch[i - 1] ? scratchBytes : 0 },
+      });
       worker.unref(); // never keep the process alive, even if dispose() is forgotten
       pool.workers.push(worker);
       ready.push(new Promise<void>((resolve, reject) => {

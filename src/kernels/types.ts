@@ -62,6 +62,13 @@ export interface Kernels {
    * a faster layout and mark the matrix `packed`. Idempotent.
    */
   prepare?(w: WeightMatrix): void;
+  /**
+   * Optional: grouped-query attention of one query (f32, heap byte offsets)
+   * at position `pos` over KV cache rows [0, pos] of kvDim floats each;
+   * the same result as src/model/ops.ts attention, only faster.
+   */
+  attention?(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
+    nHeads: number, nKvHeads: number, headDim: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

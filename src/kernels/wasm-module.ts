@@ -9,11 +9,14 @@ export interface KernelExports {
   usesAct(type: number): number;
   supports(type: number): number;
   packable(type: number): number;
+  setScratch(p: number, bytes: number): void;
   repack(type: number, w: number, rowBytes: number, cols: number, rows: number, scratch: number): void;
   getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
   matmul(type: number, w: number, rowBytes: number, cols: number, rows: number, r0: number, r1: number,
     act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
   probeSum(p: number, bytes: number): number;
+  attention(out: number, q: number, kc: number, vc: number, kvDim: number, pos: number,
+    nHeads: number, nKvHeads: number, headDim: number, scores: number): void;
 }
 
 const WASM_NAME = "kernels.wasm";

@@ -6,6 +6,7 @@ import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng } from "./testdata.js";
 import type { WeightMatrix } from "./types.js";
+import { attention } from "../model/ops.js";
 
 const TYPES = [
   GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
@@ -16,19 +17,31 @@ const EPS = 2 ** -24;
 
 /**
  * Error bound of the wasm result for row r, token t. The activation is
- * quantized per 32-block to int16 with scale da = amax/32767, so each x_j is
- * off by at most da/2 and the dot by at most sum_j |W_j| da_j / 2. On top,
- * f32 accumulation: bounded by cols * eps * sum |W_j x_j| (loose worst case).
+ * quantized per 32-block like llama.cpp does (scale d = amax/127 stored as
+ * f16, q = round(x/d)), so each x_j is off by at most d/2 plus 127 times the
+ * f16 rounding of d (relative 2^-11), and the block sum d*sum(q) that the
+ * weights' offset/min multiplies is rounded to f16 too (the offset is at most
+ * max|w| plus twice the block's weight range away from zero). On top, f32
+ * accumulation: bounded by cols * eps * sum |W_j x_j| (loose worst case).
  */
 function bound(w: Float32Array, x: Float32Array, quantized: boolean): number {
   let q = 0, mag = 0;
   for (let b = 0; b < x.length; b += 32) {
-    let amax = 0;
-    for (let j = b; j < Math.min(b + 32, x.length); j++) amax = Math.max(amax, Math.abs(x[j]));
-    for (let j = b; j < Math.min(b + 32, x.length); j++) {
-      if (quantized) q += Math.abs(w[j]) * (amax / 32767) * 0.5;
+    const e = Math.min(b + 32, x.length);
+    let amax = 0, wmax = -Infinity, wmin = Infinity, sx = 0;
+    for (let j = b; j < e; j++) {
+      amax = Math.max(amax, Math.abs(x[j]));
+      wmax = Math.max(wmax, w[j]);
+      wmin = Math.min(wmin, w[j]);
+      sx += x[j];
+    }
+    const d = amax / 127;
+    for (let j = b; j < e; j++) {
+      if (quantized) q += Math.abs(w[j]) * d * (0.5 + 127 * 2 ** -11);
       mag += Math.abs(w[j] * x[j]);
     }
+    const offset = Math.max(Math.abs(wmax), Math.abs(wmin)) + 2 * (wmax - wmin);
+    if (quantized) q += offset * (Math.abs(sx) + 32 * d) * 2 ** -10;
   }
   return q * 1.001 + mag * x.length * EPS + 1e-30;
 }
@@ -171,6 +184,28 @@ test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", asy
   const [p] = matrixPair(k, GGMLType.Q8_0, 8, 64, rand);
   k.prepare(p);
   assert.throws(() => ref.matvec(p, dst, dst), /packed by another backend/);
+});
+
+test("wasm attention matches ops.attention (GQA, several positions)", async () => {
+  const k = await kernelsFor(1);
+  const rand = rng(21);
+  for (const [nHeads, nKv, hd] of [[9, 3, 64], [4, 4, 6], [8, 2, 16]]) {
+    const kvDim = nKv * hd, ctx = 40;
+    const q = randomActivations(k.heap, nHeads * hd, rand);
+    const keys = randomActivations(k.heap, ctx * kvDim, rand), values = randomActivations(k.heap, ctx * kvDim, rand);
+    const out = k.heap.alloc(nHeads * hd * 4);
+    const want = new Float32Array(nHeads * hd), scores = new Float32Array(ctx);
+    for (const pos of [0, 1, 17, ctx - 1]) {
+      k.attention(out, q, keys, values, kvDim, pos, nHeads, nKv, hd);
+      const f = k.heap.viewsF32();
+      attention(want, 0, f, q >>> 2, f.subarray(keys >>> 2), f.subarray(values >>> 2), kvDim, pos, nHeads, nKv, hd, scores);
+      const got = k.heap.f32(out, nHeads * hd);
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${nHeads}/${nKv}x${hd} pos ${pos} [${i}]: ${got[i]} vs ${want[i]}`);
+      }
+    }
+  }
+  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5), /do not fit/);
 });
 
 test("wasm kernels reject bad input with clear errors", async () => {

@@ -8,6 +8,8 @@ import { dequantizeRow } from "../quant/dequant.js";
 
 /** Type-id flag the wasm module uses for packed matrices (assembly/kernels.ts PACKED). */
 const PACKED = 0x100;
+/** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/kernels.ts setScratch). */
+const SCRATCH_BYTES = 288 * 512;
 
 /**
  * WebAssembly SIMD kernels, optionally split by rows over a worker pool.
@@ -26,6 +28,9 @@ export class WasmKernels implements Kernels {
   /** staging buffer for prepare() */
   private scratch = 0;
   private scratchCap = 0;
+  /** attention scores, grown with the position */
+  private scores = 0;
+  private scoresCap = 0;
   /** reused job records: no allocation per token */
   private readonly jobs: Job[] = [];
 
@@ -37,7 +42,12 @@ export class WasmKernels implements Kernels {
   static async create(threads = 1, heap = new SharedHeap()): Promise<WasmKernels> {
     const module = kernelModule();
     const kern = new WasmKernels(heap, instantiateKernels(module, heap.memory));
-    if (threads > 1) kern.pool = await KernelPool.create(kern.k, module, heap.memory, threads);
+    // every thread's instance gets its own scratch for prompt matmuls
+    const scratch = (): number => heap.alloc(SCRATCH_BYTES, 64);
+    kern.k.setScratch(scratch(), SCRATCH_BYTES);
+    if (threads > 1) {
+      kern.pool = await KernelPool.create(kern.k, module, heap.memory, threads, Array.from({ length: threads - 1 }, scratch), SCRATCH_BYTES);
+    }
     else if (!(threads === 1)) throw new Error(`threads must be a positive integer, got ${threads}`);
     return kern;
   }
@@ -106,6 +116,24 @@ export class WasmKernels implements Kernels {
     }
     if (w.packed) this.k.getRow(w.type | PACKED, w.ptr, w.rowBytes, w.cols, w.rows, row, dst);
     else dequantizeRow(w.type, this.heap.viewsU8(), w.ptr + row * w.rowBytes, this.heap.viewsF32(), dst >>> 2, w.cols);
+  }
+
+  attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
+    nHeads: number, nKvHeads: number, headDim: number): void {
+    if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0)) {
+      throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim} and kvDim ${kvDim} at position ${pos} do not fit`);
+    }
+    const size = this.heap.memory.buffer.byteLength;
+    const cache = (pos + 1) * kvDim * 4;
+    if (((out | q | keys | values) & 3) || out + nHeads * headDim * 4 > size || q + nHeads * headDim * 4 > size ||
+      keys + cache > size || values + cache > size || Math.min(out, q, keys, values) < 0) {
+      throw new Error("attention: a buffer is misaligned or outside the heap");
+    }
+    if (pos + 1 > this.scoresCap) {
+      this.scoresCap = Math.max(pos + 1, 2 * this.scoresCap, 1024);
+      this.scores = this.heap.alloc(this.scoresCap * 4, 64);
+    }
+    this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores);
   }
 
   private ensureAct(bytes: number): void {

@@ -140,7 +140,8 @@ export class Model {
       for (let t = 0; t < n; t++) {
         const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
         ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
-        ops.attention(m, att + t * qDim, m, q + t * qDim, keys, values, kvDim, pos + t, nHeads, nKvHeads, headDim, this.scores);
+        if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l], this.kv.valueCache[l], kvDim, pos + t, nHeads, nKvHeads, headDim);
+        else ops.attention(m, att + t * qDim, m, q + t * qDim, keys, values, kvDim, pos + t, nHeads, nKvHeads, headDim, this.scores);
       }
       mat(L.wo, this.patt, this.po);
       ops.addInto(m, x, m, o, n * dim);

@@ -5,11 +5,12 @@
 // memory can run these on disjoint row ranges.
 //
 // Activations for quantized weights are first quantized once per call to
-// "A16" blocks of 32: one f32 scale da, the f32 sum da*sum(q) (used for the
-// weights' offset/min terms) and 32 int16 values q = round(x/da), |q| <= 32767.
-// Int16 (not ggml's int8) keeps the activation error ~2^-16 relative per
-// block at the same instruction count, because i32x4.dot_i16x8_s multiplies
-// int16 pairs anyway and the weights have to be widened to int16 regardless.
+// "A16" blocks of 32, the way llama.cpp quantizes them (ggml's Q8_0/Q8_1
+// activation blocks), so results agree with it to rounding: scale
+// da = amax/127 rounded to f16, q = round(x * 127/amax) in [-127, 127], and
+// the sum da*sum(q) rounded to f16 (for the weights' offset/min terms). The
+// values are stored as int16 because i32x4.dot_i16x8_s multiplies int16
+// pairs and the weights have to be widened to int16 anyway.
 //
 // A16 layout for `cols` values (nb = cols/32 blocks), at byte offset `act`:
 //   f32 scale[nb] | f32 sum[nb] | (pad to 16) | i16 q[cols]
@@ -37,6 +38,14 @@ export function actBytes(cols: i32): i32 {
   return <i32>((qOffset(cols) + <usize>cols * 2 + 63) & ~(<usize>63));
 }
 
+/** x rounded to the nearest f16 value (ties to even, as F16C does), as f32; |x| < 65520. */
+@inline function f16round(x: f32): f32 {
+  const a = Mathf.abs(x);
+  if (a < <f32>6.103515625e-5) return nearest<f32>(x * <f32>16777216.0) * <f32>5.9604644775390625e-8; // subnormal: steps of 2^-24
+  const b = reinterpret<u32>(x);
+  return reinterpret<f32>((b + 0xfff + ((b >> 13) & 1)) & ~(<u32>0x1fff));
+}
+
 /**
  * Quantize f32 x[cols] (cols % 32 == 0) to A16 at `act`.
  */
@@ -51,8 +60,8 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
     m = f32x4.max(m, v128.shuffle<i32>(m, m, 2, 3, 0, 1));
     m = f32x4.max(m, v128.shuffle<i32>(m, m, 1, 0, 3, 2));
     const amax = f32x4.extract_lane(m, 0);
-    const da: f32 = amax / 32767.0;
-    const inv = f32x4.splat(da > 0 ? <f32>1.0 / da : <f32>0.0);
+    const da: f32 = amax / <f32>127.0;
+    const inv = f32x4.splat(amax != 0 ? <f32>127.0 / amax : <f32>0.0);
     let s = i32x4.splat(0);
     const qb = q + (<usize>b << 6);
     for (let k = 0; k < 4; k++) {
@@ -62,8 +71,8 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
       v128.store(qb + (<usize>k << 4), i16x8.narrow_i32x4_s(a, c));
     }
     const isum = i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
-    store<f32>(act + (<usize>b << 2), da);
-    store<f32>(act + (<usize>(nb + b) << 2), da * <f32>isum);
+    store<f32>(act + (<usize>b << 2), f16round(da));
+    store<f32>(act + (<usize>(nb + b) << 2), f16round(da * <f32>isum));
   }
 }
 
@@ -503,6 +512,76 @@ function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32,
   v128.store(out, f32x4.add(acc, accm));
 }
 
+// Prompts: a weight group is used by every token of the batch, so for n > 1
+// its nibbles and scales are first expanded once into a per-thread scratch
+// (int16 values, f32 scales; UNPACKED_BLOCK bytes per block, in L1), and
+// each token then only multiplies and adds.
+
+/** This instance's (thread's) scratch for unpacked groups; see setScratch. */
+let scratch: usize = 0;
+let scratchBytes: i32 = 0;
+/** Bytes of one unpacked Q4_1 block of a group: f32 d[4] | f32 m[4] | i16 q[4][32]. */
+const UNPACKED_BLOCK: i32 = 288;
+
+/** Give this instance `bytes` of scratch at p (each thread needs its own). */
+export function setScratch(p: usize, bytes: i32): void {
+  scratch = p;
+  scratchBytes = bytes;
+}
+
+/** Expand the packed Q4_1 group at g (nb blocks) into the scratch. */
+function unpackQ4_1(g: usize, nb: i32, kMask: i32, kRebias: f32): void {
+  const m = i16x8.splat(15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  let u = scratch;
+  const end = g + <usize>nb * 80;
+  for (let p = g; p < end; p += 80) {
+    const sc = v128.load(p);
+    v128.store(u, f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias));
+    v128.store(u, f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias), 16);
+    for (let r: usize = 0; r < 4; r++) {
+      const v = v128.load(p + 16 + (r << 4));
+      const o = u + 32 + (r << 6);
+      v128.store(o, v128.and(v, m));
+      v128.store(o, v128.and(i16x8.shr_u(v, 4), m), 16);
+      v128.store(o, v128.and(i16x8.shr_u(v, 8), m), 32);
+      v128.store(o, i16x8.shr_u(v, 12), 48);
+    }
+    u += UNPACKED_BLOCK;
+  }
+}
+
+/** int32x4 partial dot of 32 unpacked int16 weights at p with a0..a3. */
+@inline function u16x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  let s = i32x4.dot_i16x8_s(v128.load(p), a0);
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 16), a1));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 32), a2));
+  return i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 48), a3));
+}
+
+/** groupQ4_1 for the group unpacked in the scratch. */
+function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
+  let qa = a + qOffset(cols);
+  let pa = a;
+  const end = scratch + <usize>nb * UNPACKED_BLOCK;
+  let acc = f32x4.splat(0);
+  let accm = f32x4.splat(0);
+  for (let p = scratch; p < end; p += UNPACKED_BLOCK) {
+    const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+    const s0 = u16x32(p + 32, a0, a1, a2, a3);
+    const s1 = u16x32(p + 96, a0, a1, a2, a3);
+    const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+    const s2 = u16x32(p + 160, a0, a1, a2, a3);
+    const s3 = u16x32(p + 224, a0, a1, a2, a3);
+    const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+    const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), v128.load32_splat(pa))));
+    accm = f32x4.add(accm, f32x4.mul(v128.load(p, 16), v128.load32_splat(pa + (<usize>nb << 2))));
+    qa += 64;
+    pa += 4;
+  }
+  v128.store(out, f32x4.add(acc, accm));
+}
+
 /** int32x4 partial dot of 32 int8 weights at p with 32 int16 activations a0..a3. */
 @inline function q8x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
   const v0 = v128.load(p), v1 = v128.load(p, 16);
@@ -596,8 +675,16 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     const full = min(r1, rows & ~3);
     const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see groupQ4_1)
     const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+    const unpack = type == Q4_1 && n > 1 && nb * UNPACKED_BLOCK <= scratchBytes;
     for (; r < full; r += 4) {
       const g = w + <usize>r * <usize>rowBytes;
+      if (unpack) {
+        unpackQ4_1(g, nb, kMask, kRebias);
+        for (let t = 0; t < n; t++) {
+          groupUnpackedQ4_1(act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2));
+        }
+        continue;
+      }
       for (let t = 0; t < n; t++) {
         const a = act + <usize>t * <usize>actStride;
         const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
@@ -611,6 +698,59 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     for (let t = 0; t < n; t++) {
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
       store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+    }
+  }
+}
+
+/**
+ * Grouped-query attention of one query at position `pos` over KV cache
+ * positions [0, pos] (f32 everywhere; byte offsets): out[h] = sum_t
+ * softmax_t(q_h . k_t / sqrt(headDim)) v_t, query head h reading KV head
+ * h / (nHeads / nKvHeads). `scores` holds pos + 1 floats of scratch.
+ * Same math as src/model/ops.ts attention, in f32 SIMD.
+ */
+export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
+  nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize): void {
+  const group = nHeads / nKvHeads;
+  const scale = <f32>1.0 / Mathf.sqrt(<f32>headDim);
+  const hd4 = headDim & ~3;
+  const rowBytes = <usize>kvDim << 2;
+  for (let h = 0; h < nHeads; h++) {
+    const qb = q + (<usize>(h * headDim) << 2);
+    const kvOff = <usize>((h / group) * headDim) << 2;
+    let max = -Infinity as f32;
+    let kb = kc + kvOff;
+    for (let t = 0; t <= pos; t++) {
+      let acc = f32x4.splat(0);
+      let i = 0;
+      for (; i < hd4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qb + (<usize>i << 2)), v128.load(kb + (<usize>i << 2))));
+      let sc = hsum(acc);
+      for (; i < headDim; i++) sc += load<f32>(qb + (<usize>i << 2)) * load<f32>(kb + (<usize>i << 2));
+      sc *= scale;
+      store<f32>(scores + (<usize>t << 2), sc);
+      if (sc > max) max = sc;
+      kb += rowBytes;
+    }
+    let sum: f32 = 0;
+    for (let t = 0; t <= pos; t++) {
+      const e = Mathf.exp(load<f32>(scores + (<usize>t << 2)) - max);
+      store<f32>(scores + (<usize>t << 2), e);
+      sum += e;
+    }
+    const inv = <f32>1.0 / sum;
+    const ob = out + (<usize>(h * headDim) << 2);
+    memory.fill(ob, 0, <usize>headDim << 2);
+    let vb = vc + kvOff;
+    for (let t = 0; t <= pos; t++) {
+      const pr = load<f32>(scores + (<usize>t << 2)) * inv;
+      const pv = f32x4.splat(pr);
+      let i = 0;
+      for (; i < hd4; i += 4) {
+        const o = ob + (<usize>i << 2);
+        v128.store(o, f32x4.add(v128.load(o), f32x4.mul(pv, v128.load(vb + (<usize>i << 2)))));
+      }
+      for (; i < headDim; i++) store<f32>(ob + (<usize>i << 2), load<f32>(ob + (<usize>i << 2)) + pr * load<f32>(vb + (<usize>i << 2)));
+      vb += rowBytes;
     }
   }
 }
