@@ -16,6 +16,12 @@ export interface OracleOptions {
   contextSize?: number;
   /** tokens per llama_decode call; default 512 */
   batchSize?: number;
+  /**
+   * "precise": f32 KV cache and no flash attention (llama.cpp's defaults keep
+   * K/V in f16 and, with flash attention, accumulate attention outputs in f16);
+   * "default": llama.cpp's defaults. Default "default".
+   */
+  precision?: "default" | "precise";
 }
 
 export interface ScoreResult {
@@ -114,7 +120,10 @@ export async function openLlamaCpp(modelPath: string, opts: OracleOptions = {}):
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   let context: LlamaContext;
   try {
-    context = await model.createContext({ contextSize, batchSize, threads, sequences: 1 });
+    const precise = opts.precision === "precise"
+      ? { flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" } as const
+      : {};
+    context = await model.createContext({ contextSize, batchSize, threads, sequences: 1, ...precise });
   } catch (e) {
     await model.dispose();
     throw e;
