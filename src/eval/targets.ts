@@ -13,12 +13,9 @@
  *   the calibration set (the most saturated ones).
  * - early-exit: adaptive (CALM) tau found by bisection so that the ratio on
  *   the calibration set is closest to the target.
- * - layer-drop: round(ratio·L) layers with the lowest influence score. TRUE
- *   ShortGPT Block Influence, 1 − cos(layer input, layer output), needs the
- *   hidden states around each layer, which the forward pass does not expose
- *   (an observer hook is requested). Until then the score is a labelled
- *   PROXY: 1 − mean cos(h, h + FFN(h)), the FFN half of the block only; the
- *   target records `source` saying so.
+ * - layer-drop: ShortGPT — the round(ratio·L) layers with the lowest Block
+ *   Influence, 1 − cos(layer input, layer output), measured dense on the
+ *   calibration set (the forward pass reports it through observeLayer).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -26,6 +23,7 @@ import type { Engine } from "../api/engine.js";
 import { calibrate } from "../skip/calibrate.js";
 import type { SkipConfig } from "../skip/config.js";
 import { readSkipProfile } from "../skip/skip-profile.js";
+import { withBlockInfluence } from "../skip/block-influence.js";
 import { buildCalibSet, meanCosines, measure, type CalibMeasure, type CalibSet } from "./calib.js";
 import { hashOf } from "./provenance.js";
 
@@ -81,6 +79,7 @@ export function modelStem(path: string): string {
 export class Targeter {
   private set: CalibSet | null = null;
   private cosines: number[] | null = null;
+  private influence: number[] | null = null;
   private readonly L: number;
 
   constructor(private readonly engine: Engine, private readonly o: TargetOptions) {
@@ -105,6 +104,16 @@ export class Targeter {
     return this.cosines;
   }
 
+  /** Mean Block Influence per layer on the calibration set (dense, token by token). */
+  async blockInfluence(): Promise<number[]> {
+    if (!this.influence) {
+      const p = withBlockInfluence(this.engine.policy({ method: "none" }), this.L);
+      measure(this.engine, await this.calibSet(), p);
+      this.influence = p.influence();
+    }
+    return this.influence;
+  }
+
   /** The config of `method` for `ratio` (cached in cacheDir when given). */
   async get(method: string, ratio: number): Promise<Target> {
     if (!(TARGET_METHODS as readonly string[]).includes(method)) {
@@ -114,7 +123,7 @@ export class Targeter {
     const m = method as TargetMethod;
     const key = hashOf({
       m, ratio, model: this.o.modelSha, prompts: this.o.calibPrompts ?? 4, tokens: this.o.calibTokens ?? 16,
-      evals: this.o.maxEvals ?? 30, warmup: this.o.warmup ?? 2, v: 1,
+      evals: this.o.maxEvals ?? 30, warmup: this.o.warmup ?? 2, v: 2,
     });
     const file = this.o.cacheDir ? join(this.o.cacheDir, `target-${m}-${Math.round(ratio * 1000)}-${key}.json`) : null;
     if (file && existsSync(file)) {
@@ -180,9 +189,10 @@ export class Targeter {
       }
       case "layer-drop": {
         if (n < 1) throw new Error(`layer-drop: ratio ${ratio} × ${L} layers rounds to 0 layers`);
-        // lowest proxy influence = highest FFN cosine
-        const layers = topIndices(await this.layerCosines(), n);
-        return done({ method: "layer-drop", layers }, `PROXY influence 1 − mean cos(h, h+FFN) (not ShortGPT Block Influence; needs a layer hidden-state hook)`);
+        // ShortGPT: drop the n layers with the lowest Block Influence
+        const bi = await this.blockInfluence();
+        const layers = topIndices(bi.map((b) => -b), n);
+        return done({ method: "layer-drop", layers }, `ShortGPT Block Influence (1 − cos(layer input, output), dense, calibration set): lowest ${n} of ${L}`);
       }
     }
   }

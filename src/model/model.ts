@@ -37,6 +37,7 @@ export class Model {
   private readonly invFreq: Float32Array;
   private readonly ropeCos: Float32Array;
   private readonly ropeSin: Float32Array;
+  private readonly layerIn: Float32Array;
 
   constructor(
     readonly config: ModelConfig,
@@ -60,6 +61,7 @@ export class Model {
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
     this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
+    this.layerIn = new Float32Array(c.dim);
     // Let the kernels rearrange each matrix into their fast layout (once;
     // prepare is idempotent, so the tied embedding/output matrix is safe).
     if (kernels.prepare) {
@@ -112,53 +114,59 @@ export class Model {
       n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n);
 
     policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1 });
+    const lastRow = x + (n - 1) * dim;
     for (let l = 0; l < c.nLayers; l++) {
       const L = W.layers[l];
+      // the last token's residual entering the layer, for Block Influence (ShortGPT)
+      if (policy.observeLayer) this.layerIn.set(m.subarray(lastRow, lastRow + dim));
       const mode = policy.layerMode(l);
-      if (mode === "removed") continue;
-      const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
-      for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
+      layer: {
+        if (mode === "removed") break layer;
+        const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
+        for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
 
-      // K and V are always computed from real hidden states, so the cache is
-      // written for every layer and token (for "copy-kv" from the state that
-      // passes through the skipped layer).
-      if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
-      else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
-      const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
-      for (let t = 0; t < n; t++) {
-        const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
-        ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
-        m.copyWithin(kc + (pos + t) * kvDim, k + t * kvDim, k + (t + 1) * kvDim);
-        m.copyWithin(vc + (pos + t) * kvDim, v + t * kvDim, v + (t + 1) * kvDim);
-      }
-      this.kv.mark(l, pos, n);
-      if (mode === "copy-kv") continue;
+        // K and V are always computed from real hidden states, so the cache is
+        // written for every layer and token (for "copy-kv" from the state that
+        // passes through the skipped layer).
+        if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
+        else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
+        const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
+        for (let t = 0; t < n; t++) {
+          const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
+          ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
+          m.copyWithin(kc + (pos + t) * kvDim, k + t * kvDim, k + (t + 1) * kvDim);
+          m.copyWithin(vc + (pos + t) * kvDim, v + t * kvDim, v + (t + 1) * kvDim);
+        }
+        this.kv.mark(l, pos, n);
+        if (mode === "copy-kv") break layer;
 
-      // attention
-      mat(L.wq, this.pxb, this.pq);
-      const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
-      for (let t = 0; t < n; t++) {
-        const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
-        ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
-        if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l], this.kv.valueCache[l], kvDim, pos + t, nHeads, nKvHeads, headDim);
-        else ops.attention(m, att + t * qDim, m, q + t * qDim, keys, values, kvDim, pos + t, nHeads, nKvHeads, headDim, this.scores);
-      }
-      mat(L.wo, this.patt, this.po);
-      ops.addInto(m, x, m, o, n * dim);
+        // attention
+        mat(L.wq, this.pxb, this.pq);
+        const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
+        for (let t = 0; t < n; t++) {
+          const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
+          ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
+          if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l], this.kv.valueCache[l], kvDim, pos + t, nHeads, nKvHeads, headDim);
+          else ops.attention(m, att + t * qDim, m, q + t * qDim, keys, values, kvDim, pos + t, nHeads, nKvHeads, headDim, this.scores);
+        }
+        mat(L.wo, this.patt, this.po);
+        ops.addInto(m, x, m, o, n * dim);
 
-      // FFN — or not: the policy decides
-      if (!policy.runFFN(l)) continue;
-      const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
-      for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
-      if (n === 1) K.matvecMulti([L.w1, L.w3], this.pxb, [this.ph1, this.ph3]);
-      else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
-      ops.swiglu(m, h1, m, h3, n * ffnDim);
-      mat(L.w2, this.ph1, this.po);
-      if (policy.wantsCosine) {
-        const last = (n - 1) * dim;
-        policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));
+        // FFN — or not: the policy decides
+        if (!policy.runFFN(l)) break layer;
+        const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
+        for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
+        if (n === 1) K.matvecMulti([L.w1, L.w3], this.pxb, [this.ph1, this.ph3]);
+        else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
+        ops.swiglu(m, h1, m, h3, n * ffnDim);
+        mat(L.w2, this.ph1, this.po);
+        if (policy.wantsCosine) {
+          const last = (n - 1) * dim;
+          policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));
+        }
+        ops.addInto(m, x, m, o, n * dim);
       }
-      ops.addInto(m, x, m, o, n * dim);
+      if (policy.observeLayer) policy.observeLayer(l, ops.cosine(this.layerIn, 0, m, lastRow, dim));
     }
     policy.endStep();
 

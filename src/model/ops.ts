@@ -67,6 +67,19 @@ export function addInto(dst: Float32Array, dOff: number, src: Float32Array, sOff
   for (let i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];
 }
 
+/** cos(a, b) of two vectors of n. */
+export function cosine(a: Float32Array, aOff: number, b: Float32Array, bOff: number, n: number): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < n; i++) {
+    const u = a[aOff + i], v = b[bOff + i];
+    ab += u * v;
+    aa += u * u;
+    bb += v * v;
+  }
+  const d = Math.sqrt(aa * bb);
+  return d > 0 ? ab / d : 1;
+}
+
 /**
  * cos(h, h + f): the saturation signal of FFN-SkipLLM, from one pass over the
  * two vectors the forward pass already has (h, and the FFN output f).

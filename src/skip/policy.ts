@@ -53,6 +53,12 @@ export interface SkipPolicy {
    * per layer; dense runs skip it unless tracing).
    */
   readonly wantsCosine: boolean;
+  /**
+   * Optional: after every layer, cos(layer input, layer output) of the last
+   * token of the step — 1 − this is ShortGPT's Block Influence. Only policies
+   * that define it pay for it (one copy and one cosine per layer).
+   */
+  observeLayer?(layer: number, cos: number): void;
   /** Called after the last layer of a step. */
   endStep(): void;
   /** Forget per-sequence state (a new prompt starts). */

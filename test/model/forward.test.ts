@@ -137,3 +137,12 @@ test("a context overflow is refused", () => {
   const m = tinyModel(undefined, 8);
   assert.throws(() => m.forward([1, 2, 3, 4, 5, 6, 7, 8, 9], 0, { policy: dense(), phase: "prompt", logits: "none" }), /context full/);
 });
+
+test("the forward pass reports each layer's input/output cosine (Block Influence) when asked", async () => {
+  const { withBlockInfluence } = await import("../../src/skip/block-influence.js");
+  const p = withBlockInfluence(createPolicy({ method: "layer-drop", layers: [2] }, L), L);
+  run(tinyModel(), p, 3);
+  const bi = p.influence();
+  assert.equal(bi[2], 0, "a removed layer leaves its input unchanged");
+  for (const l of [0, 1, 3, 4, 5]) assert.ok(bi[l] > 0 && bi[l] < 2, `layer ${l}: ${bi[l]}`);
+});
