@@ -4,6 +4,8 @@ import { perplexityCommand, PERPLEXITY_HELP } from "./commands/perplexity.js";
 import { inspectCommand, INSPECT_HELP } from "./commands/inspect.js";
 import { pullCommand, PULL_HELP } from "./commands/pull.js";
 import { benchCommand, BENCH_HELP } from "./commands/bench.js";
+import { profileCommand, PROFILE_HELP } from "./commands/profile.js";
+import { calibrateCommand, CALIBRATE_HELP } from "./commands/calibrate.js";
 import { evalCommand, EVAL_HELP } from "./commands/eval.js";
 import { sweepCommand, SWEEP_HELP } from "./commands/sweep.js";
 import { serveCommand, SERVE_HELP } from "./commands/serve.js";
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, Command> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   pull: { run: pullCommand, help: PULL_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
+  profile: { run: profileCommand, help: PROFILE_HELP },
+  calibrate: { run: calibrateCommand, help: CALIBRATE_HELP },
   eval: { run: evalCommand, help: EVAL_HELP },
   sweep: { run: sweepCommand, help: SWEEP_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },

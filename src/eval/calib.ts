@@ -8,6 +8,7 @@
 import type { Engine } from "../api/engine.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { withTrace, type StepRecord } from "../skip/trace.js";
+import { readJsonl, readText } from "./data.js";
 
 /**
  * Calibration prompts: generic instructions unrelated to the evaluation
@@ -36,16 +37,38 @@ export interface CalibMeasure {
   total_ffn: number;
 }
 
+/**
+ * Prompts from a data file: JSONL rows (the first string of text, question,
+ * context, prompt, article, or turns[0]) or a text file (non-empty lines of
+ * at least 20 characters). Long texts are cut to 1,500 characters.
+ */
+export function loadPrompts(path: string, n: number): string[] {
+  const text = readText(path, "prompt data");
+  let out: string[];
+  if (/\.jsonl$/i.test(path)) {
+    out = readJsonl(path, "prompt data").map((row, i) => {
+      for (const k of ["text", "question", "context", "prompt", "article"]) if (typeof row[k] === "string") return row[k] as string;
+      const turns = row.turns;
+      if (Array.isArray(turns) && typeof turns[0] === "string") return turns[0];
+      throw new Error(`${path} line ${i + 1}: no text, question, context, prompt, article or turns field`);
+    });
+  } else {
+    out = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 20);
+  }
+  if (out.length === 0) throw new Error(`${path}: no prompts found`);
+  return out.slice(0, n).map((p) => p.slice(0, 1500));
+}
+
 /** Dense greedy continuations of `nPrompts` calibration prompts, `nTokens` each. */
-export async function buildCalibSet(engine: Engine, nPrompts: number, nTokens: number): Promise<CalibSet> {
-  if (!Number.isInteger(nPrompts) || nPrompts < 1 || nPrompts > CALIB_PROMPTS.length) {
-    throw new Error(`calibration prompts must be in [1, ${CALIB_PROMPTS.length}], got ${nPrompts}`);
+export async function buildCalibSet(engine: Engine, nPrompts: number, nTokens: number, texts: readonly string[] = CALIB_PROMPTS): Promise<CalibSet> {
+  if (!Number.isInteger(nPrompts) || nPrompts < 1 || nPrompts > texts.length) {
+    throw new Error(`calibration prompts must be in [1, ${texts.length}], got ${nPrompts}`);
   }
   if (!Number.isInteger(nTokens) || nTokens < 1) throw new Error(`calibration tokens must be an integer ≥ 1, got ${nTokens}`);
   let chat = true;
   try { engine.template(); } catch { chat = false; }
   const prompts: number[][] = [], continuations: number[][] = [];
-  for (const p of CALIB_PROMPTS.slice(0, nPrompts)) {
+  for (const p of texts.slice(0, nPrompts)) {
     const ids = engine.encodePrompt(chat ? { messages: [{ role: "user", content: p }] } : p);
     const r = await engine.generate({ tokens: ids }, { temperature: 0, maxTokens: nTokens, ignoreEog: true });
     prompts.push(ids);

@@ -1,0 +1,77 @@
+/**
+ * `ffnskip calibrate`: search FFN-SkipLLM's cold regions, τ and k so the
+ * achieved skip ratio on calibration text meets a target while staying
+ * closest to the dense model (teacher-forced next-token agreement), and
+ * write a skip profile JSON.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { loadModel } from "../../api/engine.js";
+import { CALIB_PROMPTS, buildCalibSet, loadPrompts, measure } from "../../eval/calib.js";
+import { fileSha256 } from "../../eval/provenance.js";
+import { calibrate, defaultGrid } from "../../skip/calibrate.js";
+import { profileToJSON } from "../../skip/skip-profile.js";
+import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
+
+export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data F] [--prompts N] [--tokens T] [--warmup W] [--max-evals E] [--out FILE] [--json]
+  Finds FFN-SkipLLM knobs (cold-start, cold-end, k, tau) reaching skip ratio R on calibration text (F, or built-in
+  generic prompts) with the highest next-token agreement with dense, and writes a skip profile (use it with
+  --skip-profile FILE).`;
+
+export async function calibrateCommand(argv: string[]): Promise<number> {
+  const { values: v } = parse(argv, {
+    ...MODEL_OPTIONS, target: { type: "string" }, data: { type: "string" }, prompts: { type: "string" },
+    tokens: { type: "string" }, warmup: { type: "string" }, "max-evals": { type: "string" }, out: { type: "string" },
+  }, false);
+  if (v.help) { process.stdout.write(CALIBRATE_HELP + "\n"); return 0; }
+  const target = num(v, "target");
+  if (target === undefined || !(target > 0 && target < 1)) throw new Error("calibrate needs --target R with 0 < R < 1 (e.g. 0.25)");
+  const nPrompts = num(v, "prompts", true) ?? 6, nTokens = num(v, "tokens", true) ?? 32;
+  const warmup = num(v, "warmup", true) ?? 2, maxEvals = num(v, "max-evals", true) ?? 60;
+  const texts = v.data ? loadPrompts(v.data as string, nPrompts) : CALIB_PROMPTS;
+  const engine = await loadModel(v.model as string | undefined, loadOptions(v));
+  try {
+    const L = engine.config.nLayers;
+    const t0 = performance.now();
+    const set = await buildCalibSet(engine, Math.min(nPrompts, texts.length), nTokens, texts);
+    let evals = 0;
+    const r = await calibrate({
+      nLayers: L, targetRatio: target, base: { warmup }, maxEvals, grid: defaultGrid(L),
+      evaluate: async (config) => {
+        const m = measure(engine, set, engine.policy(config));
+        evals++;
+        process.stderr.write(`calibrate: #${evals} ${JSON.stringify(config)} → ratio ${(m.ratio * 100).toFixed(1)}%, agreement ${(m.agreement * 100).toFixed(1)}%\n`);
+        return m;
+      },
+    });
+    const profile = profileToJSON({
+      config: r.best.config,
+      target_ratio: target,
+      description: `FFN-SkipLLM calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      calibrated: {
+        n_layers: L,
+        model_sha256: fileSha256(engine.path),
+        ratio: r.best.ratio,
+        agreement: r.best.agreement,
+        met: r.met,
+        evaluations: r.trials.length,
+        truncated: r.truncated,
+        data: v.data ?? "built-in generic prompts (src/eval/calib.ts)",
+        prompts: set.prompts.length,
+        tokens_per_prompt: nTokens,
+        seconds: +((performance.now() - t0) / 1000).toFixed(1),
+        command: `ffnskip calibrate ${argv.join(" ")}`.trim(),
+      },
+    });
+    const text = JSON.stringify(profile, null, 2) + "\n";
+    if (v.out) {
+      mkdirSync(dirname(v.out as string), { recursive: true });
+      writeFileSync(v.out as string, text);
+      process.stderr.write(`wrote ${v.out}\n`);
+    }
+    process.stdout.write(v.json || !v.out ? text : `ratio ${(r.best.ratio * 100).toFixed(1)}% (target ${(target * 100).toFixed(0)}%${r.met ? "" : ", NOT met"}), agreement with dense ${(r.best.agreement * 100).toFixed(1)}%: ${JSON.stringify(r.best.config)}\n`);
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}
