@@ -478,38 +478,49 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 // hoist constants out of loops and would rebuild each one, in three
 // instructions, on every block.
 
+/**
+ * One block of a packed Q4_1 group (at p) against the block's activations
+ * (int16 at qa, scale at pa, sum at pa + nb*4): the four rows' contributions.
+ */
+@inline function blockQ4_1(p: usize, qa: usize, pa: usize, nb: i32, m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+  // The stores to `out` (overwritten at the end) are scheduling barriers:
+  // without them TurboFan hoists all 20 loads of the block to the top and
+  // spills half of the values they feed.
+  const s0 = nib4(p + 16, a0, a1, a2, a3, m);
+  v128.store(out, s0);
+  const s1 = nib4(p + 32, a0, a1, a2, a3, m);
+  v128.store(out, s1);
+  const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+  const s2 = nib4(p + 48, a0, a1, a2, a3, m);
+  v128.store(out, s2);
+  const s3 = nib4(p + 64, a0, a1, a2, a3, m);
+  const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+  const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  const sc = v128.load(p);
+  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias);
+  const mn = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias);
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(pa))),
+    f32x4.mul(mn, v128.load32_splat(pa + (<usize>nb << 2))));
+}
+
 /** Rows 4g..4g+3 of a packed Q4_1 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
 function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
   const m = i16x8.splat(<i16>k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
   let qa = a + qOffset(cols);
   let pa = a;
-  const end = g + <usize>nb * 80;
   let acc = f32x4.splat(0);
-  let accm = f32x4.splat(0);
-  for (let p = g; p < end; p += 80) {
-    const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
-    // The stores to `out` (overwritten at the end) are scheduling barriers:
-    // without them TurboFan hoists all 20 loads of the block to the top and
-    // spills half of the values they feed.
-    const s0 = nib4(p + 16, a0, a1, a2, a3, m);
-    v128.store(out, s0);
-    const s1 = nib4(p + 32, a0, a1, a2, a3, m);
-    v128.store(out, s1);
-    const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-    const s2 = nib4(p + 48, a0, a1, a2, a3, m);
-    v128.store(out, s2);
-    const s3 = nib4(p + 64, a0, a1, a2, a3, m);
-    const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
-    const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-    const sc = v128.load(p);
-    const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias);
-    const mn = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias);
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(pa))));
-    accm = f32x4.add(accm, f32x4.mul(mn, v128.load32_splat(pa + (<usize>nb << 2))));
-    qa += 64;
-    pa += 4;
+  // two blocks per iteration: half the loop overhead
+  const end2 = g + <usize>(nb & ~1) * 80;
+  let p = g;
+  for (; p < end2; p += 160) {
+    acc = f32x4.add(acc, blockQ4_1(p, qa, pa, nb, m, mask, rebias, out));
+    acc = f32x4.add(acc, blockQ4_1(p + 80, qa + 64, pa + 4, nb, m, mask, rebias, out));
+    qa += 128;
+    pa += 8;
   }
-  v128.store(out, f32x4.add(acc, accm));
+  if (nb & 1) acc = f32x4.add(acc, blockQ4_1(p, qa, pa, nb, m, mask, rebias, out));
+  v128.store(out, acc);
 }
 
 // Prompts: a weight group is used by every token of the batch, so for n > 1
