@@ -1,16 +1,16 @@
+import { availableParallelism } from "node:os";
 import type { Kernels } from "./types.js";
 import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
 
 /**
- * Default thread count. Measured with `npx tsx bench/kernels.ts` on this
- * 2-core machine while it was shared (load average ~4.4): 2 threads were
- * slower than 1 for the 576x1536 Q4_1 and 49152x576 Q8_0 matvecs and a token's
- * worth of small matvecs cost ~5x more in hand-offs (the worker often is not
- * scheduled), so 1 is the safe default; pass threads: 2 on an idle machine
- * and re-measure.
+ * Default thread count: 2, or 1 on a single-core machine. Measured on the
+ * shared 2-core box (bench/kernels.md): with row chunks taken from a shared
+ * counter, 2 threads decode SmolLM2-135M Q4_1 at 1.3-1.7x the speed of 1
+ * (e.g. 79 vs 48 tok/s at load ~1.5) and lose only when another job holds
+ * the second core throughout. More than 2 is unmeasured, so not a default.
  */
-export const DEFAULT_THREADS = 1;
+export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 export interface KernelOptions {
   /** worker threads including the main thread (wasm backend only) */
