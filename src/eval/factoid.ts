@@ -9,7 +9,9 @@
  * Decoding stops at the first "\n" or after 24 tokens (the answer comes
  * first; anything after the first line cannot add a correct answer that was
  * not already there in practice, and stopping early keeps 1,000 questions
- * cheap). --chat sends "Please give answer to this question: {question}" as
+ * cheap). Besides accuracy, `dense_match` is the share of answers identical
+ * (normalised) to the dense model's — how often skipping changes the answer.
+ * --chat sends "Please give answer to this question: {question}" as
  * a user message through the chat template instead (up to 48 tokens: chat
  * replies tend to restate the question first).
  */
@@ -70,7 +72,9 @@ export function factoidTask(o: TaskOptions): Task {
     name: "factoid-qa",
     settings: { data: path, chat, maxTokens, stop: ["\n"], prompt: chat ? "chat:v1" : "llm-kick:v1" },
     items,
-    needsReference: false,
+    // the dense model's answers: on a model too small to know many answers,
+    // how often skipping leaves the answer unchanged is the telling number
+    needsReference: true,
     primary: "accuracy",
     higherIsBetter: true,
     async runItem(engine, item, ctx) {
@@ -84,9 +88,14 @@ export function factoidTask(o: TaskOptions): Task {
         skipped_ffn: r.skip.skipped_ffn, total_ffn: r.skip.total_ffn,
       };
     },
-    score(_items: TaskItem[], outputs: ItemOutput[]) {
+    score(_items: TaskItem[], outputs: ItemOutput[], reference: ItemOutput[] | null) {
       const n = outputs.length;
-      return { accuracy: n ? outputs.filter((x) => x.correct === true).length / n : NaN, n };
+      const out: Record<string, number> = { accuracy: n ? outputs.filter((x) => x.correct === true).length / n : NaN, n };
+      if (reference) {
+        const same = outputs.filter((x, i) => normalizeAnswer(String(x.output)) === normalizeAnswer(String(reference[i].output))).length;
+        out.dense_match = n ? same / n : NaN;
+      }
+      return out;
     },
   };
 }

@@ -74,7 +74,12 @@ test("eval: every task on 2 items with the real model", { skip: why ?? false, ti
     const st = await tg.get("static", 0.1);
     assert.equal((st.config as { layers: number[] }).layers.length, Math.round(0.1 * L));
     const ld = await tg.get("layer-drop", 0.1);
-    assert.match(ld.source, /PROXY/);
+    assert.match(ld.source, /Block Influence/);
+    // the dropped layers are the lowest-BI ones
+    const bi = await tg.blockInfluence();
+    const dropped = (ld.config as { layers: number[] }).layers;
+    const maxDropped = Math.max(...dropped.map((l) => bi[l]));
+    assert.ok(bi.every((b, l) => dropped.includes(l) || b >= maxDropped), "layer-drop removes the lowest Block Influence layers");
     assert.ok(Math.abs(ld.calib.ratio - Math.round(0.1 * L) / L) < 1e-9);
     const rnd = await tg.get("random", 0.05);
     assert.ok(Math.abs(rnd.calib.ratio - 0.05) < 0.03, `random calibration ratio ${rnd.calib.ratio}`);
