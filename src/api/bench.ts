@@ -5,6 +5,7 @@
  */
 import type { Engine, SkipSpec } from "./engine.js";
 import { argmax } from "../generate/sampling.js";
+import { prefill } from "../model/prefill.js";
 
 export interface BenchOptions {
   promptTokens: number;
@@ -51,11 +52,7 @@ export function benchmark(engine: Engine, o: BenchOptions): BenchResult {
   policy.reset();
   model.kv.truncate(0);
   const t0 = performance.now();
-  let logits: Float32Array | null = null;
-  for (let p = 0; p < prompt.length; p += model.batchSize) {
-    const b = prompt.slice(p, p + model.batchSize);
-    logits = model.forward(b, p, { policy, phase: "prompt", logits: p + b.length >= prompt.length ? "last" : "none" });
-  }
+  let logits: Float32Array | null = prefill(model, prompt, policy);
   const promptMs = performance.now() - t0;
   let tok = argmax(logits!);
   const t1 = performance.now();

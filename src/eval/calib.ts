@@ -9,6 +9,7 @@ import type { Engine } from "../api/engine.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { withTrace, type StepRecord } from "../skip/trace.js";
 import { readJsonl, readText } from "./data.js";
+import { prefill } from "../model/prefill.js";
 
 /**
  * Calibration prompts: generic instructions unrelated to the evaluation
@@ -91,12 +92,7 @@ export function measure(engine: Engine, set: CalibSet, policy: SkipPolicy): Cali
     const cont = set.continuations[s];
     policy.reset();
     model.kv.truncate(0);
-    let logits: Float32Array | null = null;
-    for (let p = 0; p < prompt.length; p += model.batchSize) {
-      const batch = prompt.slice(p, p + model.batchSize);
-      const last = p + batch.length >= prompt.length;
-      logits = model.forward(batch, p, { policy, phase: "prompt", logits: last ? "last" : "none" });
-    }
+    let logits: Float32Array | null = prefill(model, prompt, policy);
     for (let i = 0; i < cont.length; i++) {
       // the first prediction comes from the prompt (no decode step yet), as in generation
       if (i > 0) { n++; if (argmax(logits!) === cont[i]) agree++; }

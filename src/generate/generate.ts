@@ -8,6 +8,7 @@ import type { Tokenizer } from "../tokenizer/types.js";
 import type { SkipPolicy, SkipStats } from "../skip/policy.js";
 import { createSampler, type SamplingOptions } from "./sampling.js";
 import { StopMatcher } from "./stop.js";
+import { prefill } from "../model/prefill.js";
 
 export interface GenerateOptions extends SamplingOptions {
   /** most tokens to generate; default 256 (bounded by the context) */
@@ -67,12 +68,7 @@ export async function* generateStream(
 
   // prompt: batches, logits of the last token only
   const t0 = performance.now();
-  let logits: Float32Array | null = null;
-  for (let p = 0; p < promptIds.length; p += model.batchSize) {
-    const batch = promptIds.slice(p, p + model.batchSize);
-    const last = p + batch.length >= promptIds.length;
-    logits = model.forward(batch, p, { policy, phase: "prompt", logits: last ? "last" : "none" });
-  }
+  let logits: Float32Array | null = prefill(model, promptIds, policy);
   const promptMs = performance.now() - t0;
 
   const history = [...promptIds];
