@@ -2,7 +2,7 @@
  * The library's public face: load a model once, then generate, stream,
  * chat and score with any skip policy.
  */
-import { loadGGUFModel, type LoadOptions, type Loaded } from "../model/load.js";
+import { loadModelPath, type LoadOptions, type Loaded } from "../model/load.js";
 import { resolveModel } from "../models/resolve.js";
 import type { PullOptions } from "../models/pull.js";
 import { generateStream, type GenerateOptions, type GenerateResult } from "../generate/generate.js";
@@ -121,10 +121,10 @@ export class Engine {
 }
 
 /**
- * Load a model: a path to a .gguf file, an alias (downloaded on first use),
+ * Load a model: a path to a .gguf file or a Hugging Face model directory, an alias (downloaded on first use),
  * or nothing for the default model.
  */
 export async function loadModel(spec?: string, opts: LoadModelOptions = {}): Promise<Engine> {
   const path = await resolveModel(spec, { onProgress: opts.onProgress, home: opts.home });
-  return new Engine(await loadGGUFModel(path, opts));
+  return new Engine(await loadModelPath(path, opts));
 }

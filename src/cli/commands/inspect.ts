@@ -1,5 +1,7 @@
 /** `ffnskip inspect`: what a model file holds — architecture, hyper-parameters, metadata, tensors. */
+import { statSync } from "node:fs";
 import { openGGUF } from "../../gguf/reader.js";
+import { describeHFDirectory } from "../../model/hf-source.js";
 import { configFromMetadata } from "../../model/config.js";
 import { resolveModel } from "../../models/resolve.js";
 import { ALL_TYPE_NAMES } from "../../quant/types.js";
@@ -26,7 +28,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   }, false);
   if (v.help) { process.stdout.write(INSPECT_HELP + "\n"); return 0; }
   const path = await resolveModel(v.model as string | undefined, { onProgress: (m) => process.stderr.write(m + "\n") });
-  const f = openGGUF(path);
+  const f = statSync(path).isDirectory() ? describeHFDirectory(path) : openGGUF(path);
   let config: unknown;
   try { config = configFromMetadata(f.metadata as Record<string, unknown>, path); } catch (e) { config = { error: (e as Error).message }; }
   const byType: Record<string, { count: number; bytes: number }> = {};
@@ -43,7 +45,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const out: string[] = [];
-  out.push(`file          ${path} (GGUF v${f.version}, ${(f.fileSize / 1e6).toFixed(1)} MB)`);
+  out.push(`file          ${path} (${typeof f.version === "number" ? "GGUF v" : ""}${f.version}, ${(f.fileSize / 1e6).toFixed(1)} MB)`);
   out.push(`architecture  ${f.architecture}`);
   out.push(`config        ${JSON.stringify(config)}`);
   out.push(`tensors       ${f.tensors.length}: ${Object.entries(byType).map(([k, x]) => `${k} ×${x.count} (${(x.bytes / 1e6).toFixed(1)} MB)`).join(", ")}`);
