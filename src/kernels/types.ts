@@ -69,6 +69,8 @@ export interface Kernels {
    */
   attention?(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
     nHeads: number, nKvHeads: number, headDim: number): void;
+  /** Optional: x[i] = silu(x[i]) * y[i] for i < n (f32 at heap byte offsets), as src/model/ops.ts swiglu. */
+  swiglu?(x: number, y: number, n: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

@@ -15,6 +15,7 @@ export interface KernelExports {
   matmul(type: number, w: number, rowBytes: number, cols: number, rows: number, r0: number, r1: number,
     act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
   probeSum(p: number, bytes: number): number;
+  swiglu(x: number, y: number, n: number): void;
   attention(out: number, q: number, kc: number, vc: number, kvDim: number, pos: number,
     nHeads: number, nKvHeads: number, headDim: number, scores: number): void;
 }

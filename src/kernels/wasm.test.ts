@@ -6,7 +6,7 @@ import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng } from "./testdata.js";
 import type { WeightMatrix } from "./types.js";
-import { attention } from "../model/ops.js";
+import { attention, swiglu } from "../model/ops.js";
 
 const TYPES = [
   GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
@@ -206,6 +206,23 @@ test("wasm attention matches ops.attention (GQA, several positions)", async () =
     }
   }
   assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5), /do not fit/);
+});
+
+test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gates", async () => {
+  const k = await kernelsFor(1);
+  const rand = rng(31);
+  const n = 1003; // not a multiple of 4: the scalar tail too
+  const x = randomActivations(k.heap, n, rand), y = randomActivations(k.heap, n, rand);
+  const xs = k.heap.f32(x, n);
+  // exp is clamped at e^88: a gate of -100 gives ~-6e-37 instead of ~-4e-42, which is below any tolerance that matters
+  xs[0] = 100; xs[1] = -100; xs[2] = 0; xs[3] = -87.5; xs[4] = 1e-30; xs[5] = 30;
+  const want = Float32Array.from(xs);
+  swiglu(want, 0, k.heap.f32(y, n), 0, n);
+  k.swiglu(x, y, n);
+  const got = k.heap.f32(x, n);
+  for (let i = 0; i < n; i++) {
+    assert.ok(Math.abs(got[i] - want[i]) <= 4e-7 * Math.abs(want[i]) + 1e-35, `[${i}] ${got[i]} vs ${want[i]}`);
+  }
 });
 
 test("wasm kernels reject bad input with clear errors", async () => {

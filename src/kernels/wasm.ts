@@ -136,6 +136,14 @@ export class WasmKernels implements Kernels {
     this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores);
   }
 
+  swiglu(x: number, y: number, n: number): void {
+    const size = this.heap.memory.buffer.byteLength;
+    if (((x | y) & 3) || x < 0 || y < 0 || x + n * 4 > size || y + n * 4 > size || !(n >= 0)) {
+      throw new Error(`swiglu: ${n} floats at ${x} / ${y} are misaligned or outside the heap`);
+    }
+    this.k.swiglu(x, y, n);
+  }
+
   private ensureAct(bytes: number): void {
     if (bytes <= this.actCap) return;
     this.actCap = Math.max(bytes, this.actCap * 2, 1 << 16);

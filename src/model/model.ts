@@ -5,7 +5,7 @@
  */
 import type { Heap, Kernels } from "../kernels/types.js";
 import type { SkipPolicy } from "../skip/policy.js";
-import type { ModelConfig } from "./config.js";
+import { isLocalLayer, type ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
 import * as ops from "./ops.js";
@@ -37,6 +37,10 @@ export class Model {
   private readonly invFreq: Float32Array;
   private readonly ropeCos: Float32Array;
   private readonly ropeSin: Float32Array;
+  // the local (sliding-window) layers' rope tables, when their base differs (Gemma 3)
+  private readonly invFreqLocal: Float32Array | null;
+  private readonly ropeCosLocal: Float32Array;
+  private readonly ropeSinLocal: Float32Array;
   private readonly layerIn: Float32Array;
 
   constructor(
@@ -61,6 +65,9 @@ export class Model {
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
     this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
+    this.invFreqLocal = c.ropeBaseLocal !== undefined && c.slidingWindow ? ops.ropeInvFreq(c.ropeBaseLocal, c.ropeDim) : null;
+    this.ropeCosLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeCos;
+    this.ropeSinLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeSin;
     this.layerIn = new Float32Array(c.dim);
     // Let the kernels rearrange each matrix into their fast layout (once;
     // prepare is idempotent, so the tied embedding/output matrix is safe).
@@ -88,6 +95,13 @@ export class Model {
     this.kernels.getRow(E, token, this.px + t * c.dim * 4);
   }
 
+  /** RMSNorm n rows of dim at heap float index `at`, in place, with the f32 weight at heap byte offset w. */
+  private normRows(at: number, w: number, n: number): void {
+    const m = this.views(), dim = this.config.dim;
+    const wv = m.subarray(w / 4, w / 4 + dim);
+    for (let t = 0; t < n; t++) ops.rmsnorm(m, at + t * dim, m, at + t * dim, wv, dim, this.config.normEps);
+  }
+
   /**
    * Run `tokens` at positions pos.. through the model, writing every layer's
    * KV cache, and return the requested logits (a view into the heap, valid
@@ -105,10 +119,13 @@ export class Model {
 
     for (let t = 0; t < n; t++) this.embed(tokens[t], t);
     const m = this.views();
+    // Gemma scales the embedding by √dim
+    if (c.embedScale !== undefined) for (let i = this.px / 4, e = i + n * c.dim; i < e; i++) m[i] *= c.embedScale;
     const x = this.px / 4, xb = this.pxb / 4, q = this.pq / 4, k = this.pk / 4, v = this.pv / 4;
     const att = this.patt / 4, o = this.po / 4, h1 = this.ph1 / 4, h3 = this.ph3 / 4;
     for (let t = 0; t < n; t++) {
       ops.ropeTable(pos + t, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
+      if (this.invFreqLocal) ops.ropeTable(pos + t, this.invFreqLocal, this.ropeCosLocal.subarray(t * half, (t + 1) * half), this.ropeSinLocal.subarray(t * half, (t + 1) * half));
     }
     const mat = (w: typeof W.output, xp: number, outp: number) =>
       n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n);
@@ -117,6 +134,9 @@ export class Model {
     const lastRow = x + (n - 1) * dim;
     for (let l = 0; l < c.nLayers; l++) {
       const L = W.layers[l];
+      // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
+      const local = isLocalLayer(c, l);
+      const rCos = local ? this.ropeCosLocal : this.ropeCos, rSin = local ? this.ropeSinLocal : this.ropeSin;
       // the last token's residual entering the layer, for Block Influence (ShortGPT)
       if (policy.observeLayer) this.layerIn.set(m.subarray(lastRow, lastRow + dim));
       const mode = policy.layerMode(l);
@@ -124,6 +144,8 @@ export class Model {
         if (mode === "removed") break layer;
         const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
         for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
+        const qNorm = L.attnQNorm === undefined ? null : m.subarray(L.attnQNorm / 4, L.attnQNorm / 4 + headDim);
+        const kNorm = L.attnKNorm === undefined ? null : m.subarray(L.attnKNorm / 4, L.attnKNorm / 4 + headDim);
 
         // K and V are always computed from real hidden states, so the cache is
         // written for every layer and token (for "copy-kv" from the state that
@@ -132,7 +154,8 @@ export class Model {
         else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
         const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
         for (let t = 0; t < n; t++) {
-          const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
+          const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
+          if (kNorm) for (let h = 0; h < nKvHeads; h++) { const b = k + t * kvDim + h * headDim; ops.rmsnorm(m, b, m, b, kNorm, headDim, eps); }
           ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
           m.copyWithin(kc + (pos + t) * kvDim, k + t * kvDim, k + (t + 1) * kvDim);
           m.copyWithin(vc + (pos + t) * kvDim, v + t * kvDim, v + (t + 1) * kvDim);
@@ -144,12 +167,16 @@ export class Model {
         mat(L.wq, this.pxb, this.pq);
         const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
         for (let t = 0; t < n; t++) {
-          const cs = this.ropeCos.subarray(t * half), sn = this.ropeSin.subarray(t * half);
+          const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
+          if (qNorm) for (let h = 0; h < nHeads; h++) { const b = q + t * qDim + h * headDim; ops.rmsnorm(m, b, m, b, qNorm, headDim, eps); }
           ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
-          if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l], this.kv.valueCache[l], kvDim, pos + t, nHeads, nKvHeads, headDim);
-          else ops.attention(m, att + t * qDim, m, q + t * qDim, keys, values, kvDim, pos + t, nHeads, nKvHeads, headDim, this.scores);
+          // a window starting at s0 is the same attention over a cache that begins there
+          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * kvDim * 4;
+          if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim);
+          else ops.attention(m, att + t * qDim, m, q + t * qDim, keys.subarray(s0 * kvDim), values.subarray(s0 * kvDim), kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.scores);
         }
         mat(L.wo, this.patt, this.po);
+        if (L.postAttnNorm !== undefined) this.normRows(o, L.postAttnNorm, n);
         ops.addInto(m, x, m, o, n * dim);
 
         // FFN — or not: the policy decides
@@ -158,8 +185,12 @@ export class Model {
         for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
         if (n === 1) K.matvecMulti([L.w1, L.w3], this.pxb, [this.ph1, this.ph3]);
         else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
-        ops.swiglu(m, h1, m, h3, n * ffnDim);
+        if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
+        else if (K.swiglu) K.swiglu(this.ph1, this.ph3, n * ffnDim);
+      else ops.swiglu(m, h1, m, h3, n * ffnDim);
         mat(L.w2, this.ph1, this.po);
+        // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
+        if (L.postFfnNorm !== undefined) this.normRows(o, L.postFfnNorm, n);
         if (policy.wantsCosine) {
           const last = (n - 1) * dim;
           policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));

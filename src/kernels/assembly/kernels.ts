@@ -766,6 +766,44 @@ export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32
   }
 }
 
+/**
+ * exp(x) for four floats: Cephes-style range reduction x = n ln2 + r,
+ * |r| <= ln2/2, a degree-6 polynomial for e^r and 2^n put into the exponent
+ * bits; relative error a few ulp over [-87, 88] (clamped outside).
+ */
+@inline function exp4(x: v128): v128 {
+  x = f32x4.max(f32x4.min(x, f32x4.splat(88.0)), f32x4.splat(-87.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** x[i] = silu(x[i]) * y[i] for i < n (f32, byte offsets): SwiGLU's gate, as src/model/ops.ts swiglu. */
+export function swiglu(x: usize, y: usize, n: i32): void {
+  const one = f32x4.splat(1.0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const g = v128.load(x + o);
+    const silu = f32x4.div(g, f32x4.add(one, exp4(f32x4.neg(g))));
+    v128.store(x + o, f32x4.mul(silu, v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(x + o);
+    store<f32>(x + o, g / (<f32>1.0 + Mathf.exp(-g)) * load<f32>(y + o));
+  }
+}
+
 /** Memory-bandwidth probe: sum of `bytes` (multiple of 64) of f32 at p, four independent accumulators. */
 export function probeSum(p: usize, bytes: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
