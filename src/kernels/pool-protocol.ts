@@ -7,8 +7,9 @@
  * the chunk count under a new epoch (EPN), resets the ticket counter NEXT,
  * bumps SEQ and notifies. Then every thread, main included, takes tickets
  * from NEXT (Atomics.add) and computes the chunks they name until none are
- * left, adding 1 to DONE per chunk; the main thread returns when DONE
- * reaches the chunk count. Taking work dynamically, rather than a fixed
+ * left, then adds the number it computed to DONE; the main thread returns
+ * when DONE reaches the chunk count. (One add per thread and dispatch, not
+ * per chunk: every atomic on this shared line costs a cross-core transfer.) Taking work dynamically, rather than a fixed
  * share per thread, means a worker the OS has not scheduled only loses its
  * chunks to the main thread instead of stalling it.
  *
@@ -27,13 +28,17 @@ export const EPN = 3;
 export const NEXT = 4;
 /** nonzero: workers leave */
 export const EXIT = 5;
+/** workers asleep in Atomics.wait on SEQ (the main thread notifies only when there are any) */
+export const SLEEPERS = 6;
 export const EPOCH_SHIFT = 12;
 export const INDEX_MASK = (1 << EPOCH_SHIFT) - 1;
 export const EPOCH_MASK = (1 << (32 - EPOCH_SHIFT)) - 1;
-/** per-worker heartbeat counters (bumped per finished chunk), at HEARTBEAT + worker index */
-export const HEARTBEAT = 8;
+/** per-worker heartbeat counters (bumped per finished chunk), at HEARTBEAT + HEARTBEAT_STRIDE * worker index */
+export const HEARTBEAT = 16;
+/** one 64-byte cache line per heartbeat, so bumping it stays local to the worker's core */
+export const HEARTBEAT_STRIDE = 16;
 export const MAX_THREADS = 24;
-export const JOBS = HEARTBEAT + MAX_THREADS;
+export const JOBS = HEARTBEAT + HEARTBEAT_STRIDE * MAX_THREADS;
 /** Int32 fields per job: type, w, rowBytes, cols, rows, act, actStride, x, n, out, outStride */
 export const JOB_FIELDS = 11;
 export const MAX_JOBS = 8;

@@ -3,26 +3,26 @@ import { CHUNKS, CHUNK_FIELDS, DONE, EPN, EPOCH_SHIFT, INDEX_MASK, JOBS, JOB_FIE
 
 /**
  * Take tickets and compute chunks of the current dispatch described in
- * `ctl` until none are left (see pool-protocol.ts). Bumps ctl[heartbeat]
- * after each chunk so the main thread can tell a slow worker from a dead one
- * (heartbeat < 0: none, the main thread itself). Returns the chunks done.
+ * `ctl` until none are left (see pool-protocol.ts), then count them into
+ * DONE. Bumps ctl[heartbeat] after each chunk so the main thread can tell a
+ * slow worker from a dead one (heartbeat < 0: none, the main thread itself).
  */
-export function runChunks(k: KernelExports, ctl: Int32Array, heartbeat: number): number {
-  let done = 0;
-  for (;;) {
-    const t = Atomics.add(ctl, NEXT, 1);
-    const en = Atomics.load(ctl, EPN);
-    if (en >>> EPOCH_SHIFT !== t >>> EPOCH_SHIFT || (t & INDEX_MASK) >= (en & INDEX_MASK)) return done;
-    const c = CHUNKS + (t & INDEX_MASK) * CHUNK_FIELDS;
-    const o = JOBS + ctl[c] * JOB_FIELDS;
-    try {
+export function runChunks(k: KernelExports, ctl: Int32Array, heartbeat: number): void {
+  let taken = 0, total = 0;
+  try {
+    for (;;) {
+      const t = Atomics.add(ctl, NEXT, 1);
+      const en = Atomics.load(ctl, EPN);
+      if (en >>> EPOCH_SHIFT !== t >>> EPOCH_SHIFT || (t & INDEX_MASK) >= (en & INDEX_MASK)) return;
+      total = en & INDEX_MASK;
+      taken++; // counted even if the kernel throws, so the main thread never waits for it
+      const c = CHUNKS + (t & INDEX_MASK) * CHUNK_FIELDS;
+      const o = JOBS + ctl[c] * JOB_FIELDS;
       k.matmul(ctl[o], ctl[o + 1] >>> 0, ctl[o + 2], ctl[o + 3], ctl[o + 4], ctl[c + 1], ctl[c + 2],
         ctl[o + 5] >>> 0, ctl[o + 6], ctl[o + 7] >>> 0, ctl[o + 8], ctl[o + 9] >>> 0, ctl[o + 10]);
-    } finally {
-      // counted even when the kernel threw, so the main thread never waits for it
-      if (Atomics.add(ctl, DONE, 1) + 1 === (en & INDEX_MASK)) Atomics.notify(ctl, DONE);
       if (heartbeat >= 0) Atomics.add(ctl, heartbeat, 1);
     }
-    done++;
+  } finally {
+    if (taken > 0 && Atomics.add(ctl, DONE, taken) + taken === total) Atomics.notify(ctl, DONE);
   }
 }

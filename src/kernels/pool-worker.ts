@@ -2,7 +2,7 @@
 // memory and takes chunks of every dispatch. See pool-protocol.ts.
 import { parentPort, workerData } from "node:worker_threads";
 import { instantiateKernels } from "./wasm-module.js";
-import { ERR, EXIT, HEARTBEAT, SEQ, SPIN } from "./pool-protocol.js";
+import { ERR, EXIT, HEARTBEAT, HEARTBEAT_STRIDE, SEQ, SLEEPERS, SPIN } from "./pool-protocol.js";
 import { runChunks } from "./pool-share.js";
 
 interface Data {
@@ -21,11 +21,17 @@ for (;;) {
   // Spin briefly: in a forward pass the next dispatch usually comes within microseconds.
   let spins = 0;
   while (Atomics.load(ctl, SEQ) === seen && spins < SPIN) spins++;
-  if (Atomics.load(ctl, SEQ) === seen) Atomics.wait(ctl, SEQ, seen);
+  if (Atomics.load(ctl, SEQ) === seen) {
+    // announce the sleep before re-checking SEQ inside wait: a dispatch
+    // either sees SLEEPERS > 0 and notifies, or bumped SEQ before our wait
+    Atomics.add(ctl, SLEEPERS, 1);
+    Atomics.wait(ctl, SEQ, seen);
+    Atomics.sub(ctl, SLEEPERS, 1);
+  }
   seen = Atomics.load(ctl, SEQ);
   if (Atomics.load(ctl, EXIT) !== 0) break;
   try {
-    runChunks(k, ctl, HEARTBEAT + index - 1);
+    runChunks(k, ctl, HEARTBEAT + HEARTBEAT_STRIDE * (index - 1));
   } catch (e) {
     Atomics.store(ctl, ERR, index);
     parentPort!.postMessage(String((e as Error)?.stack ?? e));

@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { KernelExports } from "./wasm-module.js";
 import {
-  CHUNKS, CHUNK_FIELDS, CONTROL_INTS, DONE, EPN, EPOCH_MASK, EPOCH_SHIFT, ERR, EXIT, HEARTBEAT, INDEX_MASK, JOBS, JOB_FIELDS,
-  MAX_CHUNKS, MAX_JOBS, MAX_THREADS, NEXT, SEQ, SPIN,
+  CHUNKS, CHUNK_FIELDS, CONTROL_INTS, DONE, EPN, EPOCH_MASK, EPOCH_SHIFT, ERR, EXIT, HEARTBEAT, HEARTBEAT_STRIDE, INDEX_MASK,
+  JOBS, JOB_FIELDS, MAX_CHUNKS, MAX_JOBS, MAX_THREADS, NEXT, SEQ, SLEEPERS, SPIN,
 } from "./pool-protocol.js";
 import { runChunks } from "./pool-share.js";
 
@@ -128,7 +128,7 @@ export class KernelPool {
     Atomics.store(ctl, EPN, (this.epoch << EPOCH_SHIFT) | n);
     Atomics.store(ctl, NEXT, this.epoch << EPOCH_SHIFT); // release: jobs and chunks above are visible to a ticket holder
     Atomics.add(ctl, SEQ, 1);
-    Atomics.notify(ctl, SEQ);
+    if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, SEQ); // a wake-up is a syscall; spinning workers see SEQ
     let mainError: unknown;
     try {
       runChunks(this.k, ctl, -1);
@@ -181,7 +181,7 @@ export class KernelPool {
 
   private heartbeats(): number {
     let s = 0;
-    for (let i = 0; i < this.threads - 1; i++) s += Atomics.load(this.ctl, HEARTBEAT + i);
+    for (let i = 0; i < this.threads - 1; i++) s += Atomics.load(this.ctl, HEARTBEAT + HEARTBEAT_STRIDE * i);
     return s;
   }
 
