@@ -21,10 +21,26 @@ export interface ModelConfig {
   /** "norm" rotates adjacent pairs (llama GGUF), "neox" rotates the two halves */
   ropeStyle: RopeStyle;
   normEps: number;
+  // --- Gemma 3 (all optional: absent means the plain LLaMA block) ---
+  /** the embedding row is multiplied by this (Gemma: √dim) */
+  embedScale?: number;
+  /** FFN gate activation: "silu" (SwiGLU, default) or "gelu" (GeGLU, tanh approximation) */
+  ffnAct?: "silu" | "gelu";
+  /** local layers attend to at most this many most recent positions (0 = none) */
+  slidingWindow?: number;
+  /** every swaPattern-th layer (l + 1 ≡ 0) is global, the others local (0 = all global) */
+  swaPattern?: number;
+  /** RoPE base of the local (sliding-window) layers */
+  ropeBaseLocal?: number;
 }
 
 /** Architectures the forward pass implements. */
-export const SUPPORTED_ARCHS = ["llama"] as const;
+export const SUPPORTED_ARCHS = ["llama", "gemma3"] as const;
+
+/** True when layer l of a sliding-window model attends locally. */
+export function isLocalLayer(c: ModelConfig, l: number): boolean {
+  return !!c.slidingWindow && !!c.swaPattern && (l + 1) % c.swaPattern !== 0;
+}
 
 type Metadata = Record<string, unknown>;
 
@@ -49,7 +65,7 @@ export function configFromMetadata(md: Metadata, source: string): ModelConfig {
   const nHeads = p("attention.head_count");
   const headDim = p("attention.key_length", dim / nHeads);
   const tokens = md["tokenizer.ggml.tokens"] as { length: number } | undefined;
-  return {
+  const base: ModelConfig = {
     arch,
     nLayers: p("block_count"),
     dim,
@@ -63,5 +79,17 @@ export function configFromMetadata(md: Metadata, source: string): ModelConfig {
     ropeDim: p("rope.dimension_count", headDim),
     ropeStyle: "norm",
     normEps: p("attention.layer_norm_rms_epsilon", 1e-5),
+  };
+  if (arch !== "gemma3") return base;
+  // Gemma 3, as llama.cpp runs it: NEOX rope, √dim-scaled embeddings, GeGLU,
+  // 5 local (sliding-window, rope base 10000) layers to every global one
+  return {
+    ...base,
+    ropeStyle: "neox",
+    embedScale: Math.sqrt(dim),
+    ffnAct: "gelu",
+    slidingWindow: p("attention.sliding_window"),
+    swaPattern: 6,
+    ropeBaseLocal: 10000,
   };
 }

@@ -62,6 +62,15 @@ export function swiglu(x: Float32Array, xOff: number, y: Float32Array, yOff: num
   }
 }
 
+/** x[i] = gelu(x[i]) * y[i] — GeGLU's gate, gelu with the tanh approximation (Gemma). */
+export function geglu(x: Float32Array, xOff: number, y: Float32Array, yOff: number, n: number): void {
+  const c = Math.sqrt(2 / Math.PI);
+  for (let i = 0; i < n; i++) {
+    const g = x[xOff + i];
+    x[xOff + i] = 0.5 * g * (1 + Math.tanh(c * (g + 0.044715 * g * g * g))) * y[yOff + i];
+  }
+}
+
 /** dst[i] += src[i] */
 export function addInto(dst: Float32Array, dOff: number, src: Float32Array, sOff: number, n: number): void {
   for (let i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];

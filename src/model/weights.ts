@@ -36,6 +36,13 @@ export interface LayerWeights {
   w2: WeightMatrix;
   /** up */
   w3: WeightMatrix;
+  // Gemma 3 only, f32:
+  /** per-head RMSNorm of q and k [headDim] */
+  attnQNorm?: number;
+  attnKNorm?: number;
+  /** RMSNorm of the attention / FFN output before it joins the residual [dim] */
+  postAttnNorm?: number;
+  postFfnNorm?: number;
 }
 
 export interface Weights {
@@ -85,9 +92,18 @@ export function loadWeights(src: TensorSource, cfg: ModelConfig, heap: Heap): We
   const kvDim = nKvHeads * headDim;
   const tokenEmbd = matrix("token_embd.weight", dim, vocabSize);
   const layers: LayerWeights[] = [];
+  // Gemma 3's extra norms are required there, absent elsewhere
+  const gemma = cfg.arch === "gemma3";
   for (let l = 0; l < cfg.nLayers; l++) {
     const p = `blk.${l}.`;
+    const extra = gemma ? {
+      attnQNorm: vector(p + "attn_q_norm.weight", headDim),
+      attnKNorm: vector(p + "attn_k_norm.weight", headDim),
+      postAttnNorm: vector(p + "post_attention_norm.weight", dim),
+      postFfnNorm: vector(p + "post_ffw_norm.weight", dim),
+    } : {};
     layers.push({
+      ...extra,
       attnNorm: vector(p + "attn_norm.weight", dim),
       wq: matrix(p + "attn_q.weight", dim, nHeads * headDim),
       wk: matrix(p + "attn_k.weight", dim, kvDim),
