@@ -147,6 +147,12 @@ for (const threads of [1, 2]) {
         const out = k.heap.alloc(n * rows * 4);
         k.matmul(w, x, out, n);
         checkAgainstReference(k, plain, x, k.heap.f32(out, n * rows), n, `packed ${name} ${rows}x${cols} n=${n}`);
+        // a batch gives exactly what one matvec per token gives (prompt == decode)
+        const one = k.heap.alloc(rows * 4);
+        for (let t = 0; t < n; t++) {
+          k.matvec(w, x + t * cols * 4, one);
+          assert.deepEqual(k.heap.f32(one, rows), k.heap.f32(out + t * rows * 4, rows), `packed ${name} ${rows}x${cols}: token ${t} of ${n}`);
+        }
         k.matvec(w, x, out);
         checkAgainstReference(k, plain, x, k.heap.f32(out, rows), 1, `packed ${name} ${rows}x${cols} matvec`);
         const [w2, plain2] = matrixPair(k, type, rows + 3, cols, rand);

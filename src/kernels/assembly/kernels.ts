@@ -569,13 +569,17 @@ function unpackQ4_1(g: usize, nb: i32, kMask: i32, kRebias: f32): void {
   return i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 48), a3));
 }
 
-/** groupQ4_1 for the group unpacked in the scratch. */
+/**
+ * groupQ4_1 for the group unpacked in the scratch, with the same operations
+ * in the same order, so a prompt's tokens get bit-identical results to
+ * decoding them one by one (with int8 activations a last-bit difference can
+ * flip a rounding in the next layer's quantization and grow from there).
+ */
 function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
   let qa = a + qOffset(cols);
   let pa = a;
   const end = scratch + <usize>nb * UNPACKED_BLOCK;
   let acc = f32x4.splat(0);
-  let accm = f32x4.splat(0);
   for (let p = scratch; p < end; p += UNPACKED_BLOCK) {
     const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
     const s0 = u16x32(p + 32, a0, a1, a2, a3);
@@ -585,12 +589,12 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
     const s3 = u16x32(p + 224, a0, a1, a2, a3);
     const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
     const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), v128.load32_splat(pa))));
-    accm = f32x4.add(accm, f32x4.mul(v128.load(p, 16), v128.load32_splat(pa + (<usize>nb << 2))));
+    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), v128.load32_splat(pa))),
+      f32x4.mul(v128.load(p, 16), v128.load32_splat(pa + (<usize>nb << 2)))));
     qa += 64;
     pa += 4;
   }
-  v128.store(out, f32x4.add(acc, accm));
+  v128.store(out, acc);
 }
 
 /** int32x4 partial dot of 32 int8 weights at p with 32 int16 activations a0..a3. */
