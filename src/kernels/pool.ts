@@ -36,6 +36,8 @@ export class KernelPool {
   private dead: string | undefined;
   private disposed = false;
   private lastError = "";
+  /** how long the last dispatch waited for workers after the main thread ran out of chunks */
+  lastWaitMs = 0;
   private epoch = 0;
 
   private constructor(private readonly k: KernelExports, threads: number) {
@@ -136,7 +138,9 @@ export class KernelPool {
       mainError = e;
       this.drain(); // hand out (as done, uncomputed) what is left, then still wait: workers write into the same memory
     }
+    const t0 = performance.now();
     this.waitWorkers(n);
+    this.lastWaitMs = performance.now() - t0;
     if (mainError) throw mainError;
     const err = Atomics.load(ctl, ERR);
     if (err) {
@@ -183,6 +187,12 @@ export class KernelPool {
     let s = 0;
     for (let i = 0; i < this.threads - 1; i++) s += Atomics.load(this.ctl, HEARTBEAT + HEARTBEAT_STRIDE * i);
     return s;
+  }
+
+  /** Throws if the pool cannot be used (disposed, or a worker died or hung). */
+  check(): void {
+    if (this.disposed) throw new Error("kernel pool used after dispose()");
+    if (this.dead) throw new Error(`kernel pool is broken: ${this.dead}`);
   }
 
   /** Test hook: the worker threads (e.g. to kill one). */

@@ -8,6 +8,10 @@ import { dequantizeRow } from "../quant/dequant.js";
 
 /** Type-id flag the wasm module uses for packed matrices (assembly/kernels.ts PACKED). */
 const PACKED = 0x100;
+/** A wait for workers longer than this (ms) after the main thread's own chunks means a worker was preempted. */
+const PREEMPTED_MS = 2;
+/** Dispatches (about one decoded token) run on the main thread alone after such a wait. */
+const BACKOFF_DISPATCHES = 200;
 /** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/kernels.ts setScratch). */
 const SCRATCH_BYTES = 288 * 512;
 
@@ -25,6 +29,8 @@ export class WasmKernels implements Kernels {
   /** scratch for quantized activations, grown geometrically on demand */
   private act = 0;
   private actCap = 0;
+  /** dispatches left to run on the main thread alone (see exec) */
+  private backoff = 0;
   /** staging buffer for prepare() */
   private scratch = 0;
   private scratchCap = 0;
@@ -152,8 +158,16 @@ export class WasmKernels implements Kernels {
 
   private exec(njobs: number): void {
     if (this.pool) {
-      this.pool.run(this.jobs, njobs);
-      return;
+      this.pool.check();
+      if (this.backoff === 0) {
+        this.pool.run(this.jobs, njobs);
+        // A long wait means a worker was preempted holding a chunk (another
+        // process has the core): then the main thread alone is faster, so
+        // stay off the pool for a while and try again after.
+        if (this.pool.lastWaitMs > PREEMPTED_MS) this.backoff = BACKOFF_DISPATCHES;
+        return;
+      }
+      this.backoff--;
     }
     for (let i = 0; i < njobs; i++) {
       const j = this.jobs[i];
