@@ -77,7 +77,8 @@ export function configFromMetadata(md: Metadata, source: string): ModelConfig {
     ctxTrain: p("context_length"),
     ropeBase: p("rope.freq_base", 10000),
     ropeDim: p("rope.dimension_count", headDim),
-    ropeStyle: "norm",
+    // GGUF llama files were permuted to adjacent pairs; Hugging Face weights were not
+    ropeStyle: md["general.source"] === "huggingface" ? "neox" : "norm",
     normEps: p("attention.layer_norm_rms_epsilon", 1e-5),
   };
   if (arch !== "gemma3") return base;
