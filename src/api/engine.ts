@@ -7,7 +7,7 @@ import { resolveModel } from "../models/resolve.js";
 import type { PullOptions } from "../models/pull.js";
 import { generateStream, type GenerateOptions, type GenerateResult } from "../generate/generate.js";
 import { perplexity, type PerplexityResult } from "../generate/perplexity.js";
-import { ChatTemplate, type ChatMessage } from "../generate/chat-template.js";
+import { BUILTIN_TEMPLATES, ChatTemplate, type ChatMessage } from "../generate/chat-template.js";
 import type { SamplingOptions } from "../generate/sampling.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { createPolicy, type SkipConfig } from "../skip/config.js";
@@ -66,7 +66,7 @@ export class Engine {
   /** The model's chat template, or an error saying it has none. */
   template(): ChatTemplate {
     if (this.chatTemplate === undefined) {
-      const src = this.loaded.metadata["tokenizer.chat_template"];
+      const src = this.loaded.metadata["tokenizer.chat_template"] ?? BUILTIN_TEMPLATES[this.config.arch];
       const tk = this.tokenizer;
       const piece = (id: number | null) => (id === null ? "" : tk.tokenToPiece(id));
       this.chatTemplate = typeof src === "string" ? new ChatTemplate(src, { bos_token: piece(tk.bos), eos_token: piece(tk.eos) }) : null;

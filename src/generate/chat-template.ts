@@ -27,3 +27,19 @@ export class ChatTemplate {
     return this.template.render({ messages, add_generation_prompt: addGenerationPrompt, ...this.specials });
   }
 }
+
+/**
+ * Templates for architectures whose GGUF files may lack
+ * `tokenizer.chat_template` (llama.cpp likewise falls back to its built-in
+ * ones). Gemma: no system role, so a system message is folded into the
+ * first user turn; the assistant's role is called "model".
+ */
+export const BUILTIN_TEMPLATES: Record<string, string> = {
+  gemma3:
+    "{{ bos_token }}" +
+    "{%- if messages[0]['role'] == 'system' -%}{%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}{%- set loop_messages = messages[1:] -%}" +
+    "{%- else -%}{%- set first_user_prefix = '' -%}{%- set loop_messages = messages -%}{%- endif -%}" +
+    "{%- for message in loop_messages -%}{%- if message['role'] == 'assistant' -%}{%- set role = 'model' -%}{%- else -%}{%- set role = message['role'] -%}{%- endif -%}" +
+    "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else '') + (message['content'] | trim) + '<end_of_turn>\n' }}" +
+    "{%- endfor -%}{%- if add_generation_prompt -%}{{ '<start_of_turn>model\n' }}{%- endif -%}",
+};
