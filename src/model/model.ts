@@ -187,7 +187,7 @@ export class Model {
         else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
         if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
         else if (K.swiglu) K.swiglu(this.ph1, this.ph3, n * ffnDim);
-      else ops.swiglu(m, h1, m, h3, n * ffnDim);
+        else ops.swiglu(m, h1, m, h3, n * ffnDim);
         mat(L.w2, this.ph1, this.po);
         // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
         if (L.postFfnNorm !== undefined) this.normRows(o, L.postFfnNorm, n);
