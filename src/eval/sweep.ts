@@ -42,8 +42,7 @@ export function fmtMetric(name: string, v: number | undefined): string {
 }
 
 /** Markdown table: rows = methods, columns = target ratios; "score (achieved %)". */
-export function sweepTable(r: SweepResult, methods: string[], ratios: number[]): string {
-  const metric = r.dense.primary;
+export function sweepTable(r: SweepResult, methods: string[], ratios: number[], metric = r.dense.primary): string {
   const dense = fmtMetric(metric, r.dense.metrics[metric]);
   const head = `| method | dense | ${ratios.map((x) => `${Math.round(x * 100)}% target`).join(" | ")} |`;
   const sep = `|---|---|${ratios.map(() => "---").join("|")}|`;
@@ -66,8 +65,7 @@ export function sweepTable(r: SweepResult, methods: string[], ratios: number[]):
 }
 
 /** SVG: the headline metric against the achieved ratio, per method. */
-export function sweepChart(r: SweepResult, methods: string[]): string {
-  const metric = r.dense.primary;
+export function sweepChart(r: SweepResult, methods: string[], metric = r.dense.primary): string {
   const scale = metric === "ppl" ? 1 : 100;
   const d = r.dense.metrics[metric] * scale;
   const series: ChartSeries[] = methods.map((m) => ({

@@ -51,10 +51,14 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     });
     mkdirSync(outDir, { recursive: true });
     const base = join(outDir, `sweep-${taskName}`);
-    const table = sweepTable(r, methods, ratios);
+    // the headline metric first, then every other metric the task reports
+    const metrics = [r.dense.primary, ...Object.keys(r.dense.metrics).filter((k) => k !== r.dense.primary && k !== "n")];
+    const table = metrics.map((m) => sweepTable(r, methods, ratios, m)).join("\n") +
+      `\nCommand: \`ffnskip sweep ${argv.join(" ")}\`\n`;
     writeFileSync(base + ".json", JSON.stringify({ task: taskName, methods, ratios, provenance: prov, ...r }, null, 2) + "\n");
     writeFileSync(base + ".md", table);
     writeFileSync(base + ".svg", sweepChart(r, methods));
+    for (const m of metrics.slice(1)) writeFileSync(`${base}-${m}.svg`, sweepChart(r, methods, m));
     process.stdout.write(v.json ? JSON.stringify(r) + "\n" : `${table}\n→ ${base}.{json,md,svg}\n`);
     return r.complete ? 0 : 130;
   } finally {
