@@ -36,9 +36,13 @@ export async function runSweep(
 }
 
 /** Metric as shown in tables: shares as percentages, perplexity as is. */
+/** Metrics reported as plain numbers; every other metric is a rate shown ×100. */
+const PLAIN = new Set(["ppl", "words", "turns", "tokens", "length", "n"]);
+const isRate = (name: string) => !PLAIN.has(name);
+
 export function fmtMetric(name: string, v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return "–";
-  return name === "ppl" ? v.toFixed(2) : (v * 100).toFixed(1);
+  return isRate(name) ? (v * 100).toFixed(1) : v.toFixed(2);
 }
 
 /** Markdown table: rows = methods, columns = target ratios; "score (achieved %)". */
@@ -56,7 +60,7 @@ export function sweepTable(r: SweepResult, methods: string[], ratios: number[], 
     });
     rows.push(`| ${m} | ${dense} | ${cells.join(" | ")} |`);
   }
-  const unit = metric === "ppl" ? "" : " ×100";
+  const unit = isRate(metric) ? " ×100" : "";
   return [
     `${r.dense.task}: ${metric}${unit} (achieved skip ratio) on ${r.dense.items} items${r.complete ? "" : "; * = incomplete"}`,
     "",
@@ -66,7 +70,7 @@ export function sweepTable(r: SweepResult, methods: string[], ratios: number[], 
 
 /** SVG: the headline metric against the achieved ratio, per method. */
 export function sweepChart(r: SweepResult, methods: string[], metric = r.dense.primary): string {
-  const scale = metric === "ppl" ? 1 : 100;
+  const scale = isRate(metric) ? 100 : 1;
   const d = r.dense.metrics[metric] * scale;
   const series: ChartSeries[] = methods.map((m) => ({
     name: m,
@@ -77,7 +81,7 @@ export function sweepChart(r: SweepResult, methods: string[], metric = r.dense.p
   return lineChart(series, {
     title: `${r.dense.task}: ${metric} vs achieved skip ratio`,
     xLabel: "achieved skip ratio (% of FFNs)",
-    yLabel: metric === "ppl" ? "perplexity" : `${metric} (×100)`,
+    yLabel: metric === "ppl" ? "perplexity" : isRate(metric) ? `${metric} (×100)` : metric,
     xMin: 0,
   });
 }
