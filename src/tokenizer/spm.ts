@@ -4,7 +4,7 @@
  * whose concatenation is the highest-scoring token is merged first (leftmost
  * on ties). Pieces that are not tokens are emitted byte by byte as <0xXX>.
  */
-import { PairHeap } from "./heap.js";
+import { mergeSpans } from "./merge.js";
 import { utf8 } from "./unicode.js";
 import type { Vocab } from "./vocab.js";
 
@@ -28,34 +28,11 @@ export function spmEncode(vocab: Vocab, text: string, out: number[]): void {
     const c = text.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) i++;
   }
-  const n = starts.length;
-  if (n === 0) return;
-  const start = Int32Array.from(starts), len = new Int32Array(n), next = new Int32Array(n), prev = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    len[i] = (i + 1 < n ? start[i + 1] : text.length) - start[i];
-    prev[i] = i - 1;
-    next[i] = i + 1 < n ? i + 1 : -1;
-  }
-  const heap = new PairHeap();
-  const tryAdd = (l: number, r: number) => {
-    if (l < 0 || r < 0) return;
-    const size = len[l] + len[r];
-    const id = vocab.tokenToId.get(text.substr(start[l], size));
-    if (id !== undefined) heap.push(-vocab.scores[id], l, r, size);
-  };
-  for (let i = 1; i < n; i++) tryAdd(i - 1, i);
-  while (heap.pop()) {
-    const l = heap.topLeft, r = heap.topRight;
-    if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== heap.topSize) continue;
-    len[l] += len[r];
-    len[r] = 0;
-    next[l] = next[r];
-    if (next[r] >= 0) prev[next[r]] = l;
-    tryAdd(prev[l], l);
-    tryAdd(l, next[l]);
-  }
-  for (let i = 0; i !== -1; i = next[i]) {
-    const piece = text.substr(start[i], len[i]);
+  const pieces = mergeSpans(text, starts, (l, r) => {
+    const id = vocab.tokenToId.get(l + r);
+    return id === undefined ? undefined : -vocab.scores[id];
+  });
+  for (const piece of pieces) {
     const id = vocab.tokenToId.get(piece);
     if (id !== undefined) { out.push(id); continue; }
     for (const byte of utf8(piece)) out.push(byteToken(vocab, byte));
