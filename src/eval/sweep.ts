@@ -37,7 +37,7 @@ export async function runSweep(
 
 /** Metric as shown in tables: shares as percentages, perplexity as is. */
 /** Metrics reported as plain numbers; every other metric is a rate shown ×100. */
-const PLAIN = new Set(["ppl", "words", "turns", "tokens", "length", "n"]);
+const PLAIN = new Set(["ppl", "nll", "words", "turns", "tokens", "length", "n"]);
 const isRate = (name: string) => !PLAIN.has(name);
 
 export function fmtMetric(name: string, v: number | undefined): string {
