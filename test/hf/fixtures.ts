@@ -1,19 +1,9 @@
 /** Paths for the Hugging Face tests: the repository root (from src or dist) and the shared model. */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { repoFile } from "../../src/quant/fixtures.js";
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, "package.json"))) {
-    const up = dirname(d);
-    if (up === d) throw new Error("package.json not found above " + fileURLToPath(import.meta.url));
-    d = up;
-  }
-  return d;
-}
-
-export const ROOT = repoRoot();
+export const ROOT = repoFile("");
 export const SHARED = resolve(process.env.FFNSKIP_SHARED ?? join(ROOT, "..", "shared"));
 export const TINYSTORIES = join(SHARED, "models", "tinystories-656k");
 export const HF_FIXTURES = join(ROOT, "test", "fixtures", "hf");

@@ -8,26 +8,15 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { homedir } from "node:os";
-import { fileURLToPath } from "node:url";
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
 import { openGGUF } from "../../src/gguf/reader.js";
 import { tokenizerFromGGUFMetadata } from "../../src/tokenizer/index.js";
 import type { Tokenizer } from "../../src/tokenizer/types.js";
+import { repoFile } from "../../src/quant/fixtures.js";
 
-/** Repository root: the nearest folder above this file with a package.json (works from src and dist). */
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, "package.json"))) {
-    const up = dirname(d);
-    if (up === d) throw new Error("package.json not found above " + fileURLToPath(import.meta.url));
-    d = up;
-  }
-  return d;
-}
-
-const ROOT = repoRoot();
+const ROOT = repoFile("");
 const SHARED = process.env.FFNSKIP_SHARED ?? resolve(ROOT, "../shared");
 const HOME = process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip");
 const MODELS = [
