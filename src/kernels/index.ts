@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import type { Kernels } from "./types.js";
 import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
+import type { KernelVariant } from "./wasm-module.js";
 
 /**
  * Default thread count: 2, or 1 on a single-core machine. Measured on the
@@ -17,12 +18,14 @@ export interface KernelOptions {
   threads?: number;
   /** "wasm" (default): SIMD kernels; "reference": plain TypeScript ground truth */
   backend?: "wasm" | "reference";
+  /** wasm kernel build: "auto" (default, or $FFNSKIP_KERNELS), "relaxed", "baseline"; see KernelVariant */
+  variant?: KernelVariant;
 }
 
 /** Create the matrix kernels and the heap the whole model lives in. */
 export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
   const backend = opts.backend ?? "wasm";
   if (backend === "reference") return new ReferenceKernels();
-  if (backend === "wasm") return WasmKernels.create(opts.threads ?? DEFAULT_THREADS);
+  if (backend === "wasm") return WasmKernels.create(opts.threads ?? DEFAULT_THREADS, undefined, opts.variant);
   throw new Error(`unknown kernel backend "${String(backend)}"; supported: wasm, reference`);
 }

@@ -1,6 +1,9 @@
 import { SharedHeap } from "./heap.js";
 import { instantiateKernels, kernelModule } from "./wasm-module.js";
 
+/** Streams the probe reads at once: the decode kernels read four (assembly/kernels.ts streamsQ4_1). */
+const STREAMS = 4;
+
 export interface BandwidthResult {
   /** bytes read per pass */
   bytes: number;
@@ -10,8 +13,9 @@ export interface BandwidthResult {
 
 /**
  * Single-core memory bandwidth as the wasm kernels see it: a SIMD sum over a
- * `mb`-MiB buffer (much larger than any cache), best of `passes` after one
- * warm-up pass. The matvec benchmark compares against this number.
+ * `mb`-MiB buffer (much larger than any cache) in four streams, as the decode
+ * kernels read, best of `passes` after one warm-up pass. The matvec
+ * benchmark and the roofline figure of `ffnskip bench` compare against it.
  */
 export function probeBandwidth(mb = 256, passes = 3): BandwidthResult {
   const heap = new SharedHeap();
@@ -20,11 +24,11 @@ export function probeBandwidth(mb = 256, passes = 3): BandwidthResult {
   const v = heap.f32(p, bytes / 4);
   for (let i = 0; i < v.length; i += 1024) v[i] = 1; // touch every page so it is really mapped
   const k = instantiateKernels(kernelModule(), heap.memory);
-  k.probeSum(p, bytes);
+  k.probeSum(p, bytes, STREAMS);
   let best = Infinity;
   for (let i = 0; i < passes; i++) {
     const t0 = process.hrtime.bigint();
-    k.probeSum(p, bytes);
+    k.probeSum(p, bytes, STREAMS);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return { bytes, gbps: bytes / best / 1e9 };

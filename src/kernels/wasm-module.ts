@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 
 /** The functions build/kernels.wasm exports (see src/kernels/assembly/kernels.ts). */
 export interface KernelExports {
@@ -14,34 +15,75 @@ export interface KernelExports {
   getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
   matmul(type: number, w: number, rowBytes: number, cols: number, rows: number, r0: number, r1: number,
     act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
-  probeSum(p: number, bytes: number): number;
+  probeSum(p: number, bytes: number, streams: number): number;
+  relaxed(): number;
+  selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;
   attention(out: number, q: number, kc: number, vc: number, kvDim: number, pos: number,
     nHeads: number, nKvHeads: number, headDim: number, scores: number): void;
 }
 
-const WASM_NAME = "kernels.wasm";
-let cached: WebAssembly.Module | undefined;
+/**
+ * Which build of the kernels to run: "relaxed" uses WebAssembly relaxed SIMD
+ * (an int8 dot product, about twice the multiply-adds per instruction; needs
+ * Node >= 22, or Node 20 with V8's --experimental-wasm-relaxed-simd, which
+ * kernelModule turns on), "baseline" plain SIMD128. Both give bit-identical
+ * results. "auto" (default) takes relaxed when the engine runs it correctly.
+ */
+export type KernelVariant = "auto" | "relaxed" | "baseline";
+const FILES = { baseline: "kernels.wasm", relaxed: "kernels-relaxed.wasm" } as const;
+const cached = new Map<string, WebAssembly.Module>();
 
 /**
- * Path of the compiled kernels: `build/kernels.wasm` under the package root,
+ * Path of a compiled kernel build: `build/<file>` under the package root,
  * found by walking up from this file (it runs from src/kernels under tsx and
  * from dist/src/kernels when built), so the working directory never matters.
  */
-export function kernelWasmPath(): string {
+export function kernelWasmPath(variant: "baseline" | "relaxed" = "baseline"): string {
+  const name = FILES[variant];
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const p = join(dir, "build", WASM_NAME);
+    const p = join(dir, "build", name);
     if (existsSync(p)) return p;
     dir = dirname(dir);
   }
-  throw new Error(`${WASM_NAME} not found in a build/ folder above ${fileURLToPath(import.meta.url)}; run "npm run build:kernels"`);
+  throw new Error(`${name} not found in a build/ folder above ${fileURLToPath(import.meta.url)}; run "npm run build:kernels"`);
 }
 
-/** Compile (once per thread) the kernel module. */
-export function kernelModule(): WebAssembly.Module {
-  cached ??= new WebAssembly.Module(readFileSync(kernelWasmPath()));
-  return cached;
+/** The variant asked for by FFNSKIP_KERNELS (auto | relaxed | baseline), default auto. */
+export function variantFromEnv(): KernelVariant {
+  const v = process.env.FFNSKIP_KERNELS ?? "auto";
+  if (v === "auto" || v === "relaxed" || v === "baseline") return v;
+  throw new Error(`FFNSKIP_KERNELS=${v} is not a kernel variant; supported: auto, relaxed, baseline`);
+}
+
+/** Compile the relaxed build, enabling relaxed SIMD in V8 first where it is still behind a flag; null if the engine can't. */
+function compileRelaxed(): WebAssembly.Module | null {
+  const bytes = readFileSync(kernelWasmPath("relaxed"));
+  // Node 20 (V8 11.3) has relaxed SIMD behind a flag; flags are process-wide
+  // and read at compile time, so this also covers the pool's worker threads.
+  if (!WebAssembly.validate(bytes)) setFlagsFromString("--experimental-wasm-relaxed-simd");
+  if (!WebAssembly.validate(bytes)) return null;
+  const module = new WebAssembly.Module(bytes);
+  // V8 may lower relaxed ops differently per CPU: check the one the kernels use.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  return instantiateKernels(module, memory).selfTest(1024) === 1 ? module : null;
+}
+
+/** Compile (once per thread) the kernel module of `variant` ("auto": relaxed if it works here, else baseline). */
+export function kernelModule(variant: KernelVariant = variantFromEnv()): WebAssembly.Module {
+  const hit = cached.get(variant);
+  if (hit) return hit;
+  let module: WebAssembly.Module | null = null;
+  if (variant !== "baseline") {
+    module = cached.get("relaxed") ?? compileRelaxed();
+    if (!module && variant === "relaxed") {
+      throw new Error("relaxed-SIMD kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline");
+    }
+  }
+  module ??= cached.get("baseline") ?? new WebAssembly.Module(readFileSync(kernelWasmPath("baseline")));
+  cached.set(variant, module);
+  return module;
 }
 
 /** Instantiate the kernels over `memory` (a shared memory created by SharedHeap). */

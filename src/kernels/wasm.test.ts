@@ -6,6 +6,7 @@ import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng } from "./testdata.js";
 import type { WeightMatrix } from "./types.js";
+import type { KernelVariant } from "./wasm-module.js";
 import { attention, swiglu } from "../model/ops.js";
 
 const TYPES = [
@@ -64,10 +65,11 @@ function checkAgainstReference(wasm: WasmKernels, w: WeightMatrix, x: number, go
   }
 }
 
-const kernels = new Map<number, WasmKernels>();
-async function kernelsFor(threads: number): Promise<WasmKernels> {
-  let k = kernels.get(threads);
-  if (!k) kernels.set(threads, (k = await WasmKernels.create(threads)));
+const kernels = new Map<string, WasmKernels>();
+async function kernelsFor(threads: number, variant: KernelVariant = "auto"): Promise<WasmKernels> {
+  const key = `${threads}/${variant}`;
+  let k = kernels.get(key);
+  if (!k) kernels.set(key, (k = await WasmKernels.create(threads, undefined, variant)));
   return k;
 }
 after(async () => {
@@ -128,11 +130,11 @@ function matrixPair(k: WasmKernels, type: GGMLType, rows: number, cols: number, 
   return [w, { ...w, ptr }];
 }
 
-for (const threads of [1, 2]) {
+for (const [threads, variant] of [[1, "baseline"], [2, "baseline"], [1, "relaxed"], [2, "relaxed"]] as const) {
   for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
     const name = typeInfo(type).name;
-    test(`packed ${name} (prepare): matvec, matmul, matvecMulti and getRow match the plain layout, ${threads} thread(s)`, async () => {
-      const k = await kernelsFor(threads);
+    test(`packed ${name} (prepare): matvec, matmul, matvecMulti and getRow match the plain layout, ${threads} thread(s), ${variant} kernels`, async () => {
+      const k = await kernelsFor(threads, variant);
       const rand = rng(type * 7 + threads);
       // row counts around multiples of 4 (the packed group) and of the thread split
       for (const rows of [4, 5, 7, 8, 13, 36, 66, 101]) {
@@ -172,6 +174,29 @@ for (const threads of [1, 2]) {
     });
   }
 }
+
+test("relaxed-SIMD and baseline kernels give bit-identical packed products (decode and prompt)", async () => {
+  const base = await kernelsFor(1, "baseline"), relax = await kernelsFor(1, "relaxed");
+  assert.equal(base.name, "wasm-simd");
+  assert.equal(relax.name, "wasm-relaxed-simd");
+  const rand = rng(123);
+  for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
+    for (const [rows, cols, n] of [[64, 576, 1], [36, 1536, 1], [68, 576, 9], [9, 96, 3]]) {
+      const wb = randomMatrix(base.heap, type, rows, cols, rand);
+      const xb = randomActivations(base.heap, n * cols, rand);
+      const wr = { ...wb, ptr: relax.heap.alloc(rows * wb.rowBytes) };
+      relax.heap.u8(wr.ptr, rows * wb.rowBytes).set(base.heap.u8(wb.ptr, rows * wb.rowBytes));
+      const xr = relax.heap.alloc(n * cols * 4);
+      relax.heap.f32(xr, n * cols).set(base.heap.f32(xb, n * cols));
+      base.prepare(wb);
+      relax.prepare(wr);
+      const ob = base.heap.alloc(n * rows * 4), or = relax.heap.alloc(n * rows * 4);
+      base.matmul(wb, xb, ob, n);
+      relax.matmul(wr, xr, or, n);
+      assert.deepEqual(relax.heap.f32(or, n * rows), base.heap.f32(ob, n * rows), `${typeInfo(type).name} ${rows}x${cols} n=${n}`);
+    }
+  }
+});
 
 test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", async () => {
   const k = await kernelsFor(1);

@@ -1,7 +1,7 @@
 import type { Kernels, WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
-import { instantiateKernels, kernelModule, type KernelExports } from "./wasm-module.js";
+import { instantiateKernels, kernelModule, type KernelExports, type KernelVariant } from "./wasm-module.js";
 import { KernelPool, type Job } from "./pool.js";
 import { typeInfo } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
@@ -22,7 +22,8 @@ const SCRATCH_BYTES = 288 * 512;
  * assembly/kernels.ts), float weights with the f32 activation itself.
  */
 export class WasmKernels implements Kernels {
-  readonly name = "wasm-simd";
+  /** "wasm-relaxed-simd" or "wasm-simd": the kernel build in use (see KernelVariant) */
+  readonly name: string;
   readonly heap: SharedHeap;
   private readonly k: KernelExports;
   private pool: KernelPool | undefined;
@@ -43,10 +44,11 @@ export class WasmKernels implements Kernels {
   private constructor(heap: SharedHeap, k: KernelExports) {
     this.heap = heap;
     this.k = k;
+    this.name = k.relaxed() === 1 ? "wasm-relaxed-simd" : "wasm-simd";
   }
 
-  static async create(threads = 1, heap = new SharedHeap()): Promise<WasmKernels> {
-    const module = kernelModule();
+  static async create(threads = 1, heap = new SharedHeap(), variant?: KernelVariant): Promise<WasmKernels> {
+    const module = kernelModule(variant);
     const kern = new WasmKernels(heap, instantiateKernels(module, heap.memory));
     // every thread's instance gets its own scratch for prompt matmuls
     const scratch = (): number => heap.alloc(SCRATCH_BYTES, 64);

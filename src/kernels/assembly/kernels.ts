@@ -13,7 +13,16 @@
 // pairs and the weights have to be widened to int16 anyway.
 //
 // A16 layout for `cols` values (nb = cols/32 blocks), at byte offset `act`:
-//   f32 scale[nb] | f32 sum[nb] | (pad to 16) | i16 q[cols]
+//   f32 scale[nb] | f32 sum[nb] | (pad to 16) | i16 q[cols] [| i8 q8[cols]]
+//
+// The module is compiled twice (see package.json build:kernels): plain
+// SIMD128, and with relaxed SIMD (ASC_FEATURE_RELAXED_SIMD), whose
+// i16x8.relaxed_dot_i8x16_i7x16_s (x86 pmaddubsw) multiplies 16 int8 pairs
+// in one instruction where i32x4.dot_i16x8_s needs int16 and does 8. The
+// relaxed build adds the i8 copy q8 (per block in the order of the packed
+// Q4_1 nibbles, see repack) and uses it for packed Q4_1; every integer sum is
+// exact in both builds and the float operations are the same, so the two
+// builds give bit-identical results.
 
 // ggml type ids (see src/quant/types.ts)
 const F32: i32 = 0;
@@ -33,9 +42,42 @@ const BF16: i32 = 30;
   return ((<usize>(cols >> 5) * 8 + 15) & ~(<usize>15));
 }
 
+/** Byte offset of the int8 copy (relaxed build only) inside an A16 buffer of `cols` values. */
+@inline function q8Offset(cols: i32): usize {
+  return qOffset(cols) + (<usize>cols << 1);
+}
+
 /** Bytes one A16-quantized activation vector of `cols` values takes (64-aligned). */
 export function actBytes(cols: i32): i32 {
-  return <i32>((qOffset(cols) + <usize>cols * 2 + 63) & ~(<usize>63));
+  const q8 = ASC_FEATURE_RELAXED_SIMD ? <usize>cols : 0;
+  return <i32>((q8Offset(cols) + q8 + 63) & ~(<usize>63));
+}
+
+/** 1 when this is the relaxed-SIMD build. */
+export function relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+/**
+ * Relaxed build: 1 when i16x8.relaxed_dot_i8x16_i7x16_s gives exact products
+ * on this engine for the operands the kernels use (signed int8 times 0..15),
+ * checked on 64 bytes of scratch at p. An engine whose relaxed dot differs
+ * (it is allowed to for operands the kernels never pass) must not be used.
+ */
+export function selfTest(p: usize): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 1;
+  for (let t = 0; t < 8; t++) {
+    for (let i = 0; i < 16; i++) {
+      store<i8>(p + i, <i8>((i * 37 + t * 101) % 255 - 127));
+      store<u8>(p + 16 + i, <u8>((i * 7 + t * 3) & 15));
+    }
+    v128.store(p + 32, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p), v128.load(p + 16)));
+    for (let j = 0; j < 8; j++) {
+      const e = <i32>load<i8>(p + 2 * j) * <i32>load<u8>(p + 16 + 2 * j) + <i32>load<i8>(p + 2 * j + 1) * <i32>load<u8>(p + 17 + 2 * j);
+      if (<i32>load<i16>(p + 32 + 2 * j) != e) return 0;
+    }
+  }
+  return 1;
 }
 
 /** x rounded to the nearest f16 value (ties to even, as F16C does), as f32; |x| < 65520. */
@@ -69,6 +111,15 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
       const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p + (<usize>k << 5) + 16), inv)));
       s = i32x4.add(s, i32x4.add(a, c));
       v128.store(qb + (<usize>k << 4), i16x8.narrow_i32x4_s(a, c));
+    }
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // values [0,16) and [16,32) interleaved: lo = x0 x16 x1 x17 .. x7 x23, hi = x8 x24 .. x15 x31,
+      // the order of the low and high nibbles of a packed Q4_1 row block
+      const q8 = act + q8Offset(cols) + (<usize>b << 5);
+      const lo = i8x16.narrow_i16x8_s(v128.load(qb), v128.load(qb, 32));
+      const hi = i8x16.narrow_i16x8_s(v128.load(qb, 16), v128.load(qb, 48));
+      v128.store(q8, v128.shuffle<u8>(lo, lo, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
+      v128.store(q8, v128.shuffle<u8>(hi, hi, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15), 16);
     }
     const isum = i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
     store<f32>(act + (<usize>b << 2), f16round(da));
@@ -497,6 +548,37 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   const s3 = nib4(p + 64, a0, a1, a2, a3, m);
   const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
   const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  return scaleQ4_1(s, p, pa, nb, mask, rebias);
+}
+
+/**
+ * Relaxed build: int32x4 partial dot of one packed Q4_1 row block (16 bytes
+ * at p) with the block's int8 activations lo/hi (see quantizeAct); m8 = 0x0f
+ * in every byte. A pair of products is at most 2*127*15, so the two dots add
+ * in int16 without overflow.
+ */
+@inline function nib4r(p: usize, lo: v128, hi: v128, m8: v128): v128 {
+  const v = v128.load(p);
+  const s = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.and(v, m8)),
+    i16x8.relaxed_dot_i8x16_i7x16_s(hi, v128.and(i16x8.shr_u(v, 4), m8)));
+  return i32x4.extadd_pairwise_i16x8_s(s);
+}
+
+/** blockQ4_1 of the relaxed build: int8 activations at q8a (32 bytes per block). */
+@inline function blockQ4_1r(p: usize, q8a: usize, pa: usize, nb: i32, m8: v128, mask: v128, rebias: v128, out: usize): v128 {
+  const lo = v128.load(q8a), hi = v128.load(q8a, 16);
+  const s0 = nib4r(p + 16, lo, hi, m8);
+  v128.store(out, s0);
+  const s1 = nib4r(p + 32, lo, hi, m8);
+  v128.store(out, s1);
+  const s2 = nib4r(p + 48, lo, hi, m8);
+  v128.store(out, s2);
+  const s3 = nib4r(p + 64, lo, hi, m8);
+  return scaleQ4_1(sum4(s0, s1, s2, s3), p, pa, nb, mask, rebias);
+}
+
+/** The four rows' float contributions of a Q4_1 block from their integer sums s (scales at p, activation scale/sum at pa). */
+@inline function scaleQ4_1(s: v128, p: usize, pa: usize, nb: i32, mask: v128, rebias: v128): v128 {
   const sc = v128.load(p);
   const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias);
   const mn = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias);
@@ -504,23 +586,78 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     f32x4.mul(mn, v128.load32_splat(pa + (<usize>nb << 2))));
 }
 
+/**
+ * One block of a packed Q4_1 group in this build's kernel: `qa` points at
+ * the block's activations (QA_STEP bytes per block: int16 for blockQ4_1,
+ * int8 for blockQ4_1r) and m is that kernel's nibble mask.
+ */
+@inline function blockQ4_1x(p: usize, qa: usize, pa: usize, nb: i32, m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? blockQ4_1r(p, qa, pa, nb, m, mask, rebias, out) : blockQ4_1(p, qa, pa, nb, m, mask, rebias, out);
+}
+const QA_STEP: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
+@inline function qaBase(a: usize, cols: i32): usize {
+  return ASC_FEATURE_RELAXED_SIMD ? a + q8Offset(cols) : a + qOffset(cols);
+}
+@inline function nibMask(k15: i32): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? i16x8.splat(<i16>(k15 * 0x101)) : i16x8.splat(<i16>k15);
+}
+
 /** Rows 4g..4g+3 of a packed Q4_1 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
 function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
-  const m = i16x8.splat(<i16>k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  let qa = a + qOffset(cols);
+  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  let qa = qaBase(a, cols);
   let pa = a;
   let acc = f32x4.splat(0);
   // two blocks per iteration: half the loop overhead
   const end2 = g + <usize>(nb & ~1) * 80;
   let p = g;
   for (; p < end2; p += 160) {
-    acc = f32x4.add(acc, blockQ4_1(p, qa, pa, nb, m, mask, rebias, out));
-    acc = f32x4.add(acc, blockQ4_1(p + 80, qa + 64, pa + 4, nb, m, mask, rebias, out));
-    qa += 128;
+    acc = f32x4.add(acc, blockQ4_1x(p, qa, pa, nb, m, mask, rebias, out));
+    acc = f32x4.add(acc, blockQ4_1x(p + 80, qa + QA_STEP, pa + 4, nb, m, mask, rebias, out));
+    qa += QA_STEP << 1;
     pa += 8;
   }
-  if (nb & 1) acc = f32x4.add(acc, blockQ4_1(p, qa, pa, nb, m, mask, rebias, out));
+  if (nb & 1) acc = f32x4.add(acc, blockQ4_1x(p, qa, pa, nb, m, mask, rebias, out));
   v128.store(out, acc);
+}
+
+// Decoding reads each weight once, so it is bound by memory, and one stream
+// through memory is not enough: a single core streaming one packed matrix
+// front to back reached ~4.5 GB/s, four streams a quarter of the matrix
+// apart 8.5-10 GB/s and eight 10-12 GB/s (bench/kernels.md). The hardware
+// prefetchers follow each stream; wasm has no prefetch instruction to do it
+// ourselves. The stream kernels compute several groups (rows 4g.., 4g+d..,
+// 4g+2d.., ...) in one pass over the blocks, each group's sums formed exactly
+// as by the one-group kernel, so results do not depend on how rows are split.
+
+/** groupQ4_1 of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
+function streamsQ4_1(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
+  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  let qa = qaBase(a, cols);
+  let pa = a;
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
+  const end = g + <usize>nb * 80;
+  for (let p = g; p < end; p += 80) {
+    acc0 = f32x4.add(acc0, blockQ4_1x(p, qa, pa, nb, m, mask, rebias, out));
+    acc1 = f32x4.add(acc1, blockQ4_1x(p + d, qa, pa, nb, m, mask, rebias, out));
+    acc2 = f32x4.add(acc2, blockQ4_1x(p + 2 * d, qa, pa, nb, m, mask, rebias, out));
+    acc3 = f32x4.add(acc3, blockQ4_1x(p + 3 * d, qa, pa, nb, m, mask, rebias, out));
+    acc4 = f32x4.add(acc4, blockQ4_1x(p + 4 * d, qa, pa, nb, m, mask, rebias, out));
+    acc5 = f32x4.add(acc5, blockQ4_1x(p + 5 * d, qa, pa, nb, m, mask, rebias, out));
+    acc6 = f32x4.add(acc6, blockQ4_1x(p + 6 * d, qa, pa, nb, m, mask, rebias, out));
+    acc7 = f32x4.add(acc7, blockQ4_1x(p + 7 * d, qa, pa, nb, m, mask, rebias, out));
+    qa += QA_STEP;
+    pa += 4;
+  }
+  v128.store(out, acc0);
+  v128.store(out + od, acc1);
+  v128.store(out + 2 * od, acc2);
+  v128.store(out + 3 * od, acc3);
+  v128.store(out + 4 * od, acc4);
+  v128.store(out + 5 * od, acc5);
+  v128.store(out + 6 * od, acc6);
+  v128.store(out + 7 * od, acc7);
 }
 
 // Prompts: a weight group is used by every token of the batch, so for n > 1
@@ -531,8 +668,12 @@ function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32,
 /** This instance's (thread's) scratch for unpacked groups; see setScratch. */
 let scratch: usize = 0;
 let scratchBytes: i32 = 0;
-/** Bytes of one unpacked Q4_1 block of a group: f32 d[4] | f32 m[4] | i16 q[4][32]. */
-const UNPACKED_BLOCK: i32 = 288;
+/**
+ * Bytes of one unpacked Q4_1 block of a group: f32 d[4] | f32 m[4] | q[4][32],
+ * the values as int16 (in the nib4 order), or as int8 in the relaxed build
+ * (low then high nibbles, in the nib4r order).
+ */
+const UNPACKED_BLOCK: i32 = ASC_FEATURE_RELAXED_SIMD ? 160 : 288;
 
 /** Give this instance `bytes` of scratch at p (each thread needs its own). */
 export function setScratch(p: usize, bytes: i32): void {
@@ -549,6 +690,17 @@ function unpackQ4_1(g: usize, nb: i32, kMask: i32, kRebias: f32): void {
     const sc = v128.load(p);
     v128.store(u, f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias));
     v128.store(u, f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias), 16);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const m8 = i8x16.splat(15);
+      for (let r: usize = 0; r < 4; r++) {
+        const v = v128.load(p + 16 + (r << 4));
+        const o = u + 32 + (r << 5);
+        v128.store(o, v128.and(v, m8));
+        v128.store(o, v128.and(i16x8.shr_u(v, 4), m8), 16);
+      }
+      u += UNPACKED_BLOCK;
+      continue;
+    }
     for (let r: usize = 0; r < 4; r++) {
       const v = v128.load(p + 16 + (r << 4));
       const o = u + 32 + (r << 6);
@@ -559,6 +711,12 @@ function unpackQ4_1(g: usize, nb: i32, kMask: i32, kRebias: f32): void {
     }
     u += UNPACKED_BLOCK;
   }
+}
+
+/** Relaxed build: int32x4 partial dot of 32 unpacked int8 weights at p (low, high nibbles) with lo/hi. */
+@inline function u8x32(p: usize, lo: v128, hi: v128): v128 {
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.load(p)),
+    i16x8.relaxed_dot_i8x16_i7x16_s(hi, v128.load(p, 16))));
 }
 
 /** int32x4 partial dot of 32 unpacked int16 weights at p with a0..a3. */
@@ -580,6 +738,19 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
   let pa = a;
   const end = scratch + <usize>nb * UNPACKED_BLOCK;
   let acc = f32x4.splat(0);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let q8a = a + q8Offset(cols);
+    for (let p = scratch; p < end; p += UNPACKED_BLOCK) {
+      const lo = v128.load(q8a), hi = v128.load(q8a, 16);
+      const s = sum4(u8x32(p + 32, lo, hi), u8x32(p + 64, lo, hi), u8x32(p + 96, lo, hi), u8x32(p + 128, lo, hi));
+      acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), v128.load32_splat(pa))),
+        f32x4.mul(v128.load(p, 16), v128.load32_splat(pa + (<usize>nb << 2)))));
+      q8a += 32;
+      pa += 4;
+    }
+    v128.store(out, acc);
+    return;
+  }
   for (let p = scratch; p < end; p += UNPACKED_BLOCK) {
     const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
     const s0 = u16x32(p + 32, a0, a1, a2, a3);
@@ -606,6 +777,20 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
   return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), a3));
 }
 
+/** One block of a packed Q8_0 group (at p) against the block's activations (int16 at qa, scale at pa): the four rows' contributions. */
+@inline function blockQ8_0(p: usize, qa: usize, pa: usize, mask: v128, rebias: v128, out: usize): v128 {
+  const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+  const s0 = q8x32(p + 8, a0, a1, a2, a3);
+  v128.store(out, s0); // scheduling barrier, see blockQ4_1
+  const s1 = q8x32(p + 40, a0, a1, a2, a3);
+  v128.store(out, s1);
+  const s2 = q8x32(p + 72, a0, a1, a2, a3);
+  v128.store(out, s2);
+  const s3 = q8x32(p + 104, a0, a1, a2, a3);
+  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
+  return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, v128.load32_splat(pa)));
+}
+
 /** Rows 4g..4g+3 of a packed Q8_0 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
 function groupQ8_0(g: usize, a: usize, nb: i32, cols: i32, out: usize, kMask: i32, kRebias: f32): void {
   const mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
@@ -614,20 +799,32 @@ function groupQ8_0(g: usize, a: usize, nb: i32, cols: i32, out: usize, kMask: i3
   const end = g + <usize>nb * 136;
   let acc = f32x4.splat(0);
   for (let p = g; p < end; p += 136) {
-    const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
-    const s0 = q8x32(p + 8, a0, a1, a2, a3);
-    const s1 = q8x32(p + 40, a0, a1, a2, a3);
-    const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-    const s2 = q8x32(p + 72, a0, a1, a2, a3);
-    const s3 = q8x32(p + 104, a0, a1, a2, a3);
-    const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
-    const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-    const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(pa))));
+    acc = f32x4.add(acc, blockQ8_0(p, qa, pa, mask, rebias, out));
     qa += 64;
     pa += 4;
   }
   v128.store(out, acc);
+}
+
+/** groupQ8_0 of the four groups at g + i*d (bytes, i < 4); outputs at out + i*od (see streamsQ4_1). */
+function streamsQ8_0(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
+  const mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  let qa = a + qOffset(cols);
+  let pa = a;
+  const end = g + <usize>nb * 136;
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  for (let p = g; p < end; p += 136) {
+    acc0 = f32x4.add(acc0, blockQ8_0(p, qa, pa, mask, rebias, out));
+    acc1 = f32x4.add(acc1, blockQ8_0(p + d, qa, pa, mask, rebias, out));
+    acc2 = f32x4.add(acc2, blockQ8_0(p + 2 * d, qa, pa, mask, rebias, out));
+    acc3 = f32x4.add(acc3, blockQ8_0(p + 3 * d, qa, pa, mask, rebias, out));
+    qa += 64;
+    pa += 4;
+  }
+  v128.store(out, acc0);
+  v128.store(out + od, acc1);
+  v128.store(out + 2 * od, acc2);
+  v128.store(out + 3 * od, acc3);
 }
 
 /**
@@ -691,6 +888,27 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see groupQ4_1)
     const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
     const unpack = type == Q4_1 && n > 1 && nb * UNPACKED_BLOCK <= scratchBytes;
+    if (type == Q4_1 && n == 1 && full - r >= 32) {
+      // decoding: eight streams, an eighth of [r, full) apart (see streamsQ4_1)
+      const q = (full - r) >> 5; // groups per stream
+      const d = <usize>(q << 2) * <usize>rowBytes, od = <usize>(q << 4);
+      for (let i = 0; i < q; i++) {
+        streamsQ4_1(w + <usize>r * <usize>rowBytes, d, act, nb, cols, out + (<usize>r << 2), od, k15, kMask, kRebias);
+        r += 4;
+      }
+      r += 28 * q; // the other seven streams' rows are done too
+    }
+    if (type == Q8_0 && n == 1 && full - r >= 16) {
+      // decoding: four streams, a quarter of [r, full) apart (see streamsQ4_1)
+      const q = (full - r) >> 4; // groups per stream
+      const d = <usize>(q << 2) * <usize>rowBytes, od = <usize>(q << 4);
+      for (let i = 0; i < q; i++) {
+        const g = w + <usize>r * <usize>rowBytes, o = out + (<usize>r << 2);
+        streamsQ8_0(g, d, act, nb, cols, o, od, kMask, kRebias);
+        r += 4;
+      }
+      r += 12 * q; // the other three streams' rows are done too
+    }
     for (; r < full; r += 4) {
       const g = w + <usize>r * <usize>rowBytes;
       if (unpack) {
@@ -808,15 +1026,22 @@ export function swiglu(x: usize, y: usize, n: i32): void {
   }
 }
 
-/** Memory-bandwidth probe: sum of `bytes` (multiple of 64) of f32 at p, four independent accumulators. */
-export function probeSum(p: usize, bytes: i32): f32 {
+/**
+ * Memory-bandwidth probe: sum of `bytes` (a multiple of 64 * streams) of f32
+ * at p, read as `streams` sequential streams equally far apart (as the decode
+ * kernels read weights: one stream alone gets about half the bandwidth here).
+ */
+export function probeSum(p: usize, bytes: i32, streams: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  const end = p + <usize>bytes;
+  const d = <usize>(bytes / streams);
+  const end = p + d;
   for (; p < end; p += 64) {
-    a0 = f32x4.add(a0, v128.load(p));
-    a1 = f32x4.add(a1, v128.load(p, 16));
-    a2 = f32x4.add(a2, v128.load(p, 32));
-    a3 = f32x4.add(a3, v128.load(p, 48));
+    for (let s: usize = 0; s < <usize>streams; s++) {
+      a0 = f32x4.add(a0, v128.load(p + s * d));
+      a1 = f32x4.add(a1, v128.load(p + s * d, 16));
+      a2 = f32x4.add(a2, v128.load(p + s * d, 32));
+      a3 = f32x4.add(a3, v128.load(p + s * d, 48));
+    }
   }
   return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
 }
