@@ -530,25 +530,32 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 // instructions, on every block.
 
 /**
- * One block of a packed Q4_1 group (at p) against the block's activations
- * (int16 at qa, scale at pa, sum at pa + nb*4): the four rows' contributions.
+ * One block of a packed Q4_1 group (at p): the four rows' float
+ * contributions, given the block's activations x0..x3 (int16 a0..a3; in the
+ * relaxed build int8 lo, hi and x2, x3 unused), its scale da and scaled sum
+ * sa (splatted), and m the kernel's nibble mask. The streams kernel loads the
+ * activations once for all its groups.
  */
-@inline function blockQ4_1(p: usize, qa: usize, pa: usize, nb: i32, m: v128, mask: v128, rebias: v128, out: usize): v128 {
-  const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+@inline function blockQ4_1(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
+  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return scaleQ4_1(sum4(nib4r(p + 16, x0, x1, m), nib4r(p + 32, x0, x1, m), nib4r(p + 48, x0, x1, m), nib4r(p + 64, x0, x1, m)),
+      p, da, sa, mask, rebias);
+  }
   // The stores to `out` (overwritten at the end) are scheduling barriers:
   // without them TurboFan hoists all 20 loads of the block to the top and
-  // spills half of the values they feed.
-  const s0 = nib4(p + 16, a0, a1, a2, a3, m);
+  // spills half of the values they feed (the relaxed build needs fewer).
+  const s0 = nib4(p + 16, x0, x1, x2, x3, m);
   v128.store(out, s0);
-  const s1 = nib4(p + 32, a0, a1, a2, a3, m);
+  const s1 = nib4(p + 32, x0, x1, x2, x3, m);
   v128.store(out, s1);
   const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-  const s2 = nib4(p + 48, a0, a1, a2, a3, m);
+  const s2 = nib4(p + 48, x0, x1, x2, x3, m);
   v128.store(out, s2);
-  const s3 = nib4(p + 64, a0, a1, a2, a3, m);
+  const s3 = nib4(p + 64, x0, x1, x2, x3, m);
   const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
   const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-  return scaleQ4_1(s, p, pa, nb, mask, rebias);
+  return scaleQ4_1(s, p, da, sa, mask, rebias);
 }
 
 /**
@@ -564,36 +571,15 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   return i32x4.extadd_pairwise_i16x8_s(s);
 }
 
-/** blockQ4_1 of the relaxed build: int8 activations at q8a (32 bytes per block). */
-@inline function blockQ4_1r(p: usize, q8a: usize, pa: usize, nb: i32, m8: v128, mask: v128, rebias: v128, out: usize): v128 {
-  const lo = v128.load(q8a), hi = v128.load(q8a, 16);
-  const s0 = nib4r(p + 16, lo, hi, m8);
-  v128.store(out, s0);
-  const s1 = nib4r(p + 32, lo, hi, m8);
-  v128.store(out, s1);
-  const s2 = nib4r(p + 48, lo, hi, m8);
-  v128.store(out, s2);
-  const s3 = nib4r(p + 64, lo, hi, m8);
-  return scaleQ4_1(sum4(s0, s1, s2, s3), p, pa, nb, mask, rebias);
-}
-
-/** The four rows' float contributions of a Q4_1 block from their integer sums s (scales at p, activation scale/sum at pa). */
-@inline function scaleQ4_1(s: v128, p: usize, pa: usize, nb: i32, mask: v128, rebias: v128): v128 {
+/** The four rows' float contributions of a Q4_1 block from their integer sums s (scales at p; activation scale da and sum sa). */
+@inline function scaleQ4_1(s: v128, p: usize, da: v128, sa: v128, mask: v128, rebias: v128): v128 {
   const sc = v128.load(p);
   const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias);
   const mn = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias);
-  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(pa))),
-    f32x4.mul(mn, v128.load32_splat(pa + (<usize>nb << 2))));
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da)), f32x4.mul(mn, sa));
 }
 
-/**
- * One block of a packed Q4_1 group in this build's kernel: `qa` points at
- * the block's activations (QA_STEP bytes per block: int16 for blockQ4_1,
- * int8 for blockQ4_1r) and m is that kernel's nibble mask.
- */
-@inline function blockQ4_1x(p: usize, qa: usize, pa: usize, nb: i32, m: v128, mask: v128, rebias: v128, out: usize): v128 {
-  return ASC_FEATURE_RELAXED_SIMD ? blockQ4_1r(p, qa, pa, nb, m, mask, rebias, out) : blockQ4_1(p, qa, pa, nb, m, mask, rebias, out);
-}
+/** Bytes of activations per block the Q4_1 kernels read: int16 values, or int8 in the relaxed build. */
 const QA_STEP: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
 @inline function qaBase(a: usize, cols: i32): usize {
   return ASC_FEATURE_RELAXED_SIMD ? a + q8Offset(cols) : a + qOffset(cols);
@@ -608,16 +594,15 @@ function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32,
   let qa = qaBase(a, cols);
   let pa = a;
   let acc = f32x4.splat(0);
-  // two blocks per iteration: half the loop overhead
-  const end2 = g + <usize>(nb & ~1) * 80;
-  let p = g;
-  for (; p < end2; p += 160) {
-    acc = f32x4.add(acc, blockQ4_1x(p, qa, pa, nb, m, mask, rebias, out));
-    acc = f32x4.add(acc, blockQ4_1x(p + 80, qa + QA_STEP, pa + 4, nb, m, mask, rebias, out));
-    qa += QA_STEP << 1;
-    pa += 8;
+  const end = g + <usize>nb * 80;
+  for (let p = g; p < end; p += 80) {
+    const x0 = v128.load(qa), x1 = v128.load(qa, 16);
+    const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(qa, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(qa, 48);
+    const da = v128.load32_splat(pa), sa = v128.load32_splat(pa + (<usize>nb << 2));
+    acc = f32x4.add(acc, blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    qa += QA_STEP;
+    pa += 4;
   }
-  if (nb & 1) acc = f32x4.add(acc, blockQ4_1x(p, qa, pa, nb, m, mask, rebias, out));
   v128.store(out, acc);
 }
 
@@ -639,14 +624,17 @@ function streamsQ4_1(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usiz
   let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
   const end = g + <usize>nb * 80;
   for (let p = g; p < end; p += 80) {
-    acc0 = f32x4.add(acc0, blockQ4_1x(p, qa, pa, nb, m, mask, rebias, out));
-    acc1 = f32x4.add(acc1, blockQ4_1x(p + d, qa, pa, nb, m, mask, rebias, out));
-    acc2 = f32x4.add(acc2, blockQ4_1x(p + 2 * d, qa, pa, nb, m, mask, rebias, out));
-    acc3 = f32x4.add(acc3, blockQ4_1x(p + 3 * d, qa, pa, nb, m, mask, rebias, out));
-    acc4 = f32x4.add(acc4, blockQ4_1x(p + 4 * d, qa, pa, nb, m, mask, rebias, out));
-    acc5 = f32x4.add(acc5, blockQ4_1x(p + 5 * d, qa, pa, nb, m, mask, rebias, out));
-    acc6 = f32x4.add(acc6, blockQ4_1x(p + 6 * d, qa, pa, nb, m, mask, rebias, out));
-    acc7 = f32x4.add(acc7, blockQ4_1x(p + 7 * d, qa, pa, nb, m, mask, rebias, out));
+    const x0 = v128.load(qa), x1 = v128.load(qa, 16);
+    const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(qa, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(qa, 48);
+    const da = v128.load32_splat(pa), sa = v128.load32_splat(pa + (<usize>nb << 2));
+    acc0 = f32x4.add(acc0, blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc1 = f32x4.add(acc1, blockQ4_1(p + d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc2 = f32x4.add(acc2, blockQ4_1(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc3 = f32x4.add(acc3, blockQ4_1(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc4 = f32x4.add(acc4, blockQ4_1(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc5 = f32x4.add(acc5, blockQ4_1(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc6 = f32x4.add(acc6, blockQ4_1(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc7 = f32x4.add(acc7, blockQ4_1(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
     qa += QA_STEP;
     pa += 4;
   }
@@ -940,7 +928,10 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  * positions [0, pos] (f32 everywhere; byte offsets): out[h] = sum_t
  * softmax_t(q_h . k_t / sqrt(headDim)) v_t, query head h reading KV head
  * h / (nHeads / nKvHeads). `scores` holds pos + 1 floats of scratch.
- * Same math as src/model/ops.ts attention, in f32 SIMD.
+ * Same math as src/model/ops.ts attention, in f32 SIMD: scores four
+ * positions at a time (one transpose-add instead of a horizontal sum per
+ * position), softmax with exp4, and the weighted sum of values 16 floats
+ * of the output at a time, kept in registers across all positions.
  */
 export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize): void {
@@ -948,12 +939,33 @@ export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32
   const scale = <f32>1.0 / Mathf.sqrt(<f32>headDim);
   const hd4 = headDim & ~3;
   const rowBytes = <usize>kvDim << 2;
+  const n = pos + 1;
   for (let h = 0; h < nHeads; h++) {
     const qb = q + (<usize>(h * headDim) << 2);
     const kvOff = <usize>((h / group) * headDim) << 2;
-    let max = -Infinity as f32;
-    let kb = kc + kvOff;
-    for (let t = 0; t <= pos; t++) {
+    // scores
+    let maxv = f32x4.splat(-Infinity);
+    let t = 0;
+    for (; t + 4 <= n; t += 4) {
+      const k0 = kc + kvOff + <usize>t * rowBytes;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let i = 0; i < hd4; i += 4) {
+        const o = <usize>i << 2;
+        const qv = v128.load(qb + o);
+        a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
+        a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k0 + rowBytes + o)));
+        a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k0 + 2 * rowBytes + o)));
+        a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k0 + 3 * rowBytes + o)));
+      }
+      let sc = sum4f(a0, a1, a2, a3);
+      if (hd4 < headDim) sc = f32x4.add(sc, tailDots(qb, k0, rowBytes, hd4, headDim));
+      sc = f32x4.mul(sc, f32x4.splat(scale));
+      v128.store(scores + (<usize>t << 2), sc);
+      maxv = f32x4.max(maxv, sc);
+    }
+    let mx = Mathf.max(Mathf.max(f32x4.extract_lane(maxv, 0), f32x4.extract_lane(maxv, 1)), Mathf.max(f32x4.extract_lane(maxv, 2), f32x4.extract_lane(maxv, 3)));
+    for (; t < n; t++) {
+      const kb = kc + kvOff + <usize>t * rowBytes;
       let acc = f32x4.splat(0);
       let i = 0;
       for (; i < hd4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qb + (<usize>i << 2)), v128.load(kb + (<usize>i << 2))));
@@ -961,31 +973,76 @@ export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32
       for (; i < headDim; i++) sc += load<f32>(qb + (<usize>i << 2)) * load<f32>(kb + (<usize>i << 2));
       sc *= scale;
       store<f32>(scores + (<usize>t << 2), sc);
-      if (sc > max) max = sc;
-      kb += rowBytes;
+      if (sc > mx) mx = sc;
     }
-    let sum: f32 = 0;
-    for (let t = 0; t <= pos; t++) {
-      const e = Mathf.exp(load<f32>(scores + (<usize>t << 2)) - max);
+    // softmax numerators and their sum
+    const mv = f32x4.splat(mx);
+    let sumv = f32x4.splat(0);
+    t = 0;
+    for (; t + 4 <= n; t += 4) {
+      const e = exp4(f32x4.sub(v128.load(scores + (<usize>t << 2)), mv));
+      v128.store(scores + (<usize>t << 2), e);
+      sumv = f32x4.add(sumv, e);
+    }
+    let sum = hsum(sumv);
+    for (; t < n; t++) {
+      const e = Mathf.exp(load<f32>(scores + (<usize>t << 2)) - mx);
       store<f32>(scores + (<usize>t << 2), e);
       sum += e;
     }
-    const inv = <f32>1.0 / sum;
+    // out = sum_t e_t v_t / sum
+    const inv = f32x4.splat(<f32>1.0 / sum);
     const ob = out + (<usize>(h * headDim) << 2);
-    memory.fill(ob, 0, <usize>headDim << 2);
-    let vb = vc + kvOff;
-    for (let t = 0; t <= pos; t++) {
-      const pr = load<f32>(scores + (<usize>t << 2)) * inv;
-      const pv = f32x4.splat(pr);
-      let i = 0;
-      for (; i < hd4; i += 4) {
-        const o = ob + (<usize>i << 2);
-        v128.store(o, f32x4.add(v128.load(o), f32x4.mul(pv, v128.load(vb + (<usize>i << 2)))));
+    const vb = vc + kvOff;
+    let i = 0;
+    for (; i + 16 <= headDim; i += 16) {
+      let o0 = f32x4.splat(0), o1 = f32x4.splat(0), o2 = f32x4.splat(0), o3 = f32x4.splat(0);
+      let vp = vb + (<usize>i << 2);
+      for (let u = 0; u < n; u++) {
+        const pv = v128.load32_splat(scores + (<usize>u << 2));
+        o0 = f32x4.add(o0, f32x4.mul(pv, v128.load(vp)));
+        o1 = f32x4.add(o1, f32x4.mul(pv, v128.load(vp, 16)));
+        o2 = f32x4.add(o2, f32x4.mul(pv, v128.load(vp, 32)));
+        o3 = f32x4.add(o3, f32x4.mul(pv, v128.load(vp, 48)));
+        vp += rowBytes;
       }
-      for (; i < headDim; i++) store<f32>(ob + (<usize>i << 2), load<f32>(ob + (<usize>i << 2)) + pr * load<f32>(vb + (<usize>i << 2)));
-      vb += rowBytes;
+      const o = ob + (<usize>i << 2);
+      v128.store(o, f32x4.mul(o0, inv));
+      v128.store(o, f32x4.mul(o1, inv), 16);
+      v128.store(o, f32x4.mul(o2, inv), 32);
+      v128.store(o, f32x4.mul(o3, inv), 48);
+    }
+    for (; i < headDim; i++) {
+      let acc: f32 = 0;
+      let vp = vb + (<usize>i << 2);
+      for (let u = 0; u < n; u++) {
+        acc += load<f32>(scores + (<usize>u << 2)) * load<f32>(vp);
+        vp += rowBytes;
+      }
+      store<f32>(ob + (<usize>i << 2), acc * f32x4.extract_lane(inv, 0));
     }
   }
+}
+
+/** [sum(a0), sum(a1), sum(a2), sum(a3)] of four f32x4 vectors. */
+@inline function sum4f(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const t0 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const t1 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+}
+
+/** Dots of q[i0, hd) with the same slice of the four key rows at k0 (rowBytes apart), for a headDim that is not a multiple of 4. */
+function tailDots(qb: usize, k0: usize, rowBytes: usize, i0: i32, hd: i32): v128 {
+  let d0: f32 = 0, d1: f32 = 0, d2: f32 = 0, d3: f32 = 0;
+  for (let i = i0; i < hd; i++) {
+    const o = <usize>i << 2;
+    const qv = load<f32>(qb + o);
+    d0 += qv * load<f32>(k0 + o);
+    d1 += qv * load<f32>(k0 + rowBytes + o);
+    d2 += qv * load<f32>(k0 + 2 * rowBytes + o);
+    d3 += qv * load<f32>(k0 + 3 * rowBytes + o);
+  }
+  return f32x4(d0, d1, d2, d3);
 }
 
 /**
