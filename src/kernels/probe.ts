@@ -1,9 +1,6 @@
 import { SharedHeap } from "./heap.js";
 import { instantiateKernels, kernelModule } from "./wasm-module.js";
 
-/** Streams the probe reads at once: the decode kernels read four (assembly/kernels.ts streamsQ4_1). */
-const STREAMS = 4;
-
 export interface BandwidthResult {
   /** bytes read per pass */
   bytes: number;
@@ -13,8 +10,8 @@ export interface BandwidthResult {
 
 /**
  * Single-core memory bandwidth as the wasm kernels see it: a SIMD sum over a
- * `mb`-MiB buffer (much larger than any cache) in four streams, as the decode
- * kernels read, best of `passes` after one warm-up pass. The matvec
+ * `mb`-MiB buffer (much larger than any cache) in eight streams, as the
+ * decode kernels read, best of `passes` after one warm-up pass. The matvec
  * benchmark and the roofline figure of `ffnskip bench` compare against it.
  */
 export function probeBandwidth(mb = 256, passes = 3): BandwidthResult {
@@ -24,11 +21,11 @@ export function probeBandwidth(mb = 256, passes = 3): BandwidthResult {
   const v = heap.f32(p, bytes / 4);
   for (let i = 0; i < v.length; i += 1024) v[i] = 1; // touch every page so it is really mapped
   const k = instantiateKernels(kernelModule(), heap.memory);
-  k.probeSum(p, bytes, STREAMS);
+  k.probeSum(p, bytes);
   let best = Infinity;
   for (let i = 0; i < passes; i++) {
     const t0 = process.hrtime.bigint();
-    k.probeSum(p, bytes, STREAMS);
+    k.probeSum(p, bytes);
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return { bytes, gbps: bytes / best / 1e9 };

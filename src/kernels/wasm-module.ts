@@ -15,7 +15,7 @@ export interface KernelExports {
   getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
   matmul(type: number, w: number, rowBytes: number, cols: number, rows: number, r0: number, r1: number,
     act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
-  probeSum(p: number, bytes: number, streams: number): number;
+  probeSum(p: number, bytes: number): number;
   relaxed(): number;
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;

@@ -588,19 +588,35 @@ const QA_STEP: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
   return ASC_FEATURE_RELAXED_SIMD ? i16x8.splat(<i16>(k15 * 0x101)) : i16x8.splat(<i16>k15);
 }
 
-/** Rows 4g..4g+3 of a packed Q4_1 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
-function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
+// The packed kernels are written once for both packed types: the type
+// parameter Q is a compile-time marker, u8 for Q4_1 and u16 for Q8_0
+// (sizeof<Q>() folds to a constant, so each instance has one block kernel
+// and no branches).
+
+/** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
+@inline function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
+  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  return sizeof<Q>() == 1 ? blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out) : blockQ8_0(p, x0, x1, x2, x3, da, mask, rebias, out);
+}
+/** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
+@inline function int8Act<Q>(): bool {
+  return ASC_FEATURE_RELAXED_SIMD && sizeof<Q>() == 1;
+}
+
+/** Rows 4g..4g+3 of a packed Q matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
+function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
   const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  let qa = qaBase(a, cols);
+  const bb: usize = sizeof<Q>() == 1 ? 80 : 136;
+  let qa = int8Act<Q>() ? a + q8Offset(cols) : a + qOffset(cols);
   let pa = a;
   let acc = f32x4.splat(0);
-  const end = g + <usize>nb * 80;
-  for (let p = g; p < end; p += 80) {
+  const end = g + <usize>nb * bb;
+  for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
-    const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(qa, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(qa, 48);
+    const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
     const da = v128.load32_splat(pa), sa = v128.load32_splat(pa + (<usize>nb << 2));
-    acc = f32x4.add(acc, blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    qa += QA_STEP;
+    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    qa += int8Act<Q>() ? 32 : 64;
     pa += 4;
   }
   v128.store(out, acc);
@@ -615,27 +631,31 @@ function groupQ4_1(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32,
 // 4g+2d.., ...) in one pass over the blocks, each group's sums formed exactly
 // as by the one-group kernel, so results do not depend on how rows are split.
 
-/** groupQ4_1 of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
-function streamsQ4_1(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
+/** Number of streams of the stream kernel. */
+const STREAMS: i32 = 8;
+
+/** group<Q> of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
+function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
   const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  let qa = qaBase(a, cols);
+  const bb: usize = sizeof<Q>() == 1 ? 80 : 136;
+  let qa = int8Act<Q>() ? a + q8Offset(cols) : a + qOffset(cols);
   let pa = a;
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
-  const end = g + <usize>nb * 80;
-  for (let p = g; p < end; p += 80) {
+  const end = g + <usize>nb * bb;
+  for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
-    const x2 = ASC_FEATURE_RELAXED_SIMD ? x0 : v128.load(qa, 32), x3 = ASC_FEATURE_RELAXED_SIMD ? x1 : v128.load(qa, 48);
+    const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
     const da = v128.load32_splat(pa), sa = v128.load32_splat(pa + (<usize>nb << 2));
-    acc0 = f32x4.add(acc0, blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc1 = f32x4.add(acc1, blockQ4_1(p + d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc2 = f32x4.add(acc2, blockQ4_1(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc3 = f32x4.add(acc3, blockQ4_1(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc4 = f32x4.add(acc4, blockQ4_1(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc5 = f32x4.add(acc5, blockQ4_1(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc6 = f32x4.add(acc6, blockQ4_1(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc7 = f32x4.add(acc7, blockQ4_1(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    qa += QA_STEP;
+    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    qa += int8Act<Q>() ? 32 : 64;
     pa += 4;
   }
   v128.store(out, acc0);
@@ -716,7 +736,7 @@ function unpackQ4_1(g: usize, nb: i32, kMask: i32, kRebias: f32): void {
 }
 
 /**
- * groupQ4_1 for the group unpacked in the scratch, with the same operations
+ * group<u8> (Q4_1) for the group unpacked in the scratch, with the same operations
  * in the same order, so a prompt's tokens get bit-identical results to
  * decoding them one by one (with int8 activations a last-bit difference can
  * flip a rounding in the next layer's quantization and grow from there).
@@ -765,9 +785,8 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
   return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), a3));
 }
 
-/** One block of a packed Q8_0 group (at p) against the block's activations (int16 at qa, scale at pa): the four rows' contributions. */
-@inline function blockQ8_0(p: usize, qa: usize, pa: usize, mask: v128, rebias: v128, out: usize): v128 {
-  const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
+/** One block of a packed Q8_0 group (at p) against the block's activations (int16 a0..a3, scale da splatted): the four rows' contributions. */
+@inline function blockQ8_0(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, da: v128, mask: v128, rebias: v128, out: usize): v128 {
   const s0 = q8x32(p + 8, a0, a1, a2, a3);
   v128.store(out, s0); // scheduling barrier, see blockQ4_1
   const s1 = q8x32(p + 40, a0, a1, a2, a3);
@@ -776,43 +795,7 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
   v128.store(out, s2);
   const s3 = q8x32(p + 104, a0, a1, a2, a3);
   const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
-  return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, v128.load32_splat(pa)));
-}
-
-/** Rows 4g..4g+3 of a packed Q8_0 matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
-function groupQ8_0(g: usize, a: usize, nb: i32, cols: i32, out: usize, kMask: i32, kRebias: f32): void {
-  const mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  let qa = a + qOffset(cols);
-  let pa = a;
-  const end = g + <usize>nb * 136;
-  let acc = f32x4.splat(0);
-  for (let p = g; p < end; p += 136) {
-    acc = f32x4.add(acc, blockQ8_0(p, qa, pa, mask, rebias, out));
-    qa += 64;
-    pa += 4;
-  }
-  v128.store(out, acc);
-}
-
-/** groupQ8_0 of the four groups at g + i*d (bytes, i < 4); outputs at out + i*od (see streamsQ4_1). */
-function streamsQ8_0(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
-  const mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  let qa = a + qOffset(cols);
-  let pa = a;
-  const end = g + <usize>nb * 136;
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
-  for (let p = g; p < end; p += 136) {
-    acc0 = f32x4.add(acc0, blockQ8_0(p, qa, pa, mask, rebias, out));
-    acc1 = f32x4.add(acc1, blockQ8_0(p + d, qa, pa, mask, rebias, out));
-    acc2 = f32x4.add(acc2, blockQ8_0(p + 2 * d, qa, pa, mask, rebias, out));
-    acc3 = f32x4.add(acc3, blockQ8_0(p + 3 * d, qa, pa, mask, rebias, out));
-    qa += 64;
-    pa += 4;
-  }
-  v128.store(out, acc0);
-  v128.store(out + od, acc1);
-  v128.store(out + 2 * od, acc2);
-  v128.store(out + 3 * od, acc3);
+  return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, da));
 }
 
 /**
@@ -873,29 +856,20 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     type &= ~PACKED;
     const nb = cols >> 5;
     const full = min(r1, rows & ~3);
-    const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see groupQ4_1)
+    const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see group)
     const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
     const unpack = type == Q4_1 && n > 1 && nb * UNPACKED_BLOCK <= scratchBytes;
-    if (type == Q4_1 && n == 1 && full - r >= 32) {
-      // decoding: eight streams, an eighth of [r, full) apart (see streamsQ4_1)
-      const q = (full - r) >> 5; // groups per stream
-      const d = <usize>(q << 2) * <usize>rowBytes, od = <usize>(q << 4);
-      for (let i = 0; i < q; i++) {
-        streamsQ4_1(w + <usize>r * <usize>rowBytes, d, act, nb, cols, out + (<usize>r << 2), od, k15, kMask, kRebias);
-        r += 4;
-      }
-      r += 28 * q; // the other seven streams' rows are done too
-    }
-    if (type == Q8_0 && n == 1 && full - r >= 16) {
-      // decoding: four streams, a quarter of [r, full) apart (see streamsQ4_1)
-      const q = (full - r) >> 4; // groups per stream
+    if (n == 1 && full - r >= 4 * STREAMS) {
+      // decoding: STREAMS streams, a STREAMS-th of [r, full) apart (see streams)
+      const q = (full - r) / (4 * STREAMS); // groups per stream
       const d = <usize>(q << 2) * <usize>rowBytes, od = <usize>(q << 4);
       for (let i = 0; i < q; i++) {
         const g = w + <usize>r * <usize>rowBytes, o = out + (<usize>r << 2);
-        streamsQ8_0(g, d, act, nb, cols, o, od, kMask, kRebias);
+        if (type == Q4_1) streams<u8>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
+        else streams<u16>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
         r += 4;
       }
-      r += 12 * q; // the other three streams' rows are done too
+      r += (STREAMS - 1) * 4 * q; // the other streams' rows are done too
     }
     for (; r < full; r += 4) {
       const g = w + <usize>r * <usize>rowBytes;
@@ -909,8 +883,8 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       for (let t = 0; t < n; t++) {
         const a = act + <usize>t * <usize>actStride;
         const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
-        if (type == Q4_1) groupQ4_1(g, a, nb, cols, o, k15, kMask, kRebias);
-        else groupQ8_0(g, a, nb, cols, o, kMask, kRebias);
+        if (type == Q4_1) group<u8>(g, a, nb, cols, o, k15, kMask, kRebias);
+        else group<u16>(g, a, nb, cols, o, k15, kMask, kRebias);
       }
     }
   }
@@ -1084,21 +1058,23 @@ export function swiglu(x: usize, y: usize, n: i32): void {
 }
 
 /**
- * Memory-bandwidth probe: sum of `bytes` (a multiple of 64 * streams) of f32
- * at p, read as `streams` sequential streams equally far apart (as the decode
- * kernels read weights: one stream alone gets about half the bandwidth here).
+ * Memory-bandwidth probe: sum of `bytes` (a multiple of 64 * STREAMS) of f32
+ * at p, read as STREAMS sequential streams equally far apart, the way the
+ * decode kernels read weights (one stream alone gets about 3/4 of it here).
  */
-export function probeSum(p: usize, bytes: i32, streams: i32): f32 {
+export function probeSum(p: usize, bytes: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  const d = <usize>(bytes / streams);
+  const d = <usize>(bytes / STREAMS);
   const end = p + d;
-  for (; p < end; p += 64) {
-    for (let s: usize = 0; s < <usize>streams; s++) {
-      a0 = f32x4.add(a0, v128.load(p + s * d));
-      a1 = f32x4.add(a1, v128.load(p + s * d, 16));
-      a2 = f32x4.add(a2, v128.load(p + s * d, 32));
-      a3 = f32x4.add(a3, v128.load(p + s * d, 48));
-    }
+  for (; p < end; p += 32) {
+    a0 = f32x4.add(a0, f32x4.add(v128.load(p), v128.load(p, 16)));
+    a1 = f32x4.add(a1, f32x4.add(v128.load(p + d), v128.load(p + d, 16)));
+    a2 = f32x4.add(a2, f32x4.add(v128.load(p + 2 * d), v128.load(p + 2 * d, 16)));
+    a3 = f32x4.add(a3, f32x4.add(v128.load(p + 3 * d), v128.load(p + 3 * d, 16)));
+    a0 = f32x4.add(a0, f32x4.add(v128.load(p + 4 * d), v128.load(p + 4 * d, 16)));
+    a1 = f32x4.add(a1, f32x4.add(v128.load(p + 5 * d), v128.load(p + 5 * d, 16)));
+    a2 = f32x4.add(a2, f32x4.add(v128.load(p + 6 * d), v128.load(p + 6 * d, 16)));
+    a3 = f32x4.add(a3, f32x4.add(v128.load(p + 7 * d), v128.load(p + 7 * d, 16)));
   }
   return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
 }
