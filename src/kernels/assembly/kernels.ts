@@ -533,14 +533,14 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  * One block of a packed Q4_1 group (at p): the four rows' float
  * contributions, given the block's activations x0..x3 (int16 a0..a3; in the
  * relaxed build int8 lo, hi and x2, x3 unused), its scale da and scaled sum
- * sa (splatted), and m the kernel's nibble mask. The streams kernel loads the
+ * sa (splatted, times 2^112: see scaleQ4_1), and m the kernel's nibble mask. The streams kernel loads the
  * activations once for all its groups.
  */
 @inline function blockQ4_1(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  m: v128, mask: v128, out: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return scaleQ4_1(sum4(nib4r(p + 16, x0, x1, m), nib4r(p + 32, x0, x1, m), nib4r(p + 48, x0, x1, m), nib4r(p + 64, x0, x1, m)),
-      p, da, sa, mask, rebias);
+      p, da, sa, mask);
   }
   // The stores to `out` (overwritten at the end) are scheduling barriers:
   // without them TurboFan hoists all 20 loads of the block to the top and
@@ -555,7 +555,7 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   const s3 = nib4(p + 64, x0, x1, x2, x3, m);
   const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
   const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-  return scaleQ4_1(s, p, da, sa, mask, rebias);
+  return scaleQ4_1(s, p, da, sa, mask);
 }
 
 /**
@@ -571,11 +571,17 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   return i32x4.extadd_pairwise_i16x8_s(s);
 }
 
-/** The four rows' float contributions of a Q4_1 block from their integer sums s (scales at p; activation scale da and sum sa). */
-@inline function scaleQ4_1(s: v128, p: usize, da: v128, sa: v128, mask: v128, rebias: v128): v128 {
+/**
+ * The four rows' float contributions of a Q4_1 block from their integer sums
+ * s (scales at p; activation scale da and sum sa, each times 2^112: one
+ * multiply per block for all streams instead of two per group. Exact: a power
+ * of two moves between factors without rounding.)
+ */
+@inline function scaleQ4_1(s: v128, p: usize, da: v128, sa: v128, mask: v128): v128 {
+  // d and m as f32 bit patterns still to be multiplied by 2^112 (see h2f4): da and sa carry that factor
   const sc = v128.load(p);
-  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias);
-  const mn = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias);
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask);
+  const mn = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask);
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da)), f32x4.mul(mn, sa));
 }
 
@@ -595,8 +601,8 @@ const QA_STEP: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
 
 /** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
 @inline function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, rebias: v128, out: usize): v128 {
-  return sizeof<Q>() == 1 ? blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out) : blockQ8_0(p, x0, x1, x2, x3, da, mask, rebias, out);
+  m: v128, mask: v128, out: usize): v128 {
+  return sizeof<Q>() == 1 ? blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
 }
 /** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
 @inline function int8Act<Q>(): bool {
@@ -614,8 +620,8 @@ function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, 
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = v128.load32_splat(pa), sa = v128.load32_splat(pa + (<usize>nb << 2));
-    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
+    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
     qa += int8Act<Q>() ? 32 : 64;
     pa += 4;
   }
@@ -646,15 +652,15 @@ function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = v128.load32_splat(pa), sa = v128.load32_splat(pa + (<usize>nb << 2));
-    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
+    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
     qa += int8Act<Q>() ? 32 : 64;
     pa += 4;
   }
@@ -786,7 +792,7 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
 }
 
 /** One block of a packed Q8_0 group (at p) against the block's activations (int16 a0..a3, scale da splatted): the four rows' contributions. */
-@inline function blockQ8_0(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, da: v128, mask: v128, rebias: v128, out: usize): v128 {
+@inline function blockQ8_0(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, da: v128, mask: v128, out: usize): v128 {
   const s0 = q8x32(p + 8, a0, a1, a2, a3);
   v128.store(out, s0); // scheduling barrier, see blockQ4_1
   const s1 = q8x32(p + 40, a0, a1, a2, a3);
@@ -794,7 +800,7 @@ function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
   const s2 = q8x32(p + 72, a0, a1, a2, a3);
   v128.store(out, s2);
   const s3 = q8x32(p + 104, a0, a1, a2, a3);
-  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask); // times 2^112 in da
   return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, da));
 }
 
