@@ -150,7 +150,10 @@ export class Model {
         // K and V are always computed from real hidden states, so the cache is
         // written for every layer and token (for "copy-kv" from the state that
         // passes through the skipped layer).
-        if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
+        // one token: Q with K and V in one dispatch (one quantization of the input)
+        const qkv = n === 1 && mode !== "copy-kv";
+        if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], this.pxb, [this.pk, this.pv, this.pq]);
+        else if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
         else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
         const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
         for (let t = 0; t < n; t++) {
@@ -164,7 +167,7 @@ export class Model {
         if (mode === "copy-kv") break layer;
 
         // attention
-        mat(L.wq, this.pxb, this.pq);
+        if (!qkv) mat(L.wq, this.pxb, this.pq);
         const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
