@@ -6,10 +6,10 @@ import type { KernelVariant } from "./wasm-module.js";
 
 /**
  * Default thread count: 2, or 1 on a single-core machine. Measured on the
- * shared 2-core box (bench/kernels.md): with row chunks taken from a shared
- * counter, 2 threads decode SmolLM2-135M Q4_1 at 1.3-1.7x the speed of 1
- * (e.g. 79 vs 48 tok/s at load ~1.5) and lose only when another job holds
- * the second core throughout. More than 2 is unmeasured, so not a default.
+ * shared 2-core box (results/bench/compare.md): with row chunks taken from a
+ * shared counter, 2 threads decode SmolLM2-135M Q4_1 at 1.3x the speed of 1
+ * (110.6 vs 86.3 tok/s) and prompts at 1.5x, and lose only when another job
+ * holds the second core throughout. More than 2 is unmeasured, so not a default.
  */
 export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
