@@ -13,6 +13,20 @@ import type { KernelVariant } from "./wasm-module.js";
  */
 export const DEFAULT_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
+/**
+ * Below this many bytes of weights a model runs on one thread by default:
+ * its matrices are too small for a second thread to pay for the hand-off.
+ * Measured (ffnskip bench, 2-core box): TinyStories-656K (2.6 MB of f32)
+ * decodes at 4,000-5,600 tok/s on 1 thread and 2,950-4,000 on 2; SmolLM2-135M
+ * (98 MB) at 86 vs 111 tok/s. Sizes in between are unmeasured.
+ */
+export const SMALL_MODEL_BYTES = 16 * 1024 * 1024;
+
+/** The default thread count for a model whose weights take `weightBytes`. */
+export function defaultThreads(weightBytes: number): number {
+  return weightBytes < SMALL_MODEL_BYTES ? 1 : DEFAULT_THREADS;
+}
+
 export interface KernelOptions {
   /** worker threads including the main thread (wasm backend only) */
   threads?: number;

@@ -2,7 +2,7 @@
  * Loading: file → config, tokenizer, kernels, weights in the heap, model.
  */
 import { statSync } from "node:fs";
-import { createKernels, type KernelOptions } from "../kernels/index.js";
+import { createKernels, defaultThreads, type KernelOptions } from "../kernels/index.js";
 import { tokenizerFromGGUFMetadata } from "../tokenizer/index.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { configFromMetadata, type ModelConfig } from "./config.js";
@@ -62,7 +62,7 @@ async function build(
   if (!Number.isInteger(ctx) || ctx < 1 || ctx > config.ctxTrain) {
     throw new RangeError(`context length must be an integer in [1, ${config.ctxTrain}] for ${path}, got ${opts.ctx}`);
   }
-  const kernels = await createKernels(opts);
+  const kernels = await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) });
   try {
     const weights = loadWeights(src, config, kernels.heap);
     const model = new Model(config, weights, kernels, ctx, opts.batchSize);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine, loadModel } from "../../src/api/engine.js";
 import { loadModelPath } from "../../src/model/load.js";
+import { DEFAULT_THREADS, SMALL_MODEL_BYTES, defaultThreads } from "../../src/kernels/index.js";
 import { openHFDirectory } from "../../src/model/hf-source.js";
 import { openSafetensors, readSafetensor } from "../../src/safetensors/reader.js";
 import { writeSafetensors, type TensorToWrite } from "../../src/safetensors/write.js";
@@ -76,6 +77,19 @@ test("TinyStories-656K directory: greedy from BOS tells the story", async (t) =>
   } finally {
     await e.dispose();
   }
+});
+
+test("a tiny model runs on one thread by default (faster than two at this size)", async (t) => {
+  if (!have) return t.skip(SKIP);
+  const e = await loadModel(TINYSTORIES);
+  try {
+    assert.ok(e.loaded.fileBytes < SMALL_MODEL_BYTES);
+    assert.equal(e.loaded.model.kernels.threads, 1);
+  } finally {
+    await e.dispose();
+  }
+  assert.equal(defaultThreads(SMALL_MODEL_BYTES - 1), 1);
+  assert.equal(defaultThreads(100e6), DEFAULT_THREADS);
 });
 
 test("the same model as F16, BF16 and as two shards gives the same story", async (t) => {
