@@ -32,7 +32,8 @@ export interface KernelExports {
  */
 export type KernelVariant = "auto" | "relaxed" | "baseline";
 const FILES = { baseline: "kernels.wasm", relaxed: "kernels-relaxed.wasm" } as const;
-const cached = new Map<string, WebAssembly.Module>();
+/** compiled builds, once per thread; null: the relaxed build does not run here */
+const cached = new Map<"baseline" | "relaxed", WebAssembly.Module | null>();
 
 /**
  * Path of a compiled kernel build: `build/<file>` under the package root,
@@ -72,18 +73,17 @@ function compileRelaxed(): WebAssembly.Module | null {
 
 /** Compile (once per thread) the kernel module of `variant` ("auto": relaxed if it works here, else baseline). */
 export function kernelModule(variant: KernelVariant = variantFromEnv()): WebAssembly.Module {
-  const hit = cached.get(variant);
-  if (hit) return hit;
-  let module: WebAssembly.Module | null = null;
   if (variant !== "baseline") {
-    module = cached.get("relaxed") ?? compileRelaxed();
-    if (!module && variant === "relaxed") {
+    // null: tried, and this engine cannot run the relaxed build
+    if (!cached.has("relaxed")) cached.set("relaxed", compileRelaxed());
+    const relaxed = cached.get("relaxed");
+    if (relaxed) return relaxed;
+    if (variant === "relaxed") {
       throw new Error("relaxed-SIMD kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline");
     }
   }
-  module ??= cached.get("baseline") ?? new WebAssembly.Module(readFileSync(kernelWasmPath("baseline")));
-  cached.set(variant, module);
-  return module;
+  if (!cached.has("baseline")) cached.set("baseline", new WebAssembly.Module(readFileSync(kernelWasmPath("baseline"))));
+  return cached.get("baseline")!;
 }
 
 /** Instantiate the kernels over `memory` (a shared memory created by SharedHeap). */

@@ -501,13 +501,6 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   }
 }
 
-/** f16 -> f32 of four halves given sign-extended in i32 lanes (normals and subnormals; no inf/nan). */
-@inline function h2f4(x: v128): v128 {
-  // sign to bit 31, exponent and mantissa to bits 27..13; * 2^112 rebiases
-  const bits = v128.and(i32x4.shl(x, 13), i32x4.splat(0x8fffe000));
-  return f32x4.mul(bits, f32x4.splat(5.192296858534828e33));
-}
-
 /** [sum(s0), sum(s1), sum(s2), sum(s3)] of four i32x4 vectors. */
 @inline function sum4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
   const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
@@ -578,18 +571,13 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  * of two moves between factors without rounding.)
  */
 @inline function scaleQ4_1(s: v128, p: usize, da: v128, sa: v128, mask: v128): v128 {
-  // d and m as f32 bit patterns still to be multiplied by 2^112 (see h2f4): da and sa carry that factor
+  // d and m as f32 bit patterns still to be multiplied by 2^112 (the h2f trick): da and sa carry that factor
   const sc = v128.load(p);
   const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask);
   const mn = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask);
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da)), f32x4.mul(mn, sa));
 }
 
-/** Bytes of activations per block the Q4_1 kernels read: int16 values, or int8 in the relaxed build. */
-const QA_STEP: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
-@inline function qaBase(a: usize, cols: i32): usize {
-  return ASC_FEATURE_RELAXED_SIMD ? a + q8Offset(cols) : a + qOffset(cols);
-}
 @inline function nibMask(k15: i32): v128 {
   return ASC_FEATURE_RELAXED_SIMD ? i16x8.splat(<i16>(k15 * 0x101)) : i16x8.splat(<i16>k15);
 }
@@ -608,12 +596,23 @@ const QA_STEP: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
 @inline function int8Act<Q>(): bool {
   return ASC_FEATURE_RELAXED_SIMD && sizeof<Q>() == 1;
 }
+/** Where the Q kernels' activation values start in the A16 buffer at a, and their bytes per block. */
+@inline function actBase<Q>(a: usize, cols: i32): usize {
+  return int8Act<Q>() ? a + q8Offset(cols) : a + qOffset(cols);
+}
+@inline function actStep<Q>(): usize {
+  return int8Act<Q>() ? 32 : 64;
+}
+/** Bytes of one packed block of 4 rows: Q4_1x4 80, Q8_0x4 136. */
+@inline function blockBytes<Q>(): usize {
+  return sizeof<Q>() == 1 ? 80 : 136;
+}
 
 /** Rows 4g..4g+3 of a packed Q matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
 function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
   const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  const bb: usize = sizeof<Q>() == 1 ? 80 : 136;
-  let qa = int8Act<Q>() ? a + q8Offset(cols) : a + qOffset(cols);
+  const bb = blockBytes<Q>();
+  let qa = actBase<Q>(a, cols);
   let pa = a;
   let acc = f32x4.splat(0);
   const end = g + <usize>nb * bb;
@@ -622,7 +621,7 @@ function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, 
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
     const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
     acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
-    qa += int8Act<Q>() ? 32 : 64;
+    qa += actStep<Q>();
     pa += 4;
   }
   v128.store(out, acc);
@@ -643,8 +642,8 @@ const STREAMS: i32 = 8;
 /** group<Q> of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
 function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
   const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  const bb: usize = sizeof<Q>() == 1 ? 80 : 136;
-  let qa = int8Act<Q>() ? a + q8Offset(cols) : a + qOffset(cols);
+  const bb = blockBytes<Q>();
+  let qa = actBase<Q>(a, cols);
   let pa = a;
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
@@ -661,7 +660,7 @@ function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize
     acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
     acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
     acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
-    qa += int8Act<Q>() ? 32 : 64;
+    qa += actStep<Q>();
     pa += 4;
   }
   v128.store(out, acc0);
