@@ -5,7 +5,7 @@
  * score against achieved ratio (one line per method, dense at x = 0).
  */
 import type { Engine } from "../api/engine.js";
-import { lineChart, type ChartSeries } from "../skip/chart.js";
+import { lineChart, type ChartSeries } from "../util/chart.js";
 import { evaluate, type EvalRecord, type EvaluateOptions } from "./evaluate.js";
 import type { Targeter } from "./targets.js";
 import type { Task } from "./task.js";

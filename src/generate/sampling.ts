@@ -3,7 +3,7 @@
  * transformers.js `generation/`): penalties → top-k → top-p → min-p →
  * temperature → draw. Temperature 0 is greedy (argmax).
  */
-import { mulberry32 } from "../skip/rng.js";
+import { mulberry32 } from "../util/rng.js";
 
 export interface SamplingOptions {
   /** 0 = greedy; default 0.8 */

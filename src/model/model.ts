@@ -138,7 +138,7 @@ export class Model {
       const local = isLocalLayer(c, l);
       const rCos = local ? this.ropeCosLocal : this.ropeCos, rSin = local ? this.ropeSinLocal : this.ropeSin;
       // the last token's residual entering the layer, for Block Influence (ShortGPT)
-      if (policy.observeLayer) this.layerIn.set(m.subarray(lastRow, lastRow + dim));
+      if (policy.wantsLayerCosine) this.layerIn.set(m.subarray(lastRow, lastRow + dim));
       const mode = policy.layerMode(l);
       layer: {
         if (mode === "removed") break layer;
@@ -200,7 +200,7 @@ export class Model {
         }
         ops.addInto(m, x, m, o, n * dim);
       }
-      if (policy.observeLayer) policy.observeLayer(l, ops.cosine(this.layerIn, 0, m, lastRow, dim));
+      if (policy.wantsLayerCosine) policy.observeLayer(l, ops.cosine(this.layerIn, 0, m, lastRow, dim));
     }
     policy.endStep();
 

@@ -9,6 +9,7 @@ import type { LayerMode, SkipPolicy, SkipStats, StepInfo } from "./policy.js";
 export abstract class BasePolicy implements SkipPolicy {
   abstract readonly method: string;
   abstract readonly wantsCosine: boolean;
+  readonly wantsLayerCosine: boolean = false;
   /** generated tokens that run dense before the method may skip */
   protected readonly warmup: number;
   protected readonly counter: SkipCounter;
@@ -42,6 +43,8 @@ export abstract class BasePolicy implements SkipPolicy {
   observeFFN(layer: number, cos: number): void {
     this.onObserve(layer, cos);
   }
+
+  observeLayer(_layer: number, _cos: number): void {}
 
   endStep(): void {
     this.counter.end();

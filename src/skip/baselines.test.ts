@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DensePolicy } from "./dense.js";
 import { EarlyExitPolicy } from "./early-exit.js";
-import { drive } from "./fake-driver.js";
+import { drive } from "../../test/helpers/fake-driver.js";
 import { LayerDropPolicy } from "./layer-drop.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy } from "./random.js";
-import { mulberry32 } from "./rng.js";
+import { mulberry32 } from "../util/rng.js";
 import { StaticPolicy } from "./static.js";
 import { traceCounts, withTrace, type StepRecord } from "./trace.js";
 

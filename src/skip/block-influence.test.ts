@@ -12,7 +12,7 @@ test("Block Influence averages 1 − cos per layer and forwards every call", () 
     for (let l = 0; l < 3; l++) {
       p.layerMode(l);
       p.runFFN(l);
-      p.observeLayer!(l, l === 0 ? 0.5 : l === 1 ? 0.9 + 0.05 * i : 1);
+      p.observeLayer(l, l === 0 ? 0.5 : l === 1 ? 0.9 + 0.05 * i : 1);
     }
     p.endStep();
   }

@@ -4,6 +4,7 @@
  * stream least and are the ones layer-drop removes.
  */
 import type { SkipPolicy } from "./policy.js";
+import { PolicyWrapper } from "./wrapper.js";
 
 export interface InfluencePolicy extends SkipPolicy {
   /** mean BI per layer over the steps observed so far (NaN where none) */
@@ -16,23 +17,25 @@ export interface InfluencePolicy extends SkipPolicy {
  * each step, so token-by-token passes give every token).
  */
 export function withBlockInfluence(policy: SkipPolicy, nLayers: number): InfluencePolicy {
-  const sum = new Float64Array(nLayers), count = new Float64Array(nLayers);
-  return {
-    method: policy.method,
-    nLayers,
-    get wantsCosine() { return policy.wantsCosine; },
-    beginStep: (s) => policy.beginStep(s),
-    layerMode: (l) => policy.layerMode(l),
-    runFFN: (l) => policy.runFFN(l),
-    observeFFN: (l, c) => policy.observeFFN(l, c),
-    observeLayer(l, c) {
-      sum[l] += 1 - c;
-      count[l]++;
-      policy.observeLayer?.(l, c);
-    },
-    endStep: () => policy.endStep(),
-    reset: () => policy.reset(),
-    stats: () => policy.stats(),
-    influence: () => Array.from(sum, (s, l) => (count[l] ? s / count[l] : NaN)),
-  };
+  return new BlockInfluence(policy, nLayers);
+}
+
+class BlockInfluence extends PolicyWrapper implements InfluencePolicy {
+  private readonly sum: Float64Array;
+  private readonly count: Float64Array;
+  constructor(inner: SkipPolicy, readonly layers: number) {
+    super(inner);
+    this.sum = new Float64Array(layers);
+    this.count = new Float64Array(layers);
+  }
+  override get nLayers(): number { return this.layers; }
+  override get wantsLayerCosine(): boolean { return true; }
+  override observeLayer(l: number, c: number): void {
+    this.sum[l] += 1 - c;
+    this.count[l]++;
+    super.observeLayer(l, c);
+  }
+  influence(): number[] {
+    return Array.from(this.sum, (s, l) => (this.count[l] ? s / this.count[l] : NaN));
+  }
 }

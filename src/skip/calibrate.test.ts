@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { calibrate, type EvalResult, type Trial } from "./calibrate.js";
 import { createPolicy, type SkipConfig } from "./config.js";
-import { drive } from "./fake-driver.js";
-import { mulberry32 } from "./rng.js";
+import { drive } from "../../test/helpers/fake-driver.js";
+import { mulberry32 } from "../util/rng.js";
 
 const L = 20;
 // Synthetic model: middle layers saturate (cosine near 1), outer layers do not;

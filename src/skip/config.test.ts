@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { createPolicy, resolveConfig, SKIP_METHODS, type SkipConfig } from "./config.js";
-import { drive } from "./fake-driver.js";
-import { configFromFlags, parseSkipArgs } from "./flags.js";
+import { drive } from "../../test/helpers/fake-driver.js";
+import { configFromFlags } from "./flags.js";
+import { skipConfigFromArgs } from "../cli/skip-flags.js";
 import { configFromProfile, profileToJSON, readSkipProfile } from "./skip-profile.js";
 
 const L = 30;
@@ -54,10 +55,9 @@ test("validation errors name the problem", () => {
 });
 
 test("flags and a skip-profile file give the same config", () => {
-  const argv = ["--model", "m.gguf", "--skip", "ffn-skip", "--tau", "0.9", "--k=2", "--warmup", "2", "--cold-start", "3",
-    "--cold-end", "3", "--schedule", "1,2,0", "--windows", "1", "-n", "5"];
-  const { config, rest } = parseSkipArgs(argv);
-  assert.deepEqual(rest, ["--model", "m.gguf", "-n", "5"]);
+  const argv = ["--skip", "ffn-skip", "--tau", "0.9", "--k=2", "--warmup", "2", "--cold-start", "3",
+    "--cold-end", "3", "--schedule", "1,2,0", "--windows", "1"];
+  const config = skipConfigFromArgs(argv);
   const expected = { method: "ffn-skip", tau: 0.9, k: 2, warmup: 2, coldStart: 3, coldEnd: 3, schedule: [1, 2, 0], maxWindows: 1 };
   assert.deepEqual(config, expected);
   const json = { method: "ffn-skip", tau: 0.9, k: 2, warmup: 2, cold_start: 3, cold_end: 3, schedule: [1, 2, 0], max_windows: 1,
@@ -71,24 +71,25 @@ test("flags and a skip-profile file give the same config", () => {
   const file = join(dir, "p.json");
   writeFileSync(file, JSON.stringify(json));
   assert.deepEqual(readSkipProfile(file).config, expected);
-  assert.deepEqual(parseSkipArgs(["--skip-profile", file]).config, expected);
+  assert.deepEqual(skipConfigFromArgs(["--skip-profile", file]), expected);
   assert.deepEqual(configFromFlags({ skip: "static", layers: "5,6,7", warmup: "0" }), { method: "static", layers: [5, 6, 7], warmup: 0 });
   assert.deepEqual(configFromFlags({ skip: "random", "skip-seed": "1", k: "2" }), { method: "random", seed: 1, k: 2 });
-  assert.deepEqual(parseSkipArgs(["x"]).config, { method: "none" });
+  assert.deepEqual(skipConfigFromArgs([]), { method: "none" });
 });
 
 test("flag and profile errors are clear", () => {
-  assert.throws(() => parseSkipArgs(["--skip", "nope"]), /unknown skip method "nope"; supported: none, ffn-skip/);
-  assert.throws(() => parseSkipArgs(["--skip", "ffn-skip", "--tau", "high"]), /--tau: expected a number, got "high"/);
-  assert.throws(() => parseSkipArgs(["--skip", "ffn-skip", "--k", "1.5"]), /--k: expected an integer/);
-  assert.throws(() => parseSkipArgs(["--skip", "ffn-skip", "--schedule", "1,,2"]), /--schedule: expected a comma-separated list/);
-  assert.throws(() => parseSkipArgs(["--skip", "none", "--tau", "0.9"]), /--tau does not apply to method "none"/);
-  assert.throws(() => parseSkipArgs(["--skip", "static", "--tau", "0.9"]), /--tau does not apply to method "static" \(its knobs: --warmup, --layers\)/);
-  assert.throws(() => parseSkipArgs(["--tau", "0.9"]), /without --skip METHOD/);
-  assert.throws(() => parseSkipArgs(["--skip"]), /--skip needs a value/);
-  assert.throws(() => parseSkipArgs(["--k", "1", "--k", "2", "--skip", "random"]), /--k given twice/);
-  assert.throws(() => parseSkipArgs(["--skip-profile", "/nonexistent/p.json"]), /cannot read/);
-  assert.throws(() => parseSkipArgs(["--skip-profile", "x.json", "--tau", "1"]), /cannot be combined with --tau/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "nope"]), /unknown skip method "nope"; supported: none, ffn-skip/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "ffn-skip", "--tau", "high"]), /--tau: expected a number, got "high"/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "ffn-skip", "--k", "1.5"]), /--k: expected an integer/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "ffn-skip", "--schedule", "1,,2"]), /--schedule: expected a comma-separated list/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "none", "--tau", "0.9"]), /--tau does not apply to method "none"/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "static", "--tau", "0.9"]), /--tau does not apply to method "static" \(its knobs: --warmup, --layers\)/);
+  assert.throws(() => skipConfigFromArgs(["--tau", "0.9"]), /without --skip METHOD/);
+  assert.throws(() => skipConfigFromArgs(["--skip"]), /--skip <value>' argument missing/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "random", "--model", "m.gguf"]), /Unknown option '--model'/);
+  assert.throws(() => skipConfigFromArgs(["--skip", "random", "extra"]), /not a skip knob: extra/);
+  assert.throws(() => skipConfigFromArgs(["--skip-profile", "/nonexistent/p.json"]), /cannot read/);
+  assert.throws(() => skipConfigFromArgs(["--skip-profile", "x.json", "--tau", "1"]), /cannot be combined with --tau/);
   assert.throws(() => configFromFlags({ tua: "1" }), /--tua: not a skip flag/);
   assert.throws(() => configFromProfile({ method: "ffn-skip", coldstart: 3 }), /unknown key "coldstart"; allowed: .*cold_start/);
   assert.throws(() => configFromProfile({ method: "ffn-skip", tau: "0.9" }), /tau must be a finite number, got "0.9"/);
@@ -97,5 +98,5 @@ test("flag and profile errors are clear", () => {
   assert.throws(() => configFromProfile({ method: "none", target_ratio: 2 }), /target_ratio must be a number in \[0, 1\]/);
   assert.throws(() => configFromProfile({ method: "none", calibrated: { n_layers: 32 } }, "p", 30), /calibrated for a model with 32 layers, this model has 30/);
   // a negative tau value is a value, not a flag
-  assert.equal((parseSkipArgs(["--skip", "ffn-skip", "--tau", "-0.5"]).config as { tau: number }).tau, -0.5);
+  assert.equal((skipConfigFromArgs(["--skip", "ffn-skip", "--tau=-0.5"]) as { tau: number }).tau, -0.5);
 });

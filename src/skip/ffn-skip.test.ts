@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { drive, type CosineFn } from "./fake-driver.js";
+import { drive, type CosineFn } from "../../test/helpers/fake-driver.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
 import { traceCounts, withTrace } from "./trace.js";
 

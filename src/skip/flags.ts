@@ -4,7 +4,8 @@
  *   --skip METHOD --tau 0.9 --k 2 --warmup 2 --cold-start 3 --cold-end 3
  *   --schedule 1,2,0 --windows 1 --skip-seed 1 --layers 5,6,7 --exit-layers 20,18
  *   --skip-profile FILE   (instead of the flags above)
- * Both "--flag value" and "--flag=value" are accepted.
+ * Parsing argv is node:util parseArgs' job (src/cli); this module turns the
+ * flag values into a validated config.
  */
 import { buildConfig, KNOBS, type KnobName, type SkipConfig } from "./config.js";
 import { readSkipProfile } from "./skip-profile.js";
@@ -56,31 +57,4 @@ export function configFromFlags(flags: Record<string, string | undefined>, nLaye
   const method = flags.skip ?? (Object.keys(values).length ? undefined : "none");
   if (method === undefined) throw new Error(`skip knobs given without --skip METHOD`);
   return buildConfig(method, values, "--skip", (k) => "--" + KNOBS[k].flag);
-}
-
-/**
- * Pull the skip flags out of an argv list: returns the config and the
- * arguments that were not skip flags, in order, for the CLI to parse.
- */
-export function parseSkipArgs(argv: readonly string[], nLayers?: number): { config: SkipConfig; rest: string[] } {
-  const flags: Record<string, string> = {};
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(a);
-    if (!m || !SKIP_FLAGS.includes(m[1])) {
-      rest.push(a);
-      continue;
-    }
-    let v = m[2];
-    if (v === undefined) {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new Error(`--${m[1]} needs a value`);
-      v = next;
-      i++;
-    }
-    if (m[1] in flags) throw new Error(`--${m[1]} given twice`);
-    flags[m[1]] = v;
-  }
-  return { config: configFromFlags(flags, nLayers), rest };
 }

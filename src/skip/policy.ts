@@ -54,11 +54,15 @@ export interface SkipPolicy {
    */
   readonly wantsCosine: boolean;
   /**
-   * Optional: after every layer, cos(layer input, layer output) of the last
-   * token of the step — 1 − this is ShortGPT's Block Influence. Only policies
-   * that define it pay for it (one copy and one cosine per layer).
+   * Whether the policy needs `observeLayer` (one copy and one cosine per
+   * layer; only Block Influence measurement asks for it).
    */
-  observeLayer?(layer: number, cos: number): void;
+  readonly wantsLayerCosine: boolean;
+  /**
+   * When wantsLayerCosine: after every layer, cos(layer input, layer output)
+   * of the last token of the step — 1 − this is ShortGPT's Block Influence.
+   */
+  observeLayer(layer: number, cos: number): void;
   /** Called after the last layer of a step. */
   endStep(): void;
   /** Forget per-sequence state (a new prompt starts). */

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { lineChart, niceTicks } from "./chart.js";
+import { lineChart, niceTicks } from "../util/chart.js";
 import { FfnSkipPolicy } from "./ffn-skip.js";
-import { drive } from "./fake-driver.js";
+import { drive } from "../../test/helpers/fake-driver.js";
 import { cosineProfile, cosineProfileChart, quantile, summarize } from "./profile.js";
 import { withTrace } from "./trace.js";
 

@@ -4,7 +4,7 @@
  * picture that motivates FFN-SkipLLM (middle layers saturate, cosines near 1).
  * Pure functions; `cosineProfileChart` draws it with chart.ts.
  */
-import { lineChart } from "./chart.js";
+import { lineChart } from "../util/chart.js";
 import type { StepRecord } from "./trace.js";
 
 export interface LayerSummary {

@@ -6,7 +6,7 @@
  */
 import { BasePolicy } from "./base.js";
 import type { StepInfo } from "./policy.js";
-import { mulberry32 } from "./rng.js";
+import { mulberry32 } from "../util/rng.js";
 
 export interface RandomOptions {
   warmup: number;

@@ -1,13 +1,14 @@
 /**
- * Tracing decorator: wraps any policy, forwards every call unchanged and
- * records, per step, what each layer did. It forces wantsCosine so the trace
+ * Tracing decorator: wraps any policy, forwards every call unchanged (see
+ * PolicyWrapper) and records, per step, what each layer did. It forces wantsCosine so the trace
  * has the cosine of every FFN computed (the inner policy's decisions do not
  * depend on being asked for cosines it does not use).
  *
  * Records are plain JSON-able objects; a cosine that was not computed is NaN,
  * which JSON.stringify writes as null.
  */
-import type { LayerMode, SkipPolicy, SkipStats, StepInfo } from "./policy.js";
+import type { LayerMode, SkipPolicy, StepInfo } from "./policy.js";
+import { PolicyWrapper } from "./wrapper.js";
 
 export interface StepRecord {
   /** sequence number: incremented by every reset() */
@@ -43,71 +44,75 @@ export function withTrace(policy: SkipPolicy, nLayers = policy.nLayers): TracedP
   if (nLayers === undefined || !Number.isInteger(nLayers) || nLayers <= 0) {
     throw new Error(`withTrace: policy "${policy.method}" does not state nLayers; pass it as the second argument`);
   }
-  const L = nLayers;
-  const records: StepRecord[] = [];
-  let seq = 0;
-  let cur: StepRecord | null = null;
-  let totalBefore = 0;
+  return new Traced(policy, nLayers);
+}
 
-  const traced: TracedPolicy = {
-    inner: policy,
-    records,
-    get method() {
-      return policy.method;
-    },
-    nLayers: L,
-    wantsCosine: true,
-    beginStep(step: StepInfo) {
-      totalBefore = policy.stats().total_ffn;
-      cur = {
-        seq,
-        phase: step.phase,
-        pos: step.pos,
-        nTokens: step.nTokens,
-        genIndex: step.genIndex,
-        counted: false,
-        mode: new Array<LayerMode>(L).fill("run"),
-        ran: new Array<boolean>(L).fill(false),
-        cos: new Array<number>(L).fill(NaN),
-      };
-      policy.beginStep(step);
-    },
-    layerMode(layer: number) {
-      const m = policy.layerMode(layer);
-      if (cur) cur.mode[layer] = m;
-      return m;
-    },
-    runFFN(layer: number) {
-      const r = policy.runFFN(layer);
-      if (cur) cur.ran[layer] = r;
-      return r;
-    },
-    observeFFN(layer: number, cos: number) {
-      if (cur) cur.cos[layer] = cos;
-      policy.observeFFN(layer, cos);
-    },
-    endStep() {
-      policy.endStep();
-      if (!cur) throw new Error("trace: endStep() without beginStep()");
-      // The counter is the inner policy's; the trace learns whether the step
-      // counted from its denominator growing, so it stays an independent check.
-      cur.counted = policy.stats().total_ffn > totalBefore;
-      records.push(cur);
-      cur = null;
-    },
-    reset() {
-      policy.reset();
-      seq++;
-      cur = null;
-    },
-    stats(): SkipStats {
-      return policy.stats();
-    },
-    clearTrace() {
-      records.length = 0;
-    },
-  };
-  return traced;
+class Traced extends PolicyWrapper implements TracedPolicy {
+  readonly records: StepRecord[] = [];
+  private seq = 0;
+  private cur: StepRecord | null = null;
+  private totalBefore = 0;
+
+  constructor(inner: SkipPolicy, private readonly layers: number) {
+    super(inner);
+  }
+
+  override get nLayers(): number { return this.layers; }
+  override get wantsCosine(): boolean { return true; }
+
+  override beginStep(step: StepInfo): void {
+    const L = this.layers;
+    this.totalBefore = this.inner.stats().total_ffn;
+    this.cur = {
+      seq: this.seq,
+      phase: step.phase,
+      pos: step.pos,
+      nTokens: step.nTokens,
+      genIndex: step.genIndex,
+      counted: false,
+      mode: new Array<LayerMode>(L).fill("run"),
+      ran: new Array<boolean>(L).fill(false),
+      cos: new Array<number>(L).fill(NaN),
+    };
+    super.beginStep(step);
+  }
+
+  override layerMode(layer: number): LayerMode {
+    const m = super.layerMode(layer);
+    if (this.cur) this.cur.mode[layer] = m;
+    return m;
+  }
+
+  override runFFN(layer: number): boolean {
+    const r = super.runFFN(layer);
+    if (this.cur) this.cur.ran[layer] = r;
+    return r;
+  }
+
+  override observeFFN(layer: number, cos: number): void {
+    if (this.cur) this.cur.cos[layer] = cos;
+    super.observeFFN(layer, cos);
+  }
+
+  override endStep(): void {
+    super.endStep();
+    if (!this.cur) throw new Error("trace: endStep() without beginStep()");
+    // The counter is the inner policy's; the trace learns whether the step
+    // counted from its denominator growing, so it stays an independent check.
+    this.cur.counted = this.inner.stats().total_ffn > this.totalBefore;
+    this.records.push(this.cur);
+    this.cur = null;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.seq++;
+    this.cur = null;
+  }
+
+  clearTrace(): void {
+    this.records.length = 0;
+  }
 }
 
 /** Skip counts recomputed from records (counted steps only), to check stats. */

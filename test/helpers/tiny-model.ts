@@ -8,7 +8,7 @@ import type { TensorSource } from "../../src/model/weights.js";
 import { loadWeights } from "../../src/model/weights.js";
 import { Model } from "../../src/model/model.js";
 import { ReferenceKernels } from "../../src/kernels/reference.js";
-import { mulberry32 } from "../../src/skip/rng.js";
+import { mulberry32 } from "../../src/util/rng.js";
 
 export const TINY: ModelConfig = {
   arch: "llama", nLayers: 6, dim: 64, ffnDim: 96, nHeads: 4, nKvHeads: 2, headDim: 16,

@@ -4,9 +4,8 @@ import { loadModel, type Engine, type SkipSpec } from "../../api/engine.js";
 import type { ChatMessage } from "../../generate/chat-template.js";
 import type { GenerateResult } from "../../generate/generate.js";
 import type { SkipConfig } from "../../skip/config.js";
-import { parseSkipArgs } from "../../skip/flags.js";
 import { MODEL_OPTIONS, SAMPLING_OPTIONS, loadOptions, parse, samplingOptions } from "../args.js";
-import { SKIP_OPTIONS, skipFromFlags } from "../skip-flags.js";
+import { SKIP_OPTIONS, skipConfigFromArgs, skipFromFlags } from "../skip-flags.js";
 
 export const CHAT_HELP = `ffnskip chat [--model M] [--system S] [sampling options] [skip flags]
   Interactive chat (also reads piped input, one message per line). Commands:
@@ -31,8 +30,7 @@ function describe(c: SkipConfig | null): string {
 /** `/skip ffn-skip --tau 0.9 k=2` → a validated config (throws with the reason). */
 function parseSkipCommand(args: string[], engine: Engine): SkipConfig {
   const argv = ["--skip", args[0], ...args.slice(1).flatMap((a) => (a.startsWith("--") ? [a] : /^[a-z-]+=/.test(a) ? ["--" + a] : [a]))];
-  const { config, rest } = parseSkipArgs(argv, engine.config.nLayers);
-  if (rest.length) throw new Error(`not a skip knob: ${rest.join(" ")}`);
+  const config = skipConfigFromArgs(argv, engine.config.nLayers);
   engine.policy(config); // validate against the model now, not at the next turn
   return config;
 }

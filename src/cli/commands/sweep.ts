@@ -6,7 +6,7 @@ import { makeTask, provenance, TASKS } from "../../eval/evaluate.js";
 import { runSweep, sweepChart, sweepTable } from "../../eval/sweep.js";
 import { TARGET_METHODS } from "../../eval/targets.js";
 import { MODEL_OPTIONS, loadOptions, parse } from "../args.js";
-import { EVAL_OPTIONS, interruptSignal, makeTargeter, taskOptions } from "./eval.js";
+import { EVAL_OPTIONS, interruptSignal, makeTargeter, taskOptions } from "../eval-options.js";
 
 export const SWEEP_HELP = `ffnskip sweep --task T [--model M] [--ratios 0.05,0.15,0.25,0.35] [--methods ${TARGET_METHODS.join(",")}] [options]
   Runs dense plus each method at each target ratio (configs found by ratio targeting, see docs/eval.md),

@@ -3,7 +3,7 @@
  * plays exactly the call sequence the model makes (beginStep, per layer
  * layerMode → runFFN → observeFFN, endStep) with cosines from a function.
  */
-import type { SkipPolicy } from "./policy.js";
+import type { SkipPolicy } from "../../src/skip/policy.js";
 
 /** cosine the fake FFN of `layer` produces at decode token `genIndex` (-1 = prompt) */
 export type CosineFn = (layer: number, genIndex: number) => number;

@@ -1,0 +1,74 @@
+/**
+ * Every hook of SkipPolicy reaches the wrapped policy through every
+ * combination of decorators (tracing, Block Influence). The list of hooks is
+ * checked against the interface at compile time, so a hook added to
+ * SkipPolicy must be listed here, and then must survive every wrapper.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { SkipPolicy, SkipStats, StepInfo } from "./policy.js";
+import { withTrace } from "./trace.js";
+import { withBlockInfluence } from "./block-influence.js";
+
+const L = 4;
+const STEP: StepInfo = { pos: 0, nTokens: 1, phase: "decode", genIndex: 3 };
+
+/** A policy that records each call it receives. */
+function recorder(calls: string[]): SkipPolicy {
+  const stats: SkipStats = { method: "rec", ratio: 0, skipped_ffn: 0, total_ffn: 0 };
+  return {
+    method: "rec", nLayers: L, wantsCosine: false, wantsLayerCosine: false,
+    beginStep: () => { calls.push("beginStep"); },
+    layerMode: () => { calls.push("layerMode"); return "run"; },
+    runFFN: () => { calls.push("runFFN"); return false; },
+    observeFFN: () => { calls.push("observeFFN"); },
+    observeLayer: () => { calls.push("observeLayer"); },
+    endStep: () => { calls.push("endStep"); },
+    reset: () => { calls.push("reset"); },
+    stats: () => { calls.push("stats"); return stats; },
+  };
+}
+
+/** How to exercise each member on the outermost policy; `satisfies` makes the list total. */
+const HOOKS = {
+  method: (p: SkipPolicy) => assert.equal(p.method, "rec"),
+  nLayers: (p: SkipPolicy) => assert.equal(p.nLayers, L),
+  wantsCosine: (p: SkipPolicy) => assert.equal(typeof p.wantsCosine, "boolean"),
+  wantsLayerCosine: (p: SkipPolicy) => assert.equal(typeof p.wantsLayerCosine, "boolean"),
+  beginStep: (p: SkipPolicy) => p.beginStep(STEP),
+  layerMode: (p: SkipPolicy) => assert.equal(p.layerMode(1), "run"),
+  runFFN: (p: SkipPolicy) => assert.equal(p.runFFN(1), false),
+  observeFFN: (p: SkipPolicy) => p.observeFFN(1, 0.5),
+  observeLayer: (p: SkipPolicy) => p.observeLayer(1, 0.5),
+  endStep: (p: SkipPolicy) => p.endStep(),
+  reset: (p: SkipPolicy) => p.reset(),
+  stats: (p: SkipPolicy) => assert.equal(p.stats().method, "rec"),
+} satisfies { [K in keyof SkipPolicy]-?: (p: SkipPolicy) => void };
+const CALLS = ["beginStep", "layerMode", "runFFN", "observeFFN", "observeLayer", "endStep", "reset", "stats"];
+
+const WRAPPERS: Record<string, (p: SkipPolicy) => SkipPolicy> = {
+  trace: (p) => withTrace(p),
+  influence: (p) => withBlockInfluence(p, L),
+};
+/** every sequence of 1..3 wrappers, innermost first */
+function combos(depth: number): string[][] {
+  if (depth === 0) return [[]];
+  const shorter = combos(depth - 1);
+  return [...shorter, ...shorter.filter((c) => c.length === depth - 1).flatMap((c) => Object.keys(WRAPPERS).map((w) => [...c, w]))];
+}
+
+for (const chain of combos(3).filter((c) => c.length > 0)) {
+  test(`every hook reaches the policy through ${chain.join(" → ")}`, () => {
+    const calls: string[] = [];
+    const outer = chain.reduce((p, w) => WRAPPERS[w](p), recorder(calls));
+    for (const [name, exercise] of Object.entries(HOOKS)) {
+      calls.length = 0;
+      exercise(outer);
+      if (CALLS.includes(name)) assert.ok(calls.includes(name), `${name} did not reach the wrapped policy (calls: ${calls.join(", ")})`);
+    }
+    // Block Influence anywhere in the chain must make the forward pass report layer cosines
+    assert.equal(outer.wantsLayerCosine, chain.includes("influence"));
+    // tracing anywhere forces cosines
+    assert.equal(outer.wantsCosine, chain.includes("trace"));
+  });
+}

@@ -1,0 +1,24 @@
+/**
+ * Base of the policy decorators (tracing, Block Influence): it forwards every
+ * member of SkipPolicy to the wrapped policy, so a decorator overrides only
+ * what it adds (and calls super), and a hook added to SkipPolicy reaches
+ * through every decorator once it is forwarded here. src/skip/wrapper.test.ts
+ * checks every hook through every combination of decorators.
+ */
+import type { LayerMode, SkipPolicy, SkipStats, StepInfo } from "./policy.js";
+
+export class PolicyWrapper implements SkipPolicy {
+  constructor(readonly inner: SkipPolicy) {}
+  get method(): string { return this.inner.method; }
+  get nLayers(): number | undefined { return this.inner.nLayers; }
+  get wantsCosine(): boolean { return this.inner.wantsCosine; }
+  get wantsLayerCosine(): boolean { return this.inner.wantsLayerCosine; }
+  beginStep(step: StepInfo): void { this.inner.beginStep(step); }
+  layerMode(layer: number): LayerMode { return this.inner.layerMode(layer); }
+  runFFN(layer: number): boolean { return this.inner.runFFN(layer); }
+  observeFFN(layer: number, cos: number): void { this.inner.observeFFN(layer, cos); }
+  observeLayer(layer: number, cos: number): void { this.inner.observeLayer(layer, cos); }
+  endStep(): void { this.inner.endStep(); }
+  reset(): void { this.inner.reset(); }
+  stats(): SkipStats { return this.inner.stats(); }
+}
