@@ -1,16 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { getTensor, openGGUF, readTensorInto } from "./reader.js";
 import { GGMLType } from "../quant/types.js";
 import { dequantizeTensor } from "../quant/dequant.js";
 import { readF32File, repoFile } from "../quant/fixtures.js";
+import { LLAMA2_TINY, SMOLLM2, needs } from "../../test/helpers/paths.js";
 
-const shared = process.env.FFNSKIP_SHARED ?? repoFile("../shared");
-const TINY = path.join(shared, "models/llama-2-tiny-random/llama-2-tiny-random.gguf");
-const SMOL = path.join(os.homedir(), ".cache/ffnskip/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+const TINY = LLAMA2_TINY;
+const SMOL = SMOLLM2;
 const fixtures = repoFile("test/fixtures/quant");
 
 interface ModelFixture {
@@ -28,7 +27,7 @@ interface ModelFixture {
 const modelFixtures = (JSON.parse(fs.readFileSync(`${fixtures}/manifest.json`, "utf8")) as { models: ModelFixture[] }).models;
 
 test("llama-2-tiny-random: metadata and tensor infos", (t) => {
-  if (!fs.existsSync(TINY)) return t.skip(`missing ${TINY}`);
+  if (needs(t, TINY)) return;
   const f = openGGUF(TINY);
   assert.equal(f.version, 3);
   assert.equal(f.architecture, "llama");
@@ -58,7 +57,7 @@ test("llama-2-tiny-random: metadata and tensor infos", (t) => {
 });
 
 test("SmolLM2-135M Q4_1: metadata and tensor infos", (t) => {
-  if (!fs.existsSync(SMOL)) return t.skip(`missing ${SMOL}`);
+  if (needs(t, SMOL)) return;
   const f = openGGUF(SMOL);
   assert.equal(f.version, 3);
   assert.equal(f.architecture, "llama");
@@ -92,7 +91,7 @@ test("SmolLM2-135M Q4_1: metadata and tensor infos", (t) => {
 for (const m of modelFixtures) {
   test(`${m.model} ${m.tensor}: dequantizeTensor matches gguf-python`, (t) => {
     const file = m.model === "tiny" ? TINY : SMOL;
-    if (!fs.existsSync(file)) return t.skip(`missing ${file}`);
+    if (needs(t, file)) return;
     const f = openGGUF(file);
     const info = getTensor(f, m.tensor);
     assert.equal(info.type, m.type);
@@ -123,7 +122,7 @@ for (const m of modelFixtures) {
 }
 
 test("readTensorInto rejects a too-small buffer", (t) => {
-  if (!fs.existsSync(TINY)) return t.skip(`missing ${TINY}`);
+  if (needs(t, TINY)) return;
   const f = openGGUF(TINY);
   const info = getTensor(f, "output_norm.weight");
   assert.throws(() => readTensorInto(f, info, new Uint8Array(info.nbytes - 1)), /too small for tensor 'output_norm.weight'/);

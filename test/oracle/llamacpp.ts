@@ -31,6 +31,8 @@ export interface ScoreResult {
   argmax: number[];
   /** full raw logits at the positions asked for in keepLogits (0..tokens.length-1) */
   logits: Map<number, Float32Array>;
+  /** with opts.topK: the topK most likely next tokens at each position (length tokens.length-1), best first */
+  top: { ids: number[]; logits: number[] }[];
 }
 
 export interface Oracle {
@@ -49,7 +51,7 @@ export interface Oracle {
    * own softmax denominator (summed in float32, good to ~1e-4 relative), except at
    * keepLogits positions where it is recomputed in double from the full logits.
    */
-  score(tokens: number[], opts?: { keepLogits?: number[] }): Promise<ScoreResult>;
+  score(tokens: number[], opts?: { keepLogits?: number[]; topK?: number }): Promise<ScoreResult>;
   /**
    * Greedy (temperature 0) continuation of exactly n tokens after `tokens`, from an
    * empty cache; does not stop at end-of-generation tokens. gaps[k] is the
@@ -78,11 +80,11 @@ function llamaInstance(): Promise<Llama> {
  * makes llama.cpp sort the whole vocabulary at every position, ~4x slower; and
  * includeMax next to a token filter returns no max at all in node-llama-cpp 3.22.1.
  */
-const FAST = (target: number) => ({
+const FAST = (target: number, topK = 0) => ({
   generateNext: {
     token: true,
     options: { temperature: 0 },
-    logits: { filter: { tokens: [target as Token], includeSelected: true } },
+    logits: { filter: { tokens: [target as Token], includeSelected: true, ...(topK > 0 ? { includeTop: topK } : {}) } },
     totalLogitWeight: true,
   },
 });
@@ -170,6 +172,9 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
       if (tokens.length < 1) throw new Error("score needs at least 1 token");
       checkLength(tokens.length, `scoring ${tokens.length} tokens`);
       const keep = new Set(o.keepLogits ?? []);
+      const topK = o.topK ?? 0;
+      if (!Number.isInteger(topK) || topK < 0) throw new Error(`topK must be a non-negative integer, got ${topK}`);
+      if (topK > 0 && keep.size > 0) throw new Error("score: pass keepLogits or topK, not both");
       for (const p of keep) {
         if (!Number.isInteger(p) || p < 0 || p >= tokens.length) throw new Error(`keepLogits position ${p} is outside 0..${tokens.length - 1}`);
       }
@@ -177,12 +182,13 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
       const input = tokens.map((t, i) => {
         if (keep.has(i)) return [t, { generateNext: { logits: true } }] as const;
         if (i === tokens.length - 1) return t;
-        return [t, FAST(tokens[i + 1])] as const;
+        return [t, FAST(tokens[i + 1], topK)] as const;
       });
       const out = await seq.controlledEvaluate(input as never);
       const nll: number[] = [];
       const argmax: number[] = [];
       const logits = new Map<number, Float32Array>();
+      const tops: ScoreResult["top"] = [];
       for (let i = 0; i < tokens.length; i++) {
         const next = out[i]?.next;
         if (keep.has(i)) {
@@ -208,8 +214,13 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
         if (target > maxLogit) throw new Error(`llama.cpp's greedy pick at position ${i} is not the argmax (target logit ${target} > ${maxLogit})`);
         nll.push(Math.log(next.totalLogitWeight) - (target - maxLogit));
         argmax.push(top);
+        if (topK > 0) {
+          // the map holds the target too; keep the topK best (it is sorted, best first)
+          const best = [...next.logits.entries()].sort((a, b) => b[1] - a[1]).slice(0, topK);
+          tops.push({ ids: best.map(([id]) => Number(id)), logits: best.map(([, l]) => l) });
+        }
       }
-      return { nll, argmax, logits };
+      return { nll, argmax, logits, top: tops };
     },
     async greedy(tokens, n) {
       if (tokens.length < 1) throw new Error("greedy needs at least 1 prompt token");

@@ -1,37 +1,25 @@
 /**
- * Tokenizer parity with llama.cpp (node-llama-cpp, vocab-only load): identical ids
- * for a torture text (with and without special-token parsing) and for the whole
- * WikiText-2 test file, identical detokenized text, identical EOG sets, for both
- * the byte-level BPE model (SmolLM2) and the SentencePiece one (Llama-2 vocab).
- * Skips with a message when a model or data file is missing.
+ * Tokenizer parity with llama.cpp against the frozen reference in
+ * test/fixtures/llamacpp/ (recorded by `npm run fixtures:llamacpp`): identical
+ * ids for a torture text (whole, line by line, with and without special-token
+ * parsing) and for the whole WikiText-2 test file, identical detokenized text,
+ * BOS/EOS flags and end-of-generation sets — for byte-level BPE (SmolLM2), the
+ * Llama-2 SentencePiece vocabulary and Gemma 3's SentencePiece.
  */
-import { test, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { homedir } from "node:os";
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from "node-llama-cpp";
+import { readFileSync } from "node:fs";
 import { openGGUF } from "../../src/gguf/reader.js";
 import { tokenizerFromGGUFMetadata } from "../../src/tokenizer/index.js";
-import type { Tokenizer } from "../../src/tokenizer/types.js";
-import { repoFile } from "../../src/quant/fixtures.js";
+import { GEMMA3, LLAMA2_TINY, SMOLLM2, WIKITEXT, needs } from "../helpers/paths.js";
+import { TORTURE_PATH, WIKI_WINDOW, digest, readFixture, torturePieces, windowDigests } from "../helpers/llamacpp-fixtures.js";
 
-const ROOT = repoFile("");
-const SHARED = process.env.FFNSKIP_SHARED ?? resolve(ROOT, "../shared");
-const HOME = process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip");
+const TORTURE = readFileSync(TORTURE_PATH, "utf8");
 const MODELS = [
-  { name: "SmolLM2 (gpt2 BPE, pre=smollm)", path: join(HOME, "models", "SmolLM2-135M-Instruct.Q4_1.gguf") },
-  { name: "Llama-2 vocab (SPM)", path: join(SHARED, "models", "llama-2-tiny-random", "llama-2-tiny-random.gguf") },
+  { name: "smollm2-135m-instruct", kind: "gpt2 BPE, pre=smollm", path: SMOLLM2 },
+  { name: "llama-2-tiny-random", kind: "Llama-2 SentencePiece", path: LLAMA2_TINY },
+  { name: "gemma3-270m", kind: "Gemma 3 SentencePiece", path: GEMMA3 },
 ];
-const TORTURE = readFileSync(join(ROOT, "test", "fixtures", "tokenizer", "torture.txt"), "utf8");
-const WIKI = join(SHARED, "data", "perplexity", "wikitext-2-raw-test.txt");
-
-let llama: Llama | undefined;
-async function loadVocab(path: string): Promise<LlamaModel> {
-  llama ??= await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
-  return llama.loadModel({ modelPath: path, vocabOnly: true });
-}
-after(async () => { await llama?.dispose(); });
 
 /** Where two id sequences first differ, with context, or null when equal. */
 function firstDiff(ours: readonly number[], ref: readonly number[]): string | null {
@@ -46,64 +34,57 @@ function firstDiff(ours: readonly number[], ref: readonly number[]): string | nu
 }
 
 for (const m of MODELS) {
-  test(`tokenizer parity with llama.cpp: ${m.name}`, async (t) => {
-    if (!existsSync(m.path)) { t.skip(`model file missing: ${m.path}`); return; }
-    const tok: Tokenizer = tokenizerFromGGUFMetadata(openGGUF(m.path).metadata);
-    const ref = await loadVocab(m.path);
-    try {
-      const refIds = (text: string, special: boolean) => Array.from(ref.tokenize(text, special), Number);
+  test(`tokenizer parity with llama.cpp: ${m.name} (${m.kind})`, async (t) => {
+    const fx = readFixture(m.name).tokenizer;
+    if (needs(t, m.path)) return;
+    assert.equal(fx.torture, digest(TORTURE), "torture.txt changed since the fixture was recorded: run 'npm run fixtures:llamacpp'");
+    const tok = tokenizerFromGGUFMetadata(openGGUF(m.path).metadata);
 
-      await t.test("torture text, line by line and whole, parseSpecial off and on", () => {
-        const pieces = [TORTURE, ...TORTURE.split("\n"), ...TORTURE.split(/(?<=\n)/), "", " ", "  ", "\n", " a", "a "];
-        let mismatches = 0;
-        const report: string[] = [];
-        for (const text of pieces) {
-          for (const parseSpecial of [false, true]) {
-            const ours = tok.encode(text, { addSpecial: false, parseSpecial });
-            const diff = firstDiff(ours, refIds(text, parseSpecial));
-            if (diff) { mismatches++; if (report.length < 5) report.push(`${JSON.stringify(text)} parseSpecial=${parseSpecial}: ${diff}`); }
-          }
-        }
-        assert.equal(mismatches, 0, report.join("\n"));
-      });
+    await t.test("torture text, whole and line by line, parseSpecial off and on", () => {
+      const pieces = torturePieces(TORTURE);
+      assert.equal(pieces.length, fx.pieces.length);
+      const report: string[] = [];
+      pieces.forEach((text, i) => [false, true].forEach((parseSpecial, j) => {
+        const diff = firstDiff(tok.encode(text, { addSpecial: false, parseSpecial }), fx.pieces[i][j]);
+        if (diff) report.push(`${JSON.stringify(text.slice(0, 60))} parseSpecial=${parseSpecial}: ${diff}`);
+      }));
+      assert.equal(report.length, 0, report.slice(0, 5).join("\n"));
+    });
 
-      await t.test("BOS/EOS flags match llama.cpp", () => {
-        assert.equal(tok.bos, ref.tokens.bos === null ? null : Number(ref.tokens.bos));
-        assert.equal(tok.addBos, ref.tokens.shouldPrependBosToken);
-        assert.equal(tok.addEos, ref.tokens.shouldAppendEosToken);
-        const withSpecial = tok.encode("Hi there", { parseSpecial: false });
-        const expect = [...(tok.addBos ? [tok.bos!] : []), ...refIds("Hi there", false), ...(tok.addEos ? [tok.eos!] : [])];
-        assert.deepEqual(withSpecial, expect);
-      });
+    await t.test("BOS/EOS flags and the end-of-generation set", () => {
+      assert.equal(tok.bos, fx.bos);
+      assert.equal(tok.addBos, fx.addBos);
+      assert.equal(tok.addEos, fx.addEos);
+      const ids = tok.encode("Hi there", { parseSpecial: false });
+      assert.deepEqual(ids, [...(fx.addBos ? [fx.bos!] : []), ...tok.encode("Hi there", { addSpecial: false }), ...(fx.addEos ? [tok.eos!] : [])]);
+      assert.deepEqual([...tok.eogIds].sort((a, b) => a - b), fx.eog);
+    });
 
-      await t.test("EOG set matches llama.cpp", () => {
-        const refEog: number[] = [];
-        for (let id = 0; id < tok.vocabSize; id++) if (ref.isEogToken(id as Token)) refEog.push(id);
-        assert.deepEqual([...tok.eogIds].sort((a, b) => a - b), refEog);
-      });
+    await t.test("detokenize (specials rendered and not)", () => {
+      const ids = fx.pieces[0][1];
+      assert.equal(tok.decode(ids), fx.detokenized.special);
+      assert.equal(tok.decode(ids, { skipSpecial: true }), fx.detokenized.plain);
+    });
 
-      await t.test("detokenize matches llama.cpp (specials rendered and not)", () => {
-        const ids = refIds(TORTURE, true);
-        assert.equal(tok.decode(ids), ref.detokenize(ids as Token[], true));
-        assert.equal(tok.decode(ids, { skipSpecial: true }), ref.detokenize(ids as Token[], false));
-      });
+    await t.test("decode(encode(x)) == x and streaming gives the same text", () => {
+      const ids = tok.encode(TORTURE, { addSpecial: false });
+      assert.equal(tok.decode(ids), TORTURE);
+      const d = tok.createStreamDecoder();
+      assert.equal(ids.map((id) => d.push(id)).join("") + d.flush(), TORTURE);
+    });
 
-      await t.test("decode(encode(x)) == x and streaming gives the same text", () => {
-        const ids = tok.encode(TORTURE, { addSpecial: false });
-        assert.equal(tok.decode(ids), TORTURE);
-        const d = tok.createStreamDecoder();
-        assert.equal(ids.map((id) => d.push(id)).join("") + d.flush(), TORTURE);
-      });
-
-      await t.test("whole wikitext-2 test file", (tt) => {
-        if (!existsSync(WIKI)) { tt.skip(`data file missing: ${WIKI}`); return; }
-        const text = readFileSync(WIKI, "utf8");
-        const ours = tok.encode(text, { addSpecial: false });
-        const diff = firstDiff(ours, refIds(text, false));
-        assert.equal(diff, null, diff ?? "");
-      });
-    } finally {
-      await ref.dispose();
-    }
+    await t.test("the whole WikiText-2 test file", (tt) => {
+      if (needs(tt, WIKITEXT)) return;
+      assert.ok(fx.wiki, "fixture recorded without WikiText-2");
+      const text = readFileSync(WIKITEXT, "utf8");
+      assert.equal(digest(text), fx.wiki.text, "the WikiText-2 file differs from the one recorded");
+      const ours = tok.encode(text, { addSpecial: false });
+      const windows = windowDigests(ours);
+      const bad = windows.findIndex((w, i) => w !== fx.wiki!.windows[i]);
+      assert.equal(ours.length, fx.wiki.count, `id count ${ours.length} vs llama.cpp ${fx.wiki.count}` +
+        (bad >= 0 ? `; first differing window at id ${bad * WIKI_WINDOW}` : ""));
+      assert.equal(bad, -1, `ids differ from llama.cpp's in the window starting at id ${bad * WIKI_WINDOW}: ` +
+        `ours ${JSON.stringify(ours.slice(bad * WIKI_WINDOW, bad * WIKI_WINDOW + 12))}`);
+    });
   });
 }

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { loadModel, type Engine } from "../../src/api/engine.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
-import { SMOLLM2, missing } from "../helpers/paths.js";
+import { SMOLLM2, missing, skipOrFail } from "../helpers/paths.js";
 
 const skipReason = missing(SMOLLM2);
 let engine: Engine;
@@ -44,7 +44,7 @@ async function until(cond: () => Promise<boolean>, what: string): Promise<void> 
 const messages = [{ role: "user" as const, content: "What is the capital of France?" }];
 
 test("chat completion, whole and streamed, equals the engine's own greedy reply", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const direct = await engine.generate({ messages }, { temperature: 0, maxTokens: 8 });
   const r = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 8, temperature: 0 });
   assert.equal(r.object, "chat.completion");
@@ -74,7 +74,7 @@ test("chat completion, whole and streamed, equals the engine's own greedy reply"
 });
 
 test("text completion, whole and streamed, with a per-request skip config", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const prompt = "The capital of France is";
   const skip = { method: "static", layers: [10, 11], warmup: 0 };
   const body = { model: MODEL, prompt, max_tokens: 6, temperature: 0, ignore_eos: true, ffnskip: { skip } } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
@@ -99,7 +99,7 @@ test("text completion, whole and streamed, with a per-request skip config", asyn
 });
 
 test("models, health, 404, 405", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const list = await client.models.list();
   assert.deepEqual(list.data.map((m) => m.id), [MODEL]);
   const h = await fetch(`${srv.url}/health`);
@@ -113,7 +113,7 @@ test("models, health, 404, 405", async (t) => {
 });
 
 test("bad requests are 400s (413 for a huge body) with messages naming the problem", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const raw = async (path: string, body: string) => {
     const r = await fetch(`${srv.url}${path}`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
     return { status: r.status, error: ((await r.json()) as { error: { message: string; type: string; param: string | null } }).error };
@@ -150,7 +150,7 @@ test("bad requests are 400s (413 for a huge body) with messages naming the probl
 });
 
 test("an API key is enforced (401) when set", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const s = await startServer(engine, { port: 0, apiKey: "s3cret" });
   try {
     const wrong = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "nope", maxRetries: 0 });
@@ -167,7 +167,7 @@ test("an API key is enforced (401) when set", async (t) => {
 });
 
 test("a client that disconnects mid-stream aborts its generation", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const before = (await health(srv)).stats.generations.aborted;
   const stream = await client.completions.create({
     model: MODEL, prompt: "Once upon a time", max_tokens: 400, temperature: 0, stream: true, ignore_eos: true,
@@ -185,7 +185,7 @@ test("a client that disconnects mid-stream aborts its generation", async (t) => 
 });
 
 test("20 concurrent clients each get exactly their own answer", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const prompts = Array.from({ length: 20 }, (_, i) => `Item ${i + 1}:`);
   const alone: string[] = [];
   for (const p of prompts) alone.push((await engine.generate(p, { temperature: 0, maxTokens: 2, ignoreEog: true })).text);
@@ -201,7 +201,7 @@ test("20 concurrent clients each get exactly their own answer", async (t) => {
 });
 
 test("a full queue answers 429 with Retry-After; queued work still completes", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const s = await startServer(engine, { port: 0, queue: 1 });
   try {
     // hold the single generation slot so the test controls when the queue moves
@@ -228,7 +228,7 @@ test("a full queue answers 429 with Retry-After; queued work still completes", a
 });
 
 test("close() lets an in-flight request finish, then refuses connections", async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipOrFail(t, skipReason)) return;
   const s = await startServer(engine, { port: 0 });
   const inflight = fetch(`${s.url}/v1/completions`, { method: "POST", body: JSON.stringify({ prompt: "Item 2:", max_tokens: 3, temperature: 0 }) });
   await until(async () => s.stats().requests >= 1, "the request to arrive");

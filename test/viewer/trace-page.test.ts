@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { renderTracePage } from "../../src/viewer/page.js";
 import type { TraceView } from "../../src/viewer/trace-run.js";
-import { SMOLLM2, missing } from "../helpers/paths.js";
+import { SMOLLM2, needs, skipOrFail } from "../helpers/paths.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -47,9 +47,8 @@ test("page: one cell per row × layer, skipped FFNs marked, counts, stats, text 
 });
 
 test("/trace in headless Chromium draws the heatmap", async (t) => {
-  const why = missing(SMOLLM2);
-  if (why) return t.skip(why);
-  if (!existsSync(CHROMIUM)) return t.skip(`no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  if (needs(t, SMOLLM2)) return;
+  if (skipOrFail(t, existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`)) return;
   const { chromium } = await import("playwright-core");
   const { loadModel } = await import("../../src/api/engine.js");
   const { startServer } = await import("../../src/server/server.js");
