@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 tarball=$(npm pack --pack-destination "$dir" --silent | tail -n 1)
-if tar tzf "$dir/$tarball" | grep -E '\.test\.(js|ts|d\.ts)$'; then
+files=$(tar tzf "$dir/$tarball")
+if grep -E '\.test\.(js|ts|d\.ts)$' <<<"$files"; then
   echo "check-pack: the tarball ships test files (above)" >&2; exit 1
 fi
 for f in package/build/kernels.wasm package/build/kernels-relaxed.wasm package/dist/src/index.js package/bin/ffnskip.js; do
-  tar tzf "$dir/$tarball" | grep -qx "$f" || { echo "check-pack: $f is missing from the tarball" >&2; exit 1; }
+  grep -qx "$f" <<<"$files" || { echo "check-pack: $f is missing from the tarball" >&2; exit 1; }
 done
 cd "$dir"
 npm init -y >/dev/null
