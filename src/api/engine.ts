@@ -116,7 +116,7 @@ export class Engine {
 
   /** Release the worker threads. */
   async dispose(): Promise<void> {
-    await this.model.kernels.dispose();
+    await this.model.dispose();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The KV cache: per layer, keys and values of every position so far, f32,
- * [ctx][kvDim] each, allocated once in the heap.
+ * [ctx][kvDim] each, allocated once in the heap of the shard that holds the layer.
  */
 import type { Heap } from "../kernels/types.js";
 
@@ -13,17 +13,27 @@ export class KVCache {
    */
   readonly written: Int32Array;
 
-  constructor(heap: Heap, readonly nLayers: number, readonly ctx: number, readonly kvDim: number) {
-    for (let l = 0; l < nLayers; l++) {
+  readonly nLayers: number;
+
+  /** `heaps[l]`: the heap layer l's cache goes in. */
+  constructor(heaps: readonly Heap[], readonly ctx: number, readonly kvDim: number) {
+    this.nLayers = heaps.length;
+    for (let l = 0; l < this.nLayers; l++) {
+      const heap = heaps[l];
       this.keyCache.push(heap.alloc(ctx * kvDim * 4));
       this.valueCache.push(heap.alloc(ctx * kvDim * 4));
     }
-    this.written = new Int32Array(nLayers);
+    this.written = new Int32Array(this.nLayers);
+  }
+
+  /** Bytes of one layer's cache (K and V). */
+  static layerBytes(ctx: number, kvDim: number): number {
+    return ctx * kvDim * 4 * 2;
   }
 
   /** Bytes of the cache (both K and V, all layers). */
   get bytes(): number {
-    return this.nLayers * this.ctx * this.kvDim * 4 * 2;
+    return this.nLayers * KVCache.layerBytes(this.ctx, this.kvDim);
   }
 
   /** Mark `n` positions from `pos` written in `layer`. */

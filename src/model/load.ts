@@ -8,14 +8,22 @@ import type { Tokenizer } from "../tokenizer/types.js";
 import { configFromMetadata, type ModelConfig } from "./config.js";
 import { GGUFTensorSource } from "./gguf-source.js";
 import { openHFDirectory } from "./hf-source.js";
-import { Model } from "./model.js";
+import { DEFAULT_BATCH, Model } from "./model.js";
+import { planShards } from "./shard-plan.js";
 import { loadWeights, type TensorSource } from "./weights.js";
+import type { Kernels } from "../kernels/types.js";
 
 export interface LoadOptions extends KernelOptions {
   /** context length; default and maximum: the model's trained context */
   ctx?: number;
   /** most prompt tokens per forward call */
   batchSize?: number;
+  /**
+   * Heap bytes (weights, KV cache, activations) one wasm32 memory may hold
+   * before the model is split over another (default and most: see shard-plan.ts).
+   * Smaller values force more shards (tests).
+   */
+  maxShardBytes?: number;
 }
 
 export interface Loaded {
@@ -62,13 +70,17 @@ async function build(
   if (!Number.isInteger(ctx) || ctx < 1 || ctx > config.ctxTrain) {
     throw new RangeError(`context length must be an integer in [1, ${config.ctxTrain}] for ${path}, got ${opts.ctx}`);
   }
-  const kernels = await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) });
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes });
+  // one memory (heap + kernels + worker pool) per shard
+  const kernels: Kernels[] = [];
   try {
-    const weights = loadWeights(src, config, kernels.heap);
-    const model = new Model(config, weights, kernels, ctx, opts.batchSize);
+    for (let s = 0; s < plan.layers.length; s++) kernels.push(await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) }));
+    const weights = loadWeights(src, config, kernels.map((k) => k.heap), plan);
+    const model = new Model(config, weights, kernels, ctx, batchSize);
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {
-    await kernels.dispose();
+    for (const k of kernels) await k.dispose();
     throw e;
   }
 }

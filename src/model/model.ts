@@ -3,11 +3,12 @@
  * over buffers allocated once (llama2.c style). The skip policy is consulted
  * between attention and FFN — the only place an FFN is or is not run.
  */
-import type { Heap, Kernels } from "../kernels/types.js";
+import type { Kernels } from "../kernels/types.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { isLocalLayer, type ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
+import { Shard } from "./shard.js";
 import * as ops from "./ops.js";
 
 export interface StepOptions {
@@ -19,20 +20,17 @@ export interface StepOptions {
   logits: "last" | "all" | "none";
 }
 
+/** Most tokens one forward call processes by default. */
+export const DEFAULT_BATCH = 64;
+
 export class Model {
   readonly kv: KVCache;
   /** most tokens one forward call processes (prompts are split into batches of this) */
   readonly batchSize: number;
-  private readonly heap: Heap;
-  // heap offsets of the activation buffers, [batchSize][...] each
-  private readonly px: number; private readonly pxb: number;
-  private readonly pq: number; private readonly pk: number; private readonly pv: number;
-  private readonly patt: number; private readonly po: number;
-  private readonly ph1: number; private readonly ph3: number;
-  private readonly plogits: number;
-  // f32 views over the heap, refreshed if the memory grows
-  private buf: ArrayBufferLike | null = null;
-  private f32!: Float32Array;
+  /** the memories the model is split over, in layer order (one for any model that fits 4 GiB) */
+  readonly shards: Shard[];
+  /** the first shard's kernels (thread count and name are the same in every shard) */
+  readonly kernels: Kernels;
   private readonly scores: Float32Array;
   private readonly invFreq: Float32Array;
   private readonly ropeCos: Float32Array;
@@ -43,24 +41,23 @@ export class Model {
   private readonly ropeSinLocal: Float32Array;
   private readonly layerIn: Float32Array;
 
+  /** `kernels`: one per shard of `weights.plan`, each over the heap that shard's weights were loaded into. */
   constructor(
     readonly config: ModelConfig,
     readonly weights: Weights,
-    readonly kernels: Kernels,
+    kernels: Kernels | readonly Kernels[],
     readonly ctx: number,
-    batchSize = 64,
+    batchSize = DEFAULT_BATCH,
   ) {
-    const c = config;
-    this.heap = kernels.heap;
+    const c = config, plan = weights.plan;
+    const ks: readonly Kernels[] = Array.isArray(kernels) ? kernels : [kernels];
+    if (ks.length !== plan.layers.length) throw new Error(`Model: ${ks.length} kernels for ${plan.layers.length} shards`);
     this.batchSize = batchSize;
-    const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
-    const B = batchSize, f = (n: number) => this.heap.alloc(n * 4);
-    this.px = f(B * c.dim); this.pxb = f(B * c.dim);
-    this.pq = f(B * qDim); this.pk = f(B * kvDim); this.pv = f(B * kvDim);
-    this.patt = f(B * qDim); this.po = f(B * c.dim);
-    this.ph1 = f(B * c.ffnDim); this.ph3 = f(B * c.ffnDim);
-    this.plogits = f(B * c.vocabSize);
-    this.kv = new KVCache(this.heap, c.nLayers, ctx, kvDim);
+    const B = batchSize;
+    this.shards = plan.layers.map(({ first, end }, s) => new Shard(s, ks[s], first, end, c, B, s === ks.length - 1));
+    this.kernels = ks[0];
+    const heapOf = (l: number) => this.shardOf(l).kernels.heap;
+    this.kv = new KVCache(Array.from({ length: c.nLayers }, (_, l) => heapOf(l)), ctx, c.nKvHeads * c.headDim);
     this.scores = new Float32Array(ctx);
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
@@ -69,37 +66,61 @@ export class Model {
     this.ropeCosLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeCos;
     this.ropeSinLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeSin;
     this.layerIn = new Float32Array(c.dim);
-    // Let the kernels rearrange each matrix into their fast layout (once;
-    // prepare is idempotent, so the tied embedding/output matrix is safe).
-    if (kernels.prepare) {
-      for (const L of weights.layers) for (const w of [L.wq, L.wk, L.wv, L.wo, L.w1, L.w2, L.w3]) kernels.prepare(w);
-      kernels.prepare(weights.tokenEmbd);
-      kernels.prepare(weights.output);
+    // Let each shard's kernels rearrange its matrices into their fast layout
+    // (once; prepare is idempotent, so the tied embedding/output matrix is safe).
+    for (const S of this.shards) {
+      const K = S.kernels;
+      if (!K.prepare) continue;
+      for (let l = S.first; l < S.end; l++) {
+        const L = weights.layers[l];
+        for (const w of [L.wq, L.wk, L.wv, L.wo, L.w1, L.w2, L.w3]) K.prepare(w);
+      }
+      if (S.index === plan.embed) K.prepare(weights.tokenEmbd);
+      if (S === this.last) K.prepare(weights.output);
     }
   }
 
-  private views(): Float32Array {
-    const b = this.heap.memory.buffer;
-    if (b !== this.buf) {
-      this.buf = b;
-      this.f32 = new Float32Array(b);
+  private get last(): Shard {
+    return this.shards[this.shards.length - 1];
+  }
+
+  /** The shard that holds layer l. */
+  shardOf(l: number): Shard {
+    const S = this.shards.find((s) => l >= s.first && l < s.end);
+    if (!S) throw new Error(`layer ${l} is in no shard`);
+    return S;
+  }
+
+  /** Embedding rows of `tokens` into the first shard's x (fetched through the kernels of the shard holding the table). */
+  private embed(tokens: ArrayLike<number>): void {
+    const E = this.weights.tokenEmbd, dim = this.config.dim;
+    const S = this.shards[this.weights.plan.embed], first = this.shards[0];
+    for (let t = 0; t < tokens.length; t++) {
+      const token = tokens[t];
+      if (!(token >= 0 && token < E.rows)) throw new Error(`token id ${token} out of range [0, ${E.rows})`);
+      // through the kernels: they may have rearranged the matrix (see Kernels.prepare)
+      S.kernels.getRow(E, token, S.b.x + t * dim * 4);
     }
-    return this.f32;
+    if (S !== first) S.copyTo(first, S.b.x, first.b.x, tokens.length * dim);
   }
 
-  /** Embedding row of `token` into x[t]. */
-  private embed(token: number, t: number): void {
-    const E = this.weights.tokenEmbd, c = this.config;
-    if (!(token >= 0 && token < E.rows)) throw new Error(`token id ${token} out of range [0, ${E.rows})`);
-    // through the kernels: they may have rearranged the matrix (see Kernels.prepare)
-    this.kernels.getRow(E, token, this.px + t * c.dim * 4);
+  /** The next shard, with the hidden state of n tokens moved into it. */
+  private handOff(S: Shard, n: number): Shard {
+    const next = this.shards[S.index + 1];
+    S.copyTo(next, S.b.x, next.b.x, n * this.config.dim);
+    return next;
   }
 
-  /** RMSNorm n rows of dim at heap float index `at`, in place, with the f32 weight at heap byte offset w. */
-  private normRows(at: number, w: number, n: number): void {
-    const m = this.views(), dim = this.config.dim;
+  /** RMSNorm n rows of dim at float index `at` of m, in place, with the f32 weight at byte offset w of m. */
+  private normRows(m: Float32Array, at: number, w: number, n: number): void {
+    const dim = this.config.dim;
     const wv = m.subarray(w / 4, w / 4 + dim);
     for (let t = 0; t < n; t++) ops.rmsnorm(m, at + t * dim, m, at + t * dim, wv, dim, this.config.normEps);
+  }
+
+  /** Release every shard's worker threads. */
+  async dispose(): Promise<void> {
+    for (const S of this.shards) await S.kernels.dispose();
   }
 
   /**
@@ -115,24 +136,31 @@ export class Model {
     const { dim, ffnDim, nHeads, nKvHeads, headDim, ropeDim, normEps: eps } = c;
     const qDim = nHeads * headDim, kvDim = nKvHeads * headDim, half = ropeDim / 2;
     const neox = c.ropeStyle === "neox";
-    const K = this.kernels, W = this.weights, policy = opt.policy;
+    const W = this.weights, policy = opt.policy;
 
-    for (let t = 0; t < n; t++) this.embed(tokens[t], t);
-    const m = this.views();
+    this.embed(tokens);
     // Gemma scales the embedding by √dim
-    if (c.embedScale !== undefined) for (let i = this.px / 4, e = i + n * c.dim; i < e; i++) m[i] *= c.embedScale;
-    const x = this.px / 4, xb = this.pxb / 4, q = this.pq / 4, k = this.pk / 4, v = this.pv / 4;
-    const att = this.patt / 4, o = this.po / 4, h1 = this.ph1 / 4, h3 = this.ph3 / 4;
+    if (c.embedScale !== undefined) {
+      const m = this.shards[0].views();
+      for (let i = this.shards[0].b.x / 4, e = i + n * c.dim; i < e; i++) m[i] *= c.embedScale;
+    }
     for (let t = 0; t < n; t++) {
       ops.ropeTable(pos + t, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
       if (this.invFreqLocal) ops.ropeTable(pos + t, this.invFreqLocal, this.ropeCosLocal.subarray(t * half, (t + 1) * half), this.ropeSinLocal.subarray(t * half, (t + 1) * half));
     }
-    const mat = (w: typeof W.output, xp: number, outp: number) =>
+    const mat = (K: Kernels, w: typeof W.output, xp: number, outp: number) =>
       n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n);
 
     policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1 });
-    const lastRow = x + (n - 1) * dim;
+    let S = this.shards[0];
     for (let l = 0; l < c.nLayers; l++) {
+      // the layer's weights and KV cache are in its shard's memory: the hidden state goes there
+      while (l >= S.end) S = this.handOff(S, n);
+      // p: the shard's buffers as heap byte offsets (for the kernels); x .. h3: the same as float indices (for ops)
+      const K = S.kernels, p = S.b, m = S.views();
+      const x = p.x / 4, xb = p.xb / 4, q = p.q / 4, k = p.k / 4, v = p.v / 4;
+      const att = p.att / 4, o = p.o / 4, h1 = p.h1 / 4, h3 = p.h3 / 4;
+      const lastRow = x + (n - 1) * dim;
       const L = W.layers[l];
       // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
       const local = isLocalLayer(c, l);
@@ -152,9 +180,9 @@ export class Model {
         // passes through the skipped layer).
         // one token: Q with K and V in one dispatch (one quantization of the input)
         const qkv = n === 1 && mode !== "copy-kv";
-        if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], this.pxb, [this.pk, this.pv, this.pq]);
-        else if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
-        else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
+        if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q]);
+        else if (n === 1) K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v]);
+        else { K.matmul(L.wk, p.xb, p.k, n); K.matmul(L.wv, p.xb, p.v, n); }
         const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
@@ -167,7 +195,7 @@ export class Model {
         if (mode === "copy-kv") break layer;
 
         // attention
-        if (!qkv) mat(L.wq, this.pxb, this.pq);
+        if (!qkv) mat(K, L.wq, p.xb, p.q);
         const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
@@ -175,25 +203,25 @@ export class Model {
           ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
           // a window starting at s0 is the same attention over a cache that begins there
           const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * kvDim * 4;
-          if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim);
+          if (K.attention) K.attention(p.att + t * qDim * 4, p.q + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim);
           else ops.attention(m, att + t * qDim, m, q + t * qDim, keys.subarray(s0 * kvDim), values.subarray(s0 * kvDim), kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.scores);
         }
-        mat(L.wo, this.patt, this.po);
-        if (L.postAttnNorm !== undefined) this.normRows(o, L.postAttnNorm, n);
+        mat(K, L.wo, p.att, p.o);
+        if (L.postAttnNorm !== undefined) this.normRows(m, o, L.postAttnNorm, n);
         ops.addInto(m, x, m, o, n * dim);
 
         // FFN — or not: the policy decides
         if (!policy.runFFN(l)) break layer;
         const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
         for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
-        if (n === 1) K.matvecMulti([L.w1, L.w3], this.pxb, [this.ph1, this.ph3]);
-        else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
+        if (n === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
+        else { K.matmul(L.w1, p.xb, p.h1, n); K.matmul(L.w3, p.xb, p.h3, n); }
         if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
-        else if (K.swiglu) K.swiglu(this.ph1, this.ph3, n * ffnDim);
+        else if (K.swiglu) K.swiglu(p.h1, p.h3, n * ffnDim);
         else ops.swiglu(m, h1, m, h3, n * ffnDim);
-        mat(L.w2, this.ph1, this.po);
+        mat(K, L.w2, p.h1, p.o);
         // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
-        if (L.postFfnNorm !== undefined) this.normRows(o, L.postFfnNorm, n);
+        if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, n);
         if (policy.wantsCosine) {
           const last = (n - 1) * dim;
           policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));
@@ -205,14 +233,17 @@ export class Model {
     policy.endStep();
 
     if (opt.logits === "none") return null;
+    // output norm and matrix are in the last shard
+    while (S !== this.last) S = this.handOff(S, n);
+    const K = S.kernels, p = S.b, m = S.views(), x = p.x / 4, xb = p.xb / 4;
     const outNorm = m.subarray(W.outputNorm / 4, W.outputNorm / 4 + dim);
     if (opt.logits === "last") {
       ops.rmsnorm(m, xb, m, x + (n - 1) * dim, outNorm, dim, eps);
-      K.matvec(W.output, this.pxb, this.plogits);
-      return this.views().subarray(this.plogits / 4, this.plogits / 4 + c.vocabSize);
+      K.matvec(W.output, p.xb, p.logits);
+      return S.views().subarray(p.logits / 4, p.logits / 4 + c.vocabSize);
     }
     for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, outNorm, dim, eps);
-    mat(W.output, this.pxb, this.plogits);
-    return this.views().subarray(this.plogits / 4, this.plogits / 4 + n * c.vocabSize);
+    mat(K, W.output, p.xb, p.logits);
+    return S.views().subarray(p.logits / 4, p.logits / 4 + n * c.vocabSize);
   }
 }

@@ -52,8 +52,30 @@ export interface Weights {
   /** the output matrix (the embedding table itself when tied) */
   output: WeightMatrix;
   layers: LayerWeights[];
-  /** total bytes of all weights in the heap */
+  /** which memory (shard) holds which tensors; every pointer above is into its own shard's heap */
+  plan: ShardPlan;
+  /** total bytes of all weights in the heaps */
   bytes: number;
+}
+
+/**
+ * Where the weights live when they span several memories (shards): shard s
+ * holds layers [layers[s].first, layers[s].end); the embedding table is in
+ * shard `embed`; output norm and output matrix are in the last shard.
+ */
+export interface ShardPlan {
+  layers: { first: number; end: number }[];
+  embed: number;
+}
+
+/** Everything in one memory. */
+export function singleShard(cfg: ModelConfig): ShardPlan {
+  return { layers: [{ first: 0, end: cfg.nLayers }], embed: 0 };
+}
+
+/** Does the file tie the output matrix to the embedding table (no output.weight)? */
+export function tiedOutput(src: TensorSource): boolean {
+  return !src.has("output.weight");
 }
 
 function expectDims(src: TensorSource, name: string, want: number[]): number[] {
@@ -66,58 +88,102 @@ function expectDims(src: TensorSource, name: string, want: number[]): number[] {
   return d;
 }
 
-export function loadWeights(src: TensorSource, cfg: ModelConfig, heap: Heap): Weights {
+/** A tensor the forward pass reads: [cols, rows] is a matrix (kept quantized), [n] a vector (made f32). */
+type TensorSpec = [field: keyof LayerWeights, name: string, dims: number[]];
+
+/** The tensors of layer l, the one list both sizing and loading go by. */
+function layerTensors(cfg: ModelConfig, l: number): TensorSpec[] {
+  const { dim, ffnDim, nHeads, nKvHeads, headDim } = cfg;
+  const p = `blk.${l}.`, qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
+  const t: TensorSpec[] = [
+    ["attnNorm", p + "attn_norm.weight", [dim]],
+    ["wq", p + "attn_q.weight", [dim, qDim]],
+    ["wk", p + "attn_k.weight", [dim, kvDim]],
+    ["wv", p + "attn_v.weight", [dim, kvDim]],
+    ["wo", p + "attn_output.weight", [qDim, dim]],
+    ["ffnNorm", p + "ffn_norm.weight", [dim]],
+    ["w1", p + "ffn_gate.weight", [dim, ffnDim]],
+    ["w2", p + "ffn_down.weight", [ffnDim, dim]],
+    ["w3", p + "ffn_up.weight", [dim, ffnDim]],
+  ];
+  // Gemma 3's extra norms are required there, absent elsewhere
+  if (cfg.arch === "gemma3") {
+    t.push(
+      ["attnQNorm", p + "attn_q_norm.weight", [headDim]],
+      ["attnKNorm", p + "attn_k_norm.weight", [headDim]],
+      ["postAttnNorm", p + "post_attention_norm.weight", [dim]],
+      ["postFfnNorm", p + "post_ffw_norm.weight", [dim]],
+    );
+  }
+  return t;
+}
+
+/** Heap bytes a tensor takes once loaded (matrices as in the file, vectors as f32), plus its alignment slack. */
+function heapBytes(src: TensorSource, name: string, dims: number[]): number {
+  expectDims(src, name, dims);
+  const bytes = dims.length === 1 ? dims[0] * 4 : rowBytes(src.type(name), dims[0]) * dims[1];
+  return bytes + ALIGN;
+}
+const ALIGN = 64;
+
+/** Heap bytes of the parts of the model, for planning shards (before anything is read). */
+export function weightSizes(src: TensorSource, cfg: ModelConfig): { layers: number[]; embed: number; output: number } {
+  const { dim, vocabSize } = cfg;
+  const layers: number[] = [];
+  for (let l = 0; l < cfg.nLayers; l++) layers.push(layerTensors(cfg, l).reduce((s, [, name, dims]) => s + heapBytes(src, name, dims), 0));
+  const embed = heapBytes(src, "token_embd.weight", [dim, vocabSize]);
+  const output = heapBytes(src, "output_norm.weight", [dim]) + (tiedOutput(src) ? 0 : heapBytes(src, "output.weight", [dim, vocabSize]));
+  return { layers, embed, output };
+}
+
+/**
+ * Read every tensor into its shard's heap (heaps[s] for shard s of `plan`;
+ * one heap: everything there). Matrices go straight from the file into the
+ * heap, so no second copy of the weights is ever made in JS memory.
+ */
+export function loadWeights(src: TensorSource, cfg: ModelConfig, heaps: Heap | readonly Heap[], plan = singleShard(cfg)): Weights {
+  const hs = Array.isArray(heaps) ? heaps as readonly Heap[] : [heaps as Heap];
+  if (hs.length !== plan.layers.length) throw new Error(`loadWeights: ${hs.length} heaps for a plan of ${plan.layers.length} shards`);
   let bytes = 0;
-  const matrix = (name: string, cols: number, rows: number): WeightMatrix => {
+  const matrix = (heap: Heap, name: string, cols: number, rows: number): WeightMatrix => {
     expectDims(src, name, [cols, rows]);
     const type = src.type(name);
     const rb = rowBytes(type, cols);
-    const ptr = heap.alloc(rb * rows);
+    const ptr = heap.alloc(rb * rows, ALIGN);
     src.readInto(name, heap.u8(ptr, rb * rows));
     bytes += rb * rows;
     return { ptr, type, rows, cols, rowBytes: rb };
   };
-  const vector = (name: string, n: number): number => {
+  const vector = (heap: Heap, name: string, n: number): number => {
     expectDims(src, name, [n]);
     const type = src.type(name);
     const rb = rowBytes(type, n);
     const raw = new Uint8Array(rb);
     src.readInto(name, raw);
-    const ptr = heap.alloc(n * 4);
+    const ptr = heap.alloc(n * 4, ALIGN);
     dequantizeRow(type, raw, 0, heap.f32(ptr, n), 0, n);
     bytes += n * 4;
     return ptr;
   };
-  const { dim, ffnDim, nHeads, nKvHeads, headDim, vocabSize } = cfg;
-  const kvDim = nKvHeads * headDim;
-  const tokenEmbd = matrix("token_embd.weight", dim, vocabSize);
+  const { dim, vocabSize } = cfg;
+  const last = hs[hs.length - 1];
+  const tokenEmbd = matrix(hs[plan.embed], "token_embd.weight", dim, vocabSize);
   const layers: LayerWeights[] = [];
-  // Gemma 3's extra norms are required there, absent elsewhere
-  const gemma = cfg.arch === "gemma3";
-  for (let l = 0; l < cfg.nLayers; l++) {
-    const p = `blk.${l}.`;
-    const extra = gemma ? {
-      attnQNorm: vector(p + "attn_q_norm.weight", headDim),
-      attnKNorm: vector(p + "attn_k_norm.weight", headDim),
-      postAttnNorm: vector(p + "post_attention_norm.weight", dim),
-      postFfnNorm: vector(p + "post_ffw_norm.weight", dim),
-    } : {};
-    layers.push({
-      ...extra,
-      attnNorm: vector(p + "attn_norm.weight", dim),
-      wq: matrix(p + "attn_q.weight", dim, nHeads * headDim),
-      wk: matrix(p + "attn_k.weight", dim, kvDim),
-      wv: matrix(p + "attn_v.weight", dim, kvDim),
-      wo: matrix(p + "attn_output.weight", nHeads * headDim, dim),
-      ffnNorm: vector(p + "ffn_norm.weight", dim),
-      w1: matrix(p + "ffn_gate.weight", dim, ffnDim),
-      w2: matrix(p + "ffn_down.weight", ffnDim, dim),
-      w3: matrix(p + "ffn_up.weight", dim, ffnDim),
-    });
-  }
-  const outputNorm = vector("output_norm.weight", dim);
-  const output = src.has("output.weight") ? matrix("output.weight", dim, vocabSize) : tokenEmbd;
-  return { tokenEmbd, outputNorm, output, layers, bytes };
+  plan.layers.forEach(({ first, end }, s) => {
+    if (first !== layers.length || end < first) throw new Error(`loadWeights: shard ${s} holds layers [${first}, ${end}), expected them to start at ${layers.length}`);
+    for (let l = first; l < end; l++) {
+      const L: Partial<Record<keyof LayerWeights, number | WeightMatrix>> = {};
+      for (const [field, name, dims] of layerTensors(cfg, l)) {
+        L[field] = dims.length === 1 ? vector(hs[s], name, dims[0]) : matrix(hs[s], name, dims[0], dims[1]);
+      }
+      layers.push(L as unknown as LayerWeights);
+    }
+  });
+  if (layers.length !== cfg.nLayers) throw new Error(`loadWeights: the shard plan covers ${layers.length} of ${cfg.nLayers} layers`);
+  const outputNorm = vector(last, "output_norm.weight", dim);
+  if (tiedOutput(src) && hs[plan.embed] !== last) throw new Error("loadWeights: a tied embedding/output matrix must be in the last shard");
+  const output = tiedOutput(src) ? tokenEmbd : matrix(last, "output.weight", dim, vocabSize);
+  return { tokenEmbd, outputNorm, output, layers, plan, bytes };
 }
 
 /** Bytes of weights read to decode one token with every FFN run. */

@@ -7,6 +7,7 @@ import type { ModelConfig } from "../../src/model/config.js";
 import type { TensorSource } from "../../src/model/weights.js";
 import { loadWeights } from "../../src/model/weights.js";
 import { Model } from "../../src/model/model.js";
+import { planShards } from "../../src/model/shard-plan.js";
 import { ReferenceKernels } from "../../src/kernels/reference.js";
 import { mulberry32 } from "../../src/util/rng.js";
 
@@ -58,4 +59,11 @@ export function tinySource(seed = 1, cfg = TINY): MemorySource {
 export function tinyModel(src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY): Model {
   const kernels = new ReferenceKernels();
   return new Model(cfg, loadWeights(src, cfg, kernels.heap), kernels, ctx, batchSize);
+}
+
+/** The same model split over as many shards (each its own reference kernels and heap) as `maxShardBytes` asks for. */
+export function tinyShardedModel(maxShardBytes: number, src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY): Model {
+  const plan = planShards(src, cfg, { ctx, batchSize, maxShardBytes });
+  const kernels = plan.layers.map(() => new ReferenceKernels());
+  return new Model(cfg, loadWeights(src, cfg, kernels.map((k) => k.heap), plan), kernels, ctx, batchSize);
 }

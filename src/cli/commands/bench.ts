@@ -35,6 +35,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       model: engine.path,
       threads: engine.model.kernels.threads,
       backend: engine.model.kernels.name,
+      shards: engine.model.shards.length,
       load_ms: engine.loaded.loadMs,
       prompt_tokens: promptTokens,
       gen_tokens: genTokens,
@@ -53,7 +54,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (v.json) process.stdout.write(JSON.stringify(out) + "\n");
     else {
       process.stdout.write(
-        `model     ${out.model} (${out.backend}, ${out.threads} threads)\n` +
+        `model     ${out.model} (${out.backend}, ${out.threads} threads${out.shards > 1 ? `, ${out.shards} shards` : ""})\n` +
         `load      ${out.load_ms.toFixed(0)} ms\n` +
         `prompt    ${out.prompt_tok_per_s.toFixed(1)} tok/s (${promptTokens} tokens)\n` +
         `decode    ${out.decode_tok_per_s.toFixed(1)} tok/s (${genTokens} tokens, median of ${repeat})\n` +
