@@ -45,7 +45,7 @@ export function synthesize(shapes: string[], types: string[], o: SynthOptions = 
       }
       mkdirSync(dirname(path), { recursive: true });
       const t0 = performance.now();
-      const tmp = path + ".partial";
+      const tmp = `${path}.partial-${process.pid}`; // per process: two writers of one file must not share a temp file
       writeGGUFStreaming(tmp, spec, randomWeights(spec, o.seed ?? 1));
       renameSync(tmp, path);
       log(`${path}: wrote ${(size / 1e9).toFixed(2)} GB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

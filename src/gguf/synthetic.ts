@@ -69,9 +69,14 @@ export function useMoreBits(i: number, n: number): boolean {
   return i < e || i >= Math.trunc((7 * n) / 8) || (i - e) % 3 === 2;
 }
 
+/** A shape by name (SHAPES) or given directly (tests use tiny ones). */
+function shapeOf(shape: string | SynthShape): SynthShape {
+  return typeof shape === "string" ? lookup(SHAPES, shape, "shape") : shape;
+}
+
 /** Tensor names, dims (ggml order) and types of `shape` in file type `typeName`. */
-export function tensorPlan(shapeName: string, typeName: string, vocab: number): TensorHeader[] {
-  const s = lookup(SHAPES, shapeName, "shape");
+export function tensorPlan(shape: string | SynthShape, typeName: string, vocab: number): TensorHeader[] {
+  const s = shapeOf(shape);
   const { base } = lookup(SYNTH_TYPES, typeName, "type");
   const mix = typeName.endsWith("_M");
   const hd = s.dim / s.nHeads;
@@ -101,8 +106,9 @@ export function tensorPlan(shapeName: string, typeName: string, vocab: number): 
  * holds the tokenizer.* metadata of a real model; its vocabulary size sets
  * the embedding and output shapes.
  */
-export function synthSpec(shapeName: string, typeName: string, tokenizer: Record<string, GGUFValue>): GGUFStreamSpec {
-  const s = lookup(SHAPES, shapeName, "shape");
+export function synthSpec(shape: string | SynthShape, typeName: string, tokenizer: Record<string, GGUFValue>): GGUFStreamSpec {
+  const s = shapeOf(shape);
+  const shapeName = typeof shape === "string" ? shape : `${s.nLayers}x${s.dim}`;
   const { ftype } = lookup(SYNTH_TYPES, typeName, "type");
   const tokens = tokenizer["tokenizer.ggml.tokens"];
   if (!Array.isArray(tokens)) throw new Error("synthSpec: the tokenizer metadata has no tokenizer.ggml.tokens");
@@ -124,7 +130,7 @@ export function synthSpec(shapeName: string, typeName: string, tokenizer: Record
     "llama.rope.freq_base": f32(s.ropeBase),
   };
   for (const [k, v] of Object.entries(tokenizer)) if (k.startsWith("tokenizer.")) metadata[k] = v;
-  return { metadata, tensors: tensorPlan(shapeName, typeName, tokens.length) };
+  return { metadata, tensors: tensorPlan(s, typeName, tokens.length) };
 }
 
 /**
@@ -168,15 +174,20 @@ function secondMoment(levels: number, center: number): number {
   return (levels * levels - 1) / 12 + (mean - center) ** 2;
 }
 
-/** xorshift128 (Marsaglia): fast, 2^128 − 1 period, seeded per tensor. */
+/**
+ * xorshift128 (Marsaglia): fast, 2^128 − 1 period, seeded per tensor. A byte
+ * stream: the bytes do not depend on how the caller splits its requests.
+ */
 class XorShift128 {
   private x: number; private y: number; private z: number; private w: number;
+  /** bytes of the last word not handed out yet */
+  private rest = new Uint8Array(0);
   constructor(seed: number) {
     const r = mulberry32(seed);
     const u = () => (r() * 4294967296) >>> 0;
     this.x = u(); this.y = u(); this.z = u(); this.w = u() | 1;
   }
-  fill(dst: Uint32Array): void {
+  private words(dst: Uint32Array): void {
     let { x, y, z, w } = this;
     for (let i = 0; i < dst.length; i++) {
       const t = x ^ (x << 11);
@@ -185,6 +196,23 @@ class XorShift128 {
       dst[i] = w;
     }
     this.x = x; this.y = y; this.z = z; this.w = w;
+  }
+  fill(dest: Uint8Array): void {
+    const head = Math.min(this.rest.length, dest.length);
+    dest.set(this.rest.subarray(0, head));
+    this.rest = this.rest.subarray(head);
+    const body = dest.subarray(head);
+    const n = body.length >>> 2;
+    if (body.byteOffset % 4 === 0) this.words(new Uint32Array(body.buffer, body.byteOffset, n));
+    else { const u = new Uint32Array(n); this.words(u); body.set(new Uint8Array(u.buffer)); }
+    if (body.length % 4 !== 0) {
+      const last = new Uint32Array(1);
+      this.words(last);
+      const b = new Uint8Array(last.buffer);
+      const k = body.length % 4;
+      body.set(b.subarray(0, k), 4 * n);
+      this.rest = b.slice(k);
+    }
   }
 }
 
@@ -197,24 +225,15 @@ function tensorFill(t: TensorHeader, seed: number): TensorFill {
   }
   const rng = new XorShift128(seed);
   const std = 1 / Math.sqrt(t.dims[0]);
-  const words = (dest: Uint8Array) => {
-    const u = new Uint32Array(dest.buffer, dest.byteOffset, dest.length >>> 2);
-    rng.fill(u);
-    return u;
-  };
   if (t.type === GGMLType.F16) {
-    // 65536 f16 values uniform on [−a, a] with std a/√3 = std; two per random word
+    // 65536 f16 values uniform on [−a, a] with std a/√3 = std, indexed by 16 random bits
     const a = std * Math.sqrt(3);
     const table = new Uint16Array(65536);
     for (let i = 0; i < 65536; i++) table[i] = f32ToF16((((i + 0.5) / 65536) * 2 - 1) * a);
     return (dest) => {
-      const u = words(dest);
+      rng.fill(dest);
       const h = new Uint16Array(dest.buffer, dest.byteOffset, dest.length >>> 1);
-      for (let i = 0; i < u.length; i++) {
-        const r = u[i];
-        h[2 * i] = table[r & 0xffff];
-        h[2 * i + 1] = table[r >>> 16];
-      }
+      for (let i = 0; i < h.length; i++) h[i] = table[h[i]];
     };
   }
   const rc = RECIPES[t.type as GGMLType];
@@ -225,7 +244,7 @@ function tensorFill(t: TensorHeader, seed: number): TensorFill {
   const mBits = rc.minAt === undefined ? 0 : f32ToF16(rc.minRatio! * d);
   const fixed = rc.fixed;
   return (dest) => {
-    words(dest);
+    rng.fill(dest);
     for (let o = 0; o < dest.length; o += bs) {
       // a random bit already in the block (the f16's sign bit position) picks d's sign
       const h = rc.signed && dest[o + rc.dAt + 1] & 0x80 ? dNeg : dPos;
@@ -248,7 +267,6 @@ function tensorFill(t: TensorHeader, seed: number): TensorFill {
 export function randomWeights(spec: GGUFStreamSpec, seed: number): RowFiller {
   const fills = new Map<number, TensorFill>();
   return (index, row0, _nRows, dest) => {
-    if (dest.length % 4 !== 0) throw new Error(`synthetic weights: tensor '${spec.tensors[index].name}' rows are not whole 32-bit words`);
     if (row0 === 0 || !fills.has(index)) fills.set(index, tensorFill(spec.tensors[index], (seed * 1000003 + index) >>> 0));
     fills.get(index)!(dest);
   };
