@@ -95,7 +95,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** Run a job in a fresh node process; a crash or a thrown error becomes `error`. */
 function inChild(j: Job): JobResult {
-  const p = spawnSync(process.execPath, [SELF, "--child", JSON.stringify(j)], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 20 * 60_000 });
+  const p = spawnSync(process.execPath, [SELF, "--child", JSON.stringify(j)], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 20 * 60_000, killSignal: "SIGKILL" });
   const line = p.stdout.split("\n").find((l) => l.startsWith("{"));
   if (line) return JSON.parse(line) as JobResult;
   const why = (p.stderr.trim().split("\n").filter(Boolean).pop() ?? "") || (p.signal ? `killed by ${p.signal}` : `exit ${p.status}`);
@@ -131,9 +131,10 @@ async function main(): Promise<void> {
   const { values: v } = parseArgs({ options: {
     shapes: { type: "string" }, types: { type: "string" }, real: { type: "string" }, threads: { type: "string" }, rounds: { type: "string" },
     "prompt-tokens": { type: "string" }, "gen-tokens": { type: "string" }, "skip-on": { type: "string" }, out: { type: "string" },
+    files: { type: "string" },
   } });
   const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
-  const shapes = list(v.shapes), types = list(v.types), real = list(v.real ?? "gemma3-270m,smollm2-135m");
+  const shapes = list(v.shapes), types = list(v.types), extra = list(v.files), real = list(v.real ?? "gemma3-270m,smollm2-135m");
   for (const s of shapes) if (!SHAPES[s]) throw new Error(`unknown shape ${s}; supported: ${Object.keys(SHAPES).join(", ")}`);
   for (const t of types) if (!SYNTH_TYPES[t]) throw new Error(`unknown type ${t}; supported: ${Object.keys(SYNTH_TYPES).join(", ")}`);
   const REAL: Record<string, string> = { "gemma3-270m": join(HOME, "models", "gemma-3-270m-q4_k_m.gguf"), "smollm2-135m": SMOLLM2 };
@@ -144,11 +145,17 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
   const GB = 1e9, GiB = 2 ** 30;
 
+  const named = (n: string) => {
+    const m = /^(.+)-(F16|Q\w+)$/.exec(n);
+    if (!m || !SHAPES[m[1]] || !SYNTH_TYPES[m[2]]) throw new Error(`--files takes <shape>-<type> names like llama2-7b-Q4_0, got ${n}`);
+    return { name: n, path: synthPath(m[1], m[2]), synthetic: true };
+  };
   const files = [
-    ...shapes.flatMap((s) => types.map((t) => ({ name: `${s}-${t}`, path: synthPath(s, t), synthetic: true }))),
+    ...shapes.flatMap((s) => types.map((t) => named(`${s}-${t}`))),
     ...real.map((r) => ({ name: r, path: REAL[r], synthetic: false })),
+    ...extra.map(named), // last: the big files take longest
   ];
-  const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")}`;
+  const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""}${extra.length ? ` --files ${extra.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")}`;
   const uptimeStart = execSync("uptime").toString().trim();
   const bw0 = probeBandwidth(128, 3).gbps;
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -159,9 +166,39 @@ async function main(): Promise<void> {
 
   const speedRows: string[] = [], skipRows: string[] = [], greedyRows: string[] = [];
   const json: Record<string, unknown>[] = [];
+  /** Write results; called after every file, so a run cut short still leaves its rows. */
+  const render = (final: boolean) => {
+    const bw1 = final ? probeBandwidth(128, 3).gbps : NaN;
+    const uptimeEnd = execSync("uptime").toString().trim();
+
+    const md: string[] = [];
+    md.push(`# Scale: ffnskip vs llama.cpp from 135M to 7B+ parameters`, "");
+    md.push(`Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z).`, "");
+    md.push(`Machine load: start \`${uptimeStart}\`; ${final ? "end" : "at the last file"} \`${uptimeEnd}\` (2 cores shared with other agents: timings are noisy, ratios from alternating rounds are the robust part).`, "");
+    md.push(`Synthetic files (\`*-Q4_0\` etc.) are random-weight GGUFs of the real shapes written by \`scripts/synth-gguf.ts\` (seed 1): LLaMA architecture, SmolLM2-135M's tokenizer (vocabulary 49,152 rather than the real models' 32,000/128,256), llama.cpp's type mix (output.weight Q6_K except in Q8_0/F16; Q4_K_M/Q5_K_M put attn_v and ffn_down of the use_more_bits layers in Q6_K). Speed depends on shapes and types, not on weight values.`, "");
+    md.push(`Each number comes from its own child process (fresh load, one warm-up run, one timed run), ffnskip and llama.cpp alternating; medians of ${rounds} rounds; prompt ${promptTokens} tokens (one batched pass), decode ${genTokens} tokens one at a time. GB/s = weight bytes a decode step reads (all layer matrices + output projection, from the tensor table) × decode tok/s; the percentage is of the single-core wasm bandwidth probe of this run (${bw0.toFixed(1)} GB/s at the start, ${final ? bw1.toFixed(1) + " GB/s at the end" : "run still going when written"}). Peak RSS = the child's VmHWM (llama.cpp's includes its mmapped weights).`, "");
+    md.push(`## Speed and memory`, "", `| file | size GB | threads | ffnskip load s | ffnskip prompt tok/s | llama.cpp prompt tok/s | ratio | ffnskip decode tok/s | llama.cpp decode tok/s | ratio | ffnskip GB/s (% probe) | llama.cpp GB/s (% probe) | ffnskip peak RSS GiB | llama.cpp peak RSS GiB | note |`, `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`, ...speedRows);
+    if (skipRows.length) {
+      md.push("", `## FFN skipping at ~25%: decode speed against dense`, "",
+        "Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the `static` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed on the same load in the same child. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).", "",
+        `| file | threads | skip | achieved ratio | dense decode tok/s | skip decode tok/s | speed-up | byte bound | of bound | note |`, `|---|---|---|---|---|---|---|---|---|---|`, ...skipRows);
+    }
+    if (greedyRows.length) {
+      md.push("", `## Greedy agreement on the synthetic files`, "",
+        `First 8 greedy tokens after "The capital of France is" (ids ${greedyPrompt.join(" ")}), 2 threads. Random weights give near-tied logits, so a divergence says little by itself: the gap is llama.cpp's top-1 minus top-2 logit at the first divergence.`, "",
+        `| file | ffnskip | llama.cpp | agreeing prefix | llama.cpp top-2 gap at divergence |`, `|---|---|---|---|---|`, ...greedyRows);
+    }
+    const out = v.out ?? "results/bench/scale";
+    mkdirSync("results/bench", { recursive: true });
+    writeFileSync(out + ".md", md.join("\n") + "\n");
+    writeFileSync(out + ".json", JSON.stringify({ command: cmd, date: new Date().toISOString(), uptimeStart, uptimeEnd, bandwidth_gbps: [bw0, bw1], rounds, promptTokens, genTokens, rows: json }, null, 2) + "\n");
+    if (final) process.stdout.write(md.join("\n") + "\n");
+  };
+
   for (const f of files) {
     if (!existsSync(f.path)) {
-      speedRows.push(`| ${f.name} | — | — | missing: ${f.synthetic ? `run node dist/scripts/synth-gguf.js --shapes ${f.name.replace(/-(F16|Q\w+)$/, "")} --types ${f.name.match(/-(F16|Q\w+)$/)?.[1]}` : "pull it"} |||||||||||`);
+      speedRows.push(`| ${f.name} | — | — | missing: ${f.synthetic ? `run node dist/scripts/synth-gguf.js --shapes ${f.name.replace(/-(F16|Q\w+)$/, "")} --types ${f.name.match(/-(F16|Q\w+)$/)?.[1]}` : "pull it"} | | | | | | | | | | | | |`);
+      render(false);
       continue;
     }
     const gf = openGGUF(f.path);
@@ -213,32 +250,9 @@ async function main(): Promise<void> {
       greedyRows.push(`| ${f.name} | ${a.error ? "does not load" : ai.join(" ")} | ${b.error ? "error: " + b.error : bi.join(" ")} | ${agree} | ${gap} |`);
       json.push({ file: f.name, greedy: { prompt: greedyPrompt, ffnskip: a, llamacpp: b } });
     }
+    render(false);
   }
-  const bw1 = probeBandwidth(128, 3).gbps;
-  const uptimeEnd = execSync("uptime").toString().trim();
-
-  const md: string[] = [];
-  md.push(`# Scale: ffnskip vs llama.cpp from 135M to 7B+ parameters`, "");
-  md.push(`Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z).`, "");
-  md.push(`Machine load: start \`${uptimeStart}\`; end \`${uptimeEnd}\` (2 cores shared with other agents: timings are noisy, ratios from alternating rounds are the robust part).`, "");
-  md.push(`Synthetic files (\`*-Q4_0\` etc.) are random-weight GGUFs of the real shapes written by \`scripts/synth-gguf.ts\` (seed 1): LLaMA architecture, SmolLM2-135M's tokenizer (vocabulary 49,152 rather than the real models' 32,000/128,256), llama.cpp's type mix (output.weight Q6_K except in Q8_0/F16; Q4_K_M/Q5_K_M put attn_v and ffn_down of the use_more_bits layers in Q6_K). Speed depends on shapes and types, not on weight values.`, "");
-  md.push(`Each number comes from its own child process (fresh load, one warm-up run, one timed run), ffnskip and llama.cpp alternating; medians of ${rounds} rounds; prompt ${promptTokens} tokens (one batched pass), decode ${genTokens} tokens one at a time. GB/s = weight bytes a decode step reads (all layer matrices + output projection, from the tensor table) × decode tok/s; the percentage is of the single-core wasm bandwidth probe of this run (${bw0.toFixed(1)} GB/s at the start, ${bw1.toFixed(1)} GB/s at the end). Peak RSS = the child's VmHWM (llama.cpp's includes its mmapped weights).`, "");
-  md.push(`## Speed and memory`, "", `| file | size GB | threads | ffnskip load s | ffnskip prompt tok/s | llama.cpp prompt tok/s | ratio | ffnskip decode tok/s | llama.cpp decode tok/s | ratio | ffnskip GB/s (% probe) | llama.cpp GB/s (% probe) | ffnskip peak RSS GiB | llama.cpp peak RSS GiB | note |`, `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`, ...speedRows);
-  if (skipRows.length) {
-    md.push("", `## FFN skipping at ~25%: decode speed against dense`, "",
-      "Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the `static` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed on the same load in the same child. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).", "",
-      `| file | threads | skip | achieved ratio | dense decode tok/s | skip decode tok/s | speed-up | byte bound | of bound | note |`, `|---|---|---|---|---|---|---|---|---|---|`, ...skipRows);
-  }
-  if (greedyRows.length) {
-    md.push("", `## Greedy agreement on the synthetic files`, "",
-      `First 8 greedy tokens after "The capital of France is" (ids ${greedyPrompt.join(" ")}), 2 threads. Random weights give near-tied logits, so a divergence says little by itself: the gap is llama.cpp's top-1 minus top-2 logit at the first divergence.`, "",
-      `| file | ffnskip | llama.cpp | agreeing prefix | llama.cpp top-2 gap at divergence |`, `|---|---|---|---|---|`, ...greedyRows);
-  }
-  const out = v.out ?? "results/bench/scale";
-  mkdirSync("results/bench", { recursive: true });
-  writeFileSync(out + ".md", md.join("\n") + "\n");
-  writeFileSync(out + ".json", JSON.stringify({ command: cmd, date: new Date().toISOString(), uptimeStart, uptimeEnd, bandwidth_gbps: [bw0, bw1], rounds, promptTokens, genTokens, rows: json }, null, 2) + "\n");
-  process.stdout.write(md.join("\n") + "\n");
+  render(true);
 }
 
 if (process.argv[2] === "--child") {
