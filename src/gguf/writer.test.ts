@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GGUFValueType, getTensor, openGGUF, readTensorInto } from "./reader.js";
-import { encodeGGUF, typed, writeGGUF } from "./writer.js";
+import { encodeGGUF, streamedSize, typed, writeGGUF, writeGGUFStreaming, type TensorInput } from "./writer.js";
 import { GGMLType } from "../quant/types.js";
 import { dequantizeTensor } from "../quant/dequant.js";
 import { f32ToF16 } from "../quant/f16.js";
@@ -143,4 +143,51 @@ test("encodeGGUF rejects wrong tensor sizes, bad alignment and version 1", () =>
   assert.throws(() => encodeGGUF(spec({ version: 1 })), /version 2 or 3/);
   assert.throws(() => encodeGGUF(spec({ metadata: { mixed: [1, "a"] } })), /mixes value kinds/);
   assert.throws(() => encodeGGUF(spec({ metadata: { e: [] } })), /explicit item type/);
+});
+
+/** Deterministic filler bytes (a multiplicative hash of the position). */
+function pattern(n: number, salt: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (Math.imul(i + 1, 2654435761) ^ salt) >>> 24;
+  return b;
+}
+
+test("writeGGUFStreaming writes the same bytes as encodeGGUF, chunk size aside, and reads back", () => {
+  const tensors: TensorInput[] = [
+    { name: "norm", type: GGMLType.F32, dims: [3], data: pattern(12, 1) }, // 12 B: padding follows
+    { name: "h", type: GGMLType.F16, dims: [8, 5], data: pattern(80, 2) },
+    { name: "q4", type: GGMLType.Q4_0, dims: [64, 3], data: pattern(108, 3) },
+    { name: "q6", type: GGMLType.Q6_K, dims: [256, 2, 2], data: pattern(840, 4) },
+  ];
+  const metadata = { "general.architecture": "llama", "general.alignment": 64, big: "x".repeat(3000), list: ["a", "b"] };
+  const expect = encodeGGUF({ metadata, tensors });
+  for (const chunkBytes of [1, 100, 1 << 20]) {
+    const p = path.join(tmp, `stream-${chunkBytes}.gguf`);
+    const calls: [number, number, number][] = [];
+    const size = writeGGUFStreaming(p, { metadata, tensors }, (i, row0, nRows, dest) => {
+      calls.push([i, row0, nRows]);
+      const rb = tensors[i].data.length / (tensors[i].dims.slice(1).reduce((a, b) => a * b, 1));
+      assert.equal(dest.length, nRows * rb);
+      dest.set(tensors[i].data.subarray(row0 * rb, (row0 + nRows) * rb));
+    }, chunkBytes);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(p)), expect);
+    assert.equal(size, expect.length);
+    assert.equal(streamedSize({ metadata, tensors }), expect.length);
+    // chunks are whole rows, in order, covering every row once
+    if (chunkBytes === 1) assert.equal(calls.length, 1 + 5 + 3 + 4);
+    if (chunkBytes === 1 << 20) assert.deepEqual(calls, [[0, 0, 1], [1, 0, 5], [2, 0, 3], [3, 0, 4]]);
+    const f = openGGUF(p);
+    for (const t of tensors) {
+      const raw = new Uint8Array(t.data.length);
+      readTensorInto(f, getTensor(f, t.name), raw);
+      assert.deepEqual(raw, t.data);
+    }
+  }
+});
+
+test("writeGGUFStreaming refuses a tensor type whose size it cannot know", () => {
+  assert.throws(
+    () => writeGGUFStreaming(path.join(tmp, "bad.gguf"), { metadata: {}, tensors: [{ name: "w", type: 99, dims: [4] }] }, () => {}),
+    /tensor 'w' has type id 99, which has no known size; supported: F32, F16/,
+  );
 });

@@ -30,12 +30,16 @@ export function typed(type: GGUFValueType, value: GGUFValue, itemType?: GGUFValu
 
 export type MetadataInput = GGUFValue | TypedValue;
 
-export interface TensorInput {
+/** A tensor's header entry: what the streaming writer needs before its data exists. */
+export interface TensorHeader {
   name: string;
   /** any type id: unknown ids are written as given (for error tests) */
   type: GGMLType | number;
   /** ggml order: row length first */
   dims: number[];
+}
+
+export interface TensorInput extends TensorHeader {
   data: Uint8Array;
 }
 
@@ -61,7 +65,7 @@ export class ByteWriter {
     this.buf = nb;
     this.dv = new DataView(nb.buffer);
   }
-  /** Reserve `n` bytes at the end and return their offset. */
+  /** Reserve `n` bytes at the end and return their offset. Call it before reading this.dv: growing replaces the view. */
   private at(n: number): number {
     this.reserve(n);
     const o = this.length;
@@ -69,43 +73,53 @@ export class ByteWriter {
     return o;
   }
   u8(v: number): this {
-    this.dv.setUint8(this.at(1), v);
+    const o = this.at(1);
+    this.dv.setUint8(o, v);
     return this;
   }
   i8(v: number): this {
-    this.dv.setInt8(this.at(1), v);
+    const o = this.at(1);
+    this.dv.setInt8(o, v);
     return this;
   }
   u16(v: number): this {
-    this.dv.setUint16(this.at(2), v, true);
+    const o = this.at(2);
+    this.dv.setUint16(o, v, true);
     return this;
   }
   i16(v: number): this {
-    this.dv.setInt16(this.at(2), v, true);
+    const o = this.at(2);
+    this.dv.setInt16(o, v, true);
     return this;
   }
   u32(v: number): this {
-    this.dv.setUint32(this.at(4), v, true);
+    const o = this.at(4);
+    this.dv.setUint32(o, v, true);
     return this;
   }
   i32(v: number): this {
-    this.dv.setInt32(this.at(4), v, true);
+    const o = this.at(4);
+    this.dv.setInt32(o, v, true);
     return this;
   }
   f32(v: number): this {
-    this.dv.setFloat32(this.at(4), v, true);
+    const o = this.at(4);
+    this.dv.setFloat32(o, v, true);
     return this;
   }
   f64(v: number): this {
-    this.dv.setFloat64(this.at(8), v, true);
+    const o = this.at(8);
+    this.dv.setFloat64(o, v, true);
     return this;
   }
   u64(v: number | bigint): this {
-    this.dv.setBigUint64(this.at(8), BigInt(v), true);
+    const o = this.at(8);
+    this.dv.setBigUint64(o, BigInt(v), true);
     return this;
   }
   i64(v: number | bigint): this {
-    this.dv.setBigInt64(this.at(8), BigInt(v), true);
+    const o = this.at(8);
+    this.dv.setBigInt64(o, BigInt(v), true);
     return this;
   }
   bytes(b: Uint8Array): this {
@@ -241,41 +255,56 @@ function writeValue(w: ByteWriter, v: MetadataInput, key: string): void {
   writeScalar(w, t, v, key);
 }
 
-/** Encode a GGUF file in memory. */
-export function encodeGGUF(spec: GGUFSpec): Uint8Array {
-  const version = spec.version ?? 3;
+/** Bytes a tensor's data takes, or undefined for a type id this engine does not know. */
+function tensorBytes(t: TensorHeader): number | undefined {
+  const info = TYPE_INFO[t.type as GGMLType];
+  if (!info) return undefined;
+  if (t.dims.length > 0 && t.dims[0] % info.blockSize !== 0) {
+    throw new Error(`writeGGUF: tensor '${t.name}' row length ${t.dims[0]} is not a multiple of the ${info.name} block size`);
+  }
+  return (t.dims.reduce((a, b) => a * b, 1) / info.blockSize) * info.typeSize;
+}
+
+/**
+ * Everything before the tensor data: header, metadata, tensor infos and the
+ * padding to the alignment. `sizes[i]` is the data length of tensor i.
+ */
+function encodeHeader(metadata: Record<string, MetadataInput>, tensors: TensorHeader[], sizes: number[], version: number): { bytes: Uint8Array; alignment: number } {
   if (version !== 2 && version !== 3) throw new Error(`writeGGUF: can only write GGUF version 2 or 3, not ${version}`);
-  const alignV = spec.metadata["general.alignment"];
+  const alignV = metadata["general.alignment"];
   const alignment = alignV === undefined ? GGUF_DEFAULT_ALIGNMENT : Number(isTyped(alignV) ? alignV.value : alignV);
   if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0) {
     throw new Error(`writeGGUF: general.alignment must be a power of two, got ${String(alignment)}`);
   }
-
   const w = new ByteWriter();
-  w.u32(GGUF_MAGIC).u32(version).u64(spec.tensors.length).u64(Object.keys(spec.metadata).length);
-  for (const [key, v] of Object.entries(spec.metadata)) {
+  w.u32(GGUF_MAGIC).u32(version).u64(tensors.length).u64(Object.keys(metadata).length);
+  for (const [key, v] of Object.entries(metadata)) {
     w.str(key);
     writeValue(w, v, key);
   }
   let rel = 0;
-  for (const t of spec.tensors) {
-    const info = TYPE_INFO[t.type as GGMLType];
-    if (info) {
-      const n = t.dims.reduce((a, b) => a * b, 1);
-      const expect = (n / info.blockSize) * info.typeSize;
-      if (t.dims.length > 0 && t.dims[0] % info.blockSize !== 0) {
-        throw new Error(`writeGGUF: tensor '${t.name}' row length ${t.dims[0]} is not a multiple of the ${info.name} block size`);
-      }
-      if (t.data.length !== expect) {
-        throw new Error(`writeGGUF: tensor '${t.name}' (${info.name} [${t.dims.join(", ")}]) needs ${expect} bytes, got ${t.data.length}`);
-      }
-    }
+  tensors.forEach((t, i) => {
     w.str(t.name).u32(t.dims.length);
     for (const d of t.dims) w.u64(d);
     w.u32(t.type).u64(rel);
-    rel += Math.ceil(t.data.length / alignment) * alignment;
-  }
+    rel += Math.ceil(sizes[i] / alignment) * alignment;
+  });
   w.pad(alignment);
+  return { bytes: w.toBytes(), alignment };
+}
+
+/** Encode a GGUF file in memory. */
+export function encodeGGUF(spec: GGUFSpec): Uint8Array {
+  const sizes = spec.tensors.map((t) => {
+    const expect = tensorBytes(t);
+    if (expect !== undefined && t.data.length !== expect) {
+      throw new Error(`writeGGUF: tensor '${t.name}' (${TYPE_INFO[t.type as GGMLType]!.name} [${t.dims.join(", ")}]) needs ${expect} bytes, got ${t.data.length}`);
+    }
+    return t.data.length;
+  });
+  const { bytes, alignment } = encodeHeader(spec.metadata, spec.tensors, sizes, spec.version ?? 3);
+  const w = new ByteWriter();
+  w.bytes(bytes);
   for (const t of spec.tensors) {
     w.bytes(t.data);
     w.pad(alignment);
@@ -286,4 +315,71 @@ export function encodeGGUF(spec: GGUFSpec): Uint8Array {
 /** Write a GGUF v3 (or v2) file. */
 export function writeGGUF(path: string, spec: GGUFSpec): void {
   fs.writeFileSync(path, encodeGGUF(spec));
+}
+
+/**
+ * Fill `dest` with rows [row0, row0 + nRows) of tensor `index` (a row is
+ * dims[0] values; `dest` is exactly nRows rows of the tensor's type long).
+ */
+export type RowFiller = (index: number, row0: number, nRows: number, dest: Uint8Array) => void;
+
+export interface GGUFStreamSpec {
+  metadata: Record<string, MetadataInput>;
+  /** tensors of known types only: their sizes must be known before their data */
+  tensors: TensorHeader[];
+  version?: number;
+}
+
+function knownSizes(tensors: TensorHeader[]): number[] {
+  return tensors.map((t) => {
+    const n = tensorBytes(t);
+    if (n === undefined) throw new Error(`writeGGUFStreaming: tensor '${t.name}' has type id ${t.type}, which has no known size; supported: ${Object.values(TYPE_INFO).map((x) => x!.name).join(", ")}`);
+    return n;
+  });
+}
+
+/** The size in bytes of the file writeGGUFStreaming would write for `spec`. */
+export function streamedSize(spec: GGUFStreamSpec): number {
+  const sizes = knownSizes(spec.tensors);
+  const { bytes, alignment } = encodeHeader(spec.metadata, spec.tensors, sizes, spec.version ?? 3);
+  return sizes.reduce((a, n) => a + Math.ceil(n / alignment) * alignment, bytes.length);
+}
+
+/**
+ * Write a GGUF file with bounded memory: header, metadata and tensor infos
+ * first, then each tensor's data produced by `fill` a chunk of whole rows at a
+ * time (about `chunkBytes`, at least one row) and written straight to disk.
+ * The bytes are the same as encodeGGUF's for the same tensors. Returns the file size.
+ */
+export function writeGGUFStreaming(path: string, spec: GGUFStreamSpec, fill: RowFiller, chunkBytes = 8 << 20): number {
+  const sizes = knownSizes(spec.tensors);
+  const { bytes, alignment } = encodeHeader(spec.metadata, spec.tensors, sizes, spec.version ?? 3);
+  const fd = fs.openSync(path, "w");
+  try {
+    let pos = 0;
+    const put = (b: Uint8Array) => {
+      for (let o = 0; o < b.length; ) o += fs.writeSync(fd, b, o, b.length - o, pos + o);
+      pos += b.length;
+    };
+    put(bytes);
+    const pad = new Uint8Array(alignment);
+    let buf = new Uint8Array(0);
+    spec.tensors.forEach((t, i) => {
+      const nRows = t.dims.slice(1).reduce((a, b) => a * b, 1);
+      const rowBytes = sizes[i] / nRows;
+      const step = Math.max(1, Math.floor(chunkBytes / rowBytes));
+      if (buf.length < step * rowBytes) buf = new Uint8Array(Math.min(nRows, step) * rowBytes);
+      for (let r = 0; r < nRows; r += step) {
+        const n = Math.min(step, nRows - r);
+        const chunk = buf.subarray(0, n * rowBytes);
+        chunk.fill(0);
+        fill(i, r, n, chunk);
+        put(chunk);
+      }
+      put(pad.subarray(0, (alignment - (sizes[i] % alignment)) % alignment));
+    });
+    return pos;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
