@@ -24,8 +24,8 @@ trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done
 model=$(curl -sf "http://127.0.0.1:$port/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["model"])')
 cmd=("$lm_eval" --model local-completions
-  --model_args "base_url=http://127.0.0.1:$port/v1/completions,model=$model,max_length=8192,batch_size=${BATCH:-1}"
-  --include_path eval/lm-eval/tasks --tasks "$task" --limit "$limit" --log_samples --output_path "$out")
+  --model_args "base_url=http://127.0.0.1:$port/v1/completions,model=$model,max_length=8192"
+  --include_path eval/lm-eval/tasks --tasks "$task" --limit "$limit" --batch_size "${BATCH:-1}" --log_samples --output_path "$out")
 echo "server: node bin/ffnskip.js serve --threads 1 --port $port $*" >"$out/command.txt"
 echo "${cmd[*]}" >>"$out/command.txt"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  lm-eval $("$(dirname "$lm_eval")/python" -c 'import importlib.metadata as m; print(m.version("lm-eval"))' 2>/dev/null || echo '?')" >>"$out/command.txt"

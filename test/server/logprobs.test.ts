@@ -9,9 +9,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { loadModel, type Engine } from "../../src/api/engine.js";
-import { startServer, type RunningServer } from "../../src/server/server.js";
+import type { Engine } from "../../src/api/engine.js";
+import type { RunningServer } from "../../src/server/server.js";
 import { SMOLLM2, missing } from "../helpers/paths.js";
+import { closeServer, openServer } from "../helpers/server.js";
 
 const skipReason = missing(SMOLLM2);
 let engine: Engine;
@@ -27,15 +28,9 @@ const complete = async (body: Record<string, unknown>) =>
   (await client.completions.create({ model: MODEL, temperature: 0, ...body } as unknown as OpenAI.CompletionCreateParamsNonStreaming)) as unknown as Completion;
 
 before(async () => {
-  if (skipReason) return;
-  engine = await loadModel(SMOLLM2, { threads: 1 });
-  srv = await startServer(engine, { port: 0 });
-  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  if (!skipReason) ({ engine, srv, client } = await openServer());
 });
-after(async () => {
-  await srv?.close();
-  await engine?.dispose();
-});
+after(() => closeServer(srv, engine));
 
 /** The legacy object's invariants: aligned lists, offsets into the text, the chosen token among the top ones. */
 function checkShape(lp: Legacy, text: string, n: number): void {
