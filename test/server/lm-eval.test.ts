@@ -23,7 +23,7 @@ import { HOME, SHARED, SMOLLM2, missing } from "../helpers/paths.js";
 import { closeServer, openServer } from "../helpers/server.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
-const N = 3;
+const N = 2;
 
 /** lm_eval: $LM_EVAL, the venv scripts/install-lm-eval.sh makes, or PATH. */
 function findLmEval(): string | null {
