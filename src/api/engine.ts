@@ -31,6 +31,10 @@ export interface RunOptions extends SamplingOptions {
   onToken?: GenerateOptions["onToken"];
   /** keep generating through end-of-generation tokens (benchmarks, parity tests) */
   ignoreEog?: boolean;
+  /** per-token log-probabilities with this many alternatives per position (see `GenerateOptions.logprobs`) */
+  logprobs?: number;
+  /** with `logprobs`, score the prompt too (see `GenerateOptions.scorePrompt`) */
+  scorePrompt?: boolean;
 }
 
 /**

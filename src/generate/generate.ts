@@ -9,6 +9,7 @@ import type { SkipPolicy, SkipStats } from "../skip/policy.js";
 import { createSampler, type SamplingOptions } from "./sampling.js";
 import { StopMatcher } from "./stop.js";
 import { prefill } from "../model/prefill.js";
+import { scoreRow, scoreTokens, type TopToken } from "./perplexity.js";
 
 export interface GenerateOptions extends SamplingOptions {
   /** most tokens to generate; default 256 (bounded by the context) */
@@ -23,6 +24,35 @@ export interface GenerateOptions extends SamplingOptions {
   onToken?: (token: number, index: number) => void;
   /** keep generating through end-of-generation tokens */
   ignoreEog?: boolean;
+  /**
+   * record each generated token's log-probability and the `logprobs` most
+   * likely tokens at its position (0: only the chosen token's); off when absent
+   */
+  logprobs?: number;
+  /**
+   * also score the prompt (with `logprobs`): every prompt token's
+   * log-probability given those before it. Dense, the prompt goes in batches
+   * as usual. Under a skipping policy it goes token by token on the decode
+   * path, "as if decoded": the policy's warm-up counts from the first prompt
+   * token, it decides on every later one, and generation continues from that
+   * state — the same definition as `perplexity` with a policy.
+   */
+  scorePrompt?: boolean;
+}
+
+/**
+ * Per-token log-probabilities from the model's own distribution (log-softmax
+ * of the raw logits, before penalties, logit bias and temperature).
+ */
+export interface TokenLogprobs {
+  /** the prompt's ids (when scored), then the generated ones — including an end-of-generation token that ended the generation */
+  tokens: number[];
+  /** log p(token | everything before it); null for the first prompt token, which has no context */
+  logprobs: (number | null)[];
+  /** the most likely tokens at each position, best first; null where `logprobs` is */
+  top: (TopToken[] | null)[];
+  /** how many of `tokens` are the prompt (0 unless scored) */
+  promptTokens: number;
 }
 
 export interface GenerateStats {
@@ -42,6 +72,8 @@ export interface GenerateResult {
   finish_reason: FinishReason;
   stats: GenerateStats;
   skip: SkipStats;
+  /** with `logprobs` */
+  logprobs?: TokenLogprobs;
 }
 
 /** Tokens per second, 0 when nothing was timed. */
@@ -66,10 +98,27 @@ export async function* generateStream(
   policy.reset();
   model.kv.truncate(0);
 
-  // prompt: batches, logits of the last token only
+  const nTop = opts.logprobs;
+  const lp: TokenLogprobs | undefined = nTop === undefined ? undefined : { tokens: [], logprobs: [], top: [], promptTokens: 0 };
+  // decode steps count from here: after the prompt, or after a prompt scored "as if decoded"
+  let genBase = 0;
   const t0 = performance.now();
-  let logits: Float32Array | null = prefill(model, promptIds, policy);
+  let logits: Float32Array | null;
+  if (lp && opts.scorePrompt) {
+    const stepwise = policy.method !== "none";
+    const s = scoreTokens(model, promptIds, policy, { stepwise, top: nTop, keepLast: true });
+    logits = s.last;
+    lp.tokens.push(...promptIds);
+    lp.logprobs.push(null, ...s.logp);
+    lp.top.push(null, ...s.best.slice(0, -1));
+    lp.promptTokens = promptIds.length;
+    if (stepwise) genBase = promptIds.length;
+  } else {
+    // prompt: batches, logits of the last token only
+    logits = prefill(model, promptIds, policy);
+  }
   const promptMs = performance.now() - t0;
+  const raw = lp ? new Float32Array(model.config.vocabSize) : null;
 
   const history = [...promptIds];
   const out: number[] = [];
@@ -81,7 +130,15 @@ export async function* generateStream(
   const t1 = performance.now();
   for (let i = 0; i < limit; i++) {
     if (opts.signal?.aborted) { finish = "aborted"; break; }
+    // the sampler edits logits in place (penalties, bias): log-probs come from a copy of the raw ones
+    if (raw) raw.set(logits!);
     const id = sampler.sample(logits!, history);
+    if (lp && raw) {
+      const r = scoreRow(raw, 0, raw.length, id, nTop);
+      lp.tokens.push(id);
+      lp.logprobs.push(r.logp);
+      lp.top.push(r.best);
+    }
     if (!opts.ignoreEog && tokenizer.eogIds.has(id)) { finish = "stop"; break; }
     out.push(id);
     history.push(id);
@@ -90,7 +147,7 @@ export async function* generateStream(
     if (stopped) { finish = "stop"; break; }
     if (out.length >= limit) break;
     // the next token's logits; yield to the event loop so cancellation and I/O get a turn
-    logits = model.forward([id], promptIds.length + i, { policy, phase: "decode", genIndex: i, logits: "last" });
+    logits = model.forward([id], promptIds.length + i, { policy, phase: "decode", genIndex: genBase + i, logits: "last" });
     decodeSteps++;
     opts.onToken?.(id, i);
     await new Promise<void>((r) => setImmediate(r));
@@ -114,5 +171,6 @@ export async function* generateStream(
       decode_tok_per_s: rate(decodeSteps, decodeMs),
     },
     skip: policy.stats(),
+    ...(lp ? { logprobs: lp } : {}),
   };
 }

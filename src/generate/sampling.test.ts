@@ -58,3 +58,13 @@ test("invalid sampling values are refused with the valid range", () => {
   assert.throws(() => resolveSampling({ repetitionPenalty: 0 }), /repetition penalty must be > 0/);
   assert.throws(() => resolveSampling({ temperature: NaN }), /temperature/);
 });
+
+test("logit bias shifts raw logits before the other processors; ids past the vocabulary are an error", () => {
+  // greedy would take 1 (logit 5); +10 on token 4 (logit −2) makes it the argmax, −100 on 1 and 3 leaves 2
+  assert.equal(createSampler({ temperature: 0, logitBias: { 4: 10 } }).sample(logits(), []), 4);
+  assert.equal(createSampler({ temperature: 0, logitBias: { 1: -100, 3: -100 } }).sample(logits(), []), 2);
+  const s = createSampler({ temperature: 1, topK: 1, seed: 1, logitBias: { 0: 100 } });
+  assert.equal(s.sample(logits(), []), 0);
+  assert.throws(() => createSampler({ temperature: 0, logitBias: { 6: 1 } }).sample(logits(), []), /outside the vocabulary \[0, 6\)/);
+  assert.throws(() => resolveSampling({ logitBias: { 1: NaN } }), /logit-bias/);
+});

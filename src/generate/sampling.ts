@@ -1,7 +1,7 @@
 /**
  * Sampling as small composable processors over a candidate list (as in
- * transformers.js `generation/`): penalties → top-k → top-p → min-p →
- * temperature → draw. Temperature 0 is greedy (argmax).
+ * transformers.js `generation/`): penalties → logit bias → top-k → top-p →
+ * min-p → temperature → draw. Temperature 0 is greedy (argmax).
  */
 import { mulberry32 } from "../util/rng.js";
 
@@ -20,12 +20,15 @@ export interface SamplingOptions {
   repeatLastN?: number;
   /** seed of the random draw; same seed, same text */
   seed?: number;
+  /** added to the logit of each listed token id before any other processor but the penalty
+   * (OpenAI's `logit_bias`; −100 all but bans a token, +100 all but forces it); default none */
+  logitBias?: Readonly<Record<number, number>>;
 }
 
 export type ResolvedSampling = Required<SamplingOptions>;
 
 export const SAMPLING_DEFAULTS: ResolvedSampling = {
-  temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, repeatLastN: 64, seed: 0,
+  temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, repeatLastN: 64, seed: 0, logitBias: {},
 };
 
 /** Fill defaults and reject out-of-range values with a message naming the valid range. */
@@ -43,6 +46,9 @@ export function resolveSampling(o: SamplingOptions = {}): ResolvedSampling {
   check(finite(r.repetitionPenalty) && r.repetitionPenalty > 0, `repetition penalty must be > 0, got ${o.repetitionPenalty}`);
   check(Number.isInteger(r.repeatLastN) && r.repeatLastN >= 0, `repeat-last-n must be an integer ≥ 0, got ${o.repeatLastN}`);
   check(Number.isInteger(r.seed), `seed must be an integer, got ${o.seed}`);
+  for (const [id, b] of Object.entries(r.logitBias)) {
+    check(/^\d+$/.test(id) && finite(b), `logit-bias needs integer token ids ≥ 0 and finite biases, got ${id}: ${b}`);
+  }
   return r;
 }
 
@@ -70,6 +76,15 @@ export function applyRepetitionPenalty(logits: Float32Array, history: readonly n
   for (const id of seen) {
     const v = logits[id];
     logits[id] = v > 0 ? v / penalty : v * penalty;
+  }
+}
+
+/** Add each listed token's bias to its raw logit (ids past the vocabulary are an error). */
+export function applyLogitBias(logits: Float32Array, bias: Readonly<Record<number, number>>): void {
+  for (const [k, b] of Object.entries(bias)) {
+    const id = Number(k);
+    if (id >= logits.length) throw new RangeError(`logit bias for token ${id}, outside the vocabulary [0, ${logits.length})`);
+    logits[id] += b;
   }
 }
 
@@ -147,6 +162,7 @@ export function createSampler(opts: SamplingOptions = {}): Sampler {
     options: o,
     sample(logits, history) {
       applyRepetitionPenalty(logits, history, o.repetitionPenalty, o.repeatLastN);
+      applyLogitBias(logits, o.logitBias);
       if (o.temperature === 0) return argmax(logits);
       if (ids.length !== logits.length) { ids = new Int32Array(logits.length); lg = new Float32Array(logits.length); }
       for (let i = 0; i < logits.length; i++) ids[i] = i;

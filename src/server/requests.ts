@@ -12,12 +12,19 @@ import { skipFromField } from "./skip-field.js";
 /** A validated request, ready for the queue. */
 export interface GenRequest {
   model: string;
-  /** already tokenized, so the context check happens before queueing */
-  tokens: number[];
+  /** one or more prompts (completions take batches), already tokenized so the context check happens before queueing */
+  prompts: number[][];
   run: Omit<RunOptions, "signal">;
   stream: boolean;
   includeUsage: boolean;
+  /** completions: alternatives per position in `logprobs` (null: no log-probs) */
+  logprobs: number | null;
+  /** completions: the prompt comes back in front of the text (and in `logprobs`) */
+  echo: boolean;
 }
+
+/** Most alternatives per position a request may ask for (OpenAI's legacy API allows 5; vLLM 20). */
+export const MAX_LOGPROBS = 20;
 
 export interface RequestContext {
   engine: Engine;
@@ -57,11 +64,10 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
     const v = opt<number>(body, k, "number");
     if (v !== undefined && v !== 0) throw badRequest(`${k} is not supported (use repetition_penalty); got ${v}`, k);
   }
-  if (body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false) {
-    throw badRequest("logprobs are not supported", "logprobs");
-  }
   const maxTokens = opt<number>(body, "max_completion_tokens", "number", true) ?? opt<number>(body, "max_tokens", "number", true);
-  if (maxTokens !== undefined && maxTokens < 1) throw badRequest(`max_tokens must be ≥ 1, got ${maxTokens}`, "max_tokens");
+  // with echo, 0 tokens means "only score the prompt"
+  const least = body.echo === true ? 0 : 1;
+  if (maxTokens !== undefined && maxTokens < least) throw badRequest(`max_tokens must be ≥ ${least}${least ? " (0 only with echo)" : ""}, got ${maxTokens}`, "max_tokens");
   const sampling = {
     temperature: opt<number>(body, "temperature", "number"),
     topP: opt<number>(body, "top_p", "number"),
@@ -87,6 +93,7 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
     if (s.length > 4) throw badRequest(`stop takes at most 4 strings, got ${s.length}`, "stop");
     stop = s as string[];
   } else if (s !== undefined && s !== null) throw badRequest("stop must be a string or a list of strings", "stop");
+  const logitBias = parseLogitBias(body.logit_bias, ctx.engine.tokenizer.vocabSize);
   const ignoreEos = opt<boolean>(body, "ignore_eos", "boolean");
   const ext = opt<Record<string, unknown>>(body, "ffnskip", "object");
   let skip: SkipSpec | undefined = ctx.defaultSkip?.();
@@ -101,7 +108,23 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
       }
     }
   }
-  return { ...sampling, maxTokens, stop, ignoreEog: ignoreEos, skip };
+  return { ...sampling, logitBias, maxTokens, stop, ignoreEog: ignoreEos, skip };
+}
+
+/** `logit_bias`: {"token id": bias in [-100, 100]}, as in OpenAI's API. */
+function parseLogitBias(v: unknown, vocabSize: number): Record<number, number> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "object" || Array.isArray(v)) throw badRequest('logit_bias must be an object {"token id": bias}', "logit_bias");
+  const out: Record<number, number> = {};
+  for (const [k, b] of Object.entries(v)) {
+    const id = /^\d+$/.test(k) ? Number(k) : NaN;
+    if (!Number.isInteger(id) || id >= vocabSize) throw badRequest(`logit_bias key ${JSON.stringify(k)} is not a token id in [0, ${vocabSize})`, "logit_bias");
+    if (typeof b !== "number" || !Number.isFinite(b) || b < -100 || b > 100) {
+      throw badRequest(`logit_bias[${k}] must be a number in [-100, 100], got ${JSON.stringify(b)}`, "logit_bias");
+    }
+    out[id] = b;
+  }
+  return out;
 }
 
 function streamFlags(body: Body): { stream: boolean; includeUsage: boolean } {
@@ -153,29 +176,64 @@ export function parseChatRequest(body: Body, ctx: RequestContext): GenRequest {
     }
     return { role: role === "developer" ? "system" : role, content: messageContent((m as Body).content, i) };
   });
+  if (body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false) {
+    throw badRequest("logprobs are not supported on chat completions (use /v1/completions with logprobs)", "logprobs");
+  }
+  if (body.logit_bias !== undefined && body.logit_bias !== null) parseLogitBias(body.logit_bias, ctx.engine.tokenizer.vocabSize);
   const run = runOptions(body, ctx);
   const tokens = tokenize(ctx, { messages }, "messages");
-  return { model, tokens, run, ...streamFlags(body) };
+  return { model, prompts: [tokens], run, ...streamFlags(body), logprobs: null, echo: false };
+}
+
+/** One prompt: a string or a list of token ids (checked against the vocabulary). */
+function onePrompt(p: unknown, ctx: RequestContext, param: string): Prompt {
+  if (typeof p === "string") return p;
+  if (Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t))) {
+    const V = ctx.engine.tokenizer.vocabSize;
+    const bad = (p as number[]).find((t) => t < 0 || t >= V);
+    if (bad !== undefined) throw badRequest(`${param}: token id ${bad} is outside the vocabulary [0, ${V})`, "prompt");
+    return { tokens: p as number[] };
+  }
+  throw badRequest(`${param} must be a string or a non-empty list of token ids`, "prompt");
+}
+
+/**
+ * `prompt` as OpenAI takes it: a string, a list of token ids, or a batch —
+ * a list of strings or of token-id lists (one choice per prompt).
+ */
+function prompts(body: Body, ctx: RequestContext): Prompt[] {
+  const p = body.prompt;
+  if (typeof p === "string" || (Array.isArray(p) && p.length > 0 && p.every((t) => typeof t === "number"))) return [onePrompt(p, ctx, "prompt")];
+  if (Array.isArray(p) && p.length > 0) return p.map((x, i) => onePrompt(x, ctx, `prompt[${i}]`));
+  throw badRequest("prompt must be a string, a list of token ids, or a non-empty batch (a list of strings or of token-id lists)", "prompt");
+}
+
+function logprobsField(body: Body): number | null {
+  const v = body.logprobs;
+  if (v === undefined || v === null || v === false) return null;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_LOGPROBS) {
+    throw badRequest(`logprobs must be an integer in [0, ${MAX_LOGPROBS}] (alternatives per position), got ${JSON.stringify(v)}`, "logprobs");
+  }
+  return v;
 }
 
 export function parseCompletionRequest(body: Body, ctx: RequestContext): GenRequest {
   const model = checkModel(body, ctx);
-  let p = body.prompt;
-  // a list with a single prompt is allowed; batches are not (one sequence per request)
-  if (Array.isArray(p) && p.length === 1 && (typeof p[0] === "string" || Array.isArray(p[0]))) p = p[0];
-  let prompt: Prompt;
-  if (typeof p === "string") prompt = p;
-  else if (Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t))) {
-    const V = ctx.engine.tokenizer.vocabSize;
-    const bad = (p as number[]).find((t) => t < 0 || t >= V);
-    if (bad !== undefined) throw badRequest(`prompt token id ${bad} is outside the vocabulary [0, ${V})`, "prompt");
-    prompt = { tokens: p as number[] };
-  } else throw badRequest("prompt must be a string, a list of token ids, or a list with one of those (batches are not supported)", "prompt");
-  if (body.echo === true) throw badRequest("echo is not supported", "echo");
+  const batch = prompts(body, ctx);
+  const echo = opt<boolean>(body, "echo", "boolean") ?? false;
   if (body.suffix !== undefined && body.suffix !== null) throw badRequest("suffix is not supported", "suffix");
+  const logprobs = logprobsField(body);
+  const flags = streamFlags(body);
+  // streamed chunks are not token-aligned (stop strings hold text back), so per-token data is whole-response only
+  if (flags.stream && logprobs !== null) throw badRequest("logprobs is not supported with stream: send stream false", "logprobs");
+  if (flags.stream && echo) throw badRequest("echo is not supported with stream: send stream false", "echo");
   const run = runOptions(body, ctx);
   // OpenAI's completions default is 16 tokens
   run.maxTokens ??= 16;
-  const tokens = tokenize(ctx, prompt, "prompt");
-  return { model, tokens, run, ...streamFlags(body) };
+  if (logprobs !== null) {
+    run.logprobs = logprobs;
+    run.scorePrompt = echo;
+  }
+  const tokens = batch.map((p, i) => tokenize(ctx, p, batch.length > 1 ? `prompt[${i}]` : "prompt"));
+  return { model, prompts: tokens, run, ...flags, logprobs, echo };
 }

@@ -1,7 +1,8 @@
 /**
  * An OpenAI-compatible HTTP server on node:http alone:
  *   POST /v1/chat/completions, POST /v1/completions (whole or SSE-streamed),
- *   GET /v1/models, GET /health, GET|POST /trace (the trace viewer).
+ *   GET /v1/models, GET /health, GET|POST /trace (the trace viewer), and the
+ *   tokenizer routes /tokenizer_info, /tokenize, /detokenize (for lm-eval).
  * The engine generates one sequence at a time, so generations go through a
  * bounded FIFO (429 with Retry-After when full). A client that disconnects
  * aborts its generation at the next token; close() drains in-flight work,
@@ -17,6 +18,7 @@ import { parseJsonObject, readBody, sendError, sendHtml, sendJson, sseData, star
 import { chunk, usage, wholeResponse, type Kind } from "./openai.js";
 import { JobQueue, QueueFullError } from "./queue.js";
 import { parseChatRequest, parseCompletionRequest, type GenRequest, type RequestContext } from "./requests.js";
+import { detokenize, tokenize, tokenizerInfo } from "./tokenize-routes.js";
 import { parseTraceQuery, tracePage, traceSkip, traceView } from "./trace-route.js";
 
 export interface ServerOptions {
@@ -62,6 +64,9 @@ const ROUTES: Record<string, string[]> = {
   "/v1/models": ["GET"],
   "/health": ["GET"],
   "/trace": ["GET", "POST"],
+  "/tokenizer_info": ["GET"],
+  "/tokenize": ["POST"],
+  "/detokenize": ["POST"],
 };
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
@@ -87,23 +92,32 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     return given !== null && given !== undefined && timingSafeEqual(digest(given), keyDigest);
   }
 
-  /** Run one generation in its turn; `onText` sees each chunk. Client-gone and shutdown both abort it. */
-  async function generate(g: GenRequest, signal: AbortSignal, onStart: () => void, onText?: (t: string) => void): Promise<GenerateResult> {
+  /**
+   * Run a request's prompts (one, or a completions batch, one after another)
+   * in its turn; `onText` sees each chunk with its prompt's index. Client-gone
+   * and shutdown both abort it.
+   */
+  async function generate(g: GenRequest, signal: AbortSignal, onStart: () => void, onText?: (index: number, t: string) => void): Promise<GenerateResult[]> {
     try {
       return await queue.run(async () => {
         onStart();
-        const it = engine.stream({ tokens: g.tokens }, { ...g.run, signal });
-        let r = await it.next();
-        while (!r.done) {
-          onText?.(r.value);
-          r = await it.next();
+        const out: GenerateResult[] = [];
+        for (const [index, tokens] of g.prompts.entries()) {
+          const it = engine.stream({ tokens }, { ...g.run, signal });
+          let r = await it.next();
+          while (!r.done) {
+            onText?.(index, r.value);
+            r = await it.next();
+          }
+          const res = r.value;
+          out.push(res);
+          if (res.finish_reason === "aborted") stats.generations.aborted++;
+          else stats.generations.completed++;
+          stats.last = { finish_reason: res.finish_reason, generated_tokens: res.stats.generated_tokens, max_tokens: g.run.maxTokens ?? null };
+          log(`  generation${g.prompts.length > 1 ? ` ${index + 1}/${g.prompts.length}` : ""}: ${res.stats.generated_tokens} tokens, ${res.finish_reason}, skip ${res.skip.method} ${(res.skip.ratio * 100).toFixed(1)}%, ${res.stats.decode_tok_per_s.toFixed(1)} tok/s`);
+          if (res.finish_reason === "aborted") break;
         }
-        const res = r.value;
-        if (res.finish_reason === "aborted") stats.generations.aborted++;
-        else stats.generations.completed++;
-        stats.last = { finish_reason: res.finish_reason, generated_tokens: res.stats.generated_tokens, max_tokens: g.run.maxTokens ?? null };
-        log(`  generation: ${res.stats.generated_tokens} tokens, ${res.finish_reason}, skip ${res.skip.method} ${(res.skip.ratio * 100).toFixed(1)}%, ${res.stats.decode_tok_per_s.toFixed(1)} tok/s`);
-        return res;
+        return out;
       }, signal);
     } catch (e) {
       if (e instanceof QueueFullError) {
@@ -121,28 +135,32 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     const body = parseJsonObject(await readBody(req, limit));
     const g = kind === "chat" ? parseChatRequest(body, ctx) : parseCompletionRequest(body, ctx);
     const ids = { id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: g.model };
+    const aborted = (rs: GenerateResult[]) => rs.some((r) => r.finish_reason === "aborted");
     if (!g.stream) {
-      const r = await generate(g, signal, () => {});
-      if (r.finish_reason === "aborted") {
+      const rs = await generate(g, signal, () => {});
+      if (aborted(rs)) {
         if (!res.destroyed) throw new ApiError(503, "generation cancelled: the server is shutting down", "cancelled");
         return;
       }
-      sendJson(res, 200, wholeResponse(kind, ids, r));
+      sendJson(res, 200, wholeResponse(kind, ids, rs, { tokenizer: engine.tokenizer, prompts: g.prompts, echo: g.echo }));
       return;
     }
-    let first = true;
+    const first = new Set<number>();
     const write = (data: unknown) => { if (!res.destroyed) sseData(res, data); };
-    // SSE headers go out when the generation starts, so a full queue is still a plain 429
-    const r = await generate(g, signal, () => startSse(res), (t) => {
-      write(chunk(kind, ids, { text: t, first }));
-      first = false;
+    // SSE headers go out when the generation starts, so a full queue is still a plain 429;
+    // a batch streams its prompts one after another, each chunk carrying its prompt's index
+    const rs = await generate(g, signal, () => startSse(res), (index, t) => {
+      write(chunk(kind, ids, { index, text: t, first: !first.has(index) }));
+      first.add(index);
     });
-    if (r.finish_reason === "aborted") {
+    if (aborted(rs)) {
       write(new ApiError(503, "generation cancelled: the server is shutting down", "cancelled").body());
     } else {
-      if (first && kind === "chat") write(chunk(kind, ids, { text: "", first }));
-      write(chunk(kind, ids, { finish: r.finish_reason === "stop" ? "stop" : "length" }));
-      if (g.includeUsage) write(chunk(kind, ids, { usage: usage(r) }));
+      rs.forEach((r, index) => {
+        if (!first.has(index) && kind === "chat") write(chunk(kind, ids, { text: "", first: true }));
+        write(chunk(kind, ids, { index, finish: r.finish_reason === "stop" ? "stop" : "length" }));
+      });
+      if (g.includeUsage) write(chunk(kind, ids, { usage: usage(rs) }));
     }
     write("[DONE]");
     res.end();
@@ -199,6 +217,12 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
           return await completions("completion", req, res, signal);
         case "/trace":
           return await trace(req, res, url, signal);
+        case "/tokenizer_info":
+          return sendJson(res, 200, tokenizerInfo(engine));
+        case "/tokenize":
+          return sendJson(res, 200, tokenize(engine, parseJsonObject(await readBody(req, limit))));
+        case "/detokenize":
+          return sendJson(res, 200, detokenize(engine, parseJsonObject(await readBody(req, limit))));
       }
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, `internal error: ${(e as Error).message}`, "internal_error");

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TINY, tinyModel, tinyShardedModel, tinySource } from "../helpers/tiny-model.js";
 import { join } from "node:path";
-import { HOME, SMOLLM2, missing } from "../helpers/paths.js";
+import { HOME, SMOLLM2, needs } from "../helpers/paths.js";
 import { createPolicy, type SkipConfig } from "../../src/skip/config.js";
 import { planShards } from "../../src/model/shard-plan.js";
 import { activationBytes } from "../../src/model/shard.js";
@@ -104,8 +104,7 @@ const REAL: [name: string, path: string, maxShardMiB: number, minShards: number]
 
 for (const [name, path, maxMib, minShards] of REAL) {
   test(`${name} over ${minShards}+ shards (2 threads) matches one shard (1 thread) bit for bit, prompt and decode, with ffn-skip`, async (t) => {
-    const why = missing(path);
-    if (why) return t.skip(why);
+    if (needs(t, path)) return;
     const whole = await loadModel(path, { threads: 1, ctx: 128 });
     const split = await loadModel(path, { threads: 2, ctx: 128, maxShardBytes: maxMib * 2 ** 20 });
     try {

@@ -7,9 +7,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { loadModel, type Engine } from "../../src/api/engine.js";
+import type { Engine } from "../../src/api/engine.js";
 import { startServer, type RunningServer } from "../../src/server/server.js";
 import { SMOLLM2, missing, skipOrFail } from "../helpers/paths.js";
+import { closeServer, openServer } from "../helpers/server.js";
 
 const skipReason = missing(SMOLLM2);
 let engine: Engine;
@@ -18,15 +19,9 @@ let client: OpenAI;
 const MODEL = "SmolLM2-135M-Instruct.Q4_1";
 
 before(async () => {
-  if (skipReason) return;
-  engine = await loadModel(SMOLLM2, { threads: 1 });
-  srv = await startServer(engine, { port: 0 });
-  client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  if (!skipReason) ({ engine, srv, client } = await openServer());
 });
-after(async () => {
-  await srv?.close();
-  await engine?.dispose();
-});
+after(() => closeServer(srv, engine));
 
 const health = async (s: RunningServer) => (await (await fetch(`${s.url}/health`)).json()) as {
   queue: { running: number; waiting: number };

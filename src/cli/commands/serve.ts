@@ -6,7 +6,8 @@ import { SKIP_OPTIONS, skipFromFlags } from "../skip-flags.js";
 
 export const SERVE_HELP = `ffnskip serve [--model M] [--host H] [--port P] [--api-key K] [--queue N] [skip flags]
   OpenAI-compatible server: POST /v1/chat/completions, POST /v1/completions (stream or not),
-  GET /v1/models, GET /health, GET /trace (trace viewer). See docs/server.md.
+  GET /v1/models, GET /health, GET /trace (trace viewer), /tokenize, /detokenize,
+  /tokenizer_info (for lm-evaluation-harness; see docs/lm-eval.md). See docs/server.md.
   --host H          bind address (default 127.0.0.1; 0.0.0.0 exposes it to the network)
   --port P          default 8080 (0 = any free port)
   --api-key K       require 'Authorization: Bearer K' (also env FFNSKIP_API_KEY)
