@@ -6,20 +6,20 @@ import { KernelPool, type Job } from "./pool.js";
 import { typeInfo } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
 
-/** Type-id flag the wasm module uses for packed matrices (assembly/kernels.ts PACKED). */
+/** Type-id flag the wasm module uses for packed matrices (assembly/packed.ts PACKED). */
 const PACKED = 0x100;
 /** A wait for workers longer than this (ms) after the main thread's own chunks means a worker was preempted. */
 const PREEMPTED_MS = 2;
 /** Dispatches (about one decoded token) run on the main thread alone after such a wait. */
 const BACKOFF_DISPATCHES = 200;
-/** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/kernels.ts setScratch). */
+/** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/prompt.ts setScratch). */
 const SCRATCH_BYTES = 288 * 512;
 
 /**
  * WebAssembly SIMD kernels, optionally split by rows over a worker pool.
  * Quantized weights are dotted with an int16 block-quantized copy of the
  * activation (made once per call by the main thread; see
- * assembly/kernels.ts), float weights with the f32 activation itself.
+ * assembly/act.ts), float weights with the f32 activation itself.
  */
 export class WasmKernels implements Kernels {
   /** "wasm-relaxed-simd" or "wasm-simd": the kernel build in use (see KernelVariant) */
@@ -101,7 +101,7 @@ export class WasmKernels implements Kernels {
 
   /**
    * Rearrange a Q4_1 or Q8_0 matrix into the 4-row interleaved layout the
-   * fast kernels read (see assembly/kernels.ts); other types stay as they are.
+   * fast kernels read (see assembly/packed.ts); other types stay as they are.
    */
   prepare(w: WeightMatrix): void {
     if (w.packed) return;
