@@ -198,6 +198,42 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
   }
 });
 
+test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical across threads, builds, and batch vs token", async () => {
+  const ks = [await kernelsFor(1, "baseline"), await kernelsFor(2, "baseline"), await kernelsFor(1, "relaxed"), await kernelsFor(2, "relaxed")];
+  const rand = rng(321);
+  for (const type of [GGMLType.Q4_0, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
+    for (let trial = 0; trial < 4; trial++) {
+      // row counts that are and are not multiples of 4 (the four-row pass) and of the thread split
+      const rows = [3, 17, 40, 70][trial] + Math.floor(rand() * 5);
+      const cols = randomCols(type, rand);
+      const n = 1 + Math.floor(rand() * 6);
+      const w0 = randomMatrix(ks[0].heap, type, rows, cols, rand);
+      const x0 = randomActivations(ks[0].heap, n * cols, rand);
+      const bytes = ks[0].heap.u8(w0.ptr, rows * w0.rowBytes), xs = ks[0].heap.f32(x0, n * cols);
+      let first: Float32Array | undefined;
+      for (const k of ks) {
+        const w = { ...w0, ptr: k.heap.alloc(rows * w0.rowBytes) };
+        k.heap.u8(w.ptr, bytes.length).set(bytes);
+        const x = k.heap.alloc(n * cols * 4);
+        k.heap.f32(x, n * cols).set(xs);
+        k.prepare(w);
+        const out = k.heap.alloc(n * rows * 4), one = k.heap.alloc(rows * 4);
+        k.matmul(w, x, out, n);
+        const got = Float32Array.from(k.heap.f32(out, n * rows));
+        const what = `${typeInfo(type).name} ${rows}x${cols} n=${n} ${k.threads} thread(s) ${k.name}`;
+        for (let t = 0; t < n; t++) {
+          k.matvec(w, x + t * cols * 4, one);
+          assert.deepEqual(k.heap.f32(one, rows), got.subarray(t * rows, (t + 1) * rows), `${what}: token ${t} alone`);
+        }
+        if (!first) {
+          first = got;
+          checkAgainstReference(k, w, x, got, n, what);
+        } else assert.deepEqual(got, first, `${what} vs 1 thread baseline`);
+      }
+    }
+  }
+});
+
 test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", async () => {
   const k = await kernelsFor(1);
   const rand = rng(11);

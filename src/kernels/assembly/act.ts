@@ -1,4 +1,4 @@
-import { qOffset, q8Offset } from "./common";
+import { qOffset, q8Offset, q8nOffset } from "./common";
 
 // Activation quantization.
 //
@@ -11,11 +11,15 @@ import { qOffset, q8Offset } from "./common";
 // pairs and the weights have to be widened to int16 anyway.
 //
 // A16 layout for `cols` values (nb = cols/32 blocks), at byte offset `act`:
-//   f32 scale[nb] | f32 sum[nb] | (pad to 16) | i16 q[cols] [| i8 q8[cols]]
+//   f32 scale[nb] | f32 sum[nb] | (pad to 16) | i16 q[cols] [| i8 q8[cols] | i8 q8n[cols]]
+//
+// The relaxed build adds two int8 copies: q8 in the order of the packed
+// Q4_1 nibbles (see packed.ts repack) and q8n in natural order, for the
+// plain-layout kernels of rows4.ts.
 
 /** Bytes one A16-quantized activation vector of `cols` values takes (64-aligned). */
 export function actBytes(cols: i32): i32 {
-  const q8 = ASC_FEATURE_RELAXED_SIMD ? <usize>cols : 0;
+  const q8 = ASC_FEATURE_RELAXED_SIMD ? <usize>cols << 1 : 0;
   return <i32>((q8Offset(cols) + q8 + 63) & ~(<usize>63));
 }
 
@@ -60,6 +64,9 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
       const hi = i8x16.narrow_i16x8_s(v128.load(qb, 16), v128.load(qb, 48));
       v128.store(q8, v128.shuffle<u8>(lo, lo, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
       v128.store(q8, v128.shuffle<u8>(hi, hi, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+      const q8n = act + q8nOffset(cols) + (<usize>b << 5);
+      v128.store(q8n, i8x16.narrow_i16x8_s(v128.load(qb), v128.load(qb, 16)));
+      v128.store(q8n, i8x16.narrow_i16x8_s(v128.load(qb, 32), v128.load(qb, 48)), 16);
     }
     const isum = i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3);
     store<f32>(act + (<usize>b << 2), f16round(da));

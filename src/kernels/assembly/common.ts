@@ -24,6 +24,11 @@ export const BF16: i32 = 30;
   return qOffset(cols) + (<usize>cols << 1);
 }
 
+/** Byte offset of the natural-order int8 copy (relaxed build only; see act.ts) inside an A16 buffer of `cols` values. */
+@inline export function q8nOffset(cols: i32): usize {
+  return q8Offset(cols) + <usize>cols;
+}
+
 
 /** IEEE half -> float; exact for normals and subnormals (weights never hold inf/nan). */
 @inline export function h2f(h: u32): f32 {

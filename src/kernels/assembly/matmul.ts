@@ -6,6 +6,7 @@ import { dotQ4_K, dotQ5_K, dotQ6_K } from "./dot-kquant";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable } from "./packed";
 import { STREAMS, streams, group } from "./streams";
+import { has4, rows4 } from "./rows4";
 import { UNPACKED_BLOCK, scratchBytes, unpackQ4_1, groupUnpackedQ4_1 } from "./prompt";
 
 /** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
@@ -128,11 +129,59 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       }
     }
   }
+  else if (has4(type)) {
+    rowsPlain4(type, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
+    return;
+  }
   for (; r < r1; r++) {
     const row = w + <usize>r * <usize>rowBytes;
     for (let t = 0; t < n; t++) {
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
       store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+    }
+  }
+}
+
+/**
+ * matmul's rows [r0, r1) for a plain-layout type with a rows4 kernel.
+ * Decoding (n = 1): four rows a quarter of the range apart per pass (four
+ * memory streams); a prompt: four adjacent rows per pass, for every token
+ * while they are in L1. Leftover rows run the kernel with the row repeated.
+ */
+function rowsPlain4(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
+  act: usize, actStride: i32, n: i32, out: usize, outStride: i32): void {
+  const nb = cols >> 5;
+  const kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see packed.ts)
+  const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+  const rb = <usize>rowBytes;
+  let r = r0;
+  if (n == 1) {
+    const q = (r1 - r0) >> 2;
+    const d = <usize>q * rb;
+    for (let i = 0; i < q; i++, r++) {
+      const p = w + <usize>r * rb;
+      const v = rows4(type, p, p + d, p + 2 * d, p + 3 * d, act, nb, cols, kMask, kRebias);
+      const o = out + (<usize>r << 2), od = <usize>q << 2;
+      store<f32>(o, f32x4.extract_lane(v, 0));
+      store<f32>(o + od, f32x4.extract_lane(v, 1));
+      store<f32>(o + 2 * od, f32x4.extract_lane(v, 2));
+      store<f32>(o + 3 * od, f32x4.extract_lane(v, 3));
+    }
+    r = r0 + 4 * q;
+  } else {
+    for (; r + 4 <= r1; r += 4) {
+      const p = w + <usize>r * rb;
+      for (let t = 0; t < n; t++) {
+        const v = rows4(type, p, p + rb, p + 2 * rb, p + 3 * rb, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
+        v128.store(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+      }
+    }
+  }
+  for (; r < r1; r++) {
+    const p = w + <usize>r * rb;
+    for (let t = 0; t < n; t++) {
+      const v = rows4(type, p, p, p, p, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
+      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), f32x4.extract_lane(v, 0));
     }
   }
 }

@@ -6,7 +6,7 @@ import { qOffset, q8Offset, sum4 } from "./common";
 // each token then only multiplies and adds.
 
 /** This instance's (thread's) scratch for unpacked groups; see setScratch. */
-let scratch: usize = 0;
+export let scratch: usize = 0;
 export let scratchBytes: i32 = 0;
 /**
  * Bytes of one unpacked Q4_1 block of a group: f32 d[4] | f32 m[4] | q[4][32],
