@@ -8,6 +8,7 @@ import { randomActivations, randomMatrix, rng } from "./testdata.js";
 import type { WeightMatrix } from "./types.js";
 import type { KernelVariant } from "./wasm-module.js";
 import { attention, swiglu } from "../model/ops.js";
+import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
 const TYPES = [
   GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
@@ -253,26 +254,43 @@ test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", asy
   assert.throws(() => ref.matvec(p, dst, dst), /packed by another backend/);
 });
 
-test("wasm attention matches ops.attention (GQA, several positions)", async () => {
+test("wasm attention matches ops.attention over an f32 and an f16 cache (GQA, several positions); so do the reference kernels", async () => {
   const k = await kernelsFor(1);
+  const ref = new ReferenceKernels(k.heap);
   const rand = rng(21);
-  for (const [nHeads, nKv, hd] of [[9, 3, 64], [4, 4, 6], [8, 2, 16]]) {
+  for (const [nHeads, nKv, hd] of [[9, 3, 64], [4, 4, 6], [8, 2, 16], [4, 1, 256]]) {
     const kvDim = nKv * hd, ctx = 40;
     const q = randomActivations(k.heap, nHeads * hd, rand);
     const keys = randomActivations(k.heap, ctx * kvDim, rand), values = randomActivations(k.heap, ctx * kvDim, rand);
-    const out = k.heap.alloc(nHeads * hd * 4);
+    // the same cache as IEEE halves, and those halves widened back (what attention over the f16 cache must see)
+    const keysH = k.heap.alloc(ctx * kvDim * 2), valuesH = k.heap.alloc(ctx * kvDim * 2);
+    const kw = new Float32Array(ctx * kvDim), vw = new Float32Array(ctx * kvDim);
+    const f = k.heap.viewsF32(), h = new Uint16Array(f.buffer);
+    for (let i = 0; i < ctx * kvDim; i++) {
+      h[(keysH >>> 1) + i] = f32ToF16(f[(keys >>> 2) + i]); kw[i] = f16ToF32(h[(keysH >>> 1) + i]);
+      h[(valuesH >>> 1) + i] = f32ToF16(f[(values >>> 2) + i]); vw[i] = f16ToF32(h[(valuesH >>> 1) + i]);
+    }
+    const out = k.heap.alloc(nHeads * hd * 4), refOut = k.heap.alloc(nHeads * hd * 4);
     const want = new Float32Array(nHeads * hd), scores = new Float32Array(ctx);
     for (const pos of [0, 1, 17, ctx - 1]) {
-      k.attention(out, q, keys, values, kvDim, pos, nHeads, nKv, hd);
-      const f = k.heap.viewsF32();
-      attention(want, 0, f, q >>> 2, f.subarray(keys >>> 2), f.subarray(values >>> 2), kvDim, pos, nHeads, nKv, hd, scores);
-      const got = k.heap.f32(out, nHeads * hd);
-      for (let i = 0; i < want.length; i++) {
-        assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${nHeads}/${nKv}x${hd} pos ${pos} [${i}]: ${got[i]} vs ${want[i]}`);
+      for (const kvType of ["f32", "f16"] as const) {
+        const [kp, vp] = kvType === "f32" ? [keys, values] : [keysH, valuesH];
+        k.attention(out, q, kp, vp, kvDim, pos, nHeads, nKv, hd, kvType);
+        ref.attention(refOut, q, kp, vp, kvDim, pos, nHeads, nKv, hd, kvType);
+        const fv = k.heap.viewsF32();
+        const [kc, vc] = kvType === "f32" ? [fv.subarray(keys >>> 2), fv.subarray(values >>> 2)] : [kw, vw];
+        attention(want, 0, fv, q >>> 2, kc, vc, kvDim, pos, nHeads, nKv, hd, scores);
+        const got = k.heap.f32(out, nHeads * hd), gotRef = k.heap.f32(refOut, nHeads * hd);
+        for (let i = 0; i < want.length; i++) {
+          const what = `${kvType} ${nHeads}/${nKv}x${hd} pos ${pos} [${i}]`;
+          assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${what}: ${got[i]} vs ${want[i]}`);
+          assert.equal(gotRef[i], want[i], `${what}: reference kernels`);
+        }
       }
     }
   }
-  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5), /do not fit/);
+  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5, "f16"), /do not fit/);
+  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5, "f8" as "f16"), /KV cache type "f8" is not supported; supported: f16, f32/);
 });
 
 test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gates", async () => {

@@ -1,4 +1,4 @@
-import type { Kernels, WeightMatrix } from "./types.js";
+import { kvBytes, type Kernels, type KVType, type WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
 import { instantiateKernels, kernelModule, type KernelExports, type KernelVariant } from "./wasm-module.js";
@@ -127,13 +127,14 @@ export class WasmKernels implements Kernels {
   }
 
   attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number): void {
+    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void {
+    const eb = kvBytes(kvType);
     if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0)) {
       throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim} and kvDim ${kvDim} at position ${pos} do not fit`);
     }
     const size = this.heap.memory.buffer.byteLength;
-    const cache = (pos + 1) * kvDim * 4;
-    if (((out | q | keys | values) & 3) || out + nHeads * headDim * 4 > size || q + nHeads * headDim * 4 > size ||
+    const cache = (pos + 1) * kvDim * eb;
+    if (((out | q) & 3) || ((keys | values) & (eb - 1)) || out + nHeads * headDim * 4 > size || q + nHeads * headDim * 4 > size ||
       keys + cache > size || values + cache > size || Math.min(out, q, keys, values) < 0) {
       throw new Error("attention: a buffer is misaligned or outside the heap");
     }
@@ -141,7 +142,7 @@ export class WasmKernels implements Kernels {
       this.scoresCap = Math.max(pos + 1, 2 * this.scoresCap, 1024);
       this.scores = this.heap.alloc(this.scoresCap * 4, 64);
     }
-    this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores);
+    this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores, kvType === "f16" ? 1 : 0);
   }
 
   swiglu(x: number, y: number, n: number): void {

@@ -3,6 +3,7 @@
  */
 import { statSync } from "node:fs";
 import { createKernels, defaultThreads, type KernelOptions } from "../kernels/index.js";
+import { kvBytes, type KVType } from "../kernels/types.js";
 import { tokenizerFromGGUFMetadata } from "../tokenizer/index.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { configFromMetadata, type ModelConfig } from "./config.js";
@@ -16,6 +17,8 @@ export interface LoadOptions extends KernelOptions {
   ctx?: number;
   /** most prompt tokens per forward call */
   batchSize?: number;
+  /** KV cache element type: "f16" (default, as llama.cpp) or "f32" */
+  kvType?: KVType;
 }
 
 export interface Loaded {
@@ -62,10 +65,11 @@ async function build(
   if (!Number.isInteger(ctx) || ctx < 1 || ctx > config.ctxTrain) {
     throw new RangeError(`context length must be an integer in [1, ${config.ctxTrain}] for ${path}, got ${opts.ctx}`);
   }
+  kvBytes(opts.kvType ?? "f16"); // a clear error for an unsupported type, before anything is allocated
   const kernels = await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) });
   try {
     const weights = loadWeights(src, config, kernels.heap);
-    const model = new Model(config, weights, kernels, ctx, opts.batchSize);
+    const model = new Model(config, weights, kernels, ctx, opts.batchSize, opts.kvType);
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {
     await kernels.dispose();

@@ -3,7 +3,7 @@
  * over buffers allocated once (llama2.c style). The skip policy is consulted
  * between attention and FFN — the only place an FFN is or is not run.
  */
-import type { Heap, Kernels } from "../kernels/types.js";
+import type { Heap, Kernels, KVType } from "../kernels/types.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { isLocalLayer, type ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
@@ -33,7 +33,6 @@ export class Model {
   // f32 views over the heap, refreshed if the memory grows
   private buf: ArrayBufferLike | null = null;
   private f32!: Float32Array;
-  private readonly scores: Float32Array;
   private readonly invFreq: Float32Array;
   private readonly ropeCos: Float32Array;
   private readonly ropeSin: Float32Array;
@@ -49,6 +48,7 @@ export class Model {
     readonly kernels: Kernels,
     readonly ctx: number,
     batchSize = 64,
+    kvType: KVType = "f16",
   ) {
     const c = config;
     this.heap = kernels.heap;
@@ -60,8 +60,7 @@ export class Model {
     this.patt = f(B * qDim); this.po = f(B * c.dim);
     this.ph1 = f(B * c.ffnDim); this.ph3 = f(B * c.ffnDim);
     this.plogits = f(B * c.vocabSize);
-    this.kv = new KVCache(this.heap, c.nLayers, ctx, kvDim);
-    this.scores = new Float32Array(ctx);
+    this.kv = new KVCache(this.heap, c.nLayers, ctx, kvDim, kvType);
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
     this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
@@ -122,7 +121,7 @@ export class Model {
     // Gemma scales the embedding by √dim
     if (c.embedScale !== undefined) for (let i = this.px / 4, e = i + n * c.dim; i < e; i++) m[i] *= c.embedScale;
     const x = this.px / 4, xb = this.pxb / 4, q = this.pq / 4, k = this.pk / 4, v = this.pv / 4;
-    const att = this.patt / 4, o = this.po / 4, h1 = this.ph1 / 4, h3 = this.ph3 / 4;
+    const o = this.po / 4, h1 = this.ph1 / 4, h3 = this.ph3 / 4;
     for (let t = 0; t < n; t++) {
       ops.ropeTable(pos + t, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
       if (this.invFreqLocal) ops.ropeTable(pos + t, this.invFreqLocal, this.ropeCosLocal.subarray(t * half, (t + 1) * half), this.ropeSinLocal.subarray(t * half, (t + 1) * half));
@@ -155,28 +154,24 @@ export class Model {
         if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], this.pxb, [this.pk, this.pv, this.pq]);
         else if (n === 1) K.matvecMulti([L.wk, L.wv], this.pxb, [this.pk, this.pv]);
         else { K.matmul(L.wk, this.pxb, this.pk, n); K.matmul(L.wv, this.pxb, this.pv, n); }
-        const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
           if (kNorm) for (let h = 0; h < nKvHeads; h++) { const b = k + t * kvDim + h * headDim; ops.rmsnorm(m, b, m, b, kNorm, headDim, eps); }
           ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
-          m.copyWithin(kc + (pos + t) * kvDim, k + t * kvDim, k + (t + 1) * kvDim);
-          m.copyWithin(vc + (pos + t) * kvDim, v + t * kvDim, v + (t + 1) * kvDim);
+          this.kv.write(l, pos + t, m, k + t * kvDim, v + t * kvDim);
         }
         this.kv.mark(l, pos, n);
         if (mode === "copy-kv") break layer;
 
         // attention
         if (!qkv) mat(L.wq, this.pxb, this.pq);
-        const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
           if (qNorm) for (let h = 0; h < nHeads; h++) { const b = q + t * qDim + h * headDim; ops.rmsnorm(m, b, m, b, qNorm, headDim, eps); }
           ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
           // a window starting at s0 is the same attention over a cache that begins there
-          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * kvDim * 4;
-          if (K.attention) K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim);
-          else ops.attention(m, att + t * qDim, m, q + t * qDim, keys.subarray(s0 * kvDim), values.subarray(s0 * kvDim), kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.scores);
+          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * this.kv.rowBytes;
+          K.attention(this.patt + t * qDim * 4, this.pq + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.kv.type);
         }
         mat(L.wo, this.patt, this.po);
         if (L.postAttnNorm !== undefined) this.normRows(o, L.postAttnNorm, n);
@@ -189,8 +184,7 @@ export class Model {
         if (n === 1) K.matvecMulti([L.w1, L.w3], this.pxb, [this.ph1, this.ph3]);
         else { K.matmul(L.w1, this.pxb, this.ph1, n); K.matmul(L.w3, this.pxb, this.ph3, n); }
         if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
-        else if (K.swiglu) K.swiglu(this.ph1, this.ph3, n * ffnDim);
-        else ops.swiglu(m, h1, m, h3, n * ffnDim);
+        else K.swiglu(this.ph1, this.ph3, n * ffnDim);
         mat(L.w2, this.ph1, this.po);
         // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
         if (L.postFfnNorm !== undefined) this.normRows(o, L.postFfnNorm, n);

@@ -8,6 +8,7 @@ import type { TensorSource } from "../../src/model/weights.js";
 import { loadWeights } from "../../src/model/weights.js";
 import { Model } from "../../src/model/model.js";
 import { ReferenceKernels } from "../../src/kernels/reference.js";
+import type { KVType } from "../../src/kernels/types.js";
 import { mulberry32 } from "../../src/skip/rng.js";
 
 export const TINY: ModelConfig = {
@@ -55,7 +56,7 @@ export function tinySource(seed = 1, cfg = TINY): MemorySource {
   return src;
 }
 
-export function tinyModel(src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY): Model {
+export function tinyModel(src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY, kvType: KVType = "f16"): Model {
   const kernels = new ReferenceKernels();
-  return new Model(cfg, loadWeights(src, cfg, kernels.heap), kernels, ctx, batchSize);
+  return new Model(cfg, loadWeights(src, cfg, kernels.heap), kernels, ctx, batchSize, kvType);
 }
