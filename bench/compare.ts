@@ -4,9 +4,14 @@
  * FFN-SkipLLM decode speed at the shipped skip profiles against dense, beside
  * the speed-up the skipped weight bytes allow. Writes results/bench/compare.{md,json}.
  *
- *   npm run build && node dist/bench/compare.js [--threads 1,2] [--rounds 5] [--prompt-tokens 128] [--gen-tokens 64]
+ *   npm run build && node dist/bench/compare.js [--model FILE.gguf] [--threads 1,2] [--rounds 5] [--prompt-tokens 128]
+ *     [--gen-tokens 64] [--profiles a.json,b.json | none] [--out results/bench/compare]
+ *
+ * Any GGUF model works; the skip profiles default to profiles/<file stem>-NN.json
+ * (SmolLM2: smollm2-135m-instruct-NN.json), "none" leaves the skip section out.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import { benchmark, type BenchResult } from "../src/api/bench.js";
@@ -17,18 +22,22 @@ import { SMOLLM2 } from "../test/helpers/paths.js";
 
 const { values: v } = parseArgs({ options: {
   threads: { type: "string" }, rounds: { type: "string" }, "prompt-tokens": { type: "string" }, "gen-tokens": { type: "string" },
-  model: { type: "string" }, out: { type: "string" },
+  model: { type: "string" }, out: { type: "string" }, profiles: { type: "string" },
 } });
 const threadList = (v.threads ?? "1,2").split(",").map(Number);
 const rounds = Number(v.rounds ?? 5), promptTokens = Number(v["prompt-tokens"] ?? 128), genTokens = Number(v["gen-tokens"] ?? 64);
 const model = v.model ?? SMOLLM2;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const PROFILES = [10, 20, 25, 30].map((p) => ({ pct: p, path: `profiles/smollm2-135m-instruct-${p}.json` })).filter((p) => existsSync(p.path));
+const stem = model === SMOLLM2 ? "smollm2-135m-instruct" : basename(model, ".gguf").toLowerCase();
+const profilePaths = v.profiles === "none" ? [] : v.profiles ? v.profiles.split(",")
+  : existsSync("profiles") ? readdirSync("profiles").filter((f) => new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-\\d+\\.json$`).test(f)).map((f) => `profiles/${f}`) : [];
+const PROFILES = profilePaths.map((path) => ({ pct: Number(/-(\d+)\.json$/.exec(path)?.[1] ?? NaN), path }))
+  .sort((a, b) => a.pct - b.pct);
 
 const md: string[] = [];
 const json: Record<string, unknown> = { model, rounds, promptTokens, genTokens, date: new Date().toISOString() };
 md.push(`# ffnskip vs llama.cpp — ${model.split("/").pop()}`, "");
-md.push(`Command: \`npm run build && node dist/bench/compare.js --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens}\` (${new Date().toISOString().slice(0, 16)}Z).`);
+md.push(`Command: \`npm run build && node dist/bench/compare.js ${process.argv.slice(2).join(" ")}\` (${new Date().toISOString().slice(0, 16)}Z; defaults: --threads 1,2 --rounds 5 --prompt-tokens 128 --gen-tokens 64).`);
 md.push(`Engines alternate round by round in one process; medians of ${rounds} rounds. llama.cpp = node-llama-cpp's prebuilt CPU build, same threads.`, "");
 const bw = probeBandwidth(128, 3).gbps;
 md.push(`Single-core bandwidth probe (wasm SIMD sum over 128 MiB): ${bw.toFixed(1)} GB/s.`, "");
@@ -55,28 +64,30 @@ for (const threads of threadList) {
   speed.push({ threads, ffnskip: { prompt: op, decode: od, gbps }, llamacpp: { prompt: lp, decode: ld } });
 
   // FFN-SkipLLM at the shipped profiles against dense, alternating
-  const configs = [{ name: "dense", skip: undefined as never }, ...PROFILES.map((p) => ({ name: `ffn-skip ${p.pct}%`, skip: readSkipProfile(p.path, engine.config.nLayers).config as never }))];
-  const res = new Map<string, BenchResult[]>(configs.map((c) => [c.name, []]));
-  for (let r = 0; r < rounds; r++) for (const c of configs) res.get(c.name)!.push(benchmark(engine, { promptTokens, genTokens, skip: c.skip }));
-  const dense = median(res.get("dense")!.map((x) => x.decode_tok_per_s));
-  const total = engine.weightBytes.total;
-  for (const c of configs) {
-    const rs = res.get(c.name)!;
-    const tps = median(rs.map((x) => x.decode_tok_per_s));
-    const st = rs[0].skip;
-    const bound = total / rs[0].weight_bytes_per_token;
-    skipRows.push(`| ${threads} | ${c.name} | ${(st.ratio * 100).toFixed(1)}% | ${tps.toFixed(1)} | ${(tps / dense).toFixed(3)}× | ${bound.toFixed(3)}× | ${c.name === "dense" ? "—" : (((tps / dense) - 1) / (bound - 1) * 100).toFixed(0) + "%"} |`);
-    skipJson.push({ threads, config: c.name, ratio: st.ratio, decode_tok_per_s: tps, speedup: tps / dense, bound });
+  if (PROFILES.length > 0) {
+    const configs = [{ name: "dense", skip: undefined as never }, ...PROFILES.map((p) => ({ name: `ffn-skip ${p.pct}%`, skip: readSkipProfile(p.path, engine.config.nLayers).config as never }))];
+    const res = new Map<string, BenchResult[]>(configs.map((c) => [c.name, []]));
+    for (let r = 0; r < rounds; r++) for (const c of configs) res.get(c.name)!.push(benchmark(engine, { promptTokens, genTokens, skip: c.skip }));
+    const dense = median(res.get("dense")!.map((x) => x.decode_tok_per_s));
+    const total = engine.weightBytes.total;
+    for (const c of configs) {
+      const rs = res.get(c.name)!;
+      const tps = median(rs.map((x) => x.decode_tok_per_s));
+      const st = rs[0].skip;
+      const bound = total / rs[0].weight_bytes_per_token;
+      skipRows.push(`| ${threads} | ${c.name} | ${(st.ratio * 100).toFixed(1)}% | ${tps.toFixed(1)} | ${(tps / dense).toFixed(3)}× | ${bound.toFixed(3)}× | ${c.name === "dense" ? "—" : (((tps / dense) - 1) / (bound - 1) * 100).toFixed(0) + "%"} |`);
+      skipJson.push({ threads, config: c.name, ratio: st.ratio, decode_tok_per_s: tps, speedup: tps / dense, bound });
+    }
   }
   await engine.dispose();
 }
-md.push("", `## FFN skipping: decode speed against dense`, "",
+if (PROFILES.length > 0) md.push("", `## FFN skipping: decode speed against dense`, "",
   "Achieved ratio on the benchmark's greedy decode; the bound is total weight bytes ÷ bytes read with the skipped FFNs left out; 'of bound' = (speed-up − 1) ÷ (bound − 1).", "",
   `| threads | config | FFN skip ratio | decode tok/s | speed-up | bound | of bound |`, `|---|---|---|---|---|---|---|`, ...skipRows);
 json.speed = speed;
 json.skip = skipJson;
-mkdirSync("results/bench", { recursive: true });
 const out = v.out ?? "results/bench/compare";
+mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out + ".md", md.join("\n") + "\n");
 writeFileSync(out + ".json", JSON.stringify(json, null, 2) + "\n");
 process.stdout.write(md.join("\n") + "\n");

@@ -9,6 +9,7 @@ export const MODEL_OPTIONS: Options = {
   model: { type: "string", short: "m" },
   threads: { type: "string", short: "t" },
   ctx: { type: "string" },
+  "kv-type": { type: "string" },
   backend: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -52,11 +53,14 @@ export function loadOptions(v: Values): LoadModelOptions {
   if (backend !== undefined && backend !== "wasm" && backend !== "reference") {
     throw new Error(`--backend must be wasm or reference, got "${backend}"`);
   }
+  const kvType = v["kv-type"] as string | undefined;
+  if (kvType !== undefined && kvType !== "f16" && kvType !== "f32") throw new Error(`--kv-type must be f16 or f32, got "${kvType}"`);
   const threads = num(v, "threads", true);
   if (threads !== undefined && (threads < 1 || threads > 64)) throw new Error(`--threads must be in [1, 64], got ${threads}`);
   return {
     threads,
     ctx: num(v, "ctx", true),
+    kvType: kvType as LoadModelOptions["kvType"],
     backend: backend as LoadModelOptions["backend"],
     onProgress: (m) => process.stderr.write(`${m}\n`),
   };

@@ -1,5 +1,7 @@
 import { dequantizeRow } from "../quant/dequant.js";
-import type { Heap, Kernels, WeightMatrix } from "./types.js";
+import { kvBytes, type Heap, type Kernels, type KVType, type WeightMatrix } from "./types.js";
+import { attention, swiglu } from "../model/ops.js";
+import { f16ToF32 } from "../quant/f16.js";
 import { SharedHeap } from "./heap.js";
 import { rowBytes } from "../quant/types.js";
 
@@ -16,6 +18,8 @@ export class ReferenceKernels implements Kernels {
   readonly heap: SharedHeap;
   /** one dequantized weight row, grown to the widest matrix seen */
   private row = new Float32Array(0);
+  /** attention scores, grown with the position */
+  private scores = new Float32Array(0);
 
   constructor(heap?: SharedHeap) {
     this.heap = heap ?? new SharedHeap();
@@ -58,6 +62,29 @@ export class ReferenceKernels implements Kernels {
   matmul(w: WeightMatrix, x: number, out: number, n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`matmul: token count ${n} must be a positive integer`);
     this.product(w, x, out, n);
+  }
+
+  /** ops.attention over the cache rows [0, pos], an f16 cache widened to f32 first. */
+  attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
+    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void {
+    const n = (pos + 1) * kvDim, eb = kvBytes(kvType);
+    if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0) || ((keys | values) & (eb - 1)) ||
+      Math.max(keys, values) + n * eb > this.heap.memory.buffer.byteLength) {
+      throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim}, kvDim ${kvDim}, position ${pos} do not fit the cache`);
+    }
+    const f32 = this.heap.viewsF32();
+    const cache = (p: number): Float32Array => {
+      if (kvType === "f32") return f32.subarray(p >>> 2, (p >>> 2) + n);
+      const h = new Uint16Array(f32.buffer, p, n);
+      return Float32Array.from(h, f16ToF32);
+    };
+    if (this.scores.length < pos + 1) this.scores = new Float32Array(pos + 1);
+    attention(f32, out >>> 2, f32, q >>> 2, cache(keys), cache(values), kvDim, pos, nHeads, nKvHeads, headDim, this.scores);
+  }
+
+  swiglu(x: number, y: number, n: number): void {
+    const f32 = this.heap.viewsF32();
+    swiglu(f32, x >>> 2, f32, y >>> 2, n);
   }
 
   getRow(w: WeightMatrix, row: number, dst: number): void {

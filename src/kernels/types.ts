@@ -1,5 +1,15 @@
 import type { GGMLType } from "../quant/types.js";
 
+/** Element type of the KV cache: IEEE half (default, as llama.cpp) or f32. */
+export type KVType = "f16" | "f32";
+
+/** Bytes of one KV cache element of `type`. */
+export function kvBytes(type: KVType): number {
+  if (type === "f16") return 2;
+  if (type === "f32") return 4;
+  throw new Error(`KV cache type "${type}" is not supported; supported: f16, f32`);
+}
+
 /**
  * A weight matrix living in the kernels' memory, row-major as ggml stores it:
  * `rows` output features, each a row of `cols` input values of `type`
@@ -63,14 +73,15 @@ export interface Kernels {
    */
   prepare?(w: WeightMatrix): void;
   /**
-   * Optional: grouped-query attention of one query (f32, heap byte offsets)
-   * at position `pos` over KV cache rows [0, pos] of kvDim floats each;
-   * the same result as src/model/ops.ts attention, only faster.
+   * Grouped-query attention of one query (f32, heap byte offsets) at
+   * position `pos` over KV cache rows [0, pos] of kvDim elements each, of
+   * type `kvType` (IEEE half or f32): the same result as
+   * src/model/ops.ts attention over the cache's values.
    */
-  attention?(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number): void;
-  /** Optional: x[i] = silu(x[i]) * y[i] for i < n (f32 at heap byte offsets), as src/model/ops.ts swiglu. */
-  swiglu?(x: number, y: number, n: number): void;
+  attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
+    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void;
+  /** x[i] = silu(x[i]) * y[i] for i < n (f32 at heap byte offsets), as src/model/ops.ts swiglu. */
+  swiglu(x: number, y: number, n: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

@@ -20,7 +20,7 @@ export interface KernelExports {
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;
   attention(out: number, q: number, kc: number, vc: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number, scores: number): void;
+    nHeads: number, nKvHeads: number, headDim: number, scores: number, f16: number): void;
 }
 
 /**

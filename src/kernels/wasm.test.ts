@@ -8,6 +8,7 @@ import { randomActivations, randomMatrix, rng } from "./testdata.js";
 import type { WeightMatrix } from "./types.js";
 import type { KernelVariant } from "./wasm-module.js";
 import { attention, swiglu } from "../model/ops.js";
+import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
 const TYPES = [
   GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
@@ -198,6 +199,42 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
   }
 });
 
+test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical across threads, builds, and batch vs token", async () => {
+  const ks = [await kernelsFor(1, "baseline"), await kernelsFor(2, "baseline"), await kernelsFor(1, "relaxed"), await kernelsFor(2, "relaxed")];
+  const rand = rng(321);
+  for (const type of [GGMLType.Q4_0, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
+    for (let trial = 0; trial < 4; trial++) {
+      // row counts that are and are not multiples of 4 (the four-row pass) and of the thread split
+      const rows = [3, 17, 40, 70][trial] + Math.floor(rand() * 5);
+      const cols = randomCols(type, rand);
+      const n = 1 + Math.floor(rand() * 6);
+      const w0 = randomMatrix(ks[0].heap, type, rows, cols, rand);
+      const x0 = randomActivations(ks[0].heap, n * cols, rand);
+      const bytes = ks[0].heap.u8(w0.ptr, rows * w0.rowBytes), xs = ks[0].heap.f32(x0, n * cols);
+      let first: Float32Array | undefined;
+      for (const k of ks) {
+        const w = { ...w0, ptr: k.heap.alloc(rows * w0.rowBytes) };
+        k.heap.u8(w.ptr, bytes.length).set(bytes);
+        const x = k.heap.alloc(n * cols * 4);
+        k.heap.f32(x, n * cols).set(xs);
+        k.prepare(w);
+        const out = k.heap.alloc(n * rows * 4), one = k.heap.alloc(rows * 4);
+        k.matmul(w, x, out, n);
+        const got = Float32Array.from(k.heap.f32(out, n * rows));
+        const what = `${typeInfo(type).name} ${rows}x${cols} n=${n} ${k.threads} thread(s) ${k.name}`;
+        for (let t = 0; t < n; t++) {
+          k.matvec(w, x + t * cols * 4, one);
+          assert.deepEqual(k.heap.f32(one, rows), got.subarray(t * rows, (t + 1) * rows), `${what}: token ${t} alone`);
+        }
+        if (!first) {
+          first = got;
+          checkAgainstReference(k, w, x, got, n, what);
+        } else assert.deepEqual(got, first, `${what} vs 1 thread baseline`);
+      }
+    }
+  }
+});
+
 test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", async () => {
   const k = await kernelsFor(1);
   const rand = rng(11);
@@ -217,26 +254,43 @@ test("getRow of an unpacked matrix is dequantizeRow; bad rows are rejected", asy
   assert.throws(() => ref.matvec(p, dst, dst), /packed by another backend/);
 });
 
-test("wasm attention matches ops.attention (GQA, several positions)", async () => {
+test("wasm attention matches ops.attention over an f32 and an f16 cache (GQA, several positions); so do the reference kernels", async () => {
   const k = await kernelsFor(1);
+  const ref = new ReferenceKernels(k.heap);
   const rand = rng(21);
-  for (const [nHeads, nKv, hd] of [[9, 3, 64], [4, 4, 6], [8, 2, 16]]) {
+  for (const [nHeads, nKv, hd] of [[9, 3, 64], [4, 4, 6], [8, 2, 16], [4, 1, 256]]) {
     const kvDim = nKv * hd, ctx = 40;
     const q = randomActivations(k.heap, nHeads * hd, rand);
     const keys = randomActivations(k.heap, ctx * kvDim, rand), values = randomActivations(k.heap, ctx * kvDim, rand);
-    const out = k.heap.alloc(nHeads * hd * 4);
+    // the same cache as IEEE halves, and those halves widened back (what attention over the f16 cache must see)
+    const keysH = k.heap.alloc(ctx * kvDim * 2), valuesH = k.heap.alloc(ctx * kvDim * 2);
+    const kw = new Float32Array(ctx * kvDim), vw = new Float32Array(ctx * kvDim);
+    const f = k.heap.viewsF32(), h = new Uint16Array(f.buffer);
+    for (let i = 0; i < ctx * kvDim; i++) {
+      h[(keysH >>> 1) + i] = f32ToF16(f[(keys >>> 2) + i]); kw[i] = f16ToF32(h[(keysH >>> 1) + i]);
+      h[(valuesH >>> 1) + i] = f32ToF16(f[(values >>> 2) + i]); vw[i] = f16ToF32(h[(valuesH >>> 1) + i]);
+    }
+    const out = k.heap.alloc(nHeads * hd * 4), refOut = k.heap.alloc(nHeads * hd * 4);
     const want = new Float32Array(nHeads * hd), scores = new Float32Array(ctx);
     for (const pos of [0, 1, 17, ctx - 1]) {
-      k.attention(out, q, keys, values, kvDim, pos, nHeads, nKv, hd);
-      const f = k.heap.viewsF32();
-      attention(want, 0, f, q >>> 2, f.subarray(keys >>> 2), f.subarray(values >>> 2), kvDim, pos, nHeads, nKv, hd, scores);
-      const got = k.heap.f32(out, nHeads * hd);
-      for (let i = 0; i < want.length; i++) {
-        assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${nHeads}/${nKv}x${hd} pos ${pos} [${i}]: ${got[i]} vs ${want[i]}`);
+      for (const kvType of ["f32", "f16"] as const) {
+        const [kp, vp] = kvType === "f32" ? [keys, values] : [keysH, valuesH];
+        k.attention(out, q, kp, vp, kvDim, pos, nHeads, nKv, hd, kvType);
+        ref.attention(refOut, q, kp, vp, kvDim, pos, nHeads, nKv, hd, kvType);
+        const fv = k.heap.viewsF32();
+        const [kc, vc] = kvType === "f32" ? [fv.subarray(keys >>> 2), fv.subarray(values >>> 2)] : [kw, vw];
+        attention(want, 0, fv, q >>> 2, kc, vc, kvDim, pos, nHeads, nKv, hd, scores);
+        const got = k.heap.f32(out, nHeads * hd), gotRef = k.heap.f32(refOut, nHeads * hd);
+        for (let i = 0; i < want.length; i++) {
+          const what = `${kvType} ${nHeads}/${nKv}x${hd} pos ${pos} [${i}]`;
+          assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${what}: ${got[i]} vs ${want[i]}`);
+          assert.equal(gotRef[i], want[i], `${what}: reference kernels`);
+        }
       }
     }
   }
-  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5), /do not fit/);
+  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5, "f16"), /do not fit/);
+  assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5, "f8" as "f16"), /KV cache type "f8" is not supported; supported: f16, f32/);
 });
 
 test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gates", async () => {

@@ -1,4 +1,4 @@
-import type { Kernels, WeightMatrix } from "./types.js";
+import { kvBytes, type Kernels, type KVType, type WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
 import { instantiateKernels, kernelModule, type KernelExports, type KernelVariant } from "./wasm-module.js";
@@ -6,20 +6,20 @@ import { KernelPool, type Job } from "./pool.js";
 import { typeInfo } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
 
-/** Type-id flag the wasm module uses for packed matrices (assembly/kernels.ts PACKED). */
+/** Type-id flag the wasm module uses for packed matrices (assembly/packed.ts PACKED). */
 const PACKED = 0x100;
 /** A wait for workers longer than this (ms) after the main thread's own chunks means a worker was preempted. */
 const PREEMPTED_MS = 2;
 /** Dispatches (about one decoded token) run on the main thread alone after such a wait. */
 const BACKOFF_DISPATCHES = 200;
-/** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/kernels.ts setScratch). */
+/** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/prompt.ts setScratch). */
 const SCRATCH_BYTES = 288 * 512;
 
 /**
  * WebAssembly SIMD kernels, optionally split by rows over a worker pool.
  * Quantized weights are dotted with an int16 block-quantized copy of the
  * activation (made once per call by the main thread; see
- * assembly/kernels.ts), float weights with the f32 activation itself.
+ * assembly/act.ts), float weights with the f32 activation itself.
  */
 export class WasmKernels implements Kernels {
   /** "wasm-relaxed-simd" or "wasm-simd": the kernel build in use (see KernelVariant) */
@@ -101,7 +101,7 @@ export class WasmKernels implements Kernels {
 
   /**
    * Rearrange a Q4_1 or Q8_0 matrix into the 4-row interleaved layout the
-   * fast kernels read (see assembly/kernels.ts); other types stay as they are.
+   * fast kernels read (see assembly/packed.ts); other types stay as they are.
    */
   prepare(w: WeightMatrix): void {
     if (w.packed) return;
@@ -127,13 +127,14 @@ export class WasmKernels implements Kernels {
   }
 
   attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number): void {
+    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void {
+    const eb = kvBytes(kvType);
     if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0)) {
       throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim} and kvDim ${kvDim} at position ${pos} do not fit`);
     }
     const size = this.heap.memory.buffer.byteLength;
-    const cache = (pos + 1) * kvDim * 4;
-    if (((out | q | keys | values) & 3) || out + nHeads * headDim * 4 > size || q + nHeads * headDim * 4 > size ||
+    const cache = (pos + 1) * kvDim * eb;
+    if (((out | q) & 3) || ((keys | values) & (eb - 1)) || out + nHeads * headDim * 4 > size || q + nHeads * headDim * 4 > size ||
       keys + cache > size || values + cache > size || Math.min(out, q, keys, values) < 0) {
       throw new Error("attention: a buffer is misaligned or outside the heap");
     }
@@ -141,7 +142,7 @@ export class WasmKernels implements Kernels {
       this.scoresCap = Math.max(pos + 1, 2 * this.scoresCap, 1024);
       this.scores = this.heap.alloc(this.scoresCap * 4, 64);
     }
-    this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores);
+    this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores, kvType === "f16" ? 1 : 0);
   }
 
   swiglu(x: number, y: number, n: number): void {

@@ -11,7 +11,7 @@ import { openHFDirectory } from "./hf-source.js";
 import { DEFAULT_BATCH, Model } from "./model.js";
 import { planShards } from "./shard-plan.js";
 import { loadWeights, type TensorSource } from "./weights.js";
-import type { Kernels } from "../kernels/types.js";
+import { kvBytes, type Kernels, type KVType } from "../kernels/types.js";
 
 export interface LoadOptions extends KernelOptions {
   /** context length; default and maximum: the model's trained context */
@@ -24,6 +24,8 @@ export interface LoadOptions extends KernelOptions {
    * Smaller values force more shards (tests).
    */
   maxShardBytes?: number;
+  /** KV cache element type: "f16" (default, as llama.cpp) or "f32" */
+  kvType?: KVType;
 }
 
 export interface Loaded {
@@ -71,13 +73,14 @@ async function build(
     throw new RangeError(`context length must be an integer in [1, ${config.ctxTrain}] for ${path}, got ${opts.ctx}`);
   }
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes });
+  kvBytes(opts.kvType ?? "f16"); // a clear error for an unsupported type, before anything is allocated
+  const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes, kvType: opts.kvType });
   // one memory (heap + kernels + worker pool) per shard
   const kernels: Kernels[] = [];
   try {
     for (let s = 0; s < plan.layers.length; s++) kernels.push(await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) }));
     const weights = loadWeights(src, config, kernels.map((k) => k.heap), plan);
-    const model = new Model(config, weights, kernels, ctx, batchSize);
+    const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType);
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {
     for (const k of kernels) await k.dispose();

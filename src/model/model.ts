@@ -3,7 +3,7 @@
  * over buffers allocated once (llama2.c style). The skip policy is consulted
  * between attention and FFN — the only place an FFN is or is not run.
  */
-import type { Kernels } from "../kernels/types.js";
+import type { Kernels, KVType } from "../kernels/types.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { isLocalLayer, type ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
@@ -31,7 +31,6 @@ export class Model {
   readonly shards: Shard[];
   /** the first shard's kernels (thread count and name are the same in every shard) */
   readonly kernels: Kernels;
-  private readonly scores: Float32Array;
   private readonly invFreq: Float32Array;
   private readonly ropeCos: Float32Array;
   private readonly ropeSin: Float32Array;
@@ -48,6 +47,7 @@ export class Model {
     kernels: Kernels | readonly Kernels[],
     readonly ctx: number,
     batchSize = DEFAULT_BATCH,
+    kvType: KVType = "f16",
   ) {
     const c = config, plan = weights.plan;
     const ks: readonly Kernels[] = Array.isArray(kernels) ? kernels : [kernels];
@@ -57,8 +57,7 @@ export class Model {
     this.shards = plan.layers.map(({ first, end }, s) => new Shard(s, ks[s], first, end, c, B, s === ks.length - 1));
     this.kernels = ks[0];
     const heapOf = (l: number) => this.shardOf(l).kernels.heap;
-    this.kv = new KVCache(Array.from({ length: c.nLayers }, (_, l) => heapOf(l)), ctx, c.nKvHeads * c.headDim);
-    this.scores = new Float32Array(ctx);
+    this.kv = new KVCache(Array.from({ length: c.nLayers }, (_, l) => heapOf(l)), ctx, c.nKvHeads * c.headDim, kvType);
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
     this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
@@ -159,7 +158,7 @@ export class Model {
       // p: the shard's buffers as heap byte offsets (for the kernels); x .. h3: the same as float indices (for ops)
       const K = S.kernels, p = S.b, m = S.views();
       const x = p.x / 4, xb = p.xb / 4, q = p.q / 4, k = p.k / 4, v = p.v / 4;
-      const att = p.att / 4, o = p.o / 4, h1 = p.h1 / 4, h3 = p.h3 / 4;
+      const o = p.o / 4, h1 = p.h1 / 4, h3 = p.h3 / 4;
       const lastRow = x + (n - 1) * dim;
       const L = W.layers[l];
       // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
@@ -183,28 +182,24 @@ export class Model {
         if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q]);
         else if (n === 1) K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v]);
         else { K.matmul(L.wk, p.xb, p.k, n); K.matmul(L.wv, p.xb, p.v, n); }
-        const kc = this.kv.keyCache[l] / 4, vc = this.kv.valueCache[l] / 4;
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
           if (kNorm) for (let h = 0; h < nKvHeads; h++) { const b = k + t * kvDim + h * headDim; ops.rmsnorm(m, b, m, b, kNorm, headDim, eps); }
           ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
-          m.copyWithin(kc + (pos + t) * kvDim, k + t * kvDim, k + (t + 1) * kvDim);
-          m.copyWithin(vc + (pos + t) * kvDim, v + t * kvDim, v + (t + 1) * kvDim);
+          this.kv.write(l, pos + t, m, k + t * kvDim, v + t * kvDim);
         }
         this.kv.mark(l, pos, n);
         if (mode === "copy-kv") break layer;
 
         // attention
         if (!qkv) mat(K, L.wq, p.xb, p.q);
-        const keys = m.subarray(kc, kc + this.ctx * kvDim), values = m.subarray(vc, vc + this.ctx * kvDim);
         for (let t = 0; t < n; t++) {
           const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
           if (qNorm) for (let h = 0; h < nHeads; h++) { const b = q + t * qDim + h * headDim; ops.rmsnorm(m, b, m, b, qNorm, headDim, eps); }
           ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
           // a window starting at s0 is the same attention over a cache that begins there
-          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * kvDim * 4;
-          if (K.attention) K.attention(p.att + t * qDim * 4, p.q + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim);
-          else ops.attention(m, att + t * qDim, m, q + t * qDim, keys.subarray(s0 * kvDim), values.subarray(s0 * kvDim), kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.scores);
+          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * this.kv.rowBytes;
+          K.attention(p.att + t * qDim * 4, p.q + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.kv.type);
         }
         mat(K, L.wo, p.att, p.o);
         if (L.postAttnNorm !== undefined) this.normRows(m, o, L.postAttnNorm, n);
@@ -217,8 +212,7 @@ export class Model {
         if (n === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
         else { K.matmul(L.w1, p.xb, p.h1, n); K.matmul(L.w3, p.xb, p.h3, n); }
         if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
-        else if (K.swiglu) K.swiglu(p.h1, p.h3, n * ffnDim);
-        else ops.swiglu(m, h1, m, h3, n * ffnDim);
+        else K.swiglu(p.h1, p.h3, n * ffnDim);
         mat(K, L.w2, p.h1, p.o);
         // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
         if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, n);

@@ -2,6 +2,7 @@
  * Splitting a model over shards (see shard.ts) by a byte budget, before any
  * weight is read: as few shards as fit, each a contiguous run of layers.
  */
+import type { KVType } from "../kernels/types.js";
 import type { ModelConfig } from "./config.js";
 import { KVCache } from "./kv-cache.js";
 import { activationBytes } from "./shard.js";
@@ -21,6 +22,8 @@ export interface PlanOptions {
   batchSize: number;
   /** heap bytes one shard may plan for: weights, KV cache and activations (default DEFAULT_MAX_SHARD_BYTES) */
   maxShardBytes?: number;
+  /** KV cache element type (default "f16") */
+  kvType?: KVType;
 }
 
 export interface SizedPlan extends ShardPlan {
@@ -44,7 +47,7 @@ export function planShards(src: TensorSource, cfg: ModelConfig, opt: PlanOptions
   }
   const sizes = weightSizes(src, cfg);
   const tied = tiedOutput(src);
-  const kv = KVCache.layerBytes(opt.ctx, cfg.nKvHeads * cfg.headDim);
+  const kv = KVCache.layerBytes(opt.ctx, cfg.nKvHeads * cfg.headDim, opt.kvType);
   const act = activationBytes(cfg, opt.batchSize, false);
   // the last shard's extras: output norm and matrix, the logits buffer, and the tied table
   const tail = sizes.output + (tied ? sizes.embed : 0) + activationBytes(cfg, opt.batchSize, true) - act;

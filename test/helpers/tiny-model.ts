@@ -9,6 +9,7 @@ import { loadWeights } from "../../src/model/weights.js";
 import { Model } from "../../src/model/model.js";
 import { planShards } from "../../src/model/shard-plan.js";
 import { ReferenceKernels } from "../../src/kernels/reference.js";
+import type { KVType } from "../../src/kernels/types.js";
 import { mulberry32 } from "../../src/util/rng.js";
 
 export const TINY: ModelConfig = {
@@ -56,9 +57,9 @@ export function tinySource(seed = 1, cfg = TINY): MemorySource {
   return src;
 }
 
-export function tinyModel(src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY): Model {
+export function tinyModel(src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY, kvType: KVType = "f16"): Model {
   const kernels = new ReferenceKernels();
-  return new Model(cfg, loadWeights(src, cfg, kernels.heap), kernels, ctx, batchSize);
+  return new Model(cfg, loadWeights(src, cfg, kernels.heap), kernels, ctx, batchSize, kvType);
 }
 
 /** The same model split over as many shards (each its own reference kernels and heap) as `maxShardBytes` asks for. */

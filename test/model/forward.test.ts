@@ -9,6 +9,7 @@ import { createPolicy, type SkipConfig } from "../../src/skip/config.js";
 import { withTrace, traceCounts } from "../../src/skip/trace.js";
 import type { SkipPolicy } from "../../src/skip/policy.js";
 import type { Model } from "../../src/model/model.js";
+import { f32ToF16 } from "../../src/quant/f16.js";
 
 const L = TINY.nLayers;
 const PROMPT = [3, 17, 4, 42, 8, 1, 9];
@@ -145,4 +146,30 @@ test("the forward pass reports each layer's input/output cosine (Block Influence
   const bi = p.influence();
   assert.equal(bi[2], 0, "a removed layer leaves its input unchanged");
   for (const l of [0, 1, 3, 4, 5]) assert.ok(bi[l] > 0 && bi[l] < 2, `layer ${l}: ${bi[l]}`);
+});
+
+test("an f16 KV cache (default) holds the f32 cache's values rounded to nearest even, in half the bytes, and gives close logits", () => {
+  const h = tinyModel(), f = tinyModel(undefined, 64, 16, TINY, "f32");
+  assert.equal(h.kv.type, "f16");
+  assert.equal(h.kv.bytes * 2, f.kv.bytes);
+  const lh = run(h, dense()), lf = run(f, dense());
+  // layer 0's keys and values come from the embeddings alone, so they are the same floats in both runs
+  const n = PROMPT.length * h.kv.kvDim;
+  const mem = (m: Model) => m.kernels.heap.memory.buffer;
+  const kh = new Uint16Array(mem(h), h.kv.keyCache[0], n), kf = new Float32Array(mem(f), f.kv.keyCache[0], n);
+  const vh = new Uint16Array(mem(h), h.kv.valueCache[0], n), vf = new Float32Array(mem(f), f.kv.valueCache[0], n);
+  for (let i = 0; i < n; i++) {
+    assert.equal(kh[i], f32ToF16(kf[i]), `key ${i}`);
+    assert.equal(vh[i], f32ToF16(vf[i]), `value ${i}`);
+  }
+  let maxDiff = 0, maxAbs = 0;
+  for (let s = 0; s < lh.length; s++) {
+    for (let v = 0; v < TINY.vocabSize; v++) {
+      maxDiff = Math.max(maxDiff, Math.abs(lh[s][v] - lf[s][v]));
+      maxAbs = Math.max(maxAbs, Math.abs(lf[s][v]));
+    }
+  }
+  // half precision keeps 11 significant bits: logits move by a small fraction of their range, not more
+  assert.ok(maxDiff > 0, "the f16 cache changes something");
+  assert.ok(maxDiff < 0.01 * maxAbs, `f16 vs f32 cache logits differ by ${maxDiff} (largest logit ${maxAbs})`);
 });

@@ -78,7 +78,7 @@ function samples(task: string): Record<string, any>[] {
 }
 
 test("lm_eval local-completions runs the local factoid and ARC-Easy tasks through the server, with the engine's numbers", async (t) => {
-  if (skipOrFail(t, lmEval ? null : `${NO_LM_EVAL} (.ci/run installs it)`)) return;
+  if (skipOrFail(t, lmEval ? null : `${NO_LM_EVAL} (.ci/run installs it)`) || !lmEval) return;
   if (skipOrFail(t, skipReason)) return;
   const data = await run("python3", ["eval/lm-eval/make-data.py"]);
   assert.equal(data.code, 0, data.output);

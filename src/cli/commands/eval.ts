@@ -22,7 +22,7 @@ export const EVAL_HELP = `ffnskip eval TASK [--model M] [skip flags] [options]  
   --skip METHOD ...      skip flags (see 'ffnskip generate --help'), or
   --target-ratio R       with --skip METHOD alone: find METHOD's config for ratio R (see docs/eval.md)
   --calib-prompts N  --calib-tokens N  --calib-evals N   ratio-targeting budget (4, 16, 30)
-  --threads N  --ctx N  --json (print the result record)
+  --threads N  --ctx N  --kv-type f16|f32  --json (print the result record)
   Progress with ETA goes to stderr; Ctrl-C stops after the current item (rerun with --resume).`;
 
 export function summaryLine(r: EvalRecord): string {

@@ -9,7 +9,7 @@ export const GENERATE_HELP = `ffnskip generate [--model M] [options] "prompt"
   --temperature T        0 = greedy (default 0.8)   --top-k K (40)  --top-p P (0.95)  --min-p P (0.05)
   --repeat-penalty R     (1 = off)  --repeat-last-n N (64)  --seed S (0)
   --max-tokens N, -n N   (256)      --stop S (repeatable)
-  --threads N  --ctx N  --backend wasm|reference
+  --threads N  --ctx N  --kv-type f16|f32 (KV cache, default f16)  --backend wasm|reference
   --skip METHOD ...      skipping (see 'ffnskip help skip');  --skip-profile FILE
   --trace                add per-token FFN decisions and cosines to --json output
   --json                 print one JSON object instead of streaming text`;

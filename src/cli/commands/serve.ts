@@ -14,7 +14,7 @@ export const SERVE_HELP = `ffnskip serve [--model M] [--host H] [--port P] [--ap
   --queue N         requests that may wait while one generates (default 32); more get 429
   --grace S         on SIGTERM/SIGINT, seconds to let in-flight work finish before cancelling (default 10)
   --max-body BYTES  request body limit (default 1048576)
-  --threads N  --ctx N  --backend wasm|reference
+  --threads N  --ctx N  --kv-type f16|f32 (KV cache, default f16)  --backend wasm|reference
   --skip METHOD ... default skipping for requests that do not send "ffnskip": {"skip": ...}`;
 
 export async function serveCommand(argv: string[]): Promise<number> {

@@ -1,0 +1,187 @@
+// Dispatch: which kernel computes a job's rows, and packed-row dequantization.
+
+import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
+import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
+import { dotQ4_K, dotQ5_K, dotQ6_K } from "./dot-kquant";
+import { dotF32, dotF16, dotBF16 } from "./dot-float";
+import { PACKED, packable } from "./packed";
+import { STREAMS, streams, group } from "./streams";
+import { has4, rows4 } from "./rows4";
+import { UNPACKED_BLOCK, scratchBytes, unpackQ4_1, groupUnpackedQ4_1 } from "./prompt";
+
+/** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
+export function usesAct(type: i32): bool {
+  type &= ~PACKED;
+  return type != F32 && type != F16 && type != BF16;
+}
+
+/** True when this module has a kernel for ggml type id `type`. */
+export function supports(type: i32): bool {
+  if (type & PACKED) return packable(type & ~PACKED);
+  return type == F32 || type == F16 || type == BF16 || type == Q4_0 || type == Q4_1 || type == Q5_0 ||
+    type == Q5_1 || type == Q8_0 || type == Q4_K || type == Q5_K || type == Q6_K;
+}
+
+@inline export function dotRow(type: i32, row: usize, a: usize, x: usize, cols: i32): f32 {
+  const nb = cols >> 5;
+  switch (type) {
+    case Q4_0: return dotQ4_0(row, a, nb, cols);
+    case Q4_1: return dotQ4_1(row, a, nb, cols);
+    case Q5_0: return dotQ5_0(row, a, nb, cols);
+    case Q5_1: return dotQ5_1(row, a, nb, cols);
+    case Q8_0: return dotQ8_0(row, a, nb, cols);
+    case Q4_K: return dotQ4_K(row, a, nb, cols);
+    case Q5_K: return dotQ5_K(row, a, nb, cols);
+    case Q6_K: return dotQ6_K(row, a, nb, cols);
+    case F16: return dotF16(row, x, cols);
+    case BF16: return dotBF16(row, x, cols);
+    default: return dotF32(row, x, cols);
+  }
+}
+
+/**
+ * Dequantize row `row` of a `type` matrix (PACKED | type for a packed one)
+ * of `rows` rows to f32 at dst. Packed types only: plain rows are
+ * dequantized on the JS side.
+ */
+export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, row: i32, dst: usize): void {
+  const base = type & ~PACKED;
+  const nb = cols >> 5;
+  const full = rows & ~3;
+  const lane = <usize>(row & 3);
+  const g = w + <usize>(row & ~3) * <usize>rowBytes;
+  for (let b = 0; b < nb; b++) {
+    const o = dst + (<usize>b << 7);
+    if (base == Q8_0) {
+      let d: f32, p: usize;
+      if (row < full) { const blk = g + <usize>b * 136; d = h2f(load<u16>(blk + (lane << 1))); p = blk + 8 + (lane << 5); }
+      else { const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34; d = h2f(load<u16>(blk)); p = blk + 2; }
+      for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(p + j));
+    } else { // Q4_1
+      if (row < full) {
+        const blk = g + <usize>b * 80;
+        const d = h2f(load<u16>(blk + (lane << 1))), m = h2f(load<u16>(blk + 8 + (lane << 1)));
+        const p = blk + 16 + (lane << 4);
+        for (let i = 0; i < 8; i++) {
+          const lo = load<u8>(p + (<usize>i << 1)), hi = load<u8>(p + (<usize>i << 1) + 1);
+          store<f32>(o + (<usize>i << 2), d * <f32>(lo & 15) + m);
+          store<f32>(o + (<usize>(8 + i) << 2), d * <f32>(lo >> 4) + m);
+          store<f32>(o + (<usize>(16 + i) << 2), d * <f32>(hi & 15) + m);
+          store<f32>(o + (<usize>(24 + i) << 2), d * <f32>(hi >> 4) + m);
+        }
+      } else {
+        const blk = w + <usize>row * <usize>rowBytes + <usize>b * 20;
+        const d = h2f(load<u16>(blk)), m = h2f(load<u16>(blk, 2));
+        for (let j = 0; j < 16; j++) {
+          const v = load<u8>(blk + 4 + j);
+          store<f32>(o + (<usize>j << 2), d * <f32>(v & 15) + m);
+          store<f32>(o + (<usize>(16 + j) << 2), d * <f32>(v >> 4) + m);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Rows [r0, r1) of out[t*outStride + r] = W[r,:] . x_t for t < n, for a
+ * matrix of `rows` rows. W: rows of `rowBytes` at `w`. x_t: f32 at
+ * x + t*cols*4 (float weights) or A16 at act + t*actStride (quantized
+ * weights; see quantizeAct). For a packed type (PACKED | ggml type), r0 must
+ * be a multiple of 4 and r1 a multiple of 4 or `rows`.
+ * Each weight row (group) is read from memory once and reused from L1 for all n tokens.
+ */
+export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
+  act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
+  let r = r0;
+  if (type & PACKED) {
+    type &= ~PACKED;
+    const nb = cols >> 5;
+    const full = min(r1, rows & ~3);
+    const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see group)
+    const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+    const unpack = type == Q4_1 && n > 1 && nb * UNPACKED_BLOCK <= scratchBytes;
+    if (n == 1 && full - r >= 4 * STREAMS) {
+      // decoding: STREAMS streams, a STREAMS-th of [r, full) apart (see streams)
+      const q = (full - r) / (4 * STREAMS); // groups per stream
+      const d = <usize>(q << 2) * <usize>rowBytes, od = <usize>(q << 4);
+      for (let i = 0; i < q; i++) {
+        const g = w + <usize>r * <usize>rowBytes, o = out + (<usize>r << 2);
+        if (type == Q4_1) streams<u8>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
+        else streams<u16>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
+        r += 4;
+      }
+      r += (STREAMS - 1) * 4 * q; // the other streams' rows are done too
+    }
+    for (; r < full; r += 4) {
+      const g = w + <usize>r * <usize>rowBytes;
+      if (unpack) {
+        unpackQ4_1(g, nb, kMask, kRebias);
+        for (let t = 0; t < n; t++) {
+          groupUnpackedQ4_1(act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2));
+        }
+        continue;
+      }
+      for (let t = 0; t < n; t++) {
+        const a = act + <usize>t * <usize>actStride;
+        const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
+        if (type == Q4_1) group<u8>(g, a, nb, cols, o, k15, kMask, kRebias);
+        else group<u16>(g, a, nb, cols, o, k15, kMask, kRebias);
+      }
+    }
+  }
+  else if (has4(type)) {
+    rowsPlain4(type, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
+    return;
+  }
+  for (; r < r1; r++) {
+    const row = w + <usize>r * <usize>rowBytes;
+    for (let t = 0; t < n; t++) {
+      const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
+      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+    }
+  }
+}
+
+/**
+ * matmul's rows [r0, r1) for a plain-layout type with a rows4 kernel.
+ * Decoding (n = 1): four rows a quarter of the range apart per pass (four
+ * memory streams); a prompt: four adjacent rows per pass, for every token
+ * while they are in L1. Leftover rows run the kernel with the row repeated.
+ */
+function rowsPlain4(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
+  act: usize, actStride: i32, n: i32, out: usize, outStride: i32): void {
+  const nb = cols >> 5;
+  const kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see packed.ts)
+  const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+  const rb = <usize>rowBytes;
+  let r = r0;
+  if (n == 1) {
+    const q = (r1 - r0) >> 2;
+    const d = <usize>q * rb;
+    for (let i = 0; i < q; i++, r++) {
+      const p = w + <usize>r * rb;
+      const v = rows4(type, p, p + d, p + 2 * d, p + 3 * d, act, nb, cols, kMask, kRebias);
+      const o = out + (<usize>r << 2), od = <usize>q << 2;
+      store<f32>(o, f32x4.extract_lane(v, 0));
+      store<f32>(o + od, f32x4.extract_lane(v, 1));
+      store<f32>(o + 2 * od, f32x4.extract_lane(v, 2));
+      store<f32>(o + 3 * od, f32x4.extract_lane(v, 3));
+    }
+    r = r0 + 4 * q;
+  } else {
+    for (; r + 4 <= r1; r += 4) {
+      const p = w + <usize>r * rb;
+      for (let t = 0; t < n; t++) {
+        const v = rows4(type, p, p + rb, p + 2 * rb, p + 3 * rb, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
+        v128.store(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+      }
+    }
+  }
+  for (; r < r1; r++) {
+    const p = w + <usize>r * rb;
+    for (let t = 0; t < n; t++) {
+      const v = rows4(type, p, p, p, p, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
+      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), f32x4.extract_lane(v, 0));
+    }
+  }
+}

@@ -1,0 +1,189 @@
+import { Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
+
+// ---------------------------------------------------------------------------
+// Packed ("x4") layouts. The row-at-a-time kernels (dot-*.ts) spend most of their
+// time on per-block scalar work (two f16 conversions, a splat, a horizontal
+// reduction) rather than on the bytes. Q4_1 and Q8_0 matrices are therefore
+// rearranged once at load time, in place and with the same byte count, so
+// that four rows' blocks sit side by side:
+//
+//   Q4_1x4 block b of rows 4g..4g+3 (80 bytes): f16 d[4] | f16 m[4] | nibbles[4][16]
+//   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | i8 q[4][32]
+//
+// Group g (4 rows) occupies bytes [4g*rowBytes, (4g+4)*rowBytes) as before;
+// the last rows % 4 rows stay in the plain layout. One v128 load then gives
+// four rows' scales (converted to f32 in SIMD), the four rows share each
+// activation load, and four int32 partial sums reduce to one vector per
+// block. Q4_1 nibbles are also permuted within a block so that i16 lane i of
+// the 16 bytes holds values i, 8+i, 16+i, 24+i in its four nibbles: a mask or
+// a shift then yields values 0-7, 8-15, 16-23, 24-31 as int16 directly.
+// ---------------------------------------------------------------------------
+
+/** Type-id flag of a packed matrix (the job's `type` is PACKED | ggml type). */
+export const PACKED: i32 = 0x100;
+
+/** True when matrices of `type` can be packed (see repack). */
+export function packable(type: i32): bool {
+  return type == Q4_1 || type == Q8_0;
+}
+
+/**
+ * Rearrange rows [0, rows & ~3) of the `type` matrix at w in place into the
+ * packed layout, using `scratch` (4 * rowBytes bytes) as a staging buffer.
+ */
+export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, scratch: usize): void {
+  const nb = cols >> 5;
+  const gbytes = <usize>rowBytes << 2;
+  for (let g: i32 = 0; g + 4 <= rows; g += 4) {
+    const src = w + <usize>g * <usize>rowBytes;
+    memory.copy(scratch, src, gbytes);
+    for (let r = 0; r < 4; r++) {
+      const row = scratch + <usize>r * <usize>rowBytes;
+      for (let b = 0; b < nb; b++) {
+        if (type == Q4_1) {
+          const blk = row + <usize>b * 20;
+          const dst = src + <usize>b * 80;
+          store<u16>(dst + (<usize>r << 1), load<u16>(blk));
+          store<u16>(dst + 8 + (<usize>r << 1), load<u16>(blk, 2));
+          const qd = dst + 16 + (<usize>r << 4);
+          for (let i = 0; i < 8; i++) {
+            // value j < 16: low nibble of byte j; value 16 + j: high nibble of byte j
+            const v0 = load<u8>(blk + 4 + i) & 15, v8 = load<u8>(blk + 12 + i) & 15;
+            const v16 = load<u8>(blk + 4 + i) >> 4, v24 = load<u8>(blk + 12 + i) >> 4;
+            store<u8>(qd + (<usize>i << 1), <u8>(v0 | (v8 << 4)));
+            store<u8>(qd + (<usize>i << 1) + 1, <u8>(v16 | (v24 << 4)));
+          }
+        } else { // Q8_0
+          const blk = row + <usize>b * 34;
+          const dst = src + <usize>b * 136;
+          store<u16>(dst + (<usize>r << 1), load<u16>(blk));
+          memory.copy(dst + 8 + (<usize>r << 5), blk + 2, 32);
+        }
+      }
+    }
+  }
+}
+
+/** int32x4 partial dot of one packed Q4_1 row block (16 bytes at p) with the block's 32 int16 activations a0..a3. */
+@inline export function nib4(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, m: v128): v128 {
+  const v = v128.load(p);
+  let s = i32x4.dot_i16x8_s(v128.and(v, m), a0);
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), a1));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), a2));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), a3));
+}
+
+// The group kernels take their SIMD constants as arguments (k15 = 15,
+// kMask = 0x8fffe000, kRebias = 2^112, passed in by matmul): V8 does not
+// hoist constants out of loops and would rebuild each one, in three
+// instructions, on every block.
+
+/**
+ * One block of a packed Q4_1 group (at p): the four rows' float
+ * contributions, given the block's activations x0..x3 (int16 a0..a3; in the
+ * relaxed build int8 lo, hi and x2, x3 unused), its scale da and scaled sum
+ * sa (splatted, times 2^112: see scaleQ4_1), and m the kernel's nibble mask. The streams kernel loads the
+ * activations once for all its groups.
+ */
+@inline export function blockQ4_1(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
+  m: v128, mask: v128, out: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return scaleQ4_1(sum4(nib4r(p + 16, x0, x1, m), nib4r(p + 32, x0, x1, m), nib4r(p + 48, x0, x1, m), nib4r(p + 64, x0, x1, m)),
+      p, da, sa, mask);
+  }
+  // The stores to `out` (overwritten at the end) are scheduling barriers:
+  // without them TurboFan hoists all 20 loads of the block to the top and
+  // spills half of the values they feed (the relaxed build needs fewer).
+  const s0 = nib4(p + 16, x0, x1, x2, x3, m);
+  v128.store(out, s0);
+  const s1 = nib4(p + 32, x0, x1, x2, x3, m);
+  v128.store(out, s1);
+  const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+  const s2 = nib4(p + 48, x0, x1, x2, x3, m);
+  v128.store(out, s2);
+  const s3 = nib4(p + 64, x0, x1, x2, x3, m);
+  const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+  const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  return scaleQ4_1(s, p, da, sa, mask);
+}
+
+/**
+ * Relaxed build: int32x4 partial dot of one packed Q4_1 row block (16 bytes
+ * at p) with the block's int8 activations lo/hi (see quantizeAct); m8 = 0x0f
+ * in every byte. A pair of products is at most 2*127*15, so the two dots add
+ * in int16 without overflow.
+ */
+@inline export function nib4r(p: usize, lo: v128, hi: v128, m8: v128): v128 {
+  const v = v128.load(p);
+  const s = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.and(v, m8)),
+    i16x8.relaxed_dot_i8x16_i7x16_s(hi, v128.and(i16x8.shr_u(v, 4), m8)));
+  return i32x4.extadd_pairwise_i16x8_s(s);
+}
+
+/**
+ * The four rows' float contributions of a Q4_1 block from their integer sums
+ * s (scales at p; activation scale da and sum sa, each times 2^112: one
+ * multiply per block for all streams instead of two per group. Exact: a power
+ * of two moves between factors without rounding.)
+ */
+@inline export function scaleQ4_1(s: v128, p: usize, da: v128, sa: v128, mask: v128): v128 {
+  // d and m as f32 bit patterns still to be multiplied by 2^112 (the h2f trick): da and sa carry that factor
+  const sc = v128.load(p);
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask);
+  const mn = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask);
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da)), f32x4.mul(mn, sa));
+}
+
+@inline export function nibMask(k15: i32): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? i16x8.splat(<i16>(k15 * 0x101)) : i16x8.splat(<i16>k15);
+}
+
+// The packed kernels are written once for both packed types: the type
+// parameter Q is a compile-time marker, u8 for Q4_1 and u16 for Q8_0
+// (sizeof<Q>() folds to a constant, so each instance has one block kernel
+// and no branches).
+
+/** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
+@inline export function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
+  m: v128, mask: v128, out: usize): v128 {
+  return sizeof<Q>() == 1 ? blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
+}
+/** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
+@inline export function int8Act<Q>(): bool {
+  return ASC_FEATURE_RELAXED_SIMD && sizeof<Q>() == 1;
+}
+/** Where the Q kernels' activation values start in the A16 buffer at a, and their bytes per block. */
+@inline export function actBase<Q>(a: usize, cols: i32): usize {
+  return int8Act<Q>() ? a + q8Offset(cols) : a + qOffset(cols);
+}
+@inline export function actStep<Q>(): usize {
+  return int8Act<Q>() ? 32 : 64;
+}
+/** Bytes of one packed block of 4 rows: Q4_1x4 80, Q8_0x4 136. */
+@inline export function blockBytes<Q>(): usize {
+  return sizeof<Q>() == 1 ? 80 : 136;
+}
+
+/** Rows 4g..4g+3 of a packed Q matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
+
+/** int32x4 partial dot of 32 int8 weights at p with 32 int16 activations a0..a3. */
+@inline export function q8x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const v0 = v128.load(p), v1 = v128.load(p, 16);
+  let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), a0);
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), a1));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), a2));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), a3));
+}
+
+/** One block of a packed Q8_0 group (at p) against the block's activations (int16 a0..a3, scale da splatted): the four rows' contributions. */
+@inline export function blockQ8_0(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, da: v128, mask: v128, out: usize): v128 {
+  const s0 = q8x32(p + 8, a0, a1, a2, a3);
+  v128.store(out, s0); // scheduling barrier, see blockQ4_1
+  const s1 = q8x32(p + 40, a0, a1, a2, a3);
+  v128.store(out, s1);
+  const s2 = q8x32(p + 72, a0, a1, a2, a3);
+  v128.store(out, s2);
+  const s3 = q8x32(p + 104, a0, a1, a2, a3);
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask); // times 2^112 in da
+  return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, da));
+}

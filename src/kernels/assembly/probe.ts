@@ -1,0 +1,54 @@
+// Engine checks: which build this is, whether its relaxed dot is exact here,
+// and the memory-bandwidth probe.
+
+import { STREAMS } from "./streams";
+import { hsum } from "./common";
+
+/** 1 when this is the relaxed-SIMD build. */
+export function relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+/**
+ * Relaxed build: 1 when i16x8.relaxed_dot_i8x16_i7x16_s gives exact products
+ * on this engine for the operands the kernels use (signed int8 times 0..15),
+ * checked on 64 bytes of scratch at p. An engine whose relaxed dot differs
+ * (it is allowed to for operands the kernels never pass) must not be used.
+ */
+export function selfTest(p: usize): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 1;
+  for (let t = 0; t < 8; t++) {
+    for (let i = 0; i < 16; i++) {
+      store<i8>(p + i, <i8>((i * 37 + t * 101) % 255 - 127));
+      store<u8>(p + 16 + i, <u8>((i * 7 + t * 3) & 15));
+    }
+    v128.store(p + 32, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p), v128.load(p + 16)));
+    for (let j = 0; j < 8; j++) {
+      const e = <i32>load<i8>(p + 2 * j) * <i32>load<u8>(p + 16 + 2 * j) + <i32>load<i8>(p + 2 * j + 1) * <i32>load<u8>(p + 17 + 2 * j);
+      if (<i32>load<i16>(p + 32 + 2 * j) != e) return 0;
+    }
+  }
+  return 1;
+}
+
+/**
+ * Memory-bandwidth probe: sum of `bytes` (a multiple of 64 * STREAMS) of f32
+ * at p, read as STREAMS sequential streams equally far apart, the way the
+ * decode kernels read weights (one stream alone gets about 3/4 of it here).
+ */
+export function probeSum(p: usize, bytes: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const d = <usize>(bytes / STREAMS);
+  const end = p + d;
+  for (; p < end; p += 32) {
+    a0 = f32x4.add(a0, f32x4.add(v128.load(p), v128.load(p, 16)));
+    a1 = f32x4.add(a1, f32x4.add(v128.load(p + d), v128.load(p + d, 16)));
+    a2 = f32x4.add(a2, f32x4.add(v128.load(p + 2 * d), v128.load(p + 2 * d, 16)));
+    a3 = f32x4.add(a3, f32x4.add(v128.load(p + 3 * d), v128.load(p + 3 * d, 16)));
+    a0 = f32x4.add(a0, f32x4.add(v128.load(p + 4 * d), v128.load(p + 4 * d, 16)));
+    a1 = f32x4.add(a1, f32x4.add(v128.load(p + 5 * d), v128.load(p + 5 * d, 16)));
+    a2 = f32x4.add(a2, f32x4.add(v128.load(p + 6 * d), v128.load(p + 6 * d, 16)));
+    a3 = f32x4.add(a3, f32x4.add(v128.load(p + 7 * d), v128.load(p + 7 * d, 16)));
+  }
+  return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+}

@@ -1,0 +1,68 @@
+// Packed-group kernels: one group of four rows (group), or several far-apart
+// groups in one pass (streams) for decoding.
+
+import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act } from "./packed";
+
+export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
+  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  const bb = blockBytes<Q>();
+  let qa = actBase<Q>(a, cols);
+  let pa = a;
+  let acc = f32x4.splat(0);
+  const end = g + <usize>nb * bb;
+  for (let p = g; p < end; p += bb) {
+    const x0 = v128.load(qa), x1 = v128.load(qa, 16);
+    const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
+    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
+    qa += actStep<Q>();
+    pa += 4;
+  }
+  v128.store(out, acc);
+}
+
+// Decoding reads each weight once, so it is bound by memory, and one stream
+// through memory is not enough: a single core streaming one packed matrix
+// front to back reached ~4.5 GB/s, four streams a quarter of the matrix
+// apart 8.5-10 GB/s and eight 10-12 GB/s (bench/kernels.md). The hardware
+// prefetchers follow each stream; wasm has no prefetch instruction to do it
+// ourselves. The stream kernels compute several groups (rows 4g.., 4g+d..,
+// 4g+2d.., ...) in one pass over the blocks, each group's sums formed exactly
+// as by the one-group kernel, so results do not depend on how rows are split.
+
+/** Number of streams of the stream kernel. */
+export const STREAMS: i32 = 8;
+
+/** group<Q> of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
+export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
+  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  const bb = blockBytes<Q>();
+  let qa = actBase<Q>(a, cols);
+  let pa = a;
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
+  const end = g + <usize>nb * bb;
+  for (let p = g; p < end; p += bb) {
+    const x0 = v128.load(qa), x1 = v128.load(qa, 16);
+    const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
+    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    qa += actStep<Q>();
+    pa += 4;
+  }
+  v128.store(out, acc0);
+  v128.store(out + od, acc1);
+  v128.store(out + 2 * od, acc2);
+  v128.store(out + 3 * od, acc3);
+  v128.store(out + 4 * od, acc4);
+  v128.store(out + 5 * od, acc5);
+  v128.store(out + 6 * od, acc6);
+  v128.store(out + 7 * od, acc7);
+}
