@@ -93,7 +93,10 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
     if (s.length > 4) throw badRequest(`stop takes at most 4 strings, got ${s.length}`, "stop");
     stop = s as string[];
   } else if (s !== undefined && s !== null) throw badRequest("stop must be a string or a list of strings", "stop");
+  // an empty stop string would match before the first token: refuse it rather than answer nothing
+  if (stop?.some((x) => x === "")) throw badRequest("stop strings must not be empty", "stop");
   const logitBias = parseLogitBias(body.logit_bias, ctx.engine.tokenizer.vocabSize);
+  refuseUnsupported(body);
   const ignoreEos = opt<boolean>(body, "ignore_eos", "boolean");
   const ext = opt<Record<string, unknown>>(body, "ffnskip", "object");
   let skip: SkipSpec | undefined = ctx.defaultSkip?.();
@@ -109,6 +112,25 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
     }
   }
   return { ...sampling, logitBias, maxTokens, stop, ignoreEog: ignoreEos, skip };
+}
+
+/**
+ * OpenAI fields this server does not implement: a 400 naming the field rather
+ * than an answer that silently ignores it. (`response_format` {"type": "text"}
+ * is what every answer is, so that one value is accepted.)
+ */
+function refuseUnsupported(body: Body): void {
+  const rf = body.response_format;
+  if (rf !== undefined && rf !== null) {
+    const type = typeof rf === "object" && !Array.isArray(rf) ? (rf as Body).type : undefined;
+    if (type !== "text") throw badRequest(`response_format ${JSON.stringify(rf)} is not supported: answers are plain text (only {"type": "text"})`, "response_format");
+  }
+  for (const k of ["top_logprobs", "tools", "tool_choice", "functions", "function_call"]) {
+    if (body[k] !== undefined && body[k] !== null) {
+      const hint = k === "top_logprobs" ? " (on /v1/completions, logprobs: N gives the top N per position)" : "";
+      throw badRequest(`${k} is not supported${hint}`, k);
+    }
+  }
 }
 
 /** `logit_bias`: {"token id": bias in [-100, 100]}, as in OpenAI's API. */

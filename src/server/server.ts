@@ -21,6 +21,9 @@ import { parseChatRequest, parseCompletionRequest, type GenRequest, type Request
 import { detokenize, tokenize, tokenizerInfo } from "./tokenize-routes.js";
 import { parseTraceQuery, tracePage, traceSkip, traceView } from "./trace-route.js";
 
+/** Host names a server without an API key answers to. */
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
 export interface ServerOptions {
   /** default 127.0.0.1 */
   host?: string;
@@ -85,10 +88,30 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   let closing = false;
   const stats: ServerStats = { requests: 0, generations: { completed: 0, aborted: 0, failed: 0 }, rejected_queue_full: 0, last: null };
 
+  /**
+   * Without an API key nothing but the loopback guards the server, so a page
+   * in the user's browser must not reach it: refuse a Host that is not a local
+   * name (DNS rebinding) and a POST body that is not JSON (a cross-site form
+   * post needs no CORS preflight; a JSON one does, and gets none).
+   */
+  function refuseCrossSite(req: IncomingMessage, url: URL): void {
+    const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
+    if (!LOCAL_HOSTS.has(host)) {
+      throw new ApiError(403, `Host "${req.headers.host ?? ""}" is not a local name; without --api-key only ${[...LOCAL_HOSTS].join(", ")} are served`, "forbidden_host");
+    }
+    const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+    // the trace page's own form may post from the same origin
+    const sameOriginForm = url.pathname === "/trace" && (req.headers.origin === undefined || req.headers.origin === `http://${req.headers.host}`);
+    if (req.method === "POST" && type !== "application/json" && !sameOriginForm) {
+      throw new ApiError(415, `Content-Type must be application/json, got "${req.headers["content-type"] ?? ""}"`, "unsupported_media_type");
+    }
+  }
+
   function authorized(req: IncomingMessage, url: URL): boolean {
     if (!keyDigest) return true;
-    const h = req.headers.authorization;
-    const given = h?.startsWith("Bearer ") ? h.slice(7).trim() : url.pathname === "/trace" ? url.searchParams.get("api_key") : null;
+    // the auth scheme is case-insensitive (RFC 9110 §11.1)
+    const bearer = /^bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1].trim();
+    const given = bearer ?? (url.pathname === "/trace" ? url.searchParams.get("api_key") : null);
     return given !== null && given !== undefined && timingSafeEqual(digest(given), keyDigest);
   }
 
@@ -203,6 +226,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       if (url.pathname !== "/health" && !authorized(req, url)) {
         throw new ApiError(401, "missing or incorrect API key: send 'Authorization: Bearer <key>'", "invalid_api_key");
       }
+      if (!keyDigest) refuseCrossSite(req, url);
       switch (url.pathname) {
         case "/health":
           return sendJson(res, 200, {

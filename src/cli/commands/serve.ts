@@ -12,7 +12,8 @@ export const SERVE_HELP = `ffnskip serve [--model M] [--host H] [--port P] [--ap
   --port P          default 8080 (0 = any free port)
   --api-key K       require 'Authorization: Bearer K' (also env FFNSKIP_API_KEY)
   --queue N         requests that may wait while one generates (default 32); more get 429
-  --grace S         on SIGTERM/SIGINT, seconds to let in-flight work finish before cancelling (default 10)
+  --grace S         on SIGTERM/SIGINT, seconds to let in-flight work finish before cancelling (default 10);
+                    a second SIGTERM/SIGINT during that drain exits at once
   --max-body BYTES  request body limit (default 1048576)
   --threads N  --ctx N  --kv-type f16|f32 (KV cache, default f16)  --backend wasm|reference
   --skip METHOD ... default skipping for requests that do not send "ffnskip": {"skip": ...}`;
@@ -36,17 +37,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (apiKey !== undefined && apiKey.trim() === "") throw new Error("--api-key must not be empty");
 
   const engine = await loadModel(v.model as string | undefined, loadOptions(v));
-  // validate the skip flags once; each request then gets a fresh policy of that config
-  skipFromFlags(v, engine);
   const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-  const srv = await startServer(engine, {
-    host: v.host as string | undefined, port, apiKey, queue, maxBodyBytes: maxBody, log,
-    defaultSkip: () => skipFromFlags(v, engine).policy,
-  });
+  let srv;
+  try {
+    // validate the skip flags once; each request then gets a fresh policy of that config
+    skipFromFlags(v, engine);
+    srv = await startServer(engine, {
+      host: v.host as string | undefined, port, apiKey, queue, maxBodyBytes: maxBody, log,
+      defaultSkip: () => skipFromFlags(v, engine).policy,
+    });
+  } catch (e) {
+    // a start-up failure (bad skip flags, port in use, bad --host) must end the process: release the workers
+    await engine.dispose();
+    throw e;
+  }
   log(`ffnskip serving ${engine.path} at ${srv.url}${apiKey ? " (API key required)" : ""}; Ctrl-C or SIGTERM to stop`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
-      log(`${sig}: no new requests; finishing in-flight work (grace ${grace} s)`);
+      log(`${sig}: no new requests; finishing in-flight work (grace ${grace} s); ${sig} again to quit at once`);
+      // a second signal during the drain exits at once, cancelling what is still running
+      process.once(sig, () => { log(`${sig} again: exiting without waiting`); process.exit(sig === "SIGINT" ? 130 : 143); });
       srv.close(grace * 1000).then(resolve, resolve);
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
