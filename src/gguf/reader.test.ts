@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { getTensor, openGGUF, readTensorInto } from "./reader.js";
 import { GGMLType } from "../quant/types.js";
-import { dequantizeTensor } from "../quant/dequant.js";
-import { readF32File, repoFile } from "../quant/fixtures.js";
+import { dequantizeTensor } from "../../test/helpers/dequant-tensor.js";
+import { readF32File, repoFile } from "../../test/helpers/fixtures.js";
 import { LLAMA2_TINY, SMOLLM2, needs } from "../../test/helpers/paths.js";
 
 const TINY = LLAMA2_TINY;

@@ -7,7 +7,7 @@ import { getTensor, openGGUF } from "./reader.js";
 import { writeGGUFStreaming } from "./writer.js";
 import { randomWeights, synthSpec, tensorPlan, useMoreBits, SYNTH_TYPES, type SynthShape } from "./synthetic.js";
 import { GGMLType } from "../quant/types.js";
-import { dequantizeTensor } from "../quant/dequant.js";
+import { dequantizeTensor } from "../../test/helpers/dequant-tensor.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ffnskip-synth-"));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

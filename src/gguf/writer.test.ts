@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { GGUFValueType, getTensor, openGGUF, readTensorInto } from "./reader.js";
 import { encodeGGUF, streamedSize, typed, writeGGUF, writeGGUFStreaming, type TensorInput } from "./writer.js";
 import { GGMLType } from "../quant/types.js";
-import { dequantizeTensor } from "../quant/dequant.js";
+import { dequantizeTensor } from "../../test/helpers/dequant-tensor.js";
 import { f32ToF16 } from "../quant/f16.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ffnskip-gguf-writer-"));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { dequantizeRow } from "./dequant.js";
 import { GGMLType, typeInfo } from "./types.js";
-import { readF32File, repoFile } from "./fixtures.js";
+import { readF32File, repoFile } from "../../test/helpers/fixtures.js";
 
 interface TypeFixture {
   name: string;

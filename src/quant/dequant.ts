@@ -17,7 +17,6 @@
  */
 import { GGMLType, typeInfo } from "./types.js";
 import { F16_TABLE } from "./f16.js";
-import { readTensorInto, type GGUFFile, type TensorInfo } from "../gguf/reader.js";
 
 const fr = Math.fround;
 
@@ -260,13 +259,4 @@ export function dequantizeRow(
     default:
       throw new Error(`dequantizeRow: no dequantizer for ${info.name}`);
   }
-}
-
-/** Read tensor `t` from `file` and dequantize all of it (rows are contiguous) to f32. */
-export function dequantizeTensor(file: GGUFFile, t: TensorInfo): Float32Array {
-  const raw = new Uint8Array(t.nbytes);
-  readTensorInto(file, t, raw);
-  const out = new Float32Array(t.nElements);
-  dequantizeRow(t.type, raw, 0, out, 0, t.nElements);
-  return out;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GGMLType } from "../quant/types.js";
 import { ggmlTypeOf, openSafetensors, readSafetensor } from "./reader.js";
-import { encodeSafetensors, writeSafetensors } from "./write.js";
+import { encodeSafetensors, writeSafetensors } from "../../test/helpers/safetensors-write.js";
 
 function tmp(): { dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "ffnskip-st-"));

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { repoFile } from "../../src/quant/fixtures.js";
+import { repoFile } from "./fixtures.js";
 
 /** The repository root, from src/, test/ or dist/. */
 export const ROOT = repoFile("");

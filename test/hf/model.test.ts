@@ -13,7 +13,7 @@ import { loadModelPath } from "../../src/model/load.js";
 import { DEFAULT_THREADS, SMALL_MODEL_BYTES, defaultThreads } from "../../src/kernels/index.js";
 import { openHFDirectory } from "../../src/model/hf-source.js";
 import { openSafetensors, readSafetensor } from "../../src/safetensors/reader.js";
-import { writeSafetensors, type TensorToWrite } from "../../src/safetensors/write.js";
+import { writeSafetensors, type TensorToWrite } from "../helpers/safetensors-write.js";
 import { f32ToBF16, f32ToF16 } from "../../src/quant/f16.js";
 import { TINYSTORIES } from "./fixtures.js";
 import { skipOrFail } from "../helpers/paths.js";
