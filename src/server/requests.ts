@@ -201,7 +201,6 @@ export function parseChatRequest(body: Body, ctx: RequestContext): GenRequest {
   if (body.logprobs !== undefined && body.logprobs !== null && body.logprobs !== false) {
     throw badRequest("logprobs are not supported on chat completions (use /v1/completions with logprobs)", "logprobs");
   }
-  if (body.logit_bias !== undefined && body.logit_bias !== null) parseLogitBias(body.logit_bias, ctx.engine.tokenizer.vocabSize);
   const run = runOptions(body, ctx);
   const tokens = tokenize(ctx, { messages }, "messages");
   return { model, prompts: [tokens], run, ...streamFlags(body), logprobs: null, echo: false };
