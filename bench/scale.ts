@@ -21,7 +21,7 @@ import { loadModel } from "../src/api/engine.js";
 import { benchmark, type BenchResult } from "../src/api/bench.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
 import { openGGUF, type GGUFFile } from "../src/gguf/reader.js";
-import { synthPath, SHAPES, SYNTH_TYPES } from "../src/gguf/synthetic.js";
+import { synthPath, SHAPES, SYNTH_TYPES } from "../src/models/synthetic.js";
 import { tokenizerFromGGUFMetadata } from "../src/tokenizer/tokenizer.js";
 import type { SkipConfig } from "../src/skip/config.js";
 import { benchLlamaCpp } from "./peer.js";

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { openGGUF, type GGUFValue } from "../src/gguf/reader.js";
 import { streamedSize, writeGGUFStreaming } from "../src/gguf/writer.js";
-import { SHAPES, SYNTH_TYPES, randomWeights, synthPath, synthSpec } from "../src/gguf/synthetic.js";
+import { SHAPES, SYNTH_TYPES, randomWeights, synthPath, synthSpec } from "../src/models/synthetic.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
 
 export interface SynthOptions {

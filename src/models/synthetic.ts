@@ -20,10 +20,10 @@
  */
 import { GGMLType, TYPE_INFO } from "../quant/types.js";
 import { f32ToF16 } from "../quant/f16.js";
-import { GGUFValueType, type GGUFValue } from "./reader.js";
-import { typed, type GGUFStreamSpec, type MetadataInput, type RowFiller, type TensorHeader } from "./writer.js";
+import { GGUFValueType, type GGUFValue } from "../gguf/reader.js";
+import { typed, type GGUFStreamSpec, type MetadataInput, type RowFiller, type TensorHeader } from "../gguf/writer.js";
 import { mulberry32 } from "../util/rng.js";
-import { ffnskipHome } from "../models/pull.js";
+import { ffnskipHome } from "./pull.js";
 import { join } from "node:path";
 
 /** A LLaMA-architecture shape. */
