@@ -1,5 +1,5 @@
 /**
- * Write random-weight GGUFs of real LLaMA shapes (src/gguf/synthetic.ts) to
+ * Write random-weight GGUFs of real LLaMA shapes (src/models/synthetic.ts) to
  * $FFNSKIP_HOME/synthetic/<shape>-<type>.gguf, streaming so 4–13 GB files take
  * bounded memory. The tokenizer metadata (and so the 49,152-token vocabulary)
  * is SmolLM2-135M-Instruct's, read from its GGUF. Files that already exist

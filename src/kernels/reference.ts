@@ -1,6 +1,6 @@
 import { dequantizeRow } from "../quant/dequant.js";
 import { kvBytes, type Heap, type Kernels, type KVType, type WeightMatrix } from "./types.js";
-import { attention, swiglu } from "../model/ops.js";
+import { attention, swiglu } from "./ops.js";
 import { f16ToF32 } from "../quant/f16.js";
 import { SharedHeap } from "./heap.js";
 import { rowBytes } from "../quant/types.js";

@@ -7,7 +7,7 @@ import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng } from "./testdata.js";
 import type { WeightMatrix } from "./types.js";
 import type { KernelVariant } from "./wasm-module.js";
-import { attention, swiglu } from "../model/ops.js";
+import { attention, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
 const TYPES = [

@@ -9,7 +9,7 @@ import { isLocalLayer, type ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
 import { Shard } from "./shard.js";
-import * as ops from "./ops.js";
+import * as ops from "../kernels/ops.js";
 
 export interface StepOptions {
   policy: SkipPolicy;
