@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { getTensor, openGGUF, readTensorInto } from "./reader.js";
 import { GGMLType } from "../quant/types.js";
 import { dequantizeTensor } from "../../test/helpers/dequant-tensor.js";

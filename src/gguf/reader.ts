@@ -18,7 +18,7 @@
  *   array → GGUFValue[] (nested).
  */
 import * as fs from "node:fs";
-import { GGMLType, typeInfo, type TypeInfo } from "../quant/types.js";
+import { type GGMLType, typeInfo, type TypeInfo } from "../quant/types.js";
 
 export type GGUFValue =
   | number

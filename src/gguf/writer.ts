@@ -12,7 +12,7 @@
  *   an array of arrays → nested ARRAY.
  */
 import * as fs from "node:fs";
-import { GGMLType, TYPE_INFO } from "../quant/types.js";
+import { type GGMLType, TYPE_INFO } from "../quant/types.js";
 import { GGUFValueType, GGUF_MAGIC, GGUF_DEFAULT_ALIGNMENT, type GGUFValue } from "./reader.js";
 
 /** A metadata value with an explicit GGUF type (itemType for arrays). */

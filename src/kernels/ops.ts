@@ -31,7 +31,7 @@ export function ropeTable(pos: number, invFreq: Float32Array, cos: Float32Array,
 /** θ_i = base^(-2i/ropeDim) */
 export function ropeInvFreq(base: number, ropeDim: number): Float32Array {
   const f = new Float32Array(ropeDim / 2);
-  for (let i = 0; i < f.length; i++) f[i] = Math.pow(base, (-2 * i) / ropeDim);
+  for (let i = 0; i < f.length; i++) f[i] = base ** ((-2 * i) / ropeDim);
   return f;
 }
 

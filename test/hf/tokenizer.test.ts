@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tokenizerFromHF } from "../../src/tokenizer/hf/tokenizer.js";
 import { expected, HF_FIXTURES, TINYSTORIES } from "./fixtures.js";

@@ -1,5 +1,6 @@
 /** `ffnskip eval TASK`: one task under one skip config, cached per item and resumable. */
-import { loadModel, type Engine } from "../../api/engine.js";
+import { loadModel } from "../../api/engine.js";
+import type { Target } from "../../eval/targets.js";
 import { evaluate, makeTask, provenance, TASKS, type EvalRecord } from "../../eval/evaluate.js";
 import { fmtMetric } from "../../eval/sweep.js";
 import { configFromFlags, SKIP_FLAGS } from "../../skip/flags.js";
@@ -48,7 +49,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const flags: Record<string, string | undefined> = {};
     for (const f of SKIP_FLAGS) flags[f] = v[f] as string | undefined;
     let config = configFromFlags(flags, engine.config.nLayers);
-    let target;
+    let target: Target | undefined;
     if (ratio !== undefined) {
       const knobs = SKIP_FLAGS.filter((f) => f !== "skip" && flags[f] !== undefined);
       if (!flags.skip || knobs.length) throw new Error("--target-ratio needs --skip METHOD and no other skip flags (the knobs are found for the ratio)");

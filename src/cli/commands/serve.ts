@@ -1,6 +1,6 @@
 /** `ffnskip serve`: the OpenAI-compatible HTTP server (see docs/server.md). */
 import { loadModel } from "../../api/engine.js";
-import { startServer } from "../../server/server.js";
+import { startServer, type RunningServer } from "../../server/server.js";
 import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
 import { SKIP_OPTIONS, skipFromFlags } from "../skip-flags.js";
 
@@ -38,7 +38,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const engine = await loadModel(v.model as string | undefined, loadOptions(v));
   const log = (l: string) => process.stderr.write(`${new Date().toISOString()} ${l}\n`);
-  let srv;
+  let srv: RunningServer;
   try {
     // validate the skip flags once; each request then gets a fresh policy of that config
     skipFromFlags(v, engine);
