@@ -6,7 +6,7 @@
 //   (keep a copy of build/*.wasm from before a change to compare against)
 import { readFileSync } from "node:fs";
 import { SharedHeap } from "../src/kernels/heap.js";
-import { randomActivations, randomMatrix, rng } from "../src/kernels/testdata.js";
+import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
 import type { KernelExports } from "../src/kernels/wasm-module.js";
 
 const [oldPath, newPath, casesArg, nArg] = process.argv.slice(2);

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { GGMLType, typeInfo } from "../src/quant/types.js";
 import { WasmKernels } from "../src/kernels/wasm.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
-import { randomActivations, randomMatrix, rng } from "../src/kernels/testdata.js";
+import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "../src/kernels/types.js";
 
 const { values: opts } = parseArgs({

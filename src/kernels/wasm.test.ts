@@ -4,7 +4,7 @@ import { GGMLType, typeInfo } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
 import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
-import { randomActivations, randomMatrix, rng } from "./testdata.js";
+import { randomActivations, randomMatrix, rng } from "../../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "./types.js";
 import type { KernelVariant } from "./wasm-module.js";
 import { attention, swiglu } from "./ops.js";

@@ -1,8 +1,8 @@
-import { GGMLType, rowBytes, typeInfo } from "../quant/types.js";
-import type { Heap, WeightMatrix } from "./types.js";
+import { GGMLType, rowBytes, typeInfo } from "../../src/quant/types.js";
+import type { Heap, WeightMatrix } from "../../src/kernels/types.js";
 
 /** Deterministic PRNG so kernel tests and benches are reproducible. */
-export { mulberry32 as rng } from "../util/rng.js";
+export { mulberry32 as rng } from "../../src/util/rng.js";
 
 const f32buf = new Float32Array(1);
 const u32buf = new Uint32Array(f32buf.buffer);
