@@ -14,29 +14,50 @@ import type { Engine } from "../src/api/engine.js";
 import type { BenchOptions, BenchResult } from "../src/api/bench.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
 
-const { values: v } = parseArgs({ options: {
-  a: { type: "string" }, b: { type: "string" }, threads: { type: "string" }, rounds: { type: "string" }, model: { type: "string" },
-} });
+const { values: v } = parseArgs({
+  options: {
+    a: { type: "string" },
+    b: { type: "string" },
+    threads: { type: "string" },
+    rounds: { type: "string" },
+    model: { type: "string" },
+  },
+});
 if (!v.a || !v.b) throw new Error("--a DIR and --b DIR (built checkouts) are required");
-const threads = Number(v.threads ?? 2), rounds = Number(v.rounds ?? 5), model = v.model ?? SMOLLM2;
+const threads = Number(v.threads ?? 2),
+  rounds = Number(v.rounds ?? 5),
+  model = v.model ?? SMOLLM2;
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
-interface Side { name: string; engine: Engine; bench: (e: Engine, o: BenchOptions) => BenchResult; prompt: number[]; decode: number[] }
+interface Side {
+  name: string;
+  engine: Engine;
+  bench: (e: Engine, o: BenchOptions) => BenchResult;
+  prompt: number[];
+  decode: number[];
+}
 const sides: Side[] = [];
 for (const dir of [v.a, v.b]) {
   const at = (p: string) => pathToFileURL(resolve(dir, "dist/src", p)).href;
-  const { loadModel } = await import(at("api/engine.js")) as typeof import("../src/api/engine.js");
-  const { benchmark } = await import(at("api/bench.js")) as typeof import("../src/api/bench.js");
+  const { loadModel } = (await import(at("api/engine.js"))) as typeof import("../src/api/engine.js");
+  const { benchmark } = (await import(at("api/bench.js"))) as typeof import("../src/api/bench.js");
   sides.push({ name: dir, engine: await loadModel(model, { threads, ctx: 256 }), bench: benchmark, prompt: [], decode: [] });
 }
 for (let r = 0; r < rounds; r++) {
   for (const s of r % 2 ? [...sides].reverse() : sides) {
     const b = s.bench(s.engine, { promptTokens: 128, genTokens: 64 });
-    s.prompt.push(b.prompt_tok_per_s); s.decode.push(b.decode_tok_per_s);
+    s.prompt.push(b.prompt_tok_per_s);
+    s.decode.push(b.decode_tok_per_s);
   }
 }
-console.log(`${model.split("/").pop()}, ${threads} thread(s), ${rounds} alternating rounds, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log(
+  `${model.split("/").pop()}, ${threads} thread(s), ${rounds} alternating rounds, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
 for (const s of sides) {
-  console.log(`${s.name}: prompt ${median(s.prompt).toFixed(1)} tok/s, decode ${median(s.decode).toFixed(1)} tok/s (runs: ${s.decode.map((x) => x.toFixed(1)).join(" ")})`);
+  console.log(
+    `${s.name}: prompt ${median(s.prompt).toFixed(1)} tok/s, decode ${median(s.decode).toFixed(1)} tok/s (runs: ${s.decode.map((x) => x.toFixed(1)).join(" ")})`,
+  );
 }
 for (const s of sides) await s.engine.dispose();

@@ -12,9 +12,12 @@ import type { KernelExports } from "../src/kernels/wasm-module.js";
 const [oldPath, newPath, casesArg, nArg] = process.argv.slice(2);
 if (!oldPath || !newPath) throw new Error("usage: kernels-ab.js OLD.wasm NEW.wasm [cases-json] [n]");
 const heap = new SharedHeap();
-const instance = (p: string) => new WebAssembly.Instance(new WebAssembly.Module(readFileSync(p)), { env: { memory: heap.memory } }).exports as unknown as KernelExports;
+const instance = (p: string) =>
+  new WebAssembly.Instance(new WebAssembly.Module(readFileSync(p)), { env: { memory: heap.memory } }).exports as unknown as KernelExports;
 const builds = { old: instance(oldPath), new: instance(newPath) };
-const cases: [number, number, number][] = JSON.parse(casesArg ?? "[[2,5632,2048],[6,2048,640],[12,640,1024],[12,2048,2048],[13,2048,2048],[14,640,2048]]");
+const cases: [number, number, number][] = JSON.parse(
+  casesArg ?? "[[2,5632,2048],[6,2048,640],[12,640,1024],[12,2048,2048],[13,2048,2048],[14,640,2048]]",
+);
 const n = Number(nArg ?? 1);
 const rand = rng(3);
 for (const [type, rows, cols] of cases) {
@@ -22,11 +25,14 @@ for (const [type, rows, cols] of cases) {
   const copies = Math.max(1, Math.ceil((64 << 20) / (rows * first.rowBytes)));
   const ws = [first, ...Array.from({ length: copies - 1 }, () => randomMatrix(heap, type, rows, cols, rand))];
   const x = randomActivations(heap, cols * n, rand);
-  const setup = Object.fromEntries(Object.entries(builds).map(([name, K]) => {
-    const stride = K.actBytes(cols), act = heap.alloc(stride * n, 64);
-    for (let t = 0; t < n; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
-    return [name, { K, act, stride, out: heap.alloc(rows * 4 * n), best: Infinity }];
-  }));
+  const setup = Object.fromEntries(
+    Object.entries(builds).map(([name, K]) => {
+      const stride = K.actBytes(cols),
+        act = heap.alloc(stride * n, 64);
+      for (let t = 0; t < n; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+      return [name, { K, act, stride, out: heap.alloc(rows * 4 * n), best: Infinity }];
+    }),
+  );
   for (let round = 0; round < 6; round++) {
     for (const s of Object.values(setup)) {
       const reps = n === 1 ? Math.max(copies, 20) : 2;
@@ -39,6 +45,10 @@ for (const [type, rows, cols] of cases) {
       s.best = Math.min(s.best, (c.user + c.system) / 1e6 / reps);
     }
   }
-  const bytes = first.rowBytes * rows, o = setup.old, w = setup.new;
-  console.log(`type ${type} ${rows}x${cols} n=${n}: old ${(bytes / o.best / 1e9).toFixed(2)} GB/s, new ${(bytes / w.best / 1e9).toFixed(2)} GB/s (CPU time), x${(o.best / w.best).toFixed(2)}`);
+  const bytes = first.rowBytes * rows,
+    o = setup.old,
+    w = setup.new;
+  console.log(
+    `type ${type} ${rows}x${cols} n=${n}: old ${(bytes / o.best / 1e9).toFixed(2)} GB/s, new ${(bytes / w.best / 1e9).toFixed(2)} GB/s (CPU time), x${(o.best / w.best).toFixed(2)}`,
+  );
 }

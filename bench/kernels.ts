@@ -26,9 +26,17 @@ console.log(`probe: wasm SIMD sum over ${probe.bytes / 2 ** 20} MiB: ${probe.gbp
 
 // [type, rows, cols]: shapes of SmolLM2-135M (576/1536), Gemma 3 270M (640/2048/1024) and a 1B (2048/5632)
 const cases: [GGMLType, number, number][] = [
-  [GGMLType.Q4_0, 5632, 2048], [GGMLType.Q4_1, 1536, 576], [GGMLType.Q5_0, 2048, 640], [GGMLType.Q5_1, 2048, 640],
-  [GGMLType.Q8_0, 2048, 640], [GGMLType.Q4_K, 640, 1024], [GGMLType.Q4_K, 2048, 2048], [GGMLType.Q5_K, 2048, 2048],
-  [GGMLType.Q6_K, 640, 2048], [GGMLType.F16, 640, 640], [GGMLType.BF16, 640, 640],
+  [GGMLType.Q4_0, 5632, 2048],
+  [GGMLType.Q4_1, 1536, 576],
+  [GGMLType.Q5_0, 2048, 640],
+  [GGMLType.Q5_1, 2048, 640],
+  [GGMLType.Q8_0, 2048, 640],
+  [GGMLType.Q4_K, 640, 1024],
+  [GGMLType.Q4_K, 2048, 2048],
+  [GGMLType.Q5_K, 2048, 2048],
+  [GGMLType.Q6_K, 640, 2048],
+  [GGMLType.F16, 640, 640],
+  [GGMLType.BF16, 640, 640],
 ].filter(([t]) => want.size === 0 || want.has(typeInfo(t).name)) as [GGMLType, number, number][];
 
 /** Best seconds per call of f over 5 rounds of `reps` calls. */
@@ -46,7 +54,7 @@ for (const threads of threadList) {
   const k = await WasmKernels.create(threads);
   const rand = rng(1);
   for (const [type, rows, cols] of cases) {
-    const copies = Math.max(1, Math.ceil((64 << 20) / (rows * typeInfo(type).typeSize * cols / typeInfo(type).blockSize)));
+    const copies = Math.max(1, Math.ceil((64 << 20) / ((rows * typeInfo(type).typeSize * cols) / typeInfo(type).blockSize)));
     const ws: WeightMatrix[] = Array.from({ length: copies }, () => randomMatrix(k.heap, type, rows, cols, rand));
     for (const w of ws) k.prepare(w);
     const x = randomActivations(k.heap, nPrompt * cols, rand);
@@ -57,9 +65,11 @@ for (const threads of threadList) {
     const hot = time(200, () => k.matvec(ws[0], x, out));
     const mm = time(3, () => k.matmul(ws[0], x, out, nPrompt));
     const name = `${typeInfo(type).name} ${rows}x${cols}${ws[0].packed ? " packed" : ""}`;
-    console.log(`${threads}t ${k.name} ${name}: streaming ${(bytes / stream / 1e9).toFixed(1)} GB/s (${(stream * 1e6).toFixed(0)} us), ` +
-      `hot ${(bytes / hot / 1e9).toFixed(1)} GB/s, matmul ${nPrompt} tokens ${(mm * 1e3).toFixed(2)} ms ` +
-      `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s)`);
+    console.log(
+      `${threads}t ${k.name} ${name}: streaming ${(bytes / stream / 1e9).toFixed(1)} GB/s (${(stream * 1e6).toFixed(0)} us), ` +
+        `hot ${(bytes / hot / 1e9).toFixed(1)} GB/s, matmul ${nPrompt} tokens ${(mm * 1e3).toFixed(2)} ms ` +
+        `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s)`,
+    );
   }
   await k.dispose();
 }

@@ -25,9 +25,14 @@ type Sample = Record<string, any>;
 function readSamples(dir: string): Sample[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) { const s = readSamples(p); if (s.length) return s; }
-    else if (e.name.startsWith("samples_") && e.name.endsWith(".jsonl")) {
-      return readFileSync(p, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    if (e.isDirectory()) {
+      const s = readSamples(p);
+      if (s.length) return s;
+    } else if (e.name.startsWith("samples_") && e.name.endsWith(".jsonl")) {
+      return readFileSync(p, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     }
   }
   return [];
@@ -42,7 +47,9 @@ function factoid(dir: string, cachePath: string) {
     cache.set(v.id, v.output);
   }
   const diffs: unknown[] = [];
-  let lmCorrect = 0, ffCorrect = 0, n = 0;
+  let lmCorrect = 0,
+    ffCorrect = 0,
+    n = 0;
   for (const s of samples) {
     const mine = cache.get(String(s.doc_id));
     if (!mine) throw new Error(`item ${s.doc_id} is not in ${cachePath}`);
@@ -51,17 +58,29 @@ function factoid(dir: string, cachePath: string) {
     lmCorrect += s.exact_match;
     ffCorrect += mine.correct ? 1 : 0;
     // the harness's verdict must be the LLM-KICK rule applied to its own text
-    if (s.exact_match !== (isCorrect(text, [s.doc.answer, ...s.doc.aliases]) ? 1 : 0)) throw new Error(`item ${s.doc_id}: the harness scored differently from isCorrect`);
+    if (s.exact_match !== (isCorrect(text, [s.doc.answer, ...s.doc.aliases]) ? 1 : 0))
+      throw new Error(`item ${s.doc_id}: the harness scored differently from isCorrect`);
     if (text !== mine.output || (s.exact_match === 1) !== mine.correct) diffs.push({ id: s.doc_id, lm_eval: text, ffnskip: mine.output });
   }
-  return { task: "factoid", n, lm_eval_exact_match: lmCorrect / n, ffnskip_eval_accuracy: ffCorrect / n, differing_items: diffs.length, diffs };
+  return {
+    task: "factoid",
+    n,
+    lm_eval_exact_match: lmCorrect / n,
+    ffnskip_eval_accuracy: ffCorrect / n,
+    differing_items: diffs.length,
+    diffs,
+  };
 }
 
 async function loglik(dir: string, skip: SkipSpec | undefined, limit: number | undefined, threads: number) {
   const samples = readSamples(dir).slice(0, limit);
   const engine = await loadModel(undefined, { threads });
   try {
-    let maxAbs = 0, requests = 0, greedyMismatch = 0, accLm = 0, accMine = 0;
+    let maxAbs = 0,
+      requests = 0,
+      greedyMismatch = 0,
+      accLm = 0,
+      accMine = 0;
     for (const s of samples) {
       const args = Object.values(s.arguments) as { arg_0: string; arg_1: string }[];
       const mine = args.map((a) => continuationLoglikelihood(engine, a.arg_0, a.arg_1, skip ? engine.policy(skip) : undefined));
@@ -75,13 +94,24 @@ async function loglik(dir: string, skip: SkipSpec | undefined, limit: number | u
       accMine += best === s.doc.gold ? 1 : 0;
       accLm += s.acc;
     }
-    return { task: "loglik", docs: samples.length, requests, max_abs_diff: maxAbs, greedy_mismatches: greedyMismatch, lm_eval_acc: accLm / samples.length, perplexity_acc: accMine / samples.length };
+    return {
+      task: "loglik",
+      docs: samples.length,
+      requests,
+      max_abs_diff: maxAbs,
+      greedy_mismatches: greedyMismatch,
+      lm_eval_acc: accLm / samples.length,
+      perplexity_acc: accMine / samples.length,
+    };
   } finally {
     await engine.dispose();
   }
 }
 
-const { values: v, positionals: [mode, dir, cache] } = parseArgs({
+const {
+  values: v,
+  positionals: [mode, dir, cache],
+} = parseArgs({
   allowPositionals: true,
   options: { "skip-profile": { type: "string" }, limit: { type: "string" }, threads: { type: "string", default: "1" } },
 });
@@ -90,6 +120,8 @@ else if (mode === "loglik" && dir) {
   const skip = v["skip-profile"] ? readSkipProfile(v["skip-profile"]).config : undefined;
   console.log(JSON.stringify(await loglik(dir, skip, v.limit ? Number(v.limit) : undefined, Number(v.threads)), null, 1));
 } else {
-  console.error("usage: lm-eval-compare factoid LMEVAL_OUT_DIR FFNSKIP_CACHE.jsonl | loglik LMEVAL_OUT_DIR [--skip-profile F] [--limit DOCS]");
+  console.error(
+    "usage: lm-eval-compare factoid LMEVAL_OUT_DIR FFNSKIP_CACHE.jsonl | loglik LMEVAL_OUT_DIR [--skip-profile F] [--limit DOCS]",
+  );
   process.exit(2);
 }

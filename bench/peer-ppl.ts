@@ -40,15 +40,23 @@ export async function peerPerplexity(modelPath: string, file: string, tokens: nu
     const t0 = performance.now();
     const s = await o.score(ids);
     const scoreMs = performance.now() - t0;
-    let sum = 0, hits = 0;
+    let sum = 0,
+      hits = 0;
     for (let i = 0; i < s.nll.length; i++) {
       sum += s.nll[i];
       if (s.argmax[i] === ids[i + 1]) hits++;
     }
     const mean = sum / s.nll.length;
     return {
-      engine: "llama.cpp", model: modelPath, file, tokens, threads,
-      mean_nll: mean, ppl: Math.exp(mean), top1_accuracy: hits / s.nll.length, score_ms: scoreMs,
+      engine: "llama.cpp",
+      model: modelPath,
+      file,
+      tokens,
+      threads,
+      mean_nll: mean,
+      ppl: Math.exp(mean),
+      top1_accuracy: hits / s.nll.length,
+      score_ms: scoreMs,
     };
   } finally {
     await o.dispose();
@@ -58,10 +66,17 @@ export async function peerPerplexity(modelPath: string, file: string, tokens: nu
 async function main(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
-    options: { model: { type: "string" }, file: { type: "string" }, tokens: { type: "string" }, threads: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      model: { type: "string" },
+      file: { type: "string" },
+      tokens: { type: "string" },
+      threads: { type: "string" },
+      json: { type: "boolean" },
+    },
   });
   const shared = process.env.FFNSKIP_SHARED ?? "../shared";
-  const model = v.model ?? join(process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip"), "models", "SmolLM2-135M-Instruct.Q4_1.gguf");
+  const model =
+    v.model ?? join(process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip"), "models", "SmolLM2-135M-Instruct.Q4_1.gguf");
   const file = v.file ?? join(shared, "data", "perplexity", "wikitext-2-raw-test.txt");
   const tokens = Number(v.tokens ?? 2000);
   const threads = Number(v.threads ?? 2);
@@ -71,11 +86,14 @@ async function main(argv: string[]): Promise<void> {
   else {
     process.stdout.write(
       `llama.cpp perplexity ${r.ppl.toFixed(4)} (mean nll ${r.mean_nll.toFixed(5)}, top-1 ${(r.top1_accuracy * 100).toFixed(1)}%) ` +
-      `over the first ${r.tokens} tokens of ${r.file}; ${r.score_ms.toFixed(0)} ms with ${r.threads} threads\n`,
+        `over the first ${r.tokens} tokens of ${r.file}; ${r.score_ms.toFixed(0)} ms with ${r.threads} threads\n`,
     );
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((e: Error) => { console.error(`bench/peer-ppl: ${e.message}`); process.exit(1); });
+  main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`bench/peer-ppl: ${e.message}`);
+    process.exit(1);
+  });
 }

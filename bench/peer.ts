@@ -37,7 +37,8 @@ export interface PeerBenchResult {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Plain prose, repeated to length: the content barely matters for speed, but keep it real text. */
-const FILLER = "The history of the city goes back to a small fishing village on the river, which grew into a market town " +
+const FILLER =
+  "The history of the city goes back to a small fishing village on the river, which grew into a market town " +
   "during the middle ages and later became an important centre of trade, shipbuilding and education. ";
 
 /**
@@ -102,8 +103,12 @@ async function main(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      model: { type: "string" }, threads: { type: "string" }, "prompt-tokens": { type: "string" },
-      "gen-tokens": { type: "string" }, repeat: { type: "string" }, json: { type: "boolean" },
+      model: { type: "string" },
+      threads: { type: "string" },
+      "prompt-tokens": { type: "string" },
+      "gen-tokens": { type: "string" },
+      repeat: { type: "string" },
+      json: { type: "boolean" },
     },
   });
   const int = (name: string, s: string | undefined, d: number) => {
@@ -112,7 +117,8 @@ async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${s}"`);
     return n;
   };
-  const model = v.model ?? join(process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip"), "models", "SmolLM2-135M-Instruct.Q4_1.gguf");
+  const model =
+    v.model ?? join(process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip"), "models", "SmolLM2-135M-Instruct.Q4_1.gguf");
   const r = await benchLlamaCpp(model, {
     threads: int("threads", v.threads, 2),
     promptTokens: int("prompt-tokens", v["prompt-tokens"], 128),
@@ -123,13 +129,16 @@ async function main(argv: string[]): Promise<void> {
   else {
     process.stdout.write(
       `llama.cpp ${r.model} (${r.threads} threads)\n` +
-      `load      ${r.load_ms.toFixed(0)} ms\n` +
-      `prompt    ${r.prompt_tok_per_s.toFixed(1)} tok/s (${r.prompt_tokens} tokens, median of ${r.repeat})\n` +
-      `decode    ${r.decode_tok_per_s.toFixed(1)} tok/s (${r.gen_tokens} tokens, median of ${r.repeat})\n`,
+        `load      ${r.load_ms.toFixed(0)} ms\n` +
+        `prompt    ${r.prompt_tok_per_s.toFixed(1)} tok/s (${r.prompt_tokens} tokens, median of ${r.repeat})\n` +
+        `decode    ${r.decode_tok_per_s.toFixed(1)} tok/s (${r.gen_tokens} tokens, median of ${r.repeat})\n`,
     );
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((e: Error) => { console.error(`bench/peer: ${e.message}`); process.exit(1); });
+  main(process.argv.slice(2)).catch((e: Error) => {
+    console.error(`bench/peer: ${e.message}`);
+    process.exit(1);
+  });
 }

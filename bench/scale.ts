@@ -95,7 +95,12 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** Run a job in a fresh node process; a crash or a thrown error becomes `error`. */
 function inChild(j: Job): JobResult {
-  const p = spawnSync(process.execPath, [SELF, "--child", JSON.stringify(j)], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 20 * 60_000, killSignal: "SIGKILL" });
+  const p = spawnSync(process.execPath, [SELF, "--child", JSON.stringify(j)], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    timeout: 20 * 60_000,
+    killSignal: "SIGKILL",
+  });
   const line = p.stdout.split("\n").find((l) => l.startsWith("{"));
   if (line) return JSON.parse(line) as JobResult;
   const why = (p.stderr.trim().split("\n").filter(Boolean).pop() ?? "") || (p.signal ? `killed by ${p.signal}` : `exit ${p.status}`);
@@ -123,27 +128,48 @@ function decodeBytes(f: GGUFFile): { total: number; ffnPerLayer: number[] } {
 
 /** ~25% of the layers, spread evenly over the middle (first and last eighth always run). */
 function staticLayers(n: number): number[] {
-  const k = Math.round(n / 4), lo = Math.ceil(n / 8), hi = n - Math.ceil(n / 8);
+  const k = Math.round(n / 4),
+    lo = Math.ceil(n / 8),
+    hi = n - Math.ceil(n / 8);
   return Array.from({ length: k }, (_, i) => lo + Math.floor(((i + 0.5) * (hi - lo)) / k));
 }
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({ options: {
-    shapes: { type: "string" }, types: { type: "string" }, real: { type: "string" }, threads: { type: "string" }, rounds: { type: "string" },
-    "prompt-tokens": { type: "string" }, "gen-tokens": { type: "string" }, "skip-on": { type: "string" }, out: { type: "string" },
-    files: { type: "string" },
-  } });
-  const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
-  const shapes = list(v.shapes), types = list(v.types), extra = list(v.files), real = list(v.real ?? "gemma3-270m,smollm2-135m");
+  const { values: v } = parseArgs({
+    options: {
+      shapes: { type: "string" },
+      types: { type: "string" },
+      real: { type: "string" },
+      threads: { type: "string" },
+      rounds: { type: "string" },
+      "prompt-tokens": { type: "string" },
+      "gen-tokens": { type: "string" },
+      "skip-on": { type: "string" },
+      out: { type: "string" },
+      files: { type: "string" },
+    },
+  });
+  const list = (s: string | undefined) =>
+    (s ?? "")
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const shapes = list(v.shapes),
+    types = list(v.types),
+    extra = list(v.files),
+    real = list(v.real ?? "gemma3-270m,smollm2-135m");
   for (const s of shapes) if (!SHAPES[s]) throw new Error(`unknown shape ${s}; supported: ${Object.keys(SHAPES).join(", ")}`);
   for (const t of types) if (!SYNTH_TYPES[t]) throw new Error(`unknown type ${t}; supported: ${Object.keys(SYNTH_TYPES).join(", ")}`);
   const REAL: Record<string, string> = { "gemma3-270m": join(HOME, "models", "gemma-3-270m-q4_k_m.gguf"), "smollm2-135m": SMOLLM2 };
   for (const r of real) if (!REAL[r]) throw new Error(`unknown real model ${r}; supported: ${Object.keys(REAL).join(", ")}`);
   const threadList = list(v.threads ?? "1,2").map(Number);
-  const rounds = Number(v.rounds ?? 3), promptTokens = Number(v["prompt-tokens"] ?? 32), genTokens = Number(v["gen-tokens"] ?? 16);
+  const rounds = Number(v.rounds ?? 3),
+    promptTokens = Number(v["prompt-tokens"] ?? 32),
+    genTokens = Number(v["gen-tokens"] ?? 16);
   const skipOn = new Set(list(v["skip-on"] ?? "tinyllama-1.1b-Q4_0,llama2-7b-Q4_0"));
   const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
-  const GB = 1e9, GiB = 2 ** 30;
+  const GB = 1e9,
+    GiB = 2 ** 30;
 
   const named = (n: string) => {
     const m = /^(.+)-(F16|Q\w+)$/.exec(n);
@@ -164,7 +190,9 @@ async function main(): Promise<void> {
   const tok = tokenizerFromGGUFMetadata(openGGUF(SMOLLM2).metadata);
   const greedyPrompt = tok.encode("The capital of France is", { addSpecial: true });
 
-  const speedRows: string[] = [], skipRows: string[] = [], greedyRows: string[] = [];
+  const speedRows: string[] = [],
+    skipRows: string[] = [],
+    greedyRows: string[] = [];
   const json: Record<string, unknown>[] = [];
   /** Write results; called after every file, so a run cut short still leaves its rows. */
   const render = (final: boolean) => {
@@ -174,30 +202,78 @@ async function main(): Promise<void> {
     const md: string[] = [];
     md.push(`# Scale: ffnskip vs llama.cpp from 135M to 7B+ parameters`, "");
     md.push(`Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z).`, "");
-    md.push(`Machine load: start \`${uptimeStart}\`; ${final ? "end" : "at the last file"} \`${uptimeEnd}\` (2 cores shared with other agents: timings are noisy, ratios from alternating rounds are the robust part).`, "");
-    md.push(`Synthetic files (\`*-Q4_0\` etc.) are random-weight GGUFs of the real shapes written by \`scripts/synth-gguf.ts\` (seed 1): LLaMA architecture, SmolLM2-135M's tokenizer (vocabulary 49,152 rather than the real models' 32,000/128,256), llama.cpp's type mix (output.weight Q6_K except in Q8_0/F16; Q4_K_M/Q5_K_M put attn_v and ffn_down of the use_more_bits layers in Q6_K). Speed depends on shapes and types, not on weight values.`, "");
-    md.push(`Each number comes from its own child process (fresh load, one warm-up run, one timed run), ffnskip and llama.cpp alternating; medians of ${rounds} rounds; prompt ${promptTokens} tokens (one batched pass), decode ${genTokens} tokens one at a time. GB/s = weight bytes a decode step reads (all layer matrices + output projection, from the tensor table) × decode tok/s; the percentage is of the single-core wasm bandwidth probe of this run (${bw0.toFixed(1)} GB/s at the start, ${final ? bw1.toFixed(1) + " GB/s at the end" : "run still going when written"}). Peak RSS = the child's VmHWM (llama.cpp's includes its mmapped weights).`, "");
-    md.push(`## Speed and memory`, "", `| file | size GB | threads | ffnskip load s | ffnskip prompt tok/s | llama.cpp prompt tok/s | ratio | ffnskip decode tok/s | llama.cpp decode tok/s | ratio | ffnskip GB/s (% probe) | llama.cpp GB/s (% probe) | ffnskip peak RSS GiB | llama.cpp peak RSS GiB | note |`, `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`, ...speedRows);
+    md.push(
+      `Machine load: start \`${uptimeStart}\`; ${final ? "end" : "at the last file"} \`${uptimeEnd}\` (2 cores shared with other agents: timings are noisy, ratios from alternating rounds are the robust part).`,
+      "",
+    );
+    md.push(
+      `Synthetic files (\`*-Q4_0\` etc.) are random-weight GGUFs of the real shapes written by \`scripts/synth-gguf.ts\` (seed 1): LLaMA architecture, SmolLM2-135M's tokenizer (vocabulary 49,152 rather than the real models' 32,000/128,256), llama.cpp's type mix (output.weight Q6_K except in Q8_0/F16; Q4_K_M/Q5_K_M put attn_v and ffn_down of the use_more_bits layers in Q6_K). Speed depends on shapes and types, not on weight values.`,
+      "",
+    );
+    md.push(
+      `Each number comes from its own child process (fresh load, one warm-up run, one timed run), ffnskip and llama.cpp alternating; medians of ${rounds} rounds; prompt ${promptTokens} tokens (one batched pass), decode ${genTokens} tokens one at a time. GB/s = weight bytes a decode step reads (all layer matrices + output projection, from the tensor table) × decode tok/s; the percentage is of the single-core wasm bandwidth probe of this run (${bw0.toFixed(1)} GB/s at the start, ${final ? bw1.toFixed(1) + " GB/s at the end" : "run still going when written"}). Peak RSS = the child's VmHWM (llama.cpp's includes its mmapped weights).`,
+      "",
+    );
+    md.push(
+      `## Speed and memory`,
+      "",
+      `| file | size GB | threads | ffnskip load s | ffnskip prompt tok/s | llama.cpp prompt tok/s | ratio | ffnskip decode tok/s | llama.cpp decode tok/s | ratio | ffnskip GB/s (% probe) | llama.cpp GB/s (% probe) | ffnskip peak RSS GiB | llama.cpp peak RSS GiB | note |`,
+      `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+      ...speedRows,
+    );
     if (skipRows.length) {
-      md.push("", `## FFN skipping at ~25%: decode speed against dense`, "",
-        "Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the `static` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed on the same load in the same child. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).", "",
-        `| file | threads | skip | achieved ratio | dense decode tok/s | skip decode tok/s | speed-up | byte bound | of bound | note |`, `|---|---|---|---|---|---|---|---|---|---|`, ...skipRows);
+      md.push(
+        "",
+        `## FFN skipping at ~25%: decode speed against dense`,
+        "",
+        "Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the `static` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed on the same load in the same child. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).",
+        "",
+        `| file | threads | skip | achieved ratio | dense decode tok/s | skip decode tok/s | speed-up | byte bound | of bound | note |`,
+        `|---|---|---|---|---|---|---|---|---|---|`,
+        ...skipRows,
+      );
     }
     if (greedyRows.length) {
-      md.push("", `## Greedy agreement on the synthetic files`, "",
-        `First 8 greedy tokens after "The capital of France is" (ids ${greedyPrompt.join(" ")}), 2 threads. Random weights give near-tied logits, so a divergence says little by itself: the gap is llama.cpp's top-1 minus top-2 logit at the first divergence.`, "",
-        `| file | ffnskip | llama.cpp | agreeing prefix | llama.cpp top-2 gap at divergence |`, `|---|---|---|---|---|`, ...greedyRows);
+      md.push(
+        "",
+        `## Greedy agreement on the synthetic files`,
+        "",
+        `First 8 greedy tokens after "The capital of France is" (ids ${greedyPrompt.join(" ")}), 2 threads. Random weights give near-tied logits, so a divergence says little by itself: the gap is llama.cpp's top-1 minus top-2 logit at the first divergence.`,
+        "",
+        `| file | ffnskip | llama.cpp | agreeing prefix | llama.cpp top-2 gap at divergence |`,
+        `|---|---|---|---|---|`,
+        ...greedyRows,
+      );
     }
     const out = v.out ?? "results/bench/scale";
     mkdirSync("results/bench", { recursive: true });
     writeFileSync(out + ".md", md.join("\n") + "\n");
-    writeFileSync(out + ".json", JSON.stringify({ command: cmd, date: new Date().toISOString(), uptimeStart, uptimeEnd, bandwidth_gbps: [bw0, bw1], rounds, promptTokens, genTokens, rows: json }, null, 2) + "\n");
+    writeFileSync(
+      out + ".json",
+      JSON.stringify(
+        {
+          command: cmd,
+          date: new Date().toISOString(),
+          uptimeStart,
+          uptimeEnd,
+          bandwidth_gbps: [bw0, bw1],
+          rounds,
+          promptTokens,
+          genTokens,
+          rows: json,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
     if (final) process.stdout.write(md.join("\n") + "\n");
   };
 
   for (const f of files) {
     if (!existsSync(f.path)) {
-      speedRows.push(`| ${f.name} | — | — | missing: ${f.synthetic ? `run node dist/scripts/synth-gguf.js --shapes ${f.name.replace(/-(F16|Q\w+)$/, "")} --types ${f.name.match(/-(F16|Q\w+)$/)?.[1]}` : "pull it"} | | | | | | | | | | | | |`);
+      speedRows.push(
+        `| ${f.name} | — | — | missing: ${f.synthetic ? `run node dist/scripts/synth-gguf.js --shapes ${f.name.replace(/-(F16|Q\w+)$/, "")} --types ${f.name.match(/-(F16|Q\w+)$/)?.[1]}` : "pull it"} | | | | | | | | | | | | |`,
+      );
       render(false);
       continue;
     }
@@ -207,34 +283,52 @@ async function main(): Promise<void> {
     const nLayers = bytes.ffnPerLayer.length;
     const skip: SkipConfig | undefined = skipOn.has(f.name) ? { method: "static", warmup: 0, layers: staticLayers(nLayers) } : undefined;
     for (const threads of threadList) {
-      const ours: JobResult[] = [], peer: JobResult[] = [];
+      const ours: JobResult[] = [],
+        peer: JobResult[] = [];
       for (let r = 0; r < rounds; r++) {
         const base = { model: f.path, threads, promptTokens, genTokens };
         // a file ffnskip cannot load is tried once, not every round
-        if (!(ours[0]?.error)) ours.push(inChild({ engine: "ffnskip", ...base, skip }));
+        if (!ours[0]?.error) ours.push(inChild({ engine: "ffnskip", ...base, skip }));
         peer.push(inChild({ engine: "llama.cpp", ...base }));
-        const o = ours[ours.length - 1], p = peer[r];
-        log(`${f.name} t${threads} round ${r + 1}: ffnskip ${o.error ? "error: " + o.error : o.decode_tok_per_s!.toFixed(2)} / llama.cpp ${p.error ? "error: " + p.error : p.decode_tok_per_s!.toFixed(2)} decode tok/s`);
+        const o = ours[ours.length - 1],
+          p = peer[r];
+        log(
+          `${f.name} t${threads} round ${r + 1}: ffnskip ${o.error ? "error: " + o.error : o.decode_tok_per_s!.toFixed(2)} / llama.cpp ${p.error ? "error: " + p.error : p.decode_tok_per_s!.toFixed(2)} decode tok/s`,
+        );
       }
       const ok = (rs: JobResult[]) => rs.filter((x) => !x.error);
       const m = (rs: JobResult[], k: "load_ms" | "prompt_tok_per_s" | "decode_tok_per_s" | "peak_rss") => median(ok(rs).map((x) => x[k]!));
-      const od = m(ours, "decode_tok_per_s"), ld = m(peer, "decode_tok_per_s");
-      const op = m(ours, "prompt_tok_per_s"), lp = m(peer, "prompt_tok_per_s");
+      const od = m(ours, "decode_tok_per_s"),
+        ld = m(peer, "decode_tok_per_s");
+      const op = m(ours, "prompt_tok_per_s"),
+        lp = m(peer, "prompt_tok_per_s");
       const gbps = (tps: number) => (tps * bytes.total) / GB;
       const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—");
       const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : "—");
       const oErr = ok(ours).length ? "" : `ffnskip does not load: ${ours[0].error}`;
       const pErr = ok(peer).length ? "" : `llama.cpp failed: ${peer[0].error}`;
       const pct = (tps: number) => (Number.isFinite(tps) ? `${fmt(gbps(tps))} (${((gbps(tps) / bw0) * 100).toFixed(0)}%)` : "—");
-      speedRows.push(`| ${f.name} | ${(size / GB).toFixed(2)} | ${threads} | ${fmt(m(ours, "load_ms") / 1000, 2)} | ${fmt(op)} | ${fmt(lp)} | ${ratio(op, lp)} | ${fmt(od, 2)} | ${fmt(ld, 2)} | ${ratio(od, ld)} | ${pct(od)} | ${pct(ld)} | ${fmt(m(ours, "peak_rss") / GiB, 2)} | ${fmt(m(peer, "peak_rss") / GiB, 2)} | ${[oErr, pErr].filter(Boolean).join("; ")} |`);
-      const row: Record<string, unknown> = { file: f.name, path: f.path, size, threads, decode_bytes_per_token: bytes.total, ffnskip: ours, llamacpp: peer };
+      speedRows.push(
+        `| ${f.name} | ${(size / GB).toFixed(2)} | ${threads} | ${fmt(m(ours, "load_ms") / 1000, 2)} | ${fmt(op)} | ${fmt(lp)} | ${ratio(op, lp)} | ${fmt(od, 2)} | ${fmt(ld, 2)} | ${ratio(od, ld)} | ${pct(od)} | ${pct(ld)} | ${fmt(m(ours, "peak_rss") / GiB, 2)} | ${fmt(m(peer, "peak_rss") / GiB, 2)} | ${[oErr, pErr].filter(Boolean).join("; ")} |`,
+      );
+      const row: Record<string, unknown> = {
+        file: f.name,
+        path: f.path,
+        size,
+        threads,
+        decode_bytes_per_token: bytes.total,
+        ffnskip: ours,
+        llamacpp: peer,
+      };
       if (skip) {
         const sk = ok(ours).map((x) => x.skip!);
         const skipped = skip.layers!.reduce((s, l) => s + bytes.ffnPerLayer[l], 0);
         const bound = bytes.total / (bytes.total - skipped);
         const st = median(sk.map((x) => x.decode_tok_per_s));
         const up = st / od;
-        skipRows.push(`| ${f.name} | ${threads} | static [${skip.layers!.join(",")}] | ${sk.length ? (sk[0].ratio * 100).toFixed(1) + "%" : "—"} | ${fmt(od, 2)} | ${fmt(st, 2)} | ${ratio(st, od)} | ${bound.toFixed(3)}× | ${Number.isFinite(up) ? (((up - 1) / (bound - 1)) * 100).toFixed(0) + "%" : "—"} | ${oErr} |`);
+        skipRows.push(
+          `| ${f.name} | ${threads} | static [${skip.layers!.join(",")}] | ${sk.length ? (sk[0].ratio * 100).toFixed(1) + "%" : "—"} | ${fmt(od, 2)} | ${fmt(st, 2)} | ${ratio(st, od)} | ${bound.toFixed(3)}× | ${Number.isFinite(up) ? (((up - 1) / (bound - 1)) * 100).toFixed(0) + "%" : "—"} | ${oErr} |`,
+        );
         row.skip = { layers: skip.layers, bound, runs: sk };
       }
       json.push(row);
@@ -243,11 +337,14 @@ async function main(): Promise<void> {
       const n = 8;
       const a = inChild({ engine: "ffnskip", model: f.path, threads: 2, promptTokens: 0, genTokens: n, greedy: greedyPrompt });
       const b = inChild({ engine: "llama.cpp", model: f.path, threads: 2, promptTokens: 0, genTokens: n, greedy: greedyPrompt });
-      const ai = a.greedy?.ids ?? [], bi = b.greedy?.ids ?? [];
+      const ai = a.greedy?.ids ?? [],
+        bi = b.greedy?.ids ?? [];
       const k = ai.length && bi.length ? ai.findIndex((x, i) => x !== bi[i]) : -2;
       const agree = k === -2 ? "—" : k === -1 ? `${n}/${n}` : `${k}/${n}`;
       const gap = k >= 0 && b.greedy?.gaps ? b.greedy.gaps[k].toFixed(3) : "—";
-      greedyRows.push(`| ${f.name} | ${a.error ? "does not load" : ai.join(" ")} | ${b.error ? "error: " + b.error : bi.join(" ")} | ${agree} | ${gap} |`);
+      greedyRows.push(
+        `| ${f.name} | ${a.error ? "does not load" : ai.join(" ")} | ${b.error ? "error: " + b.error : bi.join(" ")} | ${agree} | ${gap} |`,
+      );
       json.push({ file: f.name, greedy: { prompt: greedyPrompt, ffnskip: a, llamacpp: b } });
     }
     render(false);
@@ -257,8 +354,14 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === "--child") {
   runJob(JSON.parse(process.argv[3]) as Job).then(
-    (r) => { process.stdout.write(JSON.stringify(r) + "\n"); process.exit(0); },
-    (e: Error) => { process.stdout.write(JSON.stringify({ error: e.message.split("\n")[0].slice(0, 300) }) + "\n"); process.exit(0); },
+    (r) => {
+      process.stdout.write(JSON.stringify(r) + "\n");
+      process.exit(0);
+    },
+    (e: Error) => {
+      process.stdout.write(JSON.stringify({ error: e.message.split("\n")[0].slice(0, 300) }) + "\n");
+      process.exit(0);
+    },
   );
 } else {
   await main();

@@ -12,19 +12,32 @@ import { loadModel, type Engine } from "../src/api/engine.js";
 import { benchmark } from "../src/api/bench.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
 
-const { values: v } = parseArgs({ options: {
-  threads: { type: "string" }, rounds: { type: "string" }, "max-shard-mib": { type: "string" }, model: { type: "string" },
-} });
+const { values: v } = parseArgs({
+  options: {
+    threads: { type: "string" },
+    rounds: { type: "string" },
+    "max-shard-mib": { type: "string" },
+    model: { type: "string" },
+  },
+});
 const threadList = (v.threads ?? "1,2").split(",").map(Number);
-const rounds = Number(v.rounds ?? 3), maxMib = Number(v["max-shard-mib"] ?? 48);
+const rounds = Number(v.rounds ?? 3),
+  maxMib = Number(v["max-shard-mib"] ?? 48);
 const model = v.model ?? SMOLLM2;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const cmd = `node dist/bench/shard-overhead.js --threads ${threadList.join(",")} --rounds ${rounds} --max-shard-mib ${maxMib}`;
-const md = [`# Shard overhead — ${model.split("/").pop()}`, "",
-  `Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}).`,
-  `Both engines loaded in one process, benchmarked alternately (128 prompt tokens, 64 decoded); medians of ${rounds} rounds.`, "",
-  `| threads | shards | prompt tok/s | decode tok/s | decode vs 1 shard |`, `|---|---|---|---|---|`];
+const md = [
+  `# Shard overhead — ${model.split("/").pop()}`,
+  "",
+  `Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}).`,
+  `Both engines loaded in one process, benchmarked alternately (128 prompt tokens, 64 decoded); medians of ${rounds} rounds.`,
+  "",
+  `| threads | shards | prompt tok/s | decode tok/s | decode vs 1 shard |`,
+  `|---|---|---|---|---|`,
+];
 for (const threads of threadList) {
   const engines: Engine[] = [
     await loadModel(model, { threads, ctx: 256 }),
@@ -34,11 +47,16 @@ for (const threads of threadList) {
   for (let r = 0; r < rounds; r++) {
     engines.forEach((e, i) => {
       const b = benchmark(e, { promptTokens: 128, genTokens: 64 });
-      res[i].prompt.push(b.prompt_tok_per_s); res[i].decode.push(b.decode_tok_per_s);
+      res[i].prompt.push(b.prompt_tok_per_s);
+      res[i].decode.push(b.decode_tok_per_s);
     });
   }
   const base = median(res[0].decode);
-  engines.forEach((e, i) => md.push(`| ${threads} | ${e.model.shards.length} | ${median(res[i].prompt).toFixed(1)} | ${median(res[i].decode).toFixed(1)} | ${(median(res[i].decode) / base).toFixed(3)} |`));
+  engines.forEach((e, i) =>
+    md.push(
+      `| ${threads} | ${e.model.shards.length} | ${median(res[i].prompt).toFixed(1)} | ${median(res[i].decode).toFixed(1)} | ${(median(res[i].decode) / base).toFixed(3)} |`,
+    ),
+  );
   for (const e of engines) await e.dispose();
 }
 mkdirSync("results/scale", { recursive: true });

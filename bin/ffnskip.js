@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { main } from "../dist/src/cli/main.js";
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`ffnskip: ${err?.message ?? err}\n`); process.exitCode = 1; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`ffnskip: ${err?.message ?? err}\n`);
+    process.exitCode = 1;
+  },
 );

@@ -29,7 +29,8 @@ export interface SynthOptions {
 export function synthesize(shapes: string[], types: string[], o: SynthOptions = {}): string[] {
   const log = o.log ?? ((l: string) => process.stderr.write(l + "\n"));
   const tokFile = o.tokenizer ?? SMOLLM2;
-  if (!existsSync(tokFile)) throw new Error(`tokenizer source ${tokFile} is missing (run 'node bin/ffnskip.js pull smollm2-135m-instruct' or pass --tokenizer)`);
+  if (!existsSync(tokFile))
+    throw new Error(`tokenizer source ${tokFile} is missing (run 'node bin/ffnskip.js pull smollm2-135m-instruct' or pass --tokenizer)`);
   const tokenizer: Record<string, GGUFValue> = {};
   for (const [k, v] of Object.entries(openGGUF(tokFile).metadata)) if (k.startsWith("tokenizer.")) tokenizer[k] = v;
   const out: string[] = [];
@@ -55,21 +56,40 @@ export function synthesize(shapes: string[], types: string[], o: SynthOptions = 
 }
 
 function main(argv: string[]): void {
-  const { values: v } = parseArgs({ args: argv, options: {
-    shapes: { type: "string" }, types: { type: "string" }, seed: { type: "string" }, force: { type: "boolean" }, tokenizer: { type: "string" },
-  } });
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      shapes: { type: "string" },
+      types: { type: "string" },
+      seed: { type: "string" },
+      force: { type: "boolean" },
+      tokenizer: { type: "string" },
+    },
+  });
   const list = (s: string | undefined, what: string, known: string[]) => {
     if (!s) throw new Error(`--${what} is required; one or more of ${known.join(", ")} (comma-separated)`);
-    const xs = s.split(",").map((x) => x.trim()).filter(Boolean);
+    const xs = s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean);
     const bad = xs.filter((x) => !known.includes(x));
     if (bad.length) throw new Error(`unknown ${what} ${bad.join(", ")}; supported: ${known.join(", ")}`);
     return xs;
   };
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got "${v.seed}"`);
-  synthesize(list(v.shapes, "shapes", Object.keys(SHAPES)), list(v.types, "types", Object.keys(SYNTH_TYPES)), { seed, force: v.force, tokenizer: v.tokenizer });
+  synthesize(list(v.shapes, "shapes", Object.keys(SHAPES)), list(v.types, "types", Object.keys(SYNTH_TYPES)), {
+    seed,
+    force: v.force,
+    tokenizer: v.tokenizer,
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try { main(process.argv.slice(2)); } catch (e) { process.stderr.write(`synth-gguf: ${(e as Error).message}\n`); process.exit(1); }
+  try {
+    main(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`synth-gguf: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 }

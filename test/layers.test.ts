@@ -11,8 +11,21 @@ import { ROOT } from "./helpers/paths.js";
 
 /** Lowest first. A folder may import only folders listed before it. */
 const LAYERS = [
-  "util", "quant", "gguf", "safetensors", "tokenizer", "kernels", "skip", "model", "models",
-  "generate", "api", "eval", "viewer", "server", "cli",
+  "util",
+  "quant",
+  "gguf",
+  "safetensors",
+  "tokenizer",
+  "kernels",
+  "skip",
+  "model",
+  "models",
+  "generate",
+  "api",
+  "eval",
+  "viewer",
+  "server",
+  "cli",
 ];
 /** Modules nothing imports because they are entry points: the package, the CLI, the worker thread. */
 const ENTRIES = ["src/index.ts", "src/cli/main.ts", "src/kernels/pool-worker.ts"];
@@ -27,7 +40,8 @@ const isTest = (f: string) => f.endsWith(".test.ts");
 function imports(file: string): string[] {
   const src = readFileSync(join(ROOT, file), "utf8");
   return [...src.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map((m) =>
-    relative(ROOT, resolve(ROOT, dirname(file), m[1])).replace(/\.js$/, ".ts"));
+    relative(ROOT, resolve(ROOT, dirname(file), m[1])).replace(/\.js$/, ".ts"),
+  );
 }
 const SRC = files("src").filter((f) => !f.startsWith("src/kernels/assembly/") && !f.endsWith(".d.ts"));
 

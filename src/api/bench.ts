@@ -46,7 +46,8 @@ export function benchPrompt(engine: Engine, n: number): number[] {
 export function benchmark(engine: Engine, o: BenchOptions): BenchResult {
   const model = engine.model;
   const prompt = o.prompt ?? benchPrompt(engine, o.promptTokens);
-  if (prompt.length + o.genTokens > model.ctx) throw new Error(`prompt ${prompt.length} + gen ${o.genTokens} tokens exceed the context ${model.ctx}`);
+  if (prompt.length + o.genTokens > model.ctx)
+    throw new Error(`prompt ${prompt.length} + gen ${o.genTokens} tokens exceed the context ${model.ctx}`);
   if (o.genTokens < 1) throw new Error("bench needs at least 1 generated token");
   const policy = engine.policy(o.skip);
   policy.reset();
@@ -75,7 +76,7 @@ export function benchmark(engine: Engine, o: BenchOptions): BenchResult {
     prompt_tok_per_s: (prompt.length * 1000) / promptMs,
     decode_tok_per_s: (o.genTokens * 1000) / decodeMs,
     weight_bytes_per_token: bytes,
-    decode_gb_per_s: (bytes / (decodeMs / o.genTokens)) / 1e6,
+    decode_gb_per_s: bytes / (decodeMs / o.genTokens) / 1e6,
     skip,
   };
 }

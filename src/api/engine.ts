@@ -53,13 +53,23 @@ export class Engine {
 
   constructor(readonly loaded: Loaded) {}
 
-  get config() { return this.loaded.config; }
-  get tokenizer() { return this.loaded.tokenizer; }
-  get model() { return this.loaded.model; }
-  get path() { return this.loaded.path; }
+  get config() {
+    return this.loaded.config;
+  }
+  get tokenizer() {
+    return this.loaded.tokenizer;
+  }
+  get model() {
+    return this.loaded.model;
+  }
+  get path() {
+    return this.loaded.path;
+  }
 
   /** Bytes of weights read per generated token, and per layer's FFN. */
-  get weightBytes() { return bytesPerToken(this.loaded.model.weights); }
+  get weightBytes() {
+    return bytesPerToken(this.loaded.model.weights);
+  }
 
   /** A policy object for a skip spec (dense when absent). */
   policy(skip?: SkipSpec): SkipPolicy {

@@ -34,7 +34,9 @@ const USAGE = `ffnskip — LLM inference with FFN-SkipLLM input-adaptive FFN ski
 usage: ffnskip <command> [options]   (ffnskip <command> --help for its options)
 
 commands:
-${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(11)} ${c.help.split("\n")[0]}`).join("\n")}`;
+${Object.entries(COMMANDS)
+  .map(([k, c]) => `  ${k.padEnd(11)} ${c.help.split("\n")[0]}`)
+  .join("\n")}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

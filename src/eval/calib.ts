@@ -54,21 +54,34 @@ export function loadPrompts(path: string, n: number): string[] {
       throw new Error(`${path} line ${i + 1}: no text, question, context, prompt, article or turns field`);
     });
   } else {
-    out = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 20);
+    out = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 20);
   }
   if (out.length === 0) throw new Error(`${path}: no prompts found`);
   return out.slice(0, n).map((p) => p.slice(0, 1500));
 }
 
 /** Dense greedy continuations of `nPrompts` calibration prompts, `nTokens` each. */
-export async function buildCalibSet(engine: Engine, nPrompts: number, nTokens: number, texts: readonly string[] = CALIB_PROMPTS): Promise<CalibSet> {
+export async function buildCalibSet(
+  engine: Engine,
+  nPrompts: number,
+  nTokens: number,
+  texts: readonly string[] = CALIB_PROMPTS,
+): Promise<CalibSet> {
   if (!Number.isInteger(nPrompts) || nPrompts < 1 || nPrompts > texts.length) {
     throw new Error(`calibration prompts must be in [1, ${texts.length}], got ${nPrompts}`);
   }
   if (!Number.isInteger(nTokens) || nTokens < 1) throw new Error(`calibration tokens must be an integer ≥ 1, got ${nTokens}`);
   let chat = true;
-  try { engine.template(); } catch { chat = false; }
-  const prompts: number[][] = [], continuations: number[][] = [];
+  try {
+    engine.template();
+  } catch {
+    chat = false;
+  }
+  const prompts: number[][] = [],
+    continuations: number[][] = [];
   for (const p of texts.slice(0, nPrompts)) {
     const ids = engine.encodePrompt(chat ? { messages: [{ role: "user", content: p }] } : p);
     const r = await engine.generate({ tokens: ids }, { temperature: 0, maxTokens: nTokens, ignoreEog: true });
@@ -87,7 +100,10 @@ function argmax(x: Float32Array): number {
 /** Teacher-forced pass of the calibration set under `policy`. */
 export function measure(engine: Engine, set: CalibSet, policy: SkipPolicy): CalibMeasure {
   const model = engine.model;
-  let skipped = 0, total = 0, agree = 0, n = 0;
+  let skipped = 0,
+    total = 0,
+    agree = 0,
+    n = 0;
   set.prompts.forEach((prompt, s) => {
     const cont = set.continuations[s];
     policy.reset();
@@ -95,7 +111,10 @@ export function measure(engine: Engine, set: CalibSet, policy: SkipPolicy): Cali
     let logits: Float32Array | null = prefill(model, prompt, policy);
     for (let i = 0; i < cont.length; i++) {
       // the first prediction comes from the prompt (no decode step yet), as in generation
-      if (i > 0) { n++; if (argmax(logits!) === cont[i]) agree++; }
+      if (i > 0) {
+        n++;
+        if (argmax(logits!) === cont[i]) agree++;
+      }
       logits = model.forward([cont[i]], prompt.length + i, { policy, phase: "decode", genIndex: i, logits: "last" });
     }
     const st = policy.stats();
@@ -110,10 +129,16 @@ export function meanCosines(engine: Engine, set: CalibSet): number[] {
   const L = engine.config.nLayers;
   const traced = withTrace(engine.policy({ method: "none" }), L);
   measure(engine, set, traced);
-  const sum = new Float64Array(L), cnt = new Float64Array(L);
+  const sum = new Float64Array(L),
+    cnt = new Float64Array(L);
   for (const r of traced.records as StepRecord[]) {
     if (r.phase !== "decode") continue;
-    r.cos.forEach((c, l) => { if (Number.isFinite(c)) { sum[l] += c; cnt[l]++; } });
+    r.cos.forEach((c, l) => {
+      if (Number.isFinite(c)) {
+        sum[l] += c;
+        cnt[l]++;
+      }
+    });
   }
   return Array.from(sum, (s, l) => (cnt[l] ? s / cnt[l] : NaN));
 }

@@ -28,7 +28,8 @@ export interface Loop {
 
 /** The longest periodic tail that qualifies as a loop, or null. */
 export function findLoop(words: readonly string[], o: LoopOptions = {}): Loop | null {
-  const maxP = o.maxPeriod ?? 20, minW = o.minWords ?? 12;
+  const maxP = o.maxPeriod ?? 20,
+    minW = o.minWords ?? 12;
   const n = words.length;
   let best: Loop | null = null;
   for (let p = 1; p <= maxP && 2 * p <= n; p++) {

@@ -27,7 +27,8 @@ export function conversationTask(o: TaskOptions): Task {
     const where = `conversation data ${path} row ${i + 1}`;
     let turns: string[];
     if (Array.isArray(r.turns)) {
-      if (r.turns.length === 0 || !r.turns.every((t) => typeof t === "string")) throw new Error(`${where}: "turns" must be a non-empty list of strings`);
+      if (r.turns.length === 0 || !r.turns.every((t) => typeof t === "string"))
+        throw new Error(`${where}: "turns" must be a non-empty list of strings`);
       turns = r.turns as string[];
     } else {
       turns = [str(r, "text", where + ' (needs "text" or "turns")')];
@@ -61,9 +62,11 @@ export function conversationTask(o: TaskOptions): Task {
       const turns = outputs.flatMap((o) => o.answers as ChatTurn[]);
       const out: Record<string, number> = {};
       if (reference) {
-        const rl: number[] = [], f1: number[] = [];
+        const rl: number[] = [],
+          f1: number[] = [];
         outputs.forEach((o, i) => {
-          const mine = o.answers as ChatTurn[], dense = reference[i].answers as ChatTurn[];
+          const mine = o.answers as ChatTurn[],
+            dense = reference[i].answers as ChatTurn[];
           mine.forEach((a, t) => {
             rl.push(rougeL(a.text, dense[t]?.text ?? "").f);
             f1.push(tokenF1(a.text, dense[t]?.text ?? ""));

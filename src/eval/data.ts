@@ -23,17 +23,19 @@ export function readText(path: string, what: string): string {
 /** Parse a JSONL file into objects (blank lines skipped); names the bad line. */
 export function readJsonl(path: string, what: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  readText(path, what).split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new Error(`${what}: ${path} line ${i + 1} is not valid JSON (${(e as Error).message})`);
-    }
-    if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error(`${what}: ${path} line ${i + 1} is not a JSON object`);
-    out.push(v as Record<string, unknown>);
-  });
+  readText(path, what)
+    .split("\n")
+    .forEach((line, i) => {
+      if (line.trim() === "") return;
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch (e) {
+        throw new Error(`${what}: ${path} line ${i + 1} is not valid JSON (${(e as Error).message})`);
+      }
+      if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error(`${what}: ${path} line ${i + 1} is not a JSON object`);
+      out.push(v as Record<string, unknown>);
+    });
   return out;
 }
 

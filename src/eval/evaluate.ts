@@ -21,11 +21,16 @@ export const TASKS = ["factoid-qa", "summarization", "conversation", "perplexity
 /** Build a task by name for `engine` (perplexity tokenizes with its tokenizer). */
 export function makeTask(name: string, o: TaskOptions, engine: Pick<Engine, "tokenizer">): Task {
   switch (name) {
-    case "factoid-qa": return factoidTask(o);
-    case "summarization": return summarizationTask(o);
-    case "conversation": return conversationTask(o);
-    case "perplexity": return perplexityTask(o, (t) => engine.tokenizer.encode(t, { addSpecial: true }));
-    default: throw new Error(`unknown task "${name}"; tasks: ${TASKS.join(", ")}`);
+    case "factoid-qa":
+      return factoidTask(o);
+    case "summarization":
+      return summarizationTask(o);
+    case "conversation":
+      return conversationTask(o);
+    case "perplexity":
+      return perplexityTask(o, (t) => engine.tokenizer.encode(t, { addSpecial: true }));
+    default:
+      throw new Error(`unknown task "${name}"; tasks: ${TASKS.join(", ")}`);
   }
 }
 
@@ -39,8 +44,11 @@ export interface Provenance {
 
 export function provenance(engine: Engine): Provenance {
   return {
-    model: engine.path, model_sha256: fileSha256(engine.path), git_commit: gitCommit(),
-    created: new Date().toISOString(), node: process.version,
+    model: engine.path,
+    model_sha256: fileSha256(engine.path),
+    git_commit: gitCommit(),
+    created: new Date().toISOString(),
+    node: process.version,
   };
 }
 
@@ -81,9 +89,17 @@ export async function evaluate(engine: Engine, task: Task, skip: SkipConfig, o: 
   if (task.needsReference || skip.method === "none") {
     ref = await runTask(engine, task, { ...base, skip: DENSE, resume: task.needsReference || o.resume, label: `${task.name} [dense]` });
   }
-  const run = skip.method === "none" ? ref! : ref && !ref.complete ? null : await runTask(engine, task, {
-    ...base, skip, resume: o.resume, label: `${task.name} [${skip.method}${o.target ? ` @${o.target.target_ratio}` : ""}]`,
-  });
+  const run =
+    skip.method === "none"
+      ? ref!
+      : ref && !ref.complete
+        ? null
+        : await runTask(engine, task, {
+            ...base,
+            skip,
+            resume: o.resume,
+            label: `${task.name} [${skip.method}${o.target ? ` @${o.target.target_ratio}` : ""}]`,
+          });
   const outputs = run ? run.outputs : task.items.map(() => null);
   // score only items present in both runs, so partial runs stay comparable
   const keep = outputs.map((x, i) => x !== null && (!task.needsReference || ref!.outputs[i] !== null));
@@ -94,7 +110,13 @@ export async function evaluate(engine: Engine, task: Task, skip: SkipConfig, o: 
     skip,
     ...(o.target ? { target: o.target } : {}),
     achieved_ratio: achievedRatio(mine),
-    metrics: mine.length ? task.score(task.items.filter((_, i) => keep[i]), mine, refs) : {},
+    metrics: mine.length
+      ? task.score(
+          task.items.filter((_, i) => keep[i]),
+          mine,
+          refs,
+        )
+      : {},
     primary: task.primary,
     items: mine.length,
     complete: run !== null && run.complete && (ref === null || ref.complete),

@@ -84,8 +84,12 @@ export function factoidTask(o: TaskOptions): Task {
         : factoidPrompt(it.question);
       const r = await engine.generate(prompt, { temperature: 0, maxTokens, stop: ["\n"], skip: ctx.policy, signal: ctx.signal });
       return {
-        output: r.text, correct: isCorrect(r.text, it.golds), tokens: r.tokens.length, finish: r.finish_reason,
-        skipped_ffn: r.skip.skipped_ffn, total_ffn: r.skip.total_ffn,
+        output: r.text,
+        correct: isCorrect(r.text, it.golds),
+        tokens: r.tokens.length,
+        finish: r.finish_reason,
+        skipped_ffn: r.skip.skipped_ffn,
+        total_ffn: r.skip.total_ffn,
       };
     },
     score(_items: TaskItem[], outputs: ItemOutput[], reference: ItemOutput[] | null) {

@@ -31,10 +31,11 @@ export interface Window {
  */
 export function slidingWindows(n: number, window: number, stride: number): Window[] {
   if (!Number.isInteger(window) || window < 2) throw new Error(`perplexity: --window must be an integer ≥ 2, got ${window}`);
-  if (!Number.isInteger(stride) || stride < 1 || stride >= window) throw new Error(`perplexity: --stride must be an integer in [1, window=${window}), got ${stride}`);
+  if (!Number.isInteger(stride) || stride < 1 || stride >= window)
+    throw new Error(`perplexity: --stride must be an integer in [1, window=${window}), got ${stride}`);
   if (n < 2) throw new Error(`perplexity: the text has ${n} tokens, need at least 2`);
   const out: Window[] = [{ begin: 0, end: Math.min(window, n), first: 1 }];
-  for (let prevEnd = out[0].end; prevEnd < n;) {
+  for (let prevEnd = out[0].end; prevEnd < n; ) {
     const end = Math.min(prevEnd + stride, n);
     out.push({ begin: end - window, end, first: prevEnd });
     prevEnd = end;
@@ -49,14 +50,16 @@ interface PplItem extends TaskItem {
 export function perplexityTask(o: TaskOptions, tokenize: (text: string) => number[]): Task {
   const path = dataPath(o.data ?? WIKITEXT_DEFAULT);
   const text = readText(path, "perplexity");
-  const window = o.window ?? PPL_WINDOW, stride = o.stride ?? PPL_STRIDE;
+  const window = o.window ?? PPL_WINDOW,
+    stride = o.stride ?? PPL_STRIDE;
   const ids = tokenize(text);
   const all = slidingWindows(ids.length, window, stride);
   let chosen: Window[] = all;
-  if (o.items) chosen = o.items.map((i) => {
-    if (!Number.isInteger(i) || i < 0 || i >= all.length) throw new Error(`perplexity: item ${i} is out of range [0, ${all.length})`);
-    return all[i];
-  });
+  if (o.items)
+    chosen = o.items.map((i) => {
+      if (!Number.isInteger(i) || i < 0 || i >= all.length) throw new Error(`perplexity: item ${i} is out of range [0, ${all.length})`);
+      return all[i];
+    });
   else if (o.limit !== undefined) chosen = all.slice(0, o.limit);
   const items: PplItem[] = chosen.map((w) => ({ id: String(w.begin), w }));
   return {
@@ -76,8 +79,12 @@ export function perplexityTask(o: TaskOptions, tokenize: (text: string) => numbe
       return { nll_sum: s, n: end - first, skipped_ffn: st.skipped_ffn, total_ffn: st.total_ffn };
     },
     score(_items: TaskItem[], outputs: ItemOutput[]) {
-      let s = 0, n = 0;
-      for (const o of outputs) { s += o.nll_sum as number; n += o.n as number; }
+      let s = 0,
+        n = 0;
+      for (const o of outputs) {
+        s += o.nll_sum as number;
+        n += o.n as number;
+      }
       return { ppl: n ? Math.exp(s / n) : NaN, nll: n ? s / n : NaN, tokens: n };
     },
   };

@@ -3,7 +3,9 @@
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s)) return "?";
   s = Math.round(s);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(sec).padStart(2, "0")}s` : `${sec}s`;
 }
 
@@ -29,7 +31,10 @@ export class Progress {
     this.last = now;
     const per = (now - this.t0) / 1000 / this.done;
     const eta = per * (this.total - this.done);
-    this.write(`${this.label}: ${this.done + this.cached}/${this.total + this.cached}` +
-      (this.cached ? ` (${this.cached} cached)` : "") + `, ${per.toFixed(1)} s/item, ETA ${formatDuration(eta)}`);
+    this.write(
+      `${this.label}: ${this.done + this.cached}/${this.total + this.cached}` +
+        (this.cached ? ` (${this.cached} cached)` : "") +
+        `, ${per.toFixed(1)} s/item, ETA ${formatDuration(eta)}`,
+    );
   }
 }

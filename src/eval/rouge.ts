@@ -17,7 +17,12 @@ export interface PRF {
 
 /** rouge_score's default tokenizer (no stemmer). */
 export function rougeTokens(text: string): string[] {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim().split(/\s+/).filter((t) => t.length > 0);
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, " ")
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
 }
 
 function prf(overlap: number, nCand: number, nRef: number): PRF {
@@ -38,7 +43,8 @@ function ngramCounts(tokens: readonly string[], n: number): Map<string, number> 
 
 /** Clipped n-gram overlap between token lists. */
 export function overlapPRF(cand: readonly string[], ref: readonly string[], n: number): PRF {
-  const c = ngramCounts(cand, n), r = ngramCounts(ref, n);
+  const c = ngramCounts(cand, n),
+    r = ngramCounts(ref, n);
   let overlap = 0;
   for (const [g, k] of c) overlap += Math.min(k, r.get(g) ?? 0);
   return prf(overlap, Math.max(0, cand.length - n + 1), Math.max(0, ref.length - n + 1));
@@ -66,13 +72,15 @@ export function lcsLength(a: readonly string[], b: readonly string[]): number {
 
 /** ROUGE-L (sentence-level, LCS over the whole token lists). */
 export function rougeL(candidate: string, reference: string): PRF {
-  const c = rougeTokens(candidate), r = rougeTokens(reference);
+  const c = rougeTokens(candidate),
+    r = rougeTokens(reference);
   return prf(lcsLength(c, r), c.length, r.length);
 }
 
 /** ROUGE-1, ROUGE-2 and ROUGE-L F1 at once. */
 export function rougeF(candidate: string, reference: string): { rouge1: number; rouge2: number; rougeL: number } {
-  const c = rougeTokens(candidate), r = rougeTokens(reference);
+  const c = rougeTokens(candidate),
+    r = rougeTokens(reference);
   return {
     rouge1: overlapPRF(c, r, 1).f,
     rouge2: overlapPRF(c, r, 2).f,
@@ -85,12 +93,18 @@ export function rougeF(candidate: string, reference: string): { rouge1: number; 
  * a/an/the removed, split on whitespace.
  */
 export function squadTokens(text: string): string[] {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, "").replace(/\b(a|an|the)\b/g, " ").split(/\s+/).filter((t) => t.length > 0);
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, "")
+    .replace(/\b(a|an|the)\b/g, " ")
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
 }
 
 /** SQuAD token F1 (bag-of-tokens overlap); 1 when both are empty. */
 export function tokenF1(candidate: string, reference: string): number {
-  const c = squadTokens(candidate), r = squadTokens(reference);
+  const c = squadTokens(candidate),
+    r = squadTokens(reference);
   if (c.length === 0 && r.length === 0) return 1;
   return overlapPRF(c, r, 1).f;
 }

@@ -32,7 +32,11 @@ function loadRows(data: string | undefined): { path: string; rows: Omit<SumItem,
     const where = `summarization data ${path} row ${i + 1}`;
     const article = str(r, "article", where);
     if (Array.isArray(r.highlights)) {
-      return { article, reference: (r.highlights as unknown[]).map(String).join("\n"), bucket: typeof r.bucket === "string" ? r.bucket : "" };
+      return {
+        article,
+        reference: (r.highlights as unknown[]).map(String).join("\n"),
+        bucket: typeof r.bucket === "string" ? r.bucket : "",
+      };
     }
     const ref = typeof r.summary_gt === "string" ? r.summary_gt : typeof r.summary === "string" ? r.summary : null;
     if (ref === null) throw new Error(`${where}: needs "highlights" (list), "summary_gt" or "summary"`);
@@ -50,7 +54,10 @@ export function summarizationTask(o: TaskOptions): Task {
     if (rows.length === 0) throw new Error(`--bucket ${o.bucket}: ${path} has no rows with that bucket (only the CNN set has buckets)`);
   }
   const items: SumItem[] = select(rows, o.limit, o.items, "summarization").map(({ row }) => ({
-    id: String(row.index), article: row.article, reference: row.reference, bucket: row.bucket,
+    id: String(row.index),
+    article: row.article,
+    reference: row.reference,
+    bucket: row.bucket,
   }));
   const maxTokens = o.maxTokens ?? SUMMARY_MAX_TOKENS;
   return {

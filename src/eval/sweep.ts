@@ -18,7 +18,12 @@ export interface SweepResult {
 }
 
 export async function runSweep(
-  engine: Engine, task: Task, methods: string[], ratios: number[], targeter: Targeter, o: EvaluateOptions,
+  engine: Engine,
+  task: Task,
+  methods: string[],
+  ratios: number[],
+  targeter: Targeter,
+  o: EvaluateOptions,
 ): Promise<SweepResult> {
   const dense = await evaluate(engine, task, { method: "none" }, o);
   const cells: SweepResult["cells"] = [];
@@ -61,11 +66,15 @@ export function sweepTable(r: SweepResult, methods: string[], ratios: number[], 
     rows.push(`| ${m} | ${dense} | ${cells.join(" | ")} |`);
   }
   const unit = isRate(metric) ? " ×100" : "";
-  return [
-    `${r.dense.task}: ${metric}${unit} (achieved skip ratio) on ${r.dense.items} items${r.complete ? "" : "; * = incomplete"}`,
-    "",
-    head, sep, ...rows,
-  ].join("\n") + "\n";
+  return (
+    [
+      `${r.dense.task}: ${metric}${unit} (achieved skip ratio) on ${r.dense.items} items${r.complete ? "" : "; * = incomplete"}`,
+      "",
+      head,
+      sep,
+      ...rows,
+    ].join("\n") + "\n"
+  );
 }
 
 /** SVG: the headline metric against the achieved ratio, per method. */
@@ -74,9 +83,15 @@ export function sweepChart(r: SweepResult, methods: string[], metric = r.dense.p
   const d = r.dense.metrics[metric] * scale;
   const series: ChartSeries[] = methods.map((m) => ({
     name: m,
-    points: [{ x: 0, y: d }, ...r.cells.filter((c) => c.method === m).map((c) => ({
-      x: c.record.achieved_ratio * 100, y: (c.record.metrics[metric] ?? NaN) * scale,
-    }))],
+    points: [
+      { x: 0, y: d },
+      ...r.cells
+        .filter((c) => c.method === m)
+        .map((c) => ({
+          x: c.record.achieved_ratio * 100,
+          y: (c.record.metrics[metric] ?? NaN) * scale,
+        })),
+    ],
   }));
   return lineChart(series, {
     title: `${r.dense.task}: ${metric} vs achieved skip ratio`,

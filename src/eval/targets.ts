@@ -68,12 +68,18 @@ export function kSchedule(x: number, n = 10): number[] {
 export function topIndices(values: readonly number[], n: number): number[] {
   const idx = values.map((v, i) => [v, i] as const).filter(([v]) => Number.isFinite(v));
   idx.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  return idx.slice(0, n).map(([, i]) => i).sort((a, b) => a - b);
+  return idx
+    .slice(0, n)
+    .map(([, i]) => i)
+    .sort((a, b) => a - b);
 }
 
 /** "SmolLM2-135M-Instruct.Q4_1.gguf" → "smollm2-135m-instruct". */
 export function modelStem(path: string): string {
-  return basename(path).replace(/\.gguf$/i, "").split(".")[0].toLowerCase();
+  return basename(path)
+    .replace(/\.gguf$/i, "")
+    .split(".")[0]
+    .toLowerCase();
 }
 
 export class Targeter {
@@ -82,7 +88,10 @@ export class Targeter {
   private influence: number[] | null = null;
   private readonly L: number;
 
-  constructor(private readonly engine: Engine, private readonly o: TargetOptions) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly o: TargetOptions,
+  ) {
     this.L = engine.config.nLayers;
   }
 
@@ -122,8 +131,14 @@ export class Targeter {
     if (!(ratio > 0 && ratio < 1)) throw new Error(`ratio targeting: ratio must be in (0, 1), got ${ratio}`);
     const m = method as TargetMethod;
     const key = hashOf({
-      m, ratio, model: this.o.modelSha, prompts: this.o.calibPrompts ?? 4, tokens: this.o.calibTokens ?? 16,
-      evals: this.o.maxEvals ?? 30, warmup: this.o.warmup ?? 2, v: 2,
+      m,
+      ratio,
+      model: this.o.modelSha,
+      prompts: this.o.calibPrompts ?? 4,
+      tokens: this.o.calibTokens ?? 16,
+      evals: this.o.maxEvals ?? 30,
+      warmup: this.o.warmup ?? 2,
+      v: 2,
     });
     const file = this.o.cacheDir ? join(this.o.cacheDir, `target-${m}-${Math.round(ratio * 1000)}-${key}.json`) : null;
     if (file && existsSync(file)) {
@@ -145,11 +160,15 @@ export class Targeter {
   }
 
   private async find(m: TargetMethod, ratio: number): Promise<Target> {
-    const L = this.L, warmup = this.o.warmup ?? 2, n = Math.round(ratio * L);
+    const L = this.L,
+      warmup = this.o.warmup ?? 2,
+      n = Math.round(ratio * L);
     const log = this.o.log ?? (() => {});
     const done = async (config: SkipConfig, source: string): Promise<Target> => {
       const calib = await this.measure(config);
-      log(`targets: ${m} @ ${ratio}: ${source}; calibration ratio ${(calib.ratio * 100).toFixed(1)}%, agreement ${(calib.agreement * 100).toFixed(1)}%`);
+      log(
+        `targets: ${m} @ ${ratio}: ${source}; calibration ratio ${(calib.ratio * 100).toFixed(1)}%, agreement ${(calib.agreement * 100).toFixed(1)}%`,
+      );
       return { method: m, target_ratio: ratio, config, calib, source };
     };
     switch (m) {
@@ -159,16 +178,23 @@ export class Targeter {
         const cold = Math.max(1, Math.round(0.1 * L));
         log(`targets: calibrating ffn-skip for ${ratio} (at most ${this.o.maxEvals ?? 30} evaluations)`);
         const r = await calibrate({
-          nLayers: L, targetRatio: ratio, base: { warmup }, maxEvals: this.o.maxEvals ?? 30,
+          nLayers: L,
+          targetRatio: ratio,
+          base: { warmup },
+          maxEvals: this.o.maxEvals ?? 30,
           grid: { coldStart: [cold], coldEnd: [cold], k: [1, 2, 4] },
           evaluate: async (c) => this.measure(c),
         });
-        return done(r.best.config, `calibrate: ${r.trials.length} evaluations, ${r.met ? "target met" : "target NOT met (best effort)"}${r.truncated ? ", search truncated" : ""}`);
+        return done(
+          r.best.config,
+          `calibrate: ${r.trials.length} evaluations, ${r.met ? "target met" : "target NOT met (best effort)"}${r.truncated ? ", search truncated" : ""}`,
+        );
       }
       case "random": {
         const sched = kSchedule(ratio * L);
         const config: SkipConfig = sched.every((k) => k === sched[0])
-          ? { method: "random", warmup, k: sched[0] } : { method: "random", warmup, schedule: sched };
+          ? { method: "random", warmup, k: sched[0] }
+          : { method: "random", warmup, schedule: sched };
         return done(config, `k schedule ${sched.join(",")} (mean ${(sched.reduce((a, b) => a + b, 0) / sched.length).toFixed(2)} of ${L})`);
       }
       case "static": {
@@ -177,13 +203,15 @@ export class Targeter {
         return done({ method: "static", warmup, layers }, `top-${n} mean FFN cosine on the calibration set`);
       }
       case "early-exit": {
-        let lo = -1, hi = 1; // ratio falls as tau rises
+        let lo = -1,
+          hi = 1; // ratio falls as tau rises
         let best: { tau: number; r: CalibMeasure } | null = null;
         for (let i = 0; i < 10; i++) {
           const tau = +((lo + hi) / 2).toPrecision(8);
           const r = await this.measure({ method: "early-exit", warmup, tau });
           if (!best || Math.abs(r.ratio - ratio) < Math.abs(best.r.ratio - ratio)) best = { tau, r };
-          if (r.ratio > ratio) lo = tau; else hi = tau;
+          if (r.ratio > ratio) lo = tau;
+          else hi = tau;
         }
         return done({ method: "early-exit", warmup, tau: best!.tau }, `tau bisection (10 steps) on the calibration set`);
       }
@@ -191,8 +219,14 @@ export class Targeter {
         if (n < 1) throw new Error(`layer-drop: ratio ${ratio} × ${L} layers rounds to 0 layers`);
         // ShortGPT: drop the n layers with the lowest Block Influence
         const bi = await this.blockInfluence();
-        const layers = topIndices(bi.map((b) => -b), n);
-        return done({ method: "layer-drop", layers }, `ShortGPT Block Influence (1 − cos(layer input, output), dense, calibration set): lowest ${n} of ${L}`);
+        const layers = topIndices(
+          bi.map((b) => -b),
+          n,
+        );
+        return done(
+          { method: "layer-drop", layers },
+          `ShortGPT Block Influence (1 − cos(layer input, output), dense, calibration set): lowest ${n} of ${L}`,
+        );
       }
     }
   }

@@ -57,14 +57,23 @@ export interface TaskOptions {
 
 /** Mean of the finite values (NaN when none). */
 export function mean(xs: readonly number[]): number {
-  let s = 0, n = 0;
-  for (const x of xs) if (Number.isFinite(x)) { s += x; n++; }
+  let s = 0,
+    n = 0;
+  for (const x of xs)
+    if (Number.isFinite(x)) {
+      s += x;
+      n++;
+    }
   return n ? s / n : NaN;
 }
 
 /** Achieved skip ratio over all items: Σ skipped ÷ Σ total FFNs. */
 export function achievedRatio(outputs: readonly ItemOutput[]): number {
-  let s = 0, t = 0;
-  for (const o of outputs) { s += o.skipped_ffn; t += o.total_ffn; }
+  let s = 0,
+    t = 0;
+  for (const o of outputs) {
+    s += o.skipped_ffn;
+    t += o.total_ffn;
+  }
   return t > 0 ? s / t : 0;
 }

@@ -10,9 +10,11 @@ test("the built-in Gemma template folds the system message into the first user t
     { role: "assistant", content: "Hello!" },
     { role: "user", content: "Capital of France?" },
   ]);
-  assert.equal(text,
+  assert.equal(
+    text,
     "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n" +
-    "<start_of_turn>user\nCapital of France?<end_of_turn>\n<start_of_turn>model\n");
+      "<start_of_turn>user\nCapital of France?<end_of_turn>\n<start_of_turn>model\n",
+  );
 });
 
 test("a template that does not parse, and malformed messages, are refused clearly", () => {

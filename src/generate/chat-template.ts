@@ -8,7 +8,10 @@ export interface ChatMessage {
 
 export class ChatTemplate {
   private readonly template: Template;
-  constructor(source: string, private readonly specials: { bos_token: string; eos_token: string }) {
+  constructor(
+    source: string,
+    private readonly specials: { bos_token: string; eos_token: string },
+  ) {
     try {
       this.template = new Template(source);
     } catch (e) {

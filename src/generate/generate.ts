@@ -84,11 +84,16 @@ const rate = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
  * full result with stats.
  */
 export async function* generateStream(
-  model: Model, tokenizer: Tokenizer, promptIds: readonly number[], opts: GenerateOptions,
+  model: Model,
+  tokenizer: Tokenizer,
+  promptIds: readonly number[],
+  opts: GenerateOptions,
 ): AsyncGenerator<string, GenerateResult> {
   if (promptIds.length === 0) throw new Error("empty prompt: nothing to condition on (the tokenizer produced no tokens)");
   if (promptIds.length >= model.ctx) {
-    throw new Error(`prompt of ${promptIds.length} tokens does not fit in the context of ${model.ctx} tokens (use a shorter prompt or a larger --ctx)`);
+    throw new Error(
+      `prompt of ${promptIds.length} tokens does not fit in the context of ${model.ctx} tokens (use a shorter prompt or a larger --ctx)`,
+    );
   }
   const maxTokens = opts.maxTokens ?? 256;
   if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`max tokens must be an integer ≥ 0, got ${opts.maxTokens}`);
@@ -129,7 +134,10 @@ export async function* generateStream(
   const limit = Math.min(maxTokens, model.ctx - promptIds.length);
   const t1 = performance.now();
   for (let i = 0; i < limit; i++) {
-    if (opts.signal?.aborted) { finish = "aborted"; break; }
+    if (opts.signal?.aborted) {
+      finish = "aborted";
+      break;
+    }
     // the sampler edits logits in place (penalties, bias): log-probs come from a copy of the raw ones
     if (raw) raw.set(logits!);
     const id = sampler.sample(logits!, history);
@@ -139,12 +147,21 @@ export async function* generateStream(
       lp.logprobs.push(r.logp);
       lp.top.push(r.best);
     }
-    if (!opts.ignoreEog && tokenizer.eogIds.has(id)) { finish = "stop"; break; }
+    if (!opts.ignoreEog && tokenizer.eogIds.has(id)) {
+      finish = "stop";
+      break;
+    }
     out.push(id);
     history.push(id);
     const { emit, stopped } = stop.push(decoder.push(id));
-    if (emit) { text += emit; yield emit; }
-    if (stopped) { finish = "stop"; break; }
+    if (emit) {
+      text += emit;
+      yield emit;
+    }
+    if (stopped) {
+      finish = "stop";
+      break;
+    }
     if (out.length >= limit) break;
     // the next token's logits; yield to the event loop so cancellation and I/O get a turn
     logits = model.forward([id], promptIds.length + i, { policy, phase: "decode", genIndex: genBase + i, logits: "last" });
@@ -155,7 +172,10 @@ export async function* generateStream(
   if (finish !== "stop") {
     const tail = stop.push(decoder.flush());
     const rest = tail.stopped ? tail.emit : tail.emit + stop.flush();
-    if (rest) { text += rest; yield rest; }
+    if (rest) {
+      text += rest;
+      yield rest;
+    }
   }
   const decodeMs = performance.now() - t1;
   return {

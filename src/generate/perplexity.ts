@@ -20,10 +20,17 @@ export interface PerplexityResult {
 }
 
 /** One of the most likely tokens at a position. */
-export interface TopToken { id: number; logprob: number }
+export interface TopToken {
+  id: number;
+  logprob: number;
+}
 
 /** A row's log-softmax facts: the target's log-probability, the argmax, and the `nTop` best. */
-export interface RowScore { logp: number; top: number; best: TopToken[] }
+export interface RowScore {
+  logp: number;
+  top: number;
+  best: TopToken[];
+}
 
 /**
  * log-softmax of `target` and the argmax of one row of logits; with `nTop` > 0
@@ -32,8 +39,13 @@ export interface RowScore { logp: number; top: number; best: TopToken[] }
  * target's equals its entry among the best exactly.
  */
 export function scoreRow(logits: Float32Array, off: number, n: number, target: number, nTop = 0): RowScore {
-  let max = -Infinity, top = 0;
-  for (let i = 0; i < n; i++) if (logits[off + i] > max) { max = logits[off + i]; top = i; }
+  let max = -Infinity,
+    top = 0;
+  for (let i = 0; i < n; i++)
+    if (logits[off + i] > max) {
+      max = logits[off + i];
+      top = i;
+    }
   let sum = 0;
   for (let i = 0; i < n; i++) sum += Math.exp(logits[off + i] - max);
   const lse = Math.log(sum);
@@ -46,7 +58,10 @@ export function scoreRow(logits: Float32Array, off: number, n: number, target: n
       if (best.length === nTop && v <= logits[off + best[nTop - 1].id]) continue;
       let j = best.length < nTop ? best.length : nTop - 1;
       if (best.length < nTop) best.push({ id: i, logprob: 0 });
-      while (j > 0 && logits[off + best[j - 1].id] < v) { best[j] = best[j - 1]; j--; }
+      while (j > 0 && logits[off + best[j - 1].id] < v) {
+        best[j] = best[j - 1];
+        j--;
+      }
       best[j] = { id: i, logprob: 0 };
     }
     for (const b of best) b.logprob = logits[off + b.id] - max - lse;
@@ -81,7 +96,8 @@ export interface ScoreResult {
  */
 export function scoreTokens(model: Model, tokens: readonly number[], policy: SkipPolicy, o: ScoreOptions = {}): ScoreResult {
   if (tokens.length === 0) throw new Error("nothing to score: no tokens");
-  if (tokens.length > model.ctx) throw new Error(`${tokens.length} tokens exceed the context of ${model.ctx}; use --max-tokens or a larger --ctx`);
+  if (tokens.length > model.ctx)
+    throw new Error(`${tokens.length} tokens exceed the context of ${model.ctx}; use --max-tokens or a larger --ctx`);
   const V = model.config.vocabSize;
   policy.reset();
   model.kv.truncate(0);
@@ -89,9 +105,11 @@ export function scoreTokens(model: Model, tokens: readonly number[], policy: Ski
   const batch = o.stepwise ? 1 : model.batchSize;
   for (let p = 0; p < tokens.length; p += batch) {
     const chunk = tokens.slice(p, p + batch);
-    const logits = model.forward(chunk, p, o.stepwise
-      ? { policy, phase: "decode", genIndex: p, logits: "all" }
-      : { policy, phase: "prompt", logits: "all" })!;
+    const logits = model.forward(
+      chunk,
+      p,
+      o.stepwise ? { policy, phase: "decode", genIndex: p, logits: "all" } : { policy, phase: "prompt", logits: "all" },
+    )!;
     for (let t = 0; t < chunk.length; t++) {
       const i = p + t;
       const next = i + 1 < tokens.length ? tokens[i + 1] : -1;

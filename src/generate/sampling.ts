@@ -28,7 +28,14 @@ export interface SamplingOptions {
 export type ResolvedSampling = Required<SamplingOptions>;
 
 export const SAMPLING_DEFAULTS: ResolvedSampling = {
-  temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1, repeatLastN: 64, seed: 0, logitBias: {},
+  temperature: 0.8,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  repetitionPenalty: 1,
+  repeatLastN: 64,
+  seed: 0,
+  logitBias: {},
 };
 
 /** Fill defaults and reject out-of-range values with a message naming the valid range. */
@@ -39,7 +46,10 @@ export function resolveSampling(o: SamplingOptions = {}): ResolvedSampling {
     if (!ok) throw new RangeError(`invalid sampling value: ${what}`);
   };
   const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-  check(finite(r.temperature) && r.temperature >= 0 && r.temperature <= 100, `temperature must be a number in [0, 100], got ${o.temperature}`);
+  check(
+    finite(r.temperature) && r.temperature >= 0 && r.temperature <= 100,
+    `temperature must be a number in [0, 100], got ${o.temperature}`,
+  );
   check(Number.isInteger(r.topK) && r.topK >= 0, `top-k must be an integer ≥ 0, got ${o.topK}`);
   check(finite(r.topP) && r.topP > 0 && r.topP <= 1, `top-p must be in (0, 1], got ${o.topP}`);
   check(finite(r.minP) && r.minP >= 0 && r.minP < 1, `min-p must be in [0, 1), got ${o.minP}`);
@@ -64,8 +74,13 @@ export interface Candidates {
 export type Processor = (c: Candidates) => void;
 
 export function argmax(logits: ArrayLike<number>): number {
-  let best = 0, bv = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > bv) { bv = logits[i]; best = i; }
+  let best = 0,
+    bv = -Infinity;
+  for (let i = 0; i < logits.length; i++)
+    if (logits[i] > bv) {
+      bv = logits[i];
+      best = i;
+    }
   return best;
 }
 
@@ -91,31 +106,52 @@ export function applyLogitBias(logits: Float32Array, bias: Readonly<Record<numbe
 function sortDesc(c: Candidates): void {
   if (c.sorted) return;
   const order = Array.from(c.ids.subarray(0, c.n).keys()).sort((a, b) => c.logits[b] - c.logits[a]);
-  const ids = order.map((i) => c.ids[i]), lg = order.map((i) => c.logits[i]);
+  const ids = order.map((i) => c.ids[i]),
+    lg = order.map((i) => c.logits[i]);
   c.ids.set(ids);
   c.logits.set(lg);
   c.sorted = true;
 }
 
-export const topK = (k: number): Processor => (c) => {
-  if (k <= 0 || k >= c.n) return sortDesc(c);
-  // partial selection: keep the k largest without sorting the whole vocabulary
-  const heapIds: number[] = [], heapV: number[] = [];
-  let minV = Infinity, minAt = -1;
-  for (let i = 0; i < c.n; i++) {
-    const v = c.logits[i];
-    if (heapIds.length < k) {
-      heapIds.push(c.ids[i]); heapV.push(v);
-      if (heapIds.length === k) { minV = Infinity; for (let j = 0; j < k; j++) if (heapV[j] < minV) { minV = heapV[j]; minAt = j; } }
-    } else if (v > minV) {
-      heapIds[minAt] = c.ids[i]; heapV[minAt] = v;
-      minV = Infinity;
-      for (let j = 0; j < k; j++) if (heapV[j] < minV) { minV = heapV[j]; minAt = j; }
+export const topK =
+  (k: number): Processor =>
+  (c) => {
+    if (k <= 0 || k >= c.n) return sortDesc(c);
+    // partial selection: keep the k largest without sorting the whole vocabulary
+    const heapIds: number[] = [],
+      heapV: number[] = [];
+    let minV = Infinity,
+      minAt = -1;
+    for (let i = 0; i < c.n; i++) {
+      const v = c.logits[i];
+      if (heapIds.length < k) {
+        heapIds.push(c.ids[i]);
+        heapV.push(v);
+        if (heapIds.length === k) {
+          minV = Infinity;
+          for (let j = 0; j < k; j++)
+            if (heapV[j] < minV) {
+              minV = heapV[j];
+              minAt = j;
+            }
+        }
+      } else if (v > minV) {
+        heapIds[minAt] = c.ids[i];
+        heapV[minAt] = v;
+        minV = Infinity;
+        for (let j = 0; j < k; j++)
+          if (heapV[j] < minV) {
+            minV = heapV[j];
+            minAt = j;
+          }
+      }
     }
-  }
-  c.ids.set(heapIds); c.logits.set(heapV); c.n = k; c.sorted = false;
-  sortDesc(c);
-};
+    c.ids.set(heapIds);
+    c.logits.set(heapV);
+    c.n = k;
+    c.sorted = false;
+    sortDesc(c);
+  };
 
 /** Softmax probabilities of the live candidates (sorted first). */
 function probs(c: Candidates, temperature = 1): Float64Array {
@@ -123,29 +159,39 @@ function probs(c: Candidates, temperature = 1): Float64Array {
   const p = new Float64Array(c.n);
   const max = c.logits[0];
   let sum = 0;
-  for (let i = 0; i < c.n; i++) { p[i] = Math.exp((c.logits[i] - max) / temperature); sum += p[i]; }
+  for (let i = 0; i < c.n; i++) {
+    p[i] = Math.exp((c.logits[i] - max) / temperature);
+    sum += p[i];
+  }
   for (let i = 0; i < c.n; i++) p[i] /= sum;
   return p;
 }
 
-export const topP = (p: number): Processor => (c) => {
-  if (p >= 1) return;
-  const pr = probs(c);
-  let cum = 0;
-  for (let i = 0; i < c.n; i++) {
-    cum += pr[i];
-    if (cum >= p) { c.n = i + 1; return; }
-  }
-};
+export const topP =
+  (p: number): Processor =>
+  (c) => {
+    if (p >= 1) return;
+    const pr = probs(c);
+    let cum = 0;
+    for (let i = 0; i < c.n; i++) {
+      cum += pr[i];
+      if (cum >= p) {
+        c.n = i + 1;
+        return;
+      }
+    }
+  };
 
-export const minP = (m: number): Processor => (c) => {
-  if (m <= 0) return;
-  const pr = probs(c);
-  const cut = pr[0] * m;
-  let keep = 1;
-  while (keep < c.n && pr[keep] >= cut) keep++;
-  c.n = keep;
-};
+export const minP =
+  (m: number): Processor =>
+  (c) => {
+    if (m <= 0) return;
+    const pr = probs(c);
+    const cut = pr[0] * m;
+    let keep = 1;
+    while (keep < c.n && pr[keep] >= cut) keep++;
+    c.n = keep;
+  };
 
 /** A sampler: logits (+ history) → next token id. */
 export interface Sampler {
@@ -157,21 +203,29 @@ export function createSampler(opts: SamplingOptions = {}): Sampler {
   const o = resolveSampling(opts);
   const rand = mulberry32(o.seed);
   const chain: Processor[] = [topK(o.topK), topP(o.topP), minP(o.minP)];
-  let ids = new Int32Array(0), lg = new Float32Array(0);
+  let ids = new Int32Array(0),
+    lg = new Float32Array(0);
   return {
     options: o,
     sample(logits, history) {
       applyRepetitionPenalty(logits, history, o.repetitionPenalty, o.repeatLastN);
       applyLogitBias(logits, o.logitBias);
       if (o.temperature === 0) return argmax(logits);
-      if (ids.length !== logits.length) { ids = new Int32Array(logits.length); lg = new Float32Array(logits.length); }
+      if (ids.length !== logits.length) {
+        ids = new Int32Array(logits.length);
+        lg = new Float32Array(logits.length);
+      }
       for (let i = 0; i < logits.length; i++) ids[i] = i;
       lg.set(logits);
       const c: Candidates = { ids, logits: lg, n: logits.length, sorted: false };
       for (const p of chain) p(c);
       const pr = probs(c, o.temperature);
-      let r = rand(), i = 0;
-      for (; i < c.n - 1; i++) { r -= pr[i]; if (r < 0) break; }
+      let r = rand(),
+        i = 0;
+      for (; i < c.n - 1; i++) {
+        r -= pr[i];
+        if (r < 0) break;
+      }
       return c.ids[i];
     },
   };

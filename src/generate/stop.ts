@@ -25,7 +25,10 @@ export class StopMatcher {
     let hold = 0;
     for (const s of this.stops) {
       for (let l = Math.min(s.length - 1, this.pending.length); l > hold; l--) {
-        if (this.pending.endsWith(s.slice(0, l))) { hold = l; break; }
+        if (this.pending.endsWith(s.slice(0, l))) {
+          hold = l;
+          break;
+        }
       }
     }
     const emit = this.pending.slice(0, this.pending.length - hold);

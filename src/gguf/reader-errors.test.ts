@@ -62,7 +62,10 @@ test("the valid base file parses", () => {
 });
 
 test("not a GGUF file", () => {
-  expectError(new TextEncoder().encode("PK\x03\x04 this is a zip file, not a model"), /not a GGUF file \(bad magic 0x04034b50; expected "GGUF"\)/);
+  expectError(
+    new TextEncoder().encode("PK\x03\x04 this is a zip file, not a model"),
+    /not a GGUF file \(bad magic 0x04034b50; expected "GGUF"\)/,
+  );
   expectError(new Uint8Array(0), /not a GGUF file \(only 0 bytes/);
   expectError(new Uint8Array([0x47, 0x47]), /not a GGUF file/);
 });
@@ -91,7 +94,10 @@ test("truncated at every byte gives a GGUFError, never a crash", () => {
 test("truncation messages say what was being read", () => {
   const full = validFile();
   expectError(full.subarray(0, 10), /truncated file: tensor\/metadata counts/);
-  expectError(full.subarray(0, 30), /truncated or corrupt file: 4 metadata entries and 2 tensor infos need at least 100 bytes, but only 6 remain/);
+  expectError(
+    full.subarray(0, 30),
+    /truncated or corrupt file: 4 metadata entries and 2 tensor infos need at least 100 bytes, but only 6 remain/,
+  );
   expectError(full.subarray(0, 140), /truncated file: .*tokenizer\.ggml\.tokens/);
   const f = openGGUF(put(full));
   const normInfo = Buffer.from(full).lastIndexOf("norm") + 6; // inside the tensor info of 'norm'
@@ -107,14 +113,47 @@ test("unknown and unsupported tensor types name the type and the supported ones"
 
 test("absurd lengths and counts fail fast", () => {
   // a key length far larger than the file
-  expectError(header(0, 1).u64(2n ** 40n).bytes(SLACK).toBytes(), /key of metadata entry 0 has length 1099511627776 but only 64 bytes remain/);
+  expectError(
+    header(0, 1)
+      .u64(2n ** 40n)
+      .bytes(SLACK)
+      .toBytes(),
+    /key of metadata entry 0 has length 1099511627776 but only 64 bytes remain/,
+  );
   // a length beyond 2^53
-  expectError(header(0, 1).u64(2n ** 63n).bytes(SLACK).toBytes(), /length of key of metadata entry 0 9223372036854775808 is absurdly large/);
+  expectError(
+    header(0, 1)
+      .u64(2n ** 63n)
+      .bytes(SLACK)
+      .toBytes(),
+    /length of key of metadata entry 0 9223372036854775808 is absurdly large/,
+  );
   // a string value length larger than the file
-  expectError(header(0, 1).str("k").u32(GGUFValueType.STRING).u64(1e12).bytes(SLACK).toBytes(), /metadata string 'k' has length 1000000000000/);
+  expectError(
+    header(0, 1).str("k").u32(GGUFValueType.STRING).u64(1e12).bytes(SLACK).toBytes(),
+    /metadata string 'k' has length 1000000000000/,
+  );
   // an array of 2^50 floats, and 2^40 strings
-  expectError(header(0, 1).str("a").u32(GGUFValueType.ARRAY).u32(GGUFValueType.FLOAT32).u64(2n ** 50n).bytes(SLACK).toBytes(), /metadata array 'a' claims 1125899906842624 elements/);
-  expectError(header(0, 1).str("a").u32(GGUFValueType.ARRAY).u32(GGUFValueType.STRING).u64(2n ** 40n).bytes(SLACK).toBytes(), /metadata array 'a' claims 1099511627776 elements/);
+  expectError(
+    header(0, 1)
+      .str("a")
+      .u32(GGUFValueType.ARRAY)
+      .u32(GGUFValueType.FLOAT32)
+      .u64(2n ** 50n)
+      .bytes(SLACK)
+      .toBytes(),
+    /metadata array 'a' claims 1125899906842624 elements/,
+  );
+  expectError(
+    header(0, 1)
+      .str("a")
+      .u32(GGUFValueType.ARRAY)
+      .u32(GGUFValueType.STRING)
+      .u64(2n ** 40n)
+      .bytes(SLACK)
+      .toBytes(),
+    /metadata array 'a' claims 1099511627776 elements/,
+  );
   // counts that the file cannot hold
   expectError(header(2n ** 40n, 0).toBytes(), /0 metadata entries and 1099511627776 tensor infos need at least/);
   expectError(header(0, 1e9).toBytes(), /1000000000 metadata entries and 0 tensor infos need at least/);
@@ -127,8 +166,14 @@ test("absurd lengths and counts fail fast", () => {
 test("malformed values and tensor infos", () => {
   expectError(header(0, 1).str("k").u32(13).bytes(SLACK).toBytes(), /metadata 'k' has unknown value type 13/);
   expectError(header(0, 1).str("k").u32(GGUFValueType.ARRAY).u32(42).u64(1).bytes(SLACK).toBytes(), /unknown array element type 42/);
-  expectError(header(0, 2).str("k").u32(GGUFValueType.UINT8).u8(1).str("k").u32(GGUFValueType.UINT8).u8(2).bytes(SLACK).toBytes(), /duplicate metadata key 'k'/);
-  expectError(header(0, 1).str("general.alignment").u32(GGUFValueType.UINT32).u32(48).bytes(SLACK).toBytes(), /general.alignment must be a power of two, got 48/);
+  expectError(
+    header(0, 2).str("k").u32(GGUFValueType.UINT8).u8(1).str("k").u32(GGUFValueType.UINT8).u8(2).bytes(SLACK).toBytes(),
+    /duplicate metadata key 'k'/,
+  );
+  expectError(
+    header(0, 1).str("general.alignment").u32(GGUFValueType.UINT32).u32(48).bytes(SLACK).toBytes(),
+    /general.alignment must be a power of two, got 48/,
+  );
   const tensor = (name: string, dims: number[], type: number, offset: number, w: ByteWriter) => {
     w.str(name).u32(dims.length);
     for (const d of dims) w.u64(d);
@@ -136,7 +181,13 @@ test("malformed values and tensor infos", () => {
   };
   const five = tensor("t", [1, 1, 1, 1, 1], GGMLType.F32, 0, header(1, 0)).pad(32).u32(0);
   expectError(five.toBytes(), /tensor 't' has 5 dimensions; at most 4/);
-  const twice = tensor("t", [1], GGMLType.F32, 32, tensor("t", [1], GGMLType.F32, 0, header(2, 0))).pad(32).u64(0).u64(0).u64(0).u64(0).u64(0);
+  const twice = tensor("t", [1], GGMLType.F32, 32, tensor("t", [1], GGMLType.F32, 0, header(2, 0)))
+    .pad(32)
+    .u64(0)
+    .u64(0)
+    .u64(0)
+    .u64(0)
+    .u64(0);
   expectError(twice.toBytes(), /duplicate tensor name 't'/);
   const misaligned = tensor("t", [1], GGMLType.F32, 4, header(1, 0)).pad(32).u64(0);
   expectError(misaligned.toBytes(), /tensor 't': data offset 4 is not a multiple of the alignment 32/);
@@ -148,5 +199,8 @@ test("malformed values and tensor infos", () => {
 
 test("a missing file is a GGUFError naming it", () => {
   const p = path.join(tmp, "does-not-exist.gguf");
-  assert.throws(() => openGGUF(p), (e: unknown) => e instanceof GGUFError && e.message.includes(p) && /cannot open/.test(e.message));
+  assert.throws(
+    () => openGGUF(p),
+    (e: unknown) => e instanceof GGUFError && e.message.includes(p) && /cannot open/.test(e.message),
+  );
 });

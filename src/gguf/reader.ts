@@ -140,9 +140,7 @@ class Cursor {
   /** Make bytes [pos, pos+n) available in buf; returns their index in buf. */
   private need(n: number): number {
     if (this.pos + n > this.fileSize) {
-      this.fail(
-        `truncated file: ${this.where} needs ${n} bytes at offset ${this.pos}, but the file is only ${this.fileSize} bytes`,
-      );
+      this.fail(`truncated file: ${this.where} needs ${n} bytes at offset ${this.pos}, but the file is only ${this.fileSize} bytes`);
     }
     const end = this.bufStart + this.buf.length;
     if (this.pos >= this.bufStart && this.pos + n <= end) return this.pos - this.bufStart;
@@ -362,7 +360,7 @@ function parse(fd: number, path: string): GGUFFile {
   if (version === 1) c.fail(`GGUF version 1 is not supported (obsolete format); supported versions: 2, 3`);
   if (version !== 2 && version !== 3) {
     // A big-endian file shows up as a byte-swapped small version.
-    const swapped = ((version & 0xff) << 24) | ((version >>> 8) & 0xff) << 16 | ((version >>> 16) & 0xff) << 8 | (version >>> 24);
+    const swapped = ((version & 0xff) << 24) | (((version >>> 8) & 0xff) << 16) | (((version >>> 16) & 0xff) << 8) | (version >>> 24);
     const hint = swapped === 2 || swapped === 3 ? " (this looks like a big-endian GGUF, which is not supported)" : "";
     c.fail(`unsupported GGUF version ${version}${hint}; supported versions: 2, 3`);
   }
@@ -474,7 +472,9 @@ export function readTensorInto(file: GGUFFile, t: TensorInfo, dest: Uint8Array):
     while (got < t.nbytes) {
       const r = fs.readSync(fd, dest, got, t.nbytes - got, t.offset + got);
       if (r === 0) {
-        throw new GGUFError(`${file.path}: truncated file: tensor '${t.name}' ends at ${t.offset + t.nbytes} but the file ends at ${t.offset + got}`);
+        throw new GGUFError(
+          `${file.path}: truncated file: tensor '${t.name}' ends at ${t.offset + t.nbytes} but the file ends at ${t.offset + got}`,
+        );
       }
       got += r;
     }

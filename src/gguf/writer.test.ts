@@ -113,11 +113,14 @@ test("writeGGUF round-trips tensors with alignment, and v2", () => {
     assert.equal(f.version, version);
     assert.equal(f.alignment, 64);
     assert.equal(f.dataOffset % 64, 0);
-    assert.deepEqual(f.tensors.map((t) => [t.name, t.type, t.dims, t.nbytes, (t.offset - f.dataOffset) % 64]), [
-      ["a", GGMLType.F32, [4], 16, 0],
-      ["b", GGMLType.F16, [16, 4], 128, 0],
-      ["c", GGMLType.Q8_0, [32, 2], 68, 0],
-    ]);
+    assert.deepEqual(
+      f.tensors.map((t) => [t.name, t.type, t.dims, t.nbytes, (t.offset - f.dataOffset) % 64]),
+      [
+        ["a", GGMLType.F32, [4], 16, 0],
+        ["b", GGMLType.F16, [16, 4], 128, 0],
+        ["c", GGMLType.Q8_0, [32, 2], 68, 0],
+      ],
+    );
     assert.deepEqual(dequantizeTensor(f, getTensor(f, "a")), f32);
     const b = dequantizeTensor(f, getTensor(f, "b"));
     for (let i = 0; i < 64; i++) assert.equal(b[i], i / 8 - 4);
@@ -164,18 +167,29 @@ test("writeGGUFStreaming writes the same bytes as encodeGGUF, chunk size aside, 
   for (const chunkBytes of [1, 100, 1 << 20]) {
     const p = path.join(tmp, `stream-${chunkBytes}.gguf`);
     const calls: [number, number, number][] = [];
-    const size = writeGGUFStreaming(p, { metadata, tensors }, (i, row0, nRows, dest) => {
-      calls.push([i, row0, nRows]);
-      const rb = tensors[i].data.length / (tensors[i].dims.slice(1).reduce((a, b) => a * b, 1));
-      assert.equal(dest.length, nRows * rb);
-      dest.set(tensors[i].data.subarray(row0 * rb, (row0 + nRows) * rb));
-    }, chunkBytes);
+    const size = writeGGUFStreaming(
+      p,
+      { metadata, tensors },
+      (i, row0, nRows, dest) => {
+        calls.push([i, row0, nRows]);
+        const rb = tensors[i].data.length / tensors[i].dims.slice(1).reduce((a, b) => a * b, 1);
+        assert.equal(dest.length, nRows * rb);
+        dest.set(tensors[i].data.subarray(row0 * rb, (row0 + nRows) * rb));
+      },
+      chunkBytes,
+    );
     assert.deepEqual(new Uint8Array(fs.readFileSync(p)), expect);
     assert.equal(size, expect.length);
     assert.equal(streamedSize({ metadata, tensors }), expect.length);
     // chunks are whole rows, in order, covering every row once
     if (chunkBytes === 1) assert.equal(calls.length, 1 + 5 + 3 + 4);
-    if (chunkBytes === 1 << 20) assert.deepEqual(calls, [[0, 0, 1], [1, 0, 5], [2, 0, 3], [3, 0, 4]]);
+    if (chunkBytes === 1 << 20)
+      assert.deepEqual(calls, [
+        [0, 0, 1],
+        [1, 0, 5],
+        [2, 0, 3],
+        [3, 0, 4],
+      ]);
     const f = openGGUF(p);
     for (const t of tensors) {
       const raw = new Uint8Array(t.data.length);

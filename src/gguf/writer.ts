@@ -269,7 +269,12 @@ function tensorBytes(t: TensorHeader): number | undefined {
  * Everything before the tensor data: header, metadata, tensor infos and the
  * padding to the alignment. `sizes[i]` is the data length of tensor i.
  */
-function encodeHeader(metadata: Record<string, MetadataInput>, tensors: TensorHeader[], sizes: number[], version: number): { bytes: Uint8Array; alignment: number } {
+function encodeHeader(
+  metadata: Record<string, MetadataInput>,
+  tensors: TensorHeader[],
+  sizes: number[],
+  version: number,
+): { bytes: Uint8Array; alignment: number } {
   if (version !== 2 && version !== 3) throw new Error(`writeGGUF: can only write GGUF version 2 or 3, not ${version}`);
   const alignV = metadata["general.alignment"];
   const alignment = alignV === undefined ? GGUF_DEFAULT_ALIGNMENT : Number(isTyped(alignV) ? alignV.value : alignV);
@@ -298,7 +303,9 @@ export function encodeGGUF(spec: GGUFSpec): Uint8Array {
   const sizes = spec.tensors.map((t) => {
     const expect = tensorBytes(t);
     if (expect !== undefined && t.data.length !== expect) {
-      throw new Error(`writeGGUF: tensor '${t.name}' (${TYPE_INFO[t.type as GGMLType]!.name} [${t.dims.join(", ")}]) needs ${expect} bytes, got ${t.data.length}`);
+      throw new Error(
+        `writeGGUF: tensor '${t.name}' (${TYPE_INFO[t.type as GGMLType]!.name} [${t.dims.join(", ")}]) needs ${expect} bytes, got ${t.data.length}`,
+      );
     }
     return t.data.length;
   });
@@ -333,7 +340,12 @@ export interface GGUFStreamSpec {
 function knownSizes(tensors: TensorHeader[]): number[] {
   return tensors.map((t) => {
     const n = tensorBytes(t);
-    if (n === undefined) throw new Error(`writeGGUFStreaming: tensor '${t.name}' has type id ${t.type}, which has no known size; supported: ${Object.values(TYPE_INFO).map((x) => x!.name).join(", ")}`);
+    if (n === undefined)
+      throw new Error(
+        `writeGGUFStreaming: tensor '${t.name}' has type id ${t.type}, which has no known size; supported: ${Object.values(TYPE_INFO)
+          .map((x) => x!.name)
+          .join(", ")}`,
+      );
     return n;
   });
 }

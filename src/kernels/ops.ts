@@ -40,14 +40,24 @@ export function ropeInvFreq(base: number, ropeDim: number): Float32Array {
  * pairs (2i, 2i+1) — the layout llama GGUF files are converted to; "neox"
  * rotates (i, i + ropeDim/2).
  */
-export function rope(v: Float32Array, off: number, nHeads: number, headDim: number, ropeDim: number, neox: boolean, cos: Float32Array, sin: Float32Array): void {
+export function rope(
+  v: Float32Array,
+  off: number,
+  nHeads: number,
+  headDim: number,
+  ropeDim: number,
+  neox: boolean,
+  cos: Float32Array,
+  sin: Float32Array,
+): void {
   const half = ropeDim / 2;
   for (let h = 0; h < nHeads; h++) {
     const b = off + h * headDim;
     for (let i = 0; i < half; i++) {
       const i0 = neox ? b + i : b + 2 * i;
       const i1 = neox ? b + i + half : b + 2 * i + 1;
-      const x0 = v[i0], x1 = v[i1];
+      const x0 = v[i0],
+        x1 = v[i1];
       v[i0] = x0 * cos[i] - x1 * sin[i];
       v[i1] = x0 * sin[i] + x1 * cos[i];
     }
@@ -78,9 +88,12 @@ export function addInto(dst: Float32Array, dOff: number, src: Float32Array, sOff
 
 /** cos(a, b) of two vectors of n. */
 export function cosine(a: Float32Array, aOff: number, b: Float32Array, bOff: number, n: number): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < n; i++) {
-    const u = a[aOff + i], v = b[bOff + i];
+    const u = a[aOff + i],
+      v = b[bOff + i];
     ab += u * v;
     aa += u * u;
     bb += v * v;
@@ -94,9 +107,12 @@ export function cosine(a: Float32Array, aOff: number, b: Float32Array, bOff: num
  * two vectors the forward pass already has (h, and the FFN output f).
  */
 export function residualCosine(h: Float32Array, hOff: number, f: Float32Array, fOff: number, n: number): number {
-  let hh = 0, hf = 0, ff = 0;
+  let hh = 0,
+    hf = 0,
+    ff = 0;
   for (let i = 0; i < n; i++) {
-    const a = h[hOff + i], b = f[fOff + i];
+    const a = h[hOff + i],
+      b = f[fOff + i];
     hh += a * a;
     hf += a * b;
     ff += b * b;
@@ -111,10 +127,17 @@ export function residualCosine(h: Float32Array, hOff: number, f: Float32Array, f
  * head h reading KV head h / (nHeads / nKvHeads).
  */
 export function attention(
-  out: Float32Array, oOff: number,
-  q: Float32Array, qOff: number,
-  keyCache: Float32Array, valueCache: Float32Array, kvDim: number,
-  pos: number, nHeads: number, nKvHeads: number, headDim: number,
+  out: Float32Array,
+  oOff: number,
+  q: Float32Array,
+  qOff: number,
+  keyCache: Float32Array,
+  valueCache: Float32Array,
+  kvDim: number,
+  pos: number,
+  nHeads: number,
+  nKvHeads: number,
+  headDim: number,
   scores: Float32Array,
 ): void {
   const group = nHeads / nKvHeads;

@@ -8,7 +8,8 @@ import { CHUNKS, CHUNK_FIELDS, DONE, EPN, EPOCH_SHIFT, INDEX_MASK, JOBS, JOB_FIE
  * slow worker from a dead one (heartbeat < 0: none, the main thread itself).
  */
 export function runChunks(k: KernelExports, ctl: Int32Array, heartbeat: number): void {
-  let taken = 0, total = 0;
+  let taken = 0,
+    total = 0;
   try {
     for (;;) {
       const t = Atomics.add(ctl, NEXT, 1);
@@ -18,8 +19,21 @@ export function runChunks(k: KernelExports, ctl: Int32Array, heartbeat: number):
       taken++; // counted even if the kernel throws, so the main thread never waits for it
       const c = CHUNKS + (t & INDEX_MASK) * CHUNK_FIELDS;
       const o = JOBS + ctl[c] * JOB_FIELDS;
-      k.matmul(ctl[o], ctl[o + 1] >>> 0, ctl[o + 2], ctl[o + 3], ctl[o + 4], ctl[c + 1], ctl[c + 2],
-        ctl[o + 5] >>> 0, ctl[o + 6], ctl[o + 7] >>> 0, ctl[o + 8], ctl[o + 9] >>> 0, ctl[o + 10]);
+      k.matmul(
+        ctl[o],
+        ctl[o + 1] >>> 0,
+        ctl[o + 2],
+        ctl[o + 3],
+        ctl[o + 4],
+        ctl[c + 1],
+        ctl[c + 2],
+        ctl[o + 5] >>> 0,
+        ctl[o + 6],
+        ctl[o + 7] >>> 0,
+        ctl[o + 8],
+        ctl[o + 9] >>> 0,
+        ctl[o + 10],
+      );
       if (heartbeat >= 0) Atomics.add(ctl, heartbeat, 1);
     }
   } finally {

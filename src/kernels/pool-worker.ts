@@ -6,9 +6,13 @@ import { ERR, EXIT, HEARTBEAT, HEARTBEAT_STRIDE, SEQ, SLEEPERS, SPIN } from "./p
 import { runChunks } from "./pool-share.js";
 
 interface Data {
-  module: WebAssembly.Module; memory: WebAssembly.Memory; control: SharedArrayBuffer; index: number;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  index: number;
   /** this thread's kernel scratch (see KernelExports.setScratch) */
-  scratch: number; scratchBytes: number;
+  scratch: number;
+  scratchBytes: number;
 }
 const { module, memory, control, index, scratch, scratchBytes } = workerData as Data;
 const ctl = new Int32Array(control);

@@ -3,15 +3,43 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { KernelExports } from "./wasm-module.js";
 import {
-  CHUNKS, CHUNK_FIELDS, CONTROL_INTS, DONE, EPN, EPOCH_MASK, EPOCH_SHIFT, ERR, EXIT, HEARTBEAT, HEARTBEAT_STRIDE, INDEX_MASK,
-  JOBS, JOB_FIELDS, MAX_CHUNKS, MAX_JOBS, MAX_THREADS, NEXT, SEQ, SLEEPERS, SPIN,
+  CHUNKS,
+  CHUNK_FIELDS,
+  CONTROL_INTS,
+  DONE,
+  EPN,
+  EPOCH_MASK,
+  EPOCH_SHIFT,
+  ERR,
+  EXIT,
+  HEARTBEAT,
+  HEARTBEAT_STRIDE,
+  INDEX_MASK,
+  JOBS,
+  JOB_FIELDS,
+  MAX_CHUNKS,
+  MAX_JOBS,
+  MAX_THREADS,
+  NEXT,
+  SEQ,
+  SLEEPERS,
+  SPIN,
 } from "./pool-protocol.js";
 import { runChunks } from "./pool-share.js";
 
 /** A matrix product job: rows of W times n activation vectors (see KernelExports.matmul). */
 export interface Job {
-  type: number; w: number; rowBytes: number; cols: number; rows: number;
-  act: number; actStride: number; x: number; n: number; out: number; outStride: number;
+  type: number;
+  w: number;
+  rowBytes: number;
+  cols: number;
+  rows: number;
+  act: number;
+  actStride: number;
+  x: number;
+  n: number;
+  out: number;
+  outStride: number;
 }
 
 /** How long the main thread waits without any worker heartbeat before it declares the pool dead. */
@@ -40,14 +68,23 @@ export class KernelPool {
   lastWaitMs = 0;
   private epoch = 0;
 
-  private constructor(private readonly k: KernelExports, threads: number) {
+  private constructor(
+    private readonly k: KernelExports,
+    threads: number,
+  ) {
     this.threads = threads;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
   }
 
   /** Start `threads - 1` workers over `memory` and wait until each has instantiated the kernels. */
-  static async create(k: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number,
-    scratch: readonly number[] = [], scratchBytes = 0): Promise<KernelPool> {
+  static async create(
+    k: KernelExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    threads: number,
+    scratch: readonly number[] = [],
+    scratchBytes = 0,
+  ): Promise<KernelPool> {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
       throw new Error(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     }
@@ -59,18 +96,33 @@ export class KernelPool {
     const ready: Promise<void>[] = [];
     for (let i = 1; i < threads; i++) {
       const worker = new Worker(entry, {
-        workerData: { module, memory, control: pool.ctl.buffer, index: i, scratch: scratch[i - 1] ?? 0, scratchBytes: scratch[i - 1] ? scratchBytes : 0 },
+        workerData: {
+          module,
+          memory,
+          control: pool.ctl.buffer,
+          index: i,
+          scratch: scratch[i - 1] ?? 0,
+          scratchBytes: scratch[i - 1] ? scratchBytes : 0,
+        },
       });
       worker.unref(); // never keep the process alive, even if dispose() is forgotten
       pool.workers.push(worker);
-      ready.push(new Promise<void>((resolve, reject) => {
-        worker.once("message", () => resolve());
-        worker.once("error", reject);
-        worker.once("exit", (code) => reject(new Error(`kernel worker ${i} exited with code ${code} before it was ready`)));
-      }));
-      worker.on("message", (m) => { if (m !== "ready") pool.lastError = String(m); });
-      worker.on("error", (e) => { pool.dead ??= `kernel worker ${i} crashed: ${e.message}`; });
-      worker.on("exit", (code) => { if (!pool.disposed) pool.dead ??= `kernel worker ${i} exited with code ${code}`; });
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.once("message", () => resolve());
+          worker.once("error", reject);
+          worker.once("exit", (code) => reject(new Error(`kernel worker ${i} exited with code ${code} before it was ready`)));
+        }),
+      );
+      worker.on("message", (m) => {
+        if (m !== "ready") pool.lastError = String(m);
+      });
+      worker.on("error", (e) => {
+        pool.dead ??= `kernel worker ${i} crashed: ${e.message}`;
+      });
+      worker.on("exit", (code) => {
+        if (!pool.disposed) pool.dead ??= `kernel worker ${i} exited with code ${code}`;
+      });
     }
     try {
       await Promise.all(ready);
@@ -108,13 +160,25 @@ export class KernelPool {
     const budget = Math.floor(MAX_CHUNKS / (j1 - j0));
     let n = 0;
     for (let j = j0; j < j1; j++) {
-      const b = jobs[j], o = JOBS + (j - j0) * JOB_FIELDS;
-      ctl[o] = b.type; ctl[o + 1] = b.w; ctl[o + 2] = b.rowBytes; ctl[o + 3] = b.cols; ctl[o + 4] = b.rows;
-      ctl[o + 5] = b.act; ctl[o + 6] = b.actStride; ctl[o + 7] = b.x; ctl[o + 8] = b.n; ctl[o + 9] = b.out; ctl[o + 10] = b.outStride;
+      const b = jobs[j],
+        o = JOBS + (j - j0) * JOB_FIELDS;
+      ctl[o] = b.type;
+      ctl[o + 1] = b.w;
+      ctl[o + 2] = b.rowBytes;
+      ctl[o + 3] = b.cols;
+      ctl[o + 4] = b.rows;
+      ctl[o + 5] = b.act;
+      ctl[o + 6] = b.actStride;
+      ctl[o + 7] = b.x;
+      ctl[o + 8] = b.n;
+      ctl[o + 9] = b.out;
+      ctl[o + 10] = b.outStride;
       const step = this.chunkRows(b, budget);
       for (let r = 0; r < b.rows; r += step, n++) {
         const c = CHUNKS + n * CHUNK_FIELDS;
-        ctl[c] = j - j0; ctl[c + 1] = r; ctl[c + 2] = Math.min(b.rows, r + step);
+        ctl[c] = j - j0;
+        ctl[c + 1] = r;
+        ctl[c + 2] = Math.min(b.rows, r + step);
       }
     }
     this.epoch = (this.epoch + 1) & EPOCH_MASK;

@@ -65,12 +65,28 @@ export class ReferenceKernels implements Kernels {
   }
 
   /** ops.attention over the cache rows [0, pos], an f16 cache widened to f32 first. */
-  attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void {
-    const n = (pos + 1) * kvDim, eb = kvBytes(kvType);
-    if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0) || ((keys | values) & (eb - 1)) ||
-      Math.max(keys, values) + n * eb > this.heap.memory.buffer.byteLength) {
-      throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim}, kvDim ${kvDim}, position ${pos} do not fit the cache`);
+  attention(
+    out: number,
+    q: number,
+    keys: number,
+    values: number,
+    kvDim: number,
+    pos: number,
+    nHeads: number,
+    nKvHeads: number,
+    headDim: number,
+    kvType: KVType,
+  ): void {
+    const n = (pos + 1) * kvDim,
+      eb = kvBytes(kvType);
+    if (
+      !(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0) ||
+      (keys | values) & (eb - 1) ||
+      Math.max(keys, values) + n * eb > this.heap.memory.buffer.byteLength
+    ) {
+      throw new Error(
+        `attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim}, kvDim ${kvDim}, position ${pos} do not fit the cache`,
+      );
     }
     const f32 = this.heap.viewsF32();
     const cache = (p: number): Float32Array => {

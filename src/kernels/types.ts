@@ -78,8 +78,18 @@ export interface Kernels {
    * type `kvType` (IEEE half or f32): the same result as
    * src/model/ops.ts attention over the cache's values.
    */
-  attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void;
+  attention(
+    out: number,
+    q: number,
+    keys: number,
+    values: number,
+    kvDim: number,
+    pos: number,
+    nHeads: number,
+    nKvHeads: number,
+    headDim: number,
+    kvType: KVType,
+  ): void;
   /** x[i] = silu(x[i]) * y[i] for i < n (f32 at heap byte offsets), as src/model/ops.ts swiglu. */
   swiglu(x: number, y: number, n: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */

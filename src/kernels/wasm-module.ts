@@ -13,14 +13,38 @@ export interface KernelExports {
   setScratch(p: number, bytes: number): void;
   repack(type: number, w: number, rowBytes: number, cols: number, rows: number, scratch: number): void;
   getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
-  matmul(type: number, w: number, rowBytes: number, cols: number, rows: number, r0: number, r1: number,
-    act: number, actStride: number, x: number, n: number, out: number, outStride: number): void;
+  matmul(
+    type: number,
+    w: number,
+    rowBytes: number,
+    cols: number,
+    rows: number,
+    r0: number,
+    r1: number,
+    act: number,
+    actStride: number,
+    x: number,
+    n: number,
+    out: number,
+    outStride: number,
+  ): void;
   probeSum(p: number, bytes: number): number;
   relaxed(): number;
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;
-  attention(out: number, q: number, kc: number, vc: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number, scores: number, f16: number): void;
+  attention(
+    out: number,
+    q: number,
+    kc: number,
+    vc: number,
+    kvDim: number,
+    pos: number,
+    nHeads: number,
+    nKvHeads: number,
+    headDim: number,
+    scores: number,
+    f16: number,
+  ): void;
 }
 
 /**
@@ -79,7 +103,9 @@ export function kernelModule(variant: KernelVariant = variantFromEnv()): WebAsse
     const relaxed = cached.get("relaxed");
     if (relaxed) return relaxed;
     if (variant === "relaxed") {
-      throw new Error("relaxed-SIMD kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline");
+      throw new Error(
+        "relaxed-SIMD kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline",
+      );
     }
   }
   if (!cached.has("baseline")) cached.set("baseline", new WebAssembly.Module(readFileSync(kernelWasmPath("baseline"))));

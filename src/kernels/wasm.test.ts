@@ -11,8 +11,17 @@ import { attention, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
 const TYPES = [
-  GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0,
-  GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.F16, GGMLType.BF16, GGMLType.F32,
+  GGMLType.Q4_0,
+  GGMLType.Q4_1,
+  GGMLType.Q5_0,
+  GGMLType.Q5_1,
+  GGMLType.Q8_0,
+  GGMLType.Q4_K,
+  GGMLType.Q5_K,
+  GGMLType.Q6_K,
+  GGMLType.F16,
+  GGMLType.BF16,
+  GGMLType.F32,
 ];
 const FLOAT = new Set([GGMLType.F32, GGMLType.F16, GGMLType.BF16]);
 const EPS = 2 ** -24;
@@ -27,10 +36,14 @@ const EPS = 2 ** -24;
  * accumulation: bounded by cols * eps * sum |W_j x_j| (loose worst case).
  */
 function bound(w: Float32Array, x: Float32Array, quantized: boolean): number {
-  let q = 0, mag = 0;
+  let q = 0,
+    mag = 0;
   for (let b = 0; b < x.length; b += 32) {
     const e = Math.min(b + 32, x.length);
-    let amax = 0, wmax = -Infinity, wmin = Infinity, sx = 0;
+    let amax = 0,
+      wmax = -Infinity,
+      wmin = Infinity,
+      sx = 0;
     for (let j = b; j < e; j++) {
       amax = Math.max(amax, Math.abs(x[j]));
       wmax = Math.max(wmax, w[j]);
@@ -60,8 +73,10 @@ function checkAgainstReference(wasm: WasmKernels, w: WeightMatrix, x: number, go
       const xs = wasm.heap.f32(x + t * w.cols * 4, w.cols);
       const tol = bound(row, xs, !FLOAT.has(w.type));
       const i = t * w.rows + r;
-      assert.ok(Math.abs(got[i] - want[i]) <= tol,
-        `${what}: row ${r} token ${t}: wasm ${got[i]} vs reference ${want[i]} (|diff| ${Math.abs(got[i] - want[i])} > bound ${tol})`);
+      assert.ok(
+        Math.abs(got[i] - want[i]) <= tol,
+        `${what}: row ${r} token ${t}: wasm ${got[i]} vs reference ${want[i]} (|diff| ${Math.abs(got[i] - want[i])} > bound ${tol})`,
+      );
     }
   }
 }
@@ -134,7 +149,12 @@ function matrixPair(k: WasmKernels, type: GGMLType, rows: number, cols: number, 
   return [w, { ...w, ptr }];
 }
 
-for (const [threads, variant] of [[1, "baseline"], [2, "baseline"], [1, "relaxed"], [2, "relaxed"]] as const) {
+for (const [threads, variant] of [
+  [1, "baseline"],
+  [2, "baseline"],
+  [1, "relaxed"],
+  [2, "relaxed"],
+] as const) {
   for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
     const name = typeInfo(type).name;
     test(`packed ${name} (prepare): matvec, matmul, matvecMulti and getRow match the plain layout, ${threads} thread(s), ${variant} kernels`, async () => {
@@ -157,7 +177,11 @@ for (const [threads, variant] of [[1, "baseline"], [2, "baseline"], [1, "relaxed
         const one = k.heap.alloc(rows * 4);
         for (let t = 0; t < n; t++) {
           k.matvec(w, x + t * cols * 4, one);
-          assert.deepEqual(k.heap.f32(one, rows), k.heap.f32(out + t * rows * 4, rows), `packed ${name} ${rows}x${cols}: token ${t} of ${n}`);
+          assert.deepEqual(
+            k.heap.f32(one, rows),
+            k.heap.f32(out + t * rows * 4, rows),
+            `packed ${name} ${rows}x${cols}: token ${t} of ${n}`,
+          );
         }
         k.matvec(w, x, out);
         checkAgainstReference(k, plain, x, k.heap.f32(out, rows), 1, `packed ${name} ${rows}x${cols} matvec`);
@@ -180,12 +204,18 @@ for (const [threads, variant] of [[1, "baseline"], [2, "baseline"], [1, "relaxed
 }
 
 test("relaxed-SIMD and baseline kernels give bit-identical packed products (decode and prompt)", async () => {
-  const base = await kernelsFor(1, "baseline"), relax = await kernelsFor(1, "relaxed");
+  const base = await kernelsFor(1, "baseline"),
+    relax = await kernelsFor(1, "relaxed");
   assert.equal(base.name, "wasm-simd");
   assert.equal(relax.name, "wasm-relaxed-simd");
   const rand = rng(123);
   for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
-    for (const [rows, cols, n] of [[64, 576, 1], [36, 1536, 1], [68, 576, 9], [9, 96, 3]]) {
+    for (const [rows, cols, n] of [
+      [64, 576, 1],
+      [36, 1536, 1],
+      [68, 576, 9],
+      [9, 96, 3],
+    ]) {
       const wb = randomMatrix(base.heap, type, rows, cols, rand);
       const xb = randomActivations(base.heap, n * cols, rand);
       const wr = { ...wb, ptr: relax.heap.alloc(rows * wb.rowBytes) };
@@ -194,7 +224,8 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
       relax.heap.f32(xr, n * cols).set(base.heap.f32(xb, n * cols));
       base.prepare(wb);
       relax.prepare(wr);
-      const ob = base.heap.alloc(n * rows * 4), or = relax.heap.alloc(n * rows * 4);
+      const ob = base.heap.alloc(n * rows * 4),
+        or = relax.heap.alloc(n * rows * 4);
       base.matmul(wb, xb, ob, n);
       relax.matmul(wr, xr, or, n);
       assert.deepEqual(relax.heap.f32(or, n * rows), base.heap.f32(ob, n * rows), `${typeInfo(type).name} ${rows}x${cols} n=${n}`);
@@ -203,7 +234,12 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
 });
 
 test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical across threads, builds, and batch vs token", async () => {
-  const ks = [await kernelsFor(1, "baseline"), await kernelsFor(2, "baseline"), await kernelsFor(1, "relaxed"), await kernelsFor(2, "relaxed")];
+  const ks = [
+    await kernelsFor(1, "baseline"),
+    await kernelsFor(2, "baseline"),
+    await kernelsFor(1, "relaxed"),
+    await kernelsFor(2, "relaxed"),
+  ];
   const rand = rng(321);
   for (const type of [GGMLType.Q4_0, GGMLType.Q5_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
     for (let trial = 0; trial < 4; trial++) {
@@ -213,7 +249,8 @@ test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical ac
       const n = 1 + Math.floor(rand() * 6);
       const w0 = randomMatrix(ks[0].heap, type, rows, cols, rand);
       const x0 = randomActivations(ks[0].heap, n * cols, rand);
-      const bytes = ks[0].heap.u8(w0.ptr, rows * w0.rowBytes), xs = ks[0].heap.f32(x0, n * cols);
+      const bytes = ks[0].heap.u8(w0.ptr, rows * w0.rowBytes),
+        xs = ks[0].heap.f32(x0, n * cols);
       let first: Float32Array | undefined;
       for (const k of ks) {
         const w = { ...w0, ptr: k.heap.alloc(rows * w0.rowBytes) };
@@ -221,7 +258,8 @@ test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical ac
         const x = k.heap.alloc(n * cols * 4);
         k.heap.f32(x, n * cols).set(xs);
         k.prepare(w);
-        const out = k.heap.alloc(n * rows * 4), one = k.heap.alloc(rows * 4);
+        const out = k.heap.alloc(n * rows * 4),
+          one = k.heap.alloc(rows * 4);
         k.matmul(w, x, out, n);
         const got = Float32Array.from(k.heap.f32(out, n * rows));
         const what = `${typeInfo(type).name} ${rows}x${cols} n=${n} ${k.threads} thread(s) ${k.name}`;
@@ -261,20 +299,34 @@ test("wasm attention matches ops.attention over an f32 and an f16 cache (GQA, se
   const k = await kernelsFor(1);
   const ref = new ReferenceKernels(k.heap);
   const rand = rng(21);
-  for (const [nHeads, nKv, hd] of [[9, 3, 64], [4, 4, 6], [8, 2, 16], [4, 1, 256]]) {
-    const kvDim = nKv * hd, ctx = 40;
+  for (const [nHeads, nKv, hd] of [
+    [9, 3, 64],
+    [4, 4, 6],
+    [8, 2, 16],
+    [4, 1, 256],
+  ]) {
+    const kvDim = nKv * hd,
+      ctx = 40;
     const q = randomActivations(k.heap, nHeads * hd, rand);
-    const keys = randomActivations(k.heap, ctx * kvDim, rand), values = randomActivations(k.heap, ctx * kvDim, rand);
+    const keys = randomActivations(k.heap, ctx * kvDim, rand),
+      values = randomActivations(k.heap, ctx * kvDim, rand);
     // the same cache as IEEE halves, and those halves widened back (what attention over the f16 cache must see)
-    const keysH = k.heap.alloc(ctx * kvDim * 2), valuesH = k.heap.alloc(ctx * kvDim * 2);
-    const kw = new Float32Array(ctx * kvDim), vw = new Float32Array(ctx * kvDim);
-    const f = k.heap.viewsF32(), h = new Uint16Array(f.buffer);
+    const keysH = k.heap.alloc(ctx * kvDim * 2),
+      valuesH = k.heap.alloc(ctx * kvDim * 2);
+    const kw = new Float32Array(ctx * kvDim),
+      vw = new Float32Array(ctx * kvDim);
+    const f = k.heap.viewsF32(),
+      h = new Uint16Array(f.buffer);
     for (let i = 0; i < ctx * kvDim; i++) {
-      h[(keysH >>> 1) + i] = f32ToF16(f[(keys >>> 2) + i]); kw[i] = f16ToF32(h[(keysH >>> 1) + i]);
-      h[(valuesH >>> 1) + i] = f32ToF16(f[(values >>> 2) + i]); vw[i] = f16ToF32(h[(valuesH >>> 1) + i]);
+      h[(keysH >>> 1) + i] = f32ToF16(f[(keys >>> 2) + i]);
+      kw[i] = f16ToF32(h[(keysH >>> 1) + i]);
+      h[(valuesH >>> 1) + i] = f32ToF16(f[(values >>> 2) + i]);
+      vw[i] = f16ToF32(h[(valuesH >>> 1) + i]);
     }
-    const out = k.heap.alloc(nHeads * hd * 4), refOut = k.heap.alloc(nHeads * hd * 4);
-    const want = new Float32Array(nHeads * hd), scores = new Float32Array(ctx);
+    const out = k.heap.alloc(nHeads * hd * 4),
+      refOut = k.heap.alloc(nHeads * hd * 4);
+    const want = new Float32Array(nHeads * hd),
+      scores = new Float32Array(ctx);
     for (const pos of [0, 1, 17, ctx - 1]) {
       for (const kvType of ["f32", "f16"] as const) {
         const [kp, vp] = kvType === "f32" ? [keys, values] : [keysH, valuesH];
@@ -283,7 +335,8 @@ test("wasm attention matches ops.attention over an f32 and an f16 cache (GQA, se
         const fv = k.heap.viewsF32();
         const [kc, vc] = kvType === "f32" ? [fv.subarray(keys >>> 2), fv.subarray(values >>> 2)] : [kw, vw];
         attention(want, 0, fv, q >>> 2, kc, vc, kvDim, pos, nHeads, nKv, hd, scores);
-        const got = k.heap.f32(out, nHeads * hd), gotRef = k.heap.f32(refOut, nHeads * hd);
+        const got = k.heap.f32(out, nHeads * hd),
+          gotRef = k.heap.f32(refOut, nHeads * hd);
         for (let i = 0; i < want.length; i++) {
           const what = `${kvType} ${nHeads}/${nKv}x${hd} pos ${pos} [${i}]`;
           assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${what}: ${got[i]} vs ${want[i]}`);
@@ -300,10 +353,16 @@ test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gate
   const k = await kernelsFor(1);
   const rand = rng(31);
   const n = 1003; // not a multiple of 4: the scalar tail too
-  const x = randomActivations(k.heap, n, rand), y = randomActivations(k.heap, n, rand);
+  const x = randomActivations(k.heap, n, rand),
+    y = randomActivations(k.heap, n, rand);
   const xs = k.heap.f32(x, n);
   // exp is clamped at e^88: a gate of -100 gives ~-6e-37 instead of ~-4e-42, which is below any tolerance that matters
-  xs[0] = 100; xs[1] = -100; xs[2] = 0; xs[3] = -87.5; xs[4] = 1e-30; xs[5] = 30;
+  xs[0] = 100;
+  xs[1] = -100;
+  xs[2] = 0;
+  xs[3] = -87.5;
+  xs[4] = 1e-30;
+  xs[5] = 30;
   const want = Float32Array.from(xs);
   swiglu(want, 0, k.heap.f32(y, n), 0, n);
   k.swiglu(x, y, n);

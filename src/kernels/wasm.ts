@@ -54,9 +54,15 @@ export class WasmKernels implements Kernels {
     const scratch = (): number => heap.alloc(SCRATCH_BYTES, 64);
     kern.k.setScratch(scratch(), SCRATCH_BYTES);
     if (threads > 1) {
-      kern.pool = await KernelPool.create(kern.k, module, heap.memory, threads, Array.from({ length: threads - 1 }, scratch), SCRATCH_BYTES);
-    }
-    else if (!(threads === 1)) throw new Error(`threads must be a positive integer, got ${threads}`);
+      kern.pool = await KernelPool.create(
+        kern.k,
+        module,
+        heap.memory,
+        threads,
+        Array.from({ length: threads - 1 }, scratch),
+        SCRATCH_BYTES,
+      );
+    } else if (!(threads === 1)) throw new Error(`threads must be a positive integer, got ${threads}`);
     return kern;
   }
 
@@ -81,20 +87,29 @@ export class WasmKernels implements Kernels {
     checkMatrix(this.heap, w);
     if (this.k.supports(w.type) !== 1) throw new Error(`wasm kernels do not support ${typeInfo(w.type).name}`);
     const size = this.heap.memory.buffer.byteLength;
-    if ((x & 3) || (out & 3) || x < 0 || out < 0 || x + n * w.cols * 4 > size || out + n * w.rows * 4 > size) {
+    if (x & 3 || out & 3 || x < 0 || out < 0 || x + n * w.cols * 4 > size || out + n * w.rows * 4 > size) {
       throw new Error(`activation ${x} or output ${out} (${n} x ${w.cols} -> ${w.rows} floats) is misaligned or outside the heap`);
     }
     const j = this.job(i);
-    j.type = w.packed ? w.type | PACKED : w.type; j.w = w.ptr; j.rowBytes = w.rowBytes; j.cols = w.cols; j.rows = w.rows;
-    j.x = x; j.n = n; j.out = out; j.outStride = w.rows;
-    j.act = 0; j.actStride = 0;
+    j.type = w.packed ? w.type | PACKED : w.type;
+    j.w = w.ptr;
+    j.rowBytes = w.rowBytes;
+    j.cols = w.cols;
+    j.rows = w.rows;
+    j.x = x;
+    j.n = n;
+    j.out = out;
+    j.outStride = w.rows;
+    j.act = 0;
+    j.actStride = 0;
     if (this.k.usesAct(w.type) === 1) {
       const stride = this.k.actBytes(w.cols);
       if (quantize) {
         this.ensureAct(stride * n);
         for (let t = 0; t < n; t++) this.k.quantizeAct(x + t * w.cols * 4, w.cols, this.act + t * stride);
       }
-      j.act = this.act; j.actStride = stride;
+      j.act = this.act;
+      j.actStride = stride;
     }
     return j;
   }
@@ -119,23 +134,40 @@ export class WasmKernels implements Kernels {
   getRow(w: WeightMatrix, row: number, dst: number): void {
     checkMatrix(this.heap, w);
     if (!(Number.isInteger(row) && row >= 0 && row < w.rows)) throw new Error(`getRow: row ${row} out of range [0, ${w.rows})`);
-    if ((dst & 3) || dst < 0 || dst + w.cols * 4 > this.heap.memory.buffer.byteLength) {
+    if (dst & 3 || dst < 0 || dst + w.cols * 4 > this.heap.memory.buffer.byteLength) {
       throw new Error(`getRow: destination ${dst} (${w.cols} floats) is misaligned or outside the heap`);
     }
     if (w.packed) this.k.getRow(w.type | PACKED, w.ptr, w.rowBytes, w.cols, w.rows, row, dst);
     else dequantizeRow(w.type, this.heap.viewsU8(), w.ptr + row * w.rowBytes, this.heap.viewsF32(), dst >>> 2, w.cols);
   }
 
-  attention(out: number, q: number, keys: number, values: number, kvDim: number, pos: number,
-    nHeads: number, nKvHeads: number, headDim: number, kvType: KVType): void {
+  attention(
+    out: number,
+    q: number,
+    keys: number,
+    values: number,
+    kvDim: number,
+    pos: number,
+    nHeads: number,
+    nKvHeads: number,
+    headDim: number,
+    kvType: KVType,
+  ): void {
     const eb = kvBytes(kvType);
     if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0)) {
       throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim} and kvDim ${kvDim} at position ${pos} do not fit`);
     }
     const size = this.heap.memory.buffer.byteLength;
     const cache = (pos + 1) * kvDim * eb;
-    if (((out | q) & 3) || ((keys | values) & (eb - 1)) || out + nHeads * headDim * 4 > size || q + nHeads * headDim * 4 > size ||
-      keys + cache > size || values + cache > size || Math.min(out, q, keys, values) < 0) {
+    if (
+      (out | q) & 3 ||
+      (keys | values) & (eb - 1) ||
+      out + nHeads * headDim * 4 > size ||
+      q + nHeads * headDim * 4 > size ||
+      keys + cache > size ||
+      values + cache > size ||
+      Math.min(out, q, keys, values) < 0
+    ) {
       throw new Error("attention: a buffer is misaligned or outside the heap");
     }
     if (pos + 1 > this.scoresCap) {
@@ -147,7 +179,7 @@ export class WasmKernels implements Kernels {
 
   swiglu(x: number, y: number, n: number): void {
     const size = this.heap.memory.buffer.byteLength;
-    if (((x | y) & 3) || x < 0 || y < 0 || x + n * 4 > size || y + n * 4 > size || !(n >= 0)) {
+    if ((x | y) & 3 || x < 0 || y < 0 || x + n * 4 > size || y + n * 4 > size || !(n >= 0)) {
       throw new Error(`swiglu: ${n} floats at ${x} / ${y} are misaligned or outside the heap`);
     }
     this.k.swiglu(x, y, n);
@@ -189,7 +221,8 @@ export class WasmKernels implements Kernels {
     // One quantization of x serves every matrix (they all read the same x).
     let quantized = false;
     for (let i = 0; i < ws.length; i++) {
-      if (ws[i].cols !== ws[0].cols) throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
+      if (ws[i].cols !== ws[0].cols)
+        throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
       const needs: boolean = !quantized && this.k.usesAct(ws[i].type) === 1;
       this.setup(i, ws[i], x, outs[i], 1, needs);
       quantized ||= needs;

@@ -56,9 +56,7 @@ function num(md: Metadata, key: string, fallback?: number): number {
 export function configFromMetadata(md: Metadata, source: string): ModelConfig {
   const arch = String(md["general.architecture"] ?? "");
   if (!(SUPPORTED_ARCHS as readonly string[]).includes(arch)) {
-    throw new Error(
-      `${source}: unsupported architecture "${arch || "(none)"}"; supported: ${SUPPORTED_ARCHS.join(", ")}`,
-    );
+    throw new Error(`${source}: unsupported architecture "${arch || "(none)"}"; supported: ${SUPPORTED_ARCHS.join(", ")}`);
   }
   const p = (k: string, fb?: number) => num(md, `${arch}.${k}`, fb);
   const dim = p("embedding_length");

@@ -55,7 +55,11 @@ function readJson(path: string): Json {
 export class HFTensorSource implements TensorSource {
   private readonly byName = new Map<string, { file: SafetensorsFile; t: SafetensorsTensor }>();
   readonly fileBytes: number;
-  constructor(readonly name: string, files: SafetensorsFile[], tied: boolean) {
+  constructor(
+    readonly name: string,
+    files: SafetensorsFile[],
+    tied: boolean,
+  ) {
     let bytes = 0;
     for (const f of files) {
       bytes += f.fileSize;
@@ -97,7 +101,9 @@ export class HFTensorSource implements TensorSource {
 export function metadataFromHFConfig(cfg: Json, dir: string, chatTemplate: string | null): Json {
   const type = String(cfg.model_type ?? "");
   if (!(SUPPORTED_HF_MODEL_TYPES as readonly string[]).includes(type)) {
-    throw new Error(`${dir}: unsupported model_type "${type || "(none)"}" in config.json; supported: ${SUPPORTED_HF_MODEL_TYPES.join(", ")}`);
+    throw new Error(
+      `${dir}: unsupported model_type "${type || "(none)"}" in config.json; supported: ${SUPPORTED_HF_MODEL_TYPES.join(", ")}`,
+    );
   }
   const need = (k: string): number => {
     const v = cfg[k];
@@ -111,7 +117,8 @@ export function metadataFromHFConfig(cfg: Json, dir: string, chatTemplate: strin
   if (rs && (rs.rope_type ?? rs.type) !== "default") {
     throw new Error(`${dir}/config.json: rope_scaling ${JSON.stringify(rs)} is not supported; supported: none`);
   }
-  const dim = need("hidden_size"), heads = need("num_attention_heads");
+  const dim = need("hidden_size"),
+    heads = need("num_attention_heads");
   let ctx = need("max_position_embeddings");
   // Mistral's sliding window: the dense attention here is exact up to the window
   if (typeof cfg.sliding_window === "number" && cfg.sliding_window < ctx) ctx = cfg.sliding_window;
@@ -144,7 +151,8 @@ export interface HFDirectory {
 /** Open a Hugging Face model directory; throws naming what is missing or unsupported. */
 export function openHFDirectory(dir: string): HFDirectory {
   const p = (f: string) => join(dir, f);
-  const single = p("model.safetensors"), index = p("model.safetensors.index.json");
+  const single = p("model.safetensors"),
+    index = p("model.safetensors.index.json");
   const missing: string[] = [];
   if (!existsSync(p("config.json"))) missing.push("config.json");
   if (!existsSync(single) && !existsSync(index)) missing.push("model.safetensors (or model.safetensors.index.json)");
@@ -163,13 +171,17 @@ export function openHFDirectory(dir: string): HFDirectory {
     if (!map || typeof map !== "object") throw new Error(`${index}: no "weight_map"`);
     const shards = [...new Set(Object.values(map))];
     const gone = shards.filter((s) => !existsSync(p(s)));
-    if (gone.length) throw new Error(`${dir}: incomplete Hugging Face model directory: missing shard ${gone.join(", ")} listed in model.safetensors.index.json`);
+    if (gone.length)
+      throw new Error(
+        `${dir}: incomplete Hugging Face model directory: missing shard ${gone.join(", ")} listed in model.safetensors.index.json`,
+      );
     files = shards.map((s) => openSafetensors(p(s)));
   }
   // transformers' default for LLaMA is untied
   const tied = cfg.tie_word_embeddings === true;
   const source = new HFTensorSource(dir, files, tied);
-  if (!tied && !source.has("output.weight")) throw new Error(`${dir}: config.json says tie_word_embeddings is false but there is no lm_head.weight`);
+  if (!tied && !source.has("output.weight"))
+    throw new Error(`${dir}: config.json says tie_word_embeddings is false but there is no lm_head.weight`);
   return { source, metadata, tokenizer };
 }
 
@@ -177,12 +189,22 @@ export function openHFDirectory(dir: string): HFDirectory {
 export function describeHFDirectory(dir: string) {
   const hf = openHFDirectory(dir);
   const names = Object.values(GLOBAL_NAMES).concat(
-    Array.from({ length: Number(hf.metadata["llama.block_count"]) }, (_, l) => Object.values(LAYER_NAMES).map((n) => `blk.${l}.${n}`)).flat(),
+    Array.from({ length: Number(hf.metadata["llama.block_count"]) }, (_, l) =>
+      Object.values(LAYER_NAMES).map((n) => `blk.${l}.${n}`),
+    ).flat(),
   );
-  const tensors = names.filter((n) => hf.source.has(n)).map((name) => {
-    const dims = hf.source.dims(name);
-    const type = hf.source.type(name);
-    return { name, type, dims, nbytes: rowBytes(type, dims[0]) * dims.slice(1).reduce((a, b) => a * b, 1) };
-  });
-  return { version: "safetensors", fileSize: hf.source.fileBytes, architecture: String(hf.metadata["general.architecture"]), metadata: hf.metadata, tensors };
+  const tensors = names
+    .filter((n) => hf.source.has(n))
+    .map((name) => {
+      const dims = hf.source.dims(name);
+      const type = hf.source.type(name);
+      return { name, type, dims, nbytes: rowBytes(type, dims[0]) * dims.slice(1).reduce((a, b) => a * b, 1) };
+    });
+  return {
+    version: "safetensors",
+    fileSize: hf.source.fileBytes,
+    architecture: String(hf.metadata["general.architecture"]),
+    metadata: hf.metadata,
+    tensors,
+  };
 }

@@ -24,7 +24,12 @@ export class KVCache {
   readonly nLayers: number;
 
   /** `heaps[l]`: the heap layer l's cache goes in. */
-  constructor(heaps: readonly Heap[], readonly ctx: number, readonly kvDim: number, readonly type: KVType = "f16") {
+  constructor(
+    heaps: readonly Heap[],
+    readonly ctx: number,
+    readonly kvDim: number,
+    readonly type: KVType = "f16",
+  ) {
     this.nLayers = heaps.length;
     this.elemBytes = kvBytes(type);
     this.rowBytes = kvDim * this.elemBytes;
@@ -57,7 +62,8 @@ export class KVCache {
       return;
     }
     const h = new Uint16Array(src.buffer);
-    const kd = (this.keyCache[layer] + pos * this.rowBytes) >>> 1, vd = (this.valueCache[layer] + pos * this.rowBytes) >>> 1;
+    const kd = (this.keyCache[layer] + pos * this.rowBytes) >>> 1,
+      vd = (this.valueCache[layer] + pos * this.rowBytes) >>> 1;
     for (let i = 0; i < n; i++) {
       h[kd + i] = f32ToF16(src[k + i]);
       h[vd + i] = f32ToF16(src[v + i]);

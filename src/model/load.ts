@@ -65,8 +65,14 @@ export async function loadHFModel(dir: string, opts: LoadOptions = {}): Promise<
 }
 
 async function build(
-  src: TensorSource, config: ModelConfig, tokenizer: Tokenizer, md: Record<string, unknown>,
-  path: string, fileBytes: number, opts: LoadOptions, t0: number,
+  src: TensorSource,
+  config: ModelConfig,
+  tokenizer: Tokenizer,
+  md: Record<string, unknown>,
+  path: string,
+  fileBytes: number,
+  opts: LoadOptions,
+  t0: number,
 ): Promise<Loaded> {
   const ctx = opts.ctx ?? config.ctxTrain;
   if (!Number.isInteger(ctx) || ctx < 1 || ctx > config.ctxTrain) {
@@ -78,8 +84,14 @@ async function build(
   // one memory (heap + kernels + worker pool) per shard
   const kernels: Kernels[] = [];
   try {
-    for (let s = 0; s < plan.layers.length; s++) kernels.push(await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) }));
-    const weights = loadWeights(src, config, kernels.map((k) => k.heap), plan);
+    for (let s = 0; s < plan.layers.length; s++)
+      kernels.push(await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) }));
+    const weights = loadWeights(
+      src,
+      config,
+      kernels.map((k) => k.heap),
+      plan,
+    );
     const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType);
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {

@@ -49,7 +49,8 @@ export class Model {
     batchSize = DEFAULT_BATCH,
     kvType: KVType = "f16",
   ) {
-    const c = config, plan = weights.plan;
+    const c = config,
+      plan = weights.plan;
     const ks: readonly Kernels[] = Array.isArray(kernels) ? kernels : [kernels];
     if (ks.length !== plan.layers.length) throw new Error(`Model: ${ks.length} kernels for ${plan.layers.length} shards`);
     this.batchSize = batchSize;
@@ -57,7 +58,12 @@ export class Model {
     this.shards = plan.layers.map(({ first, end }, s) => new Shard(s, ks[s], first, end, c, B, s === ks.length - 1));
     this.kernels = ks[0];
     const heapOf = (l: number) => this.shardOf(l).kernels.heap;
-    this.kv = new KVCache(Array.from({ length: c.nLayers }, (_, l) => heapOf(l)), ctx, c.nKvHeads * c.headDim, kvType);
+    this.kv = new KVCache(
+      Array.from({ length: c.nLayers }, (_, l) => heapOf(l)),
+      ctx,
+      c.nKvHeads * c.headDim,
+      kvType,
+    );
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
     this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
@@ -92,8 +98,10 @@ export class Model {
 
   /** Embedding rows of `tokens` into the first shard's x (fetched through the kernels of the shard holding the table). */
   private embed(tokens: ArrayLike<number>): void {
-    const E = this.weights.tokenEmbd, dim = this.config.dim;
-    const S = this.shards[this.weights.plan.embed], first = this.shards[0];
+    const E = this.weights.tokenEmbd,
+      dim = this.config.dim;
+    const S = this.shards[this.weights.plan.embed],
+      first = this.shards[0];
     for (let t = 0; t < tokens.length; t++) {
       const token = tokens[t];
       if (!(token >= 0 && token < E.rows)) throw new Error(`token id ${token} out of range [0, ${E.rows})`);
@@ -128,14 +136,18 @@ export class Model {
    * until the next call): [vocab] for "last", [n][vocab] for "all".
    */
   forward(tokens: ArrayLike<number>, pos: number, opt: StepOptions): Float32Array | null {
-    const n = tokens.length, c = this.config;
+    const n = tokens.length,
+      c = this.config;
     if (n === 0) throw new Error("forward: no tokens");
     if (n > this.batchSize) throw new Error(`forward: ${n} tokens exceed the batch size ${this.batchSize}`);
     if (pos + n > this.ctx) throw new Error(`context full: ${pos + n} tokens exceed the context of ${this.ctx}`);
     const { dim, ffnDim, nHeads, nKvHeads, headDim, ropeDim, normEps: eps } = c;
-    const qDim = nHeads * headDim, kvDim = nKvHeads * headDim, half = ropeDim / 2;
+    const qDim = nHeads * headDim,
+      kvDim = nKvHeads * headDim,
+      half = ropeDim / 2;
     const neox = c.ropeStyle === "neox";
-    const W = this.weights, policy = opt.policy;
+    const W = this.weights,
+      policy = opt.policy;
 
     this.embed(tokens);
     // Gemma scales the embedding by √dim
@@ -144,11 +156,21 @@ export class Model {
       for (let i = this.shards[0].b.x / 4, e = i + n * c.dim; i < e; i++) m[i] *= c.embedScale;
     }
     for (let t = 0; t < n; t++) {
-      ops.ropeTable(pos + t, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
-      if (this.invFreqLocal) ops.ropeTable(pos + t, this.invFreqLocal, this.ropeCosLocal.subarray(t * half, (t + 1) * half), this.ropeSinLocal.subarray(t * half, (t + 1) * half));
+      ops.ropeTable(
+        pos + t,
+        this.invFreq,
+        this.ropeCos.subarray(t * half, (t + 1) * half),
+        this.ropeSin.subarray(t * half, (t + 1) * half),
+      );
+      if (this.invFreqLocal)
+        ops.ropeTable(
+          pos + t,
+          this.invFreqLocal,
+          this.ropeCosLocal.subarray(t * half, (t + 1) * half),
+          this.ropeSinLocal.subarray(t * half, (t + 1) * half),
+        );
     }
-    const mat = (K: Kernels, w: typeof W.output, xp: number, outp: number) =>
-      n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n);
+    const mat = (K: Kernels, w: typeof W.output, xp: number, outp: number) => (n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n));
 
     policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1 });
     let S = this.shards[0];
@@ -156,14 +178,23 @@ export class Model {
       // the layer's weights and KV cache are in its shard's memory: the hidden state goes there
       while (l >= S.end) S = this.handOff(S, n);
       // p: the shard's buffers as heap byte offsets (for the kernels); x .. h3: the same as float indices (for ops)
-      const K = S.kernels, p = S.b, m = S.views();
-      const x = p.x / 4, xb = p.xb / 4, q = p.q / 4, k = p.k / 4, v = p.v / 4;
-      const o = p.o / 4, h1 = p.h1 / 4, h3 = p.h3 / 4;
+      const K = S.kernels,
+        p = S.b,
+        m = S.views();
+      const x = p.x / 4,
+        xb = p.xb / 4,
+        q = p.q / 4,
+        k = p.k / 4,
+        v = p.v / 4;
+      const o = p.o / 4,
+        h1 = p.h1 / 4,
+        h3 = p.h3 / 4;
       const lastRow = x + (n - 1) * dim;
       const L = W.layers[l];
       // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
       const local = isLocalLayer(c, l);
-      const rCos = local ? this.ropeCosLocal : this.ropeCos, rSin = local ? this.ropeSinLocal : this.ropeSin;
+      const rCos = local ? this.ropeCosLocal : this.ropeCos,
+        rSin = local ? this.ropeSinLocal : this.ropeSin;
       // the last token's residual entering the layer, for Block Influence (ShortGPT)
       if (policy.wantsLayerCosine) this.layerIn.set(m.subarray(lastRow, lastRow + dim));
       const mode = policy.layerMode(l);
@@ -181,10 +212,18 @@ export class Model {
         const qkv = n === 1 && mode !== "copy-kv";
         if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q]);
         else if (n === 1) K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v]);
-        else { K.matmul(L.wk, p.xb, p.k, n); K.matmul(L.wv, p.xb, p.v, n); }
+        else {
+          K.matmul(L.wk, p.xb, p.k, n);
+          K.matmul(L.wv, p.xb, p.v, n);
+        }
         for (let t = 0; t < n; t++) {
-          const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
-          if (kNorm) for (let h = 0; h < nKvHeads; h++) { const b = k + t * kvDim + h * headDim; ops.rmsnorm(m, b, m, b, kNorm, headDim, eps); }
+          const cs = rCos.subarray(t * half),
+            sn = rSin.subarray(t * half);
+          if (kNorm)
+            for (let h = 0; h < nKvHeads; h++) {
+              const b = k + t * kvDim + h * headDim;
+              ops.rmsnorm(m, b, m, b, kNorm, headDim, eps);
+            }
           ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
           this.kv.write(l, pos + t, m, k + t * kvDim, v + t * kvDim);
         }
@@ -194,12 +233,29 @@ export class Model {
         // attention
         if (!qkv) mat(K, L.wq, p.xb, p.q);
         for (let t = 0; t < n; t++) {
-          const cs = rCos.subarray(t * half), sn = rSin.subarray(t * half);
-          if (qNorm) for (let h = 0; h < nHeads; h++) { const b = q + t * qDim + h * headDim; ops.rmsnorm(m, b, m, b, qNorm, headDim, eps); }
+          const cs = rCos.subarray(t * half),
+            sn = rSin.subarray(t * half);
+          if (qNorm)
+            for (let h = 0; h < nHeads; h++) {
+              const b = q + t * qDim + h * headDim;
+              ops.rmsnorm(m, b, m, b, qNorm, headDim, eps);
+            }
           ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
           // a window starting at s0 is the same attention over a cache that begins there
-          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0, sb = s0 * this.kv.rowBytes;
-          K.attention(p.att + t * qDim * 4, p.q + t * qDim * 4, this.kv.keyCache[l] + sb, this.kv.valueCache[l] + sb, kvDim, pos + t - s0, nHeads, nKvHeads, headDim, this.kv.type);
+          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0,
+            sb = s0 * this.kv.rowBytes;
+          K.attention(
+            p.att + t * qDim * 4,
+            p.q + t * qDim * 4,
+            this.kv.keyCache[l] + sb,
+            this.kv.valueCache[l] + sb,
+            kvDim,
+            pos + t - s0,
+            nHeads,
+            nKvHeads,
+            headDim,
+            this.kv.type,
+          );
         }
         mat(K, L.wo, p.att, p.o);
         if (L.postAttnNorm !== undefined) this.normRows(m, o, L.postAttnNorm, n);
@@ -210,7 +266,10 @@ export class Model {
         const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
         for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
         if (n === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
-        else { K.matmul(L.w1, p.xb, p.h1, n); K.matmul(L.w3, p.xb, p.h3, n); }
+        else {
+          K.matmul(L.w1, p.xb, p.h1, n);
+          K.matmul(L.w3, p.xb, p.h3, n);
+        }
         if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
         else K.swiglu(p.h1, p.h3, n * ffnDim);
         mat(K, L.w2, p.h1, p.o);
@@ -229,7 +288,11 @@ export class Model {
     if (opt.logits === "none") return null;
     // output norm and matrix are in the last shard
     while (S !== this.last) S = this.handOff(S, n);
-    const K = S.kernels, p = S.b, m = S.views(), x = p.x / 4, xb = p.xb / 4;
+    const K = S.kernels,
+      p = S.b,
+      m = S.views(),
+      x = p.x / 4,
+      xb = p.xb / 4;
     const outNorm = m.subarray(W.outputNorm / 4, W.outputNorm / 4 + dim);
     if (opt.logits === "last") {
       ops.rmsnorm(m, xb, m, x + (n - 1) * dim, outNorm, dim, eps);

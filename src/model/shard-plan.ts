@@ -8,7 +8,8 @@ import { KVCache } from "./kv-cache.js";
 import { activationBytes } from "./shard.js";
 import { tiedOutput, weightSizes, type ShardPlan, type TensorSource } from "./weights.js";
 
-const GiB = 2 ** 30, MiB = 2 ** 20;
+const GiB = 2 ** 30,
+  MiB = 2 ** 20;
 /** Default budget per shard: leaves half a GiB of the 4 GiB wasm32 memory for what the kernels allocate on demand. */
 export const DEFAULT_MAX_SHARD_BYTES = 3.5 * GiB;
 /**
@@ -43,7 +44,9 @@ const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB (${Math.ceil(b)} bytes)`
 export function planShards(src: TensorSource, cfg: ModelConfig, opt: PlanOptions): SizedPlan {
   const max = opt.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
   if (!(Number.isFinite(max) && max > 0 && max <= MAX_SHARD_BYTES)) {
-    throw new RangeError(`maxShardBytes must be a number of bytes in (0, ${MAX_SHARD_BYTES}] (4 GiB wasm32 memory less kernel scratch), got ${max}`);
+    throw new RangeError(
+      `maxShardBytes must be a number of bytes in (0, ${MAX_SHARD_BYTES}] (4 GiB wasm32 memory less kernel scratch), got ${max}`,
+    );
   }
   const sizes = weightSizes(src, cfg);
   const tied = tiedOutput(src);
@@ -51,29 +54,37 @@ export function planShards(src: TensorSource, cfg: ModelConfig, opt: PlanOptions
   const act = activationBytes(cfg, opt.batchSize, false);
   // the last shard's extras: output norm and matrix, the logits buffer, and the tied table
   const tail = sizes.output + (tied ? sizes.embed : 0) + activationBytes(cfg, opt.batchSize, true) - act;
-  const tooBig = (what: string, bytes: number) => new RangeError(
-    `${src.name}: ${what} needs ${mib(bytes)} (weights, KV cache for ctx ${opt.ctx}, activations for batch ${opt.batchSize}), ` +
-    `more than the ${mib(max)} one wasm32 memory (shard) may hold (maxShardBytes); use a smaller ctx or batch size`);
+  const tooBig = (what: string, bytes: number) =>
+    new RangeError(
+      `${src.name}: ${what} needs ${mib(bytes)} (weights, KV cache for ctx ${opt.ctx}, activations for batch ${opt.batchSize}), ` +
+        `more than the ${mib(max)} one wasm32 memory (shard) may hold (maxShardBytes); use a smaller ctx or batch size`,
+    );
 
   const layers: { first: number; end: number }[] = [];
   const bytes: number[] = [];
-  let first = 0, used = act + (tied ? 0 : sizes.embed);
+  let first = 0,
+    used = act + (tied ? 0 : sizes.embed);
   if (used > max) throw tooBig("the embedding table", used);
   for (let l = 0; l < cfg.nLayers; l++) {
     const need = sizes.layers[l] + kv;
     if (used + need > max) {
       if (l === first) throw tooBig(`layer ${l}`, used + need);
-      layers.push({ first, end: l }); bytes.push(used);
-      first = l; used = act;
+      layers.push({ first, end: l });
+      bytes.push(used);
+      first = l;
+      used = act;
       if (used + need > max) throw tooBig(`layer ${l}`, used + need);
     }
     used += need;
   }
   if (used + tail > max) {
-    layers.push({ first, end: cfg.nLayers }); bytes.push(used);
-    first = cfg.nLayers; used = act;
+    layers.push({ first, end: cfg.nLayers });
+    bytes.push(used);
+    first = cfg.nLayers;
+    used = act;
     if (used + tail > max) throw tooBig("the output matrix", used + tail);
   }
-  layers.push({ first, end: cfg.nLayers }); bytes.push(used + tail);
+  layers.push({ first, end: cfg.nLayers });
+  bytes.push(used + tail);
   return { layers, embed: tied ? layers.length - 1 : 0, bytes };
 }

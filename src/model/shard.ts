@@ -14,21 +14,31 @@ export interface Buffers {
   /** the residual stream (hidden state): the only thing that moves between shards */
   x: number;
   xb: number;
-  q: number; k: number; v: number;
-  att: number; o: number;
-  h1: number; h3: number;
+  q: number;
+  k: number;
+  v: number;
+  att: number;
+  o: number;
+  h1: number;
+  h3: number;
   /** logits, in the last shard only (empty elsewhere) */
   logits: number;
 }
 
 /** Floats of each buffer for a batch of B tokens. */
 function bufferFloats(c: ModelConfig, B: number, last: boolean): Buffers {
-  const qDim = c.nHeads * c.headDim, kvDim = c.nKvHeads * c.headDim;
+  const qDim = c.nHeads * c.headDim,
+    kvDim = c.nKvHeads * c.headDim;
   return {
-    x: B * c.dim, xb: B * c.dim,
-    q: B * qDim, k: B * kvDim, v: B * kvDim,
-    att: B * qDim, o: B * c.dim,
-    h1: B * c.ffnDim, h3: B * c.ffnDim,
+    x: B * c.dim,
+    xb: B * c.dim,
+    q: B * qDim,
+    k: B * kvDim,
+    v: B * kvDim,
+    att: B * qDim,
+    o: B * c.dim,
+    h1: B * c.ffnDim,
+    h3: B * c.ffnDim,
     logits: last ? B * c.vocabSize : 0,
   };
 }
@@ -45,8 +55,15 @@ export class Shard {
   private f32!: Float32Array;
 
   /** Shard `index` of the model, computing layers [first, end) with `kernels` over their heap. */
-  constructor(readonly index: number, readonly kernels: Kernels, readonly first: number, readonly end: number,
-    c: ModelConfig, batchSize: number, last: boolean) {
+  constructor(
+    readonly index: number,
+    readonly kernels: Kernels,
+    readonly first: number,
+    readonly end: number,
+    c: ModelConfig,
+    batchSize: number,
+    last: boolean,
+  ) {
     const floats = bufferFloats(c, batchSize, last);
     const b = {} as Buffers;
     for (const key of Object.keys(floats) as (keyof Buffers)[]) b[key] = kernels.heap.alloc(floats[key] * 4);

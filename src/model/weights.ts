@@ -94,7 +94,9 @@ type TensorSpec = [field: keyof LayerWeights, name: string, dims: number[]];
 /** The tensors of layer l, the one list both sizing and loading go by. */
 function layerTensors(cfg: ModelConfig, l: number): TensorSpec[] {
   const { dim, ffnDim, nHeads, nKvHeads, headDim } = cfg;
-  const p = `blk.${l}.`, qDim = nHeads * headDim, kvDim = nKvHeads * headDim;
+  const p = `blk.${l}.`,
+    qDim = nHeads * headDim,
+    kvDim = nKvHeads * headDim;
   const t: TensorSpec[] = [
     ["attnNorm", p + "attn_norm.weight", [dim]],
     ["wq", p + "attn_q.weight", [dim, qDim]],
@@ -142,7 +144,7 @@ export function weightSizes(src: TensorSource, cfg: ModelConfig): { layers: numb
  * heap, so no second copy of the weights is ever made in JS memory.
  */
 export function loadWeights(src: TensorSource, cfg: ModelConfig, heaps: Heap | readonly Heap[], plan = singleShard(cfg)): Weights {
-  const hs = Array.isArray(heaps) ? heaps as readonly Heap[] : [heaps as Heap];
+  const hs = Array.isArray(heaps) ? (heaps as readonly Heap[]) : [heaps as Heap];
   if (hs.length !== plan.layers.length) throw new Error(`loadWeights: ${hs.length} heaps for a plan of ${plan.layers.length} shards`);
   let bytes = 0;
   const matrix = (heap: Heap, name: string, cols: number, rows: number): WeightMatrix => {
@@ -170,7 +172,8 @@ export function loadWeights(src: TensorSource, cfg: ModelConfig, heaps: Heap | r
   const tokenEmbd = matrix(hs[plan.embed], "token_embd.weight", dim, vocabSize);
   const layers: LayerWeights[] = [];
   plan.layers.forEach(({ first, end }, s) => {
-    if (first !== layers.length || end < first) throw new Error(`loadWeights: shard ${s} holds layers [${first}, ${end}), expected them to start at ${layers.length}`);
+    if (first !== layers.length || end < first)
+      throw new Error(`loadWeights: shard ${s} holds layers [${first}, ${end}), expected them to start at ${layers.length}`);
     for (let l = first; l < end; l++) {
       const L: Partial<Record<keyof LayerWeights, number | WeightMatrix>> = {};
       for (const [field, name, dims] of layerTensors(cfg, l)) {

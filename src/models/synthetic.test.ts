@@ -56,9 +56,15 @@ test("random weights have zero mean and row std 1/sqrt(row length) in every type
     for (const name of ["blk.0.attn_q.weight", "blk.0.ffn_down.weight", "output.weight"]) {
       const t = getTensor(f, name);
       const x = dequantizeTensor(f, t);
-      let s = 0, ss = 0;
-      for (const v of x) { s += v; ss += v * v; }
-      const mean = s / x.length, std = Math.sqrt(ss / x.length - mean * mean), want = 1 / Math.sqrt(t.dims[0]);
+      let s = 0,
+        ss = 0;
+      for (const v of x) {
+        s += v;
+        ss += v * v;
+      }
+      const mean = s / x.length,
+        std = Math.sqrt(ss / x.length - mean * mean),
+        want = 1 / Math.sqrt(t.dims[0]);
       assert.ok(Math.abs(std / want - 1) < 0.03, `${type} ${name}: std ${std} vs ${want}`);
       assert.ok(Math.abs(mean) < 0.02 * want, `${type} ${name}: mean ${mean}`);
     }

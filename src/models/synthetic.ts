@@ -179,23 +179,34 @@ function secondMoment(levels: number, center: number): number {
  * stream: the bytes do not depend on how the caller splits its requests.
  */
 class XorShift128 {
-  private x: number; private y: number; private z: number; private w: number;
+  private x: number;
+  private y: number;
+  private z: number;
+  private w: number;
   /** bytes of the last word not handed out yet */
   private rest = new Uint8Array(0);
   constructor(seed: number) {
     const r = mulberry32(seed);
     const u = () => (r() * 4294967296) >>> 0;
-    this.x = u(); this.y = u(); this.z = u(); this.w = u() | 1;
+    this.x = u();
+    this.y = u();
+    this.z = u();
+    this.w = u() | 1;
   }
   private words(dst: Uint32Array): void {
     let { x, y, z, w } = this;
     for (let i = 0; i < dst.length; i++) {
       const t = x ^ (x << 11);
-      x = y; y = z; z = w;
+      x = y;
+      y = z;
+      z = w;
       w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
       dst[i] = w;
     }
-    this.x = x; this.y = y; this.z = z; this.w = w;
+    this.x = x;
+    this.y = y;
+    this.z = z;
+    this.w = w;
   }
   fill(dest: Uint8Array): void {
     const head = Math.min(this.rest.length, dest.length);
@@ -204,7 +215,11 @@ class XorShift128 {
     const body = dest.subarray(head);
     const n = body.length >>> 2;
     if (body.byteOffset % 4 === 0) this.words(new Uint32Array(body.buffer, body.byteOffset, n));
-    else { const u = new Uint32Array(n); this.words(u); body.set(new Uint8Array(u.buffer)); }
+    else {
+      const u = new Uint32Array(n);
+      this.words(u);
+      body.set(new Uint8Array(u.buffer));
+    }
     if (body.length % 4 !== 0) {
       const last = new Uint32Array(1);
       this.words(last);
@@ -240,7 +255,8 @@ function tensorFill(t: TensorHeader, seed: number): TensorFill {
   if (!rc) throw new Error(`synthetic weights: no recipe for type ${TYPE_INFO[t.type as GGMLType]?.name ?? t.type}`);
   const bs = TYPE_INFO[t.type as GGMLType]!.typeSize;
   const d = std / Math.sqrt(secondMoment(rc.levels, rc.center));
-  const dPos = f32ToF16(d), dNeg = f32ToF16(-d);
+  const dPos = f32ToF16(d),
+    dNeg = f32ToF16(-d);
   const mBits = rc.minAt === undefined ? 0 : f32ToF16(rc.minRatio! * d);
   const fixed = rc.fixed;
   return (dest) => {

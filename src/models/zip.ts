@@ -38,7 +38,10 @@ export async function listZip(zipPath: string): Promise<ZipMember[]> {
     await fh.read(tail, 0, tailLen, fileSize - tailLen);
     let eocd = -1;
     for (let i = tailLen - EOCD_MIN; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === SIG_EOCD) { eocd = i; break; }
+      if (tail.readUInt32LE(i) === SIG_EOCD) {
+        eocd = i;
+        break;
+      }
     }
     if (eocd < 0) throw new Error(`${zipPath}: not a zip file (no end-of-central-directory record)`);
     const count = tail.readUInt16LE(eocd + 10);
@@ -83,11 +86,7 @@ export async function listZip(zipPath: string): Promise<ZipMember[]> {
  * chunk in order. The CRC-32 recorded in the archive is checked at the end, so
  * a truncated or corrupt wheel is reported as such. Returns the byte count.
  */
-export async function streamZipMember(
-  zipPath: string,
-  name: string,
-  sink: (chunk: Buffer) => Promise<void> | void,
-): Promise<number> {
+export async function streamZipMember(zipPath: string, name: string, sink: (chunk: Buffer) => Promise<void> | void): Promise<number> {
   const members = await listZip(zipPath);
   const m = members.find((x) => x.name === name);
   if (!m) {
@@ -125,7 +124,9 @@ export async function streamZipMember(
     await sink(chunk);
   }
   if (n !== m.size || crc >>> 0 !== m.crc >>> 0) {
-    throw new Error(`${zipPath}: member ${name} is corrupt (got ${n} bytes, crc ${(crc >>> 0).toString(16)}; expected ${m.size} bytes, crc ${(m.crc >>> 0).toString(16)})`);
+    throw new Error(
+      `${zipPath}: member ${name} is corrupt (got ${n} bytes, crc ${(crc >>> 0).toString(16)}; expected ${m.size} bytes, crc ${(m.crc >>> 0).toString(16)})`,
+    );
   }
   return n;
 }

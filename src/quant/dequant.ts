@@ -213,14 +213,7 @@ function dequantQ6_K(src: Uint8Array, so: number, dst: Float32Array, dof: number
  * Dequantize `n` values of `type` starting at byte `srcOffset` of `src` into
  * dst[dstOffset .. dstOffset+n). `n` must be a multiple of the type's block size.
  */
-export function dequantizeRow(
-  type: GGMLType,
-  src: Uint8Array,
-  srcOffset: number,
-  dst: Float32Array,
-  dstOffset: number,
-  n: number,
-): void {
+export function dequantizeRow(type: GGMLType, src: Uint8Array, srcOffset: number, dst: Float32Array, dstOffset: number, n: number): void {
   const info = typeInfo(type); // throws, naming the supported types, for anything else
   if (!Number.isInteger(n) || n < 0 || n % info.blockSize !== 0) {
     throw new Error(`dequantizeRow: ${n} values is not a multiple of the ${info.name} block size ${info.blockSize}`);

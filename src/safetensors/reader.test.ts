@@ -18,10 +18,18 @@ test("round trip: dtypes, shapes, offsets, bytes", () => {
     const a = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
     const b = Uint8Array.from([1, 2, 3, 4]);
     const p = join(dir, "x.safetensors");
-    writeSafetensors(p, [{ name: "a", dtype: "F32", shape: [2, 3], data: a }, { name: "b", dtype: "BF16", shape: [2], data: b }], { format: "pt" });
+    writeSafetensors(
+      p,
+      [
+        { name: "a", dtype: "F32", shape: [2, 3], data: a },
+        { name: "b", dtype: "BF16", shape: [2], data: b },
+      ],
+      { format: "pt" },
+    );
     const f = openSafetensors(p);
     assert.deepEqual(f.metadata, { format: "pt" });
-    const ta = f.tensors.get("a")!, tb = f.tensors.get("b")!;
+    const ta = f.tensors.get("a")!,
+      tb = f.tensors.get("b")!;
     assert.deepEqual(ta.shape, [2, 3]);
     assert.equal(ggmlTypeOf(f, ta), GGMLType.F32);
     assert.equal(ggmlTypeOf(f, tb), GGMLType.BF16);
@@ -31,7 +39,9 @@ test("round trip: dtypes, shapes, offsets, bytes", () => {
     const ob = new Uint8Array(4);
     readSafetensor(f, tb, ob);
     assert.deepEqual(Array.from(ob), [1, 2, 3, 4]);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test("unsupported dtype is named with the supported ones", () => {
@@ -41,7 +51,9 @@ test("unsupported dtype is named with the supported ones", () => {
     writeSafetensors(p, [{ name: "ids", dtype: "I64", shape: [2], data: new Uint8Array(16) }]);
     const f = openSafetensors(p);
     assert.throws(() => ggmlTypeOf(f, f.tensors.get("ids")!), /tensor ids has dtype I64; supported dtypes: F32, F16, BF16/);
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });
 
 test("truncated and corrupt files give clear errors", () => {
@@ -55,7 +67,8 @@ test("truncated and corrupt files give clear errors", () => {
       [good.subarray(0, good.length - 4), /truncated safetensors file: tensor a ends at data byte 16 but the file has 12/],
     ];
     const bad = good.slice();
-    bad[9] = 0x7b; bad[10] = 0x7b; // "{{" : not JSON
+    bad[9] = 0x7b;
+    bad[10] = 0x7b; // "{{" : not JSON
     cases.push([bad, /corrupt safetensors header: not valid JSON/]);
     const huge = good.slice();
     new DataView(huge.buffer).setBigUint64(0, 1n << 40n, true);
@@ -66,5 +79,7 @@ test("truncated and corrupt files give clear errors", () => {
       writeFileSync(p, bytes);
       assert.throws(() => openSafetensors(p), re);
     }
-  } finally { done(); }
+  } finally {
+    done();
+  }
 });

@@ -10,8 +10,21 @@ import { GGMLType } from "../quant/types.js";
 
 /** Bytes per element of every dtype the format defines (to validate sizes even for types we do not load). */
 const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
 };
 
 /** dtypes the engine can compute with, as ggml types (same bytes, same order). */
@@ -49,7 +62,10 @@ export function openSafetensors(path: string): SafetensorsFile {
     const n = lenBuf.readBigUInt64LE(0);
     if (n > BigInt(MAX_HEADER)) throw new Error(`${path}: corrupt safetensors header: header length ${n} bytes is implausible`);
     const headerLen = Number(n);
-    if (8 + headerLen > fileSize) throw new Error(`${path}: truncated safetensors file: header of ${headerLen} bytes but the file has ${fileSize - 8} after the length`);
+    if (8 + headerLen > fileSize)
+      throw new Error(
+        `${path}: truncated safetensors file: header of ${headerLen} bytes but the file has ${fileSize - 8} after the length`,
+      );
     const hb = Buffer.alloc(headerLen);
     fs.readSync(fd, hb, 0, headerLen, 8);
     let header: Record<string, unknown>;
@@ -58,12 +74,17 @@ export function openSafetensors(path: string): SafetensorsFile {
     } catch (e) {
       throw new Error(`${path}: corrupt safetensors header: not valid JSON (${(e as Error).message})`);
     }
-    if (header === null || typeof header !== "object" || Array.isArray(header)) throw new Error(`${path}: corrupt safetensors header: not a JSON object`);
-    const dataStart = 8 + headerLen, dataSize = fileSize - dataStart;
+    if (header === null || typeof header !== "object" || Array.isArray(header))
+      throw new Error(`${path}: corrupt safetensors header: not a JSON object`);
+    const dataStart = 8 + headerLen,
+      dataSize = fileSize - dataStart;
     const tensors = new Map<string, SafetensorsTensor>();
     let metadata: Record<string, string> = {};
     for (const [name, v] of Object.entries(header)) {
-      if (name === "__metadata__") { metadata = (v ?? {}) as Record<string, string>; continue; }
+      if (name === "__metadata__") {
+        metadata = (v ?? {}) as Record<string, string>;
+        continue;
+      }
       const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       const bad = (why: string) => new Error(`${path}: corrupt safetensors header: tensor ${name}: ${why}`);
       if (typeof e?.dtype !== "string" || !(e.dtype in DTYPE_BYTES)) throw bad(`unknown dtype ${JSON.stringify(e?.dtype)}`);
@@ -75,7 +96,8 @@ export function openSafetensors(path: string): SafetensorsFile {
       const shape = e.shape as number[];
       const want = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[e.dtype];
       if (off[1] - off[0] !== want) throw bad(`data_offsets span ${off[1] - off[0]} bytes, but ${e.dtype}[${shape}] needs ${want}`);
-      if (off[1] > dataSize) throw new Error(`${path}: truncated safetensors file: tensor ${name} ends at data byte ${off[1]} but the file has ${dataSize}`);
+      if (off[1] > dataSize)
+        throw new Error(`${path}: truncated safetensors file: tensor ${name} ends at data byte ${off[1]} but the file has ${dataSize}`);
       tensors.set(name, { name, dtype: e.dtype, shape, offset: dataStart + off[0], nbytes: want });
     }
     return { path, fileSize, metadata, tensors };
@@ -87,13 +109,15 @@ export function openSafetensors(path: string): SafetensorsFile {
 /** The ggml type a tensor loads as, or an Error naming the dtype and the supported ones. */
 export function ggmlTypeOf(file: SafetensorsFile, t: SafetensorsTensor): GGMLType {
   const g = LOADABLE[t.dtype];
-  if (g === undefined) throw new Error(`${file.path}: tensor ${t.name} has dtype ${t.dtype}; supported dtypes: ${SUPPORTED_DTYPES.join(", ")}`);
+  if (g === undefined)
+    throw new Error(`${file.path}: tensor ${t.name} has dtype ${t.dtype}; supported dtypes: ${SUPPORTED_DTYPES.join(", ")}`);
   return g;
 }
 
 /** Copy the bytes of tensor `t` into dest. */
 export function readSafetensor(file: SafetensorsFile, t: SafetensorsTensor, dest: Uint8Array): void {
-  if (dest.length < t.nbytes) throw new Error(`${file.path}: buffer of ${dest.length} bytes is too small for tensor ${t.name} (${t.nbytes} bytes)`);
+  if (dest.length < t.nbytes)
+    throw new Error(`${file.path}: buffer of ${dest.length} bytes is too small for tensor ${t.name} (${t.nbytes} bytes)`);
   const fd = fs.openSync(file.path, "r");
   try {
     let got = 0;

@@ -13,9 +13,14 @@ export class ApiError extends Error {
 
   /** The body OpenAI clients parse: `{error: {message, type, param, code}}`. */
   body(): { error: { message: string; type: string; param: string | null; code: string } } {
-    const type = this.status === 401 ? "authentication_error"
-      : this.status === 429 ? "rate_limit_error"
-      : this.status >= 500 ? "server_error" : "invalid_request_error";
+    const type =
+      this.status === 401
+        ? "authentication_error"
+        : this.status === 429
+          ? "rate_limit_error"
+          : this.status >= 500
+            ? "server_error"
+            : "invalid_request_error";
     return { error: { message: this.message, type, param: this.param, code: this.code } };
   }
 }

@@ -7,7 +7,8 @@ import { ApiError } from "./errors.js";
  * Content-Length over the limit is refused before reading anything.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooBig = () => new ApiError(413, `request body exceeds the limit of ${limit} bytes`, "request_too_large", null, { Connection: "close" });
+  const tooBig = () =>
+    new ApiError(413, `request body exceeds the limit of ${limit} bytes`, "request_too_large", null, { Connection: "close" });
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooBig());
   return new Promise((resolve, reject) => {
@@ -26,8 +27,18 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on("end", () => { if (!done) { done = true; resolve(Buffer.concat(chunks)); } });
-    req.on("error", (e) => { if (!done) { done = true; reject(e); } });
+    req.on("end", () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on("error", (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
   });
 }
 
@@ -52,7 +63,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, e: ApiError): void {
-  if (res.headersSent) { res.end(); return; }
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
   sendJson(res, e.status, e.body(), e.headers);
 }
 

@@ -46,7 +46,10 @@ export function legacyLogprobs(tk: Tokenizer, lp: TokenLogprobs, choiceText: str
   const top_logprobs = lp.top.map((best, i) => {
     if (best === null) return null;
     const d: Record<string, number> = {};
-    for (const b of best) { const k = piece(b.id); if (!(k in d)) d[k] = b.logprob; }
+    for (const b of best) {
+      const k = piece(b.id);
+      if (!(k in d)) d[k] = b.logprob;
+    }
     // the chosen token is always listed (OpenAI: up to logprobs + 1 entries)
     const k = piece(lp.tokens[i]);
     if (!(k in d)) d[k] = lp.logprobs[i]!;

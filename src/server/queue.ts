@@ -5,7 +5,10 @@
  * client went away) leaves the queue without running.
  */
 export class QueueFullError extends Error {
-  constructor(readonly capacity: number, readonly retryAfterS: number) {
+  constructor(
+    readonly capacity: number,
+    readonly retryAfterS: number,
+  ) {
     super(`server busy: ${capacity} requests are already waiting; retry in about ${retryAfterS} s`);
   }
 }
@@ -25,8 +28,12 @@ export class JobQueue {
     if (!Number.isInteger(capacity) || capacity < 0) throw new Error(`queue capacity must be an integer ≥ 0, got ${capacity}`);
   }
 
-  get running(): number { return this.runningJobs; }
-  get queued(): number { return this.waiting.length; }
+  get running(): number {
+    return this.runningJobs;
+  }
+  get queued(): number {
+    return this.waiting.length;
+  }
 
   /** Seconds a refused client should wait: the queue ahead of it at the mean job time. */
   retryAfterS(): number {
@@ -41,8 +48,14 @@ export class JobQueue {
       if (this.waiting.length >= this.capacity) throw new QueueFullError(this.capacity, this.retryAfterS());
       await new Promise<void>((resolve, reject) => {
         const w: Waiter = {
-          start: () => { signal?.removeEventListener("abort", onAbort); resolve(); },
-          cancel: (e) => { signal?.removeEventListener("abort", onAbort); reject(e); },
+          start: () => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          },
+          cancel: (e) => {
+            signal?.removeEventListener("abort", onAbort);
+            reject(e);
+          },
         };
         const onAbort = () => {
           const i = this.waiting.indexOf(w);

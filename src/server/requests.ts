@@ -67,7 +67,8 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
   const maxTokens = opt<number>(body, "max_completion_tokens", "number", true) ?? opt<number>(body, "max_tokens", "number", true);
   // with echo, 0 tokens means "only score the prompt"
   const least = body.echo === true ? 0 : 1;
-  if (maxTokens !== undefined && maxTokens < least) throw badRequest(`max_tokens must be ≥ ${least}${least ? " (0 only with echo)" : ""}, got ${maxTokens}`, "max_tokens");
+  if (maxTokens !== undefined && maxTokens < least)
+    throw badRequest(`max_tokens must be ≥ ${least}${least ? " (0 only with echo)" : ""}, got ${maxTokens}`, "max_tokens");
   const sampling = {
     temperature: opt<number>(body, "temperature", "number"),
     topP: opt<number>(body, "top_p", "number"),
@@ -83,7 +84,18 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
     resolveSampling(sampling);
   } catch (e) {
     const name = /^invalid sampling value: ([a-z-]+)/.exec((e as Error).message)?.[1];
-    const param = name ? ({ temperature: "temperature", "top-p": "top_p", "top-k": "top_k", "min-p": "min_p", repetition: "repetition_penalty", seed: "seed" } as Record<string, string>)[name] ?? null : null;
+    const param = name
+      ? ((
+          {
+            temperature: "temperature",
+            "top-p": "top_p",
+            "top-k": "top_k",
+            "min-p": "min_p",
+            repetition: "repetition_penalty",
+            seed: "seed",
+          } as Record<string, string>
+        )[name] ?? null)
+      : null;
     throw badRequest((e as Error).message, param);
   }
   let stop: string[] | undefined;
@@ -101,7 +113,8 @@ function runOptions(body: Body, ctx: RequestContext): Omit<RunOptions, "signal">
   const ext = opt<Record<string, unknown>>(body, "ffnskip", "object");
   let skip: SkipSpec | undefined = ctx.defaultSkip?.();
   if (ext) {
-    for (const k of Object.keys(ext)) if (k !== "skip") throw badRequest(`ffnskip.${k}: unknown extension field; supported: skip`, `ffnskip.${k}`);
+    for (const k of Object.keys(ext))
+      if (k !== "skip") throw badRequest(`ffnskip.${k}: unknown extension field; supported: skip`, `ffnskip.${k}`);
     if (ext.skip !== undefined) {
       const config = skipFromField(ext.skip, ctx.engine.config.nLayers);
       try {
@@ -123,7 +136,11 @@ function refuseUnsupported(body: Body): void {
   const rf = body.response_format;
   if (rf !== undefined && rf !== null) {
     const type = typeof rf === "object" && !Array.isArray(rf) ? (rf as Body).type : undefined;
-    if (type !== "text") throw badRequest(`response_format ${JSON.stringify(rf)} is not supported: answers are plain text (only {"type": "text"})`, "response_format");
+    if (type !== "text")
+      throw badRequest(
+        `response_format ${JSON.stringify(rf)} is not supported: answers are plain text (only {"type": "text"})`,
+        "response_format",
+      );
   }
   for (const k of ["top_logprobs", "tools", "tool_choice", "functions", "function_call"]) {
     if (body[k] !== undefined && body[k] !== null) {
@@ -140,7 +157,8 @@ function parseLogitBias(v: unknown, vocabSize: number): Record<number, number> |
   const out: Record<number, number> = {};
   for (const [k, b] of Object.entries(v)) {
     const id = /^\d+$/.test(k) ? Number(k) : NaN;
-    if (!Number.isInteger(id) || id >= vocabSize) throw badRequest(`logit_bias key ${JSON.stringify(k)} is not a token id in [0, ${vocabSize})`, "logit_bias");
+    if (!Number.isInteger(id) || id >= vocabSize)
+      throw badRequest(`logit_bias key ${JSON.stringify(k)} is not a token id in [0, ${vocabSize})`, "logit_bias");
     if (typeof b !== "number" || !Number.isFinite(b) || b < -100 || b > 100) {
       throw badRequest(`logit_bias[${k}] must be a number in [-100, 100], got ${JSON.stringify(b)}`, "logit_bias");
     }
@@ -169,7 +187,12 @@ function tokenize(ctx: RequestContext, prompt: Prompt, param: string): number[] 
   if (ids.length === 0) throw badRequest(`${param} is empty: nothing to condition on`, param);
   const n = ctx.engine.model.ctx;
   if (ids.length >= n) {
-    throw new ApiError(400, `the prompt is ${ids.length} tokens; this model's context is ${n} tokens (leave room for the reply)`, "context_length_exceeded", param);
+    throw new ApiError(
+      400,
+      `the prompt is ${ids.length} tokens; this model's context is ${n} tokens (leave room for the reply)`,
+      "context_length_exceeded",
+      param,
+    );
   }
   return ids;
 }
@@ -178,10 +201,13 @@ function messageContent(c: unknown, i: number): string {
   if (typeof c === "string") return c;
   // content parts: only text is supported
   if (Array.isArray(c)) {
-    return c.map((p, j) => {
-      if (p && typeof p === "object" && (p as Body).type === "text" && typeof (p as Body).text === "string") return (p as Body).text as string;
-      throw badRequest(`messages[${i}].content[${j}]: only {"type": "text", "text": ...} parts are supported`, `messages[${i}].content`);
-    }).join("");
+    return c
+      .map((p, j) => {
+        if (p && typeof p === "object" && (p as Body).type === "text" && typeof (p as Body).text === "string")
+          return (p as Body).text as string;
+        throw badRequest(`messages[${i}].content[${j}]: only {"type": "text", "text": ...} parts are supported`, `messages[${i}].content`);
+      })
+      .join("");
   }
   throw badRequest(`messages[${i}].content must be a string or a list of text parts`, `messages[${i}].content`);
 }
@@ -191,10 +217,14 @@ export function parseChatRequest(body: Body, ctx: RequestContext): GenRequest {
   const msgs = body.messages;
   if (!Array.isArray(msgs) || msgs.length === 0) throw badRequest("messages must be a non-empty list of {role, content}", "messages");
   const messages: ChatMessage[] = msgs.map((m, i) => {
-    if (m === null || typeof m !== "object" || Array.isArray(m)) throw badRequest(`messages[${i}] must be an object {role, content}`, `messages[${i}]`);
+    if (m === null || typeof m !== "object" || Array.isArray(m))
+      throw badRequest(`messages[${i}] must be an object {role, content}`, `messages[${i}]`);
     const role = (m as Body).role;
     if (typeof role !== "string" || !["system", "user", "assistant", "developer"].includes(role)) {
-      throw badRequest(`messages[${i}].role must be one of system, user, assistant, developer; got ${JSON.stringify(role)}`, `messages[${i}].role`);
+      throw badRequest(
+        `messages[${i}].role must be one of system, user, assistant, developer; got ${JSON.stringify(role)}`,
+        `messages[${i}].role`,
+      );
     }
     return { role: role === "developer" ? "system" : role, content: messageContent((m as Body).content, i) };
   });
@@ -224,7 +254,8 @@ function onePrompt(p: unknown, ctx: RequestContext, param: string): Prompt {
  */
 function prompts(body: Body, ctx: RequestContext): Prompt[] {
   const p = body.prompt;
-  if (typeof p === "string" || (Array.isArray(p) && p.length > 0 && p.every((t) => typeof t === "number"))) return [onePrompt(p, ctx, "prompt")];
+  if (typeof p === "string" || (Array.isArray(p) && p.length > 0 && p.every((t) => typeof t === "number")))
+    return [onePrompt(p, ctx, "prompt")];
   if (Array.isArray(p) && p.length > 0) return p.map((x, i) => onePrompt(x, ctx, `prompt[${i}]`));
   throw badRequest("prompt must be a string, a list of token ids, or a non-empty batch (a list of strings or of token-id lists)", "prompt");
 }
@@ -233,7 +264,10 @@ function logprobsField(body: Body): number | null {
   const v = body.logprobs;
   if (v === undefined || v === null || v === false) return null;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_LOGPROBS) {
-    throw badRequest(`logprobs must be an integer in [0, ${MAX_LOGPROBS}] (alternatives per position), got ${JSON.stringify(v)}`, "logprobs");
+    throw badRequest(
+      `logprobs must be an integer in [0, ${MAX_LOGPROBS}] (alternatives per position), got ${JSON.stringify(v)}`,
+      "logprobs",
+    );
   }
   return v;
 }

@@ -97,13 +97,22 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   function refuseCrossSite(req: IncomingMessage, url: URL): void {
     const host = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
     if (!LOCAL_HOSTS.has(host)) {
-      throw new ApiError(403, `Host "${req.headers.host ?? ""}" is not a local name; without --api-key only ${[...LOCAL_HOSTS].join(", ")} are served`, "forbidden_host");
+      throw new ApiError(
+        403,
+        `Host "${req.headers.host ?? ""}" is not a local name; without --api-key only ${[...LOCAL_HOSTS].join(", ")} are served`,
+        "forbidden_host",
+      );
     }
     const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
     // the trace page's own form may post from the same origin
-    const sameOriginForm = url.pathname === "/trace" && (req.headers.origin === undefined || req.headers.origin === `http://${req.headers.host}`);
+    const sameOriginForm =
+      url.pathname === "/trace" && (req.headers.origin === undefined || req.headers.origin === `http://${req.headers.host}`);
     if (req.method === "POST" && type !== "application/json" && !sameOriginForm) {
-      throw new ApiError(415, `Content-Type must be application/json, got "${req.headers["content-type"] ?? ""}"`, "unsupported_media_type");
+      throw new ApiError(
+        415,
+        `Content-Type must be application/json, got "${req.headers["content-type"] ?? ""}"`,
+        "unsupported_media_type",
+      );
     }
   }
 
@@ -120,7 +129,12 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
    * in its turn; `onText` sees each chunk with its prompt's index. Client-gone
    * and shutdown both abort it.
    */
-  async function generate(g: GenRequest, signal: AbortSignal, onStart: () => void, onText?: (index: number, t: string) => void): Promise<GenerateResult[]> {
+  async function generate(
+    g: GenRequest,
+    signal: AbortSignal,
+    onStart: () => void,
+    onText?: (index: number, t: string) => void,
+  ): Promise<GenerateResult[]> {
     try {
       return await queue.run(async () => {
         onStart();
@@ -136,8 +150,14 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
           out.push(res);
           if (res.finish_reason === "aborted") stats.generations.aborted++;
           else stats.generations.completed++;
-          stats.last = { finish_reason: res.finish_reason, generated_tokens: res.stats.generated_tokens, max_tokens: g.run.maxTokens ?? null };
-          log(`  generation${g.prompts.length > 1 ? ` ${index + 1}/${g.prompts.length}` : ""}: ${res.stats.generated_tokens} tokens, ${res.finish_reason}, skip ${res.skip.method} ${(res.skip.ratio * 100).toFixed(1)}%, ${res.stats.decode_tok_per_s.toFixed(1)} tok/s`);
+          stats.last = {
+            finish_reason: res.finish_reason,
+            generated_tokens: res.stats.generated_tokens,
+            max_tokens: g.run.maxTokens ?? null,
+          };
+          log(
+            `  generation${g.prompts.length > 1 ? ` ${index + 1}/${g.prompts.length}` : ""}: ${res.stats.generated_tokens} tokens, ${res.finish_reason}, skip ${res.skip.method} ${(res.skip.ratio * 100).toFixed(1)}%, ${res.stats.decode_tok_per_s.toFixed(1)} tok/s`,
+          );
           if (res.finish_reason === "aborted") break;
         }
         return out;
@@ -157,7 +177,11 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   async function completions(kind: Kind, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const body = parseJsonObject(await readBody(req, limit));
     const g = kind === "chat" ? parseChatRequest(body, ctx) : parseCompletionRequest(body, ctx);
-    const ids = { id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: g.model };
+    const ids = {
+      id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomBytes(12).toString("hex")}`,
+      created: Math.floor(Date.now() / 1000),
+      model: g.model,
+    };
     const aborted = (rs: GenerateResult[]) => rs.some((r) => r.finish_reason === "aborted");
     if (!g.stream) {
       const rs = await generate(g, signal, () => {});
@@ -169,13 +193,20 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       return;
     }
     const first = new Set<number>();
-    const write = (data: unknown) => { if (!res.destroyed) sseData(res, data); };
+    const write = (data: unknown) => {
+      if (!res.destroyed) sseData(res, data);
+    };
     // SSE headers go out when the generation starts, so a full queue is still a plain 429;
     // a batch streams its prompts one after another, each chunk carrying its prompt's index
-    const rs = await generate(g, signal, () => startSse(res), (index, t) => {
-      write(chunk(kind, ids, { index, text: t, first: !first.has(index) }));
-      first.add(index);
-    });
+    const rs = await generate(
+      g,
+      signal,
+      () => startSse(res),
+      (index, t) => {
+        write(chunk(kind, ids, { index, text: t, first: !first.has(index) }));
+        first.add(index);
+      },
+    );
     if (aborted(rs)) {
       write(new ApiError(503, "generation cancelled: the server is shutting down", "cancelled").body());
     } else {
@@ -214,14 +245,22 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     const t0 = performance.now();
     const url = new URL(req.url ?? "/", "http://localhost");
     const client = new AbortController();
-    res.on("close", () => { if (!res.writableFinished) client.abort(new Error("client disconnected")); });
+    res.on("close", () => {
+      if (!res.writableFinished) client.abort(new Error("client disconnected"));
+    });
     const signal = AbortSignal.any([client.signal, shutdown.signal]);
     try {
       if (closing) throw new ApiError(503, "server is shutting down", "shutting_down", null, { Connection: "close" });
       const methods = ROUTES[url.pathname];
       if (!methods) throw new ApiError(404, `no route ${url.pathname}; routes: ${Object.keys(ROUTES).join(", ")}`, "not_found");
       if (!methods.includes(req.method ?? "")) {
-        throw new ApiError(405, `${req.method} is not allowed on ${url.pathname}; use ${methods.join(" or ")}`, "method_not_allowed", null, { Allow: methods.join(", ") });
+        throw new ApiError(
+          405,
+          `${req.method} is not allowed on ${url.pathname}; use ${methods.join(" or ")}`,
+          "method_not_allowed",
+          null,
+          { Allow: methods.join(", ") },
+        );
       }
       if (url.pathname !== "/health" && !authorized(req, url)) {
         throw new ApiError(401, "missing or incorrect API key: send 'Authorization: Bearer <key>'", "invalid_api_key");
@@ -230,11 +269,16 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
       switch (url.pathname) {
         case "/health":
           return sendJson(res, 200, {
-            status: closing ? "shutting_down" : "ok", model: modelIds[0],
-            queue: { running: queue.running, waiting: queue.queued, capacity: queue.capacity }, stats,
+            status: closing ? "shutting_down" : "ok",
+            model: modelIds[0],
+            queue: { running: queue.running, waiting: queue.queued, capacity: queue.capacity },
+            stats,
           });
         case "/v1/models":
-          return sendJson(res, 200, { object: "list", data: modelIds.map((id) => ({ id, object: "model", created, owned_by: "ffnskip" })) });
+          return sendJson(res, 200, {
+            object: "list",
+            data: modelIds.map((id) => ({ id, object: "model", created, owned_by: "ffnskip" })),
+          });
         case "/v1/chat/completions":
           return await completions("chat", req, res, signal);
         case "/v1/completions":
@@ -260,7 +304,9 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
         } else sendError(res, err);
       }
     } finally {
-      log(`${req.method} ${url.pathname} ${res.statusCode} ${(performance.now() - t0).toFixed(0)}ms${client.signal.aborted ? " (client disconnected)" : ""}`);
+      log(
+        `${req.method} ${url.pathname} ${res.statusCode} ${(performance.now() - t0).toFixed(0)}ms${client.signal.aborted ? " (client disconnected)" : ""}`,
+      );
     }
   }
 
@@ -271,7 +317,10 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 8080, host, () => { server.off("error", reject); resolve(); });
+    server.listen(opts.port ?? 8080, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === "IPv6" ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -284,7 +333,9 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
     closed = (async () => {
       server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
+      const grace = new Promise<void>((r) => {
+        timer = setTimeout(r, graceMs);
+      });
       await Promise.race([Promise.allSettled([...inflight]), grace]);
       clearTimeout(timer);
       if (inflight.size) {

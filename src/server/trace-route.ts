@@ -26,7 +26,10 @@ export interface TraceQuery {
 
 /** Validate the form fields; `null` prompt means "just show the form". */
 export function parseTraceQuery(p: URLSearchParams): TraceQuery | null {
-  const get = (k: string) => { const v = p.get(k); return v === null || v.trim() === "" ? undefined : v; };
+  const get = (k: string) => {
+    const v = p.get(k);
+    return v === null || v.trim() === "" ? undefined : v;
+  };
   const allowed = new Set(["prompt", "chat", "max_tokens", "temperature", "api_key", "skip", ...KNOB_FIELDS]);
   for (const k of p.keys()) if (!allowed.has(k)) throw badRequest(`unknown field "${k}"; fields: ${[...allowed].join(", ")}`, k);
   const prompt = get("prompt");
@@ -40,9 +43,13 @@ export function parseTraceQuery(p: URLSearchParams): TraceQuery | null {
   };
   const tS = get("temperature");
   const temperature = tS === undefined ? 0 : Number(tS);
-  if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) throw badRequest(`temperature must be a number in [0, 2], got "${tS}"`, "temperature");
+  if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2)
+    throw badRequest(`temperature must be a number in [0, 2], got "${tS}"`, "temperature");
   const flags: Record<string, string> = {};
-  for (const f of ["skip", ...KNOB_FIELDS]) { const v = get(f); if (v !== undefined) flags[f] = v; }
+  for (const f of ["skip", ...KNOB_FIELDS]) {
+    const v = get(f);
+    if (v !== undefined) flags[f] = v;
+  }
   const chat = get("chat");
   return { prompt, chat: chat === "on" || chat === "1" || chat === "true", maxTokens: int("max_tokens", 32, 1, 512), temperature, flags };
 }
@@ -59,16 +66,24 @@ export function traceSkip(q: TraceQuery, engine: Engine, fallback?: () => SkipSp
 
 export async function traceView(engine: Engine, q: TraceQuery, skip: SkipSpec | undefined, model: string): Promise<TraceView> {
   const prompt: Prompt = q.chat ? { messages: [{ role: "user", content: q.prompt }] } : q.prompt;
-  return runTrace(engine, prompt, { temperature: q.temperature, maxTokens: q.maxTokens, skip }, {
-    model, settings: { max_tokens: q.maxTokens, temperature: q.temperature, chat: q.chat, ...q.flags },
-  });
+  return runTrace(
+    engine,
+    prompt,
+    { temperature: q.temperature, maxTokens: q.maxTokens, skip },
+    {
+      model,
+      settings: { max_tokens: q.maxTokens, temperature: q.temperature, chat: q.chat, ...q.flags },
+    },
+  );
 }
 
 /** The form, pre-filled from the last query. */
 export function traceForm(p: URLSearchParams, error?: string): string {
   const val = (k: string, d = "") => esc(p.get(k) ?? d);
   const method = p.get("skip") ?? "";
-  const opts = ["", ...SKIP_METHODS].map((m) => `<option value="${m}"${m === method ? " selected" : ""}>${m || "(server default)"}</option>`).join("");
+  const opts = ["", ...SKIP_METHODS]
+    .map((m) => `<option value="${m}"${m === method ? " selected" : ""}>${m || "(server default)"}</option>`)
+    .join("");
   const key = p.get("api_key") ? `<input type="hidden" name="api_key" value="${val("api_key")}">` : "";
   return `<form method="get" action="/trace">${key}
 <div><textarea name="prompt" rows="3" cols="90" placeholder="prompt">${val("prompt")}</textarea></div>

@@ -18,7 +18,10 @@ export abstract class BasePolicy implements SkipPolicy {
   /** index of this decode token among the tokens after warm-up (-1 otherwise) */
   protected tokenIndex = -1;
 
-  constructor(readonly nLayers: number, warmup: number) {
+  constructor(
+    readonly nLayers: number,
+    warmup: number,
+  ) {
     this.warmup = warmup;
     this.counter = new SkipCounter(nLayers);
   }

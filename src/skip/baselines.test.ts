@@ -31,10 +31,18 @@ test("dense never skips; counts every decode token", () => {
 });
 
 test("mulberry32 is deterministic and in [0, 1)", () => {
-  const a = mulberry32(42), b = mulberry32(42), c = mulberry32(43);
+  const a = mulberry32(42),
+    b = mulberry32(42),
+    c = mulberry32(43);
   const xs = Array.from({ length: 1000 }, () => a());
-  assert.deepEqual(Array.from({ length: 1000 }, () => b()), xs);
-  assert.notDeepEqual(Array.from({ length: 1000 }, () => c()), xs);
+  assert.deepEqual(
+    Array.from({ length: 1000 }, () => b()),
+    xs,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 1000 }, () => c()),
+    xs,
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   assert.ok(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5) < 0.05);
 });
@@ -55,28 +63,46 @@ test("random: a contiguous middle block of k each token, deterministic per seed"
   assert.deepEqual([...starts].sort(), [2, 3, 4, 5, 6]);
   assert.equal(s.skipped_ffn, 58 * 3);
   const again = traced(new RandomPolicy(L, o), 60).decode.map((r) => r.ran);
-  assert.deepEqual(again, decode.map((r) => r.ran));
+  assert.deepEqual(
+    again,
+    decode.map((r) => r.ran),
+  );
   const other = traced(new RandomPolicy(L, { ...o, seed: 8 }), 60).decode.map((r) => r.ran);
-  assert.notDeepEqual(other, decode.map((r) => r.ran));
+  assert.notDeepEqual(
+    other,
+    decode.map((r) => r.ran),
+  );
   // reset reseeds: the next sequence replays the first
   const before = t.records.filter((r) => r.phase === "decode").map((r) => r.ran);
   t.reset();
   t.clearTrace();
   drive(t, { nLayers: L, promptTokens: 4, decodeTokens: 60, cos: () => 0.5 });
-  assert.deepEqual(t.records.filter((r) => r.phase === "decode").map((r) => r.ran), before);
+  assert.deepEqual(
+    t.records.filter((r) => r.phase === "decode").map((r) => r.ran),
+    before,
+  );
   assert.equal(t.records[0].seq, 1);
 });
 
 test("random: schedule cycles the block length", () => {
   const { decode } = traced(new RandomPolicy(L, { warmup: 0, coldStart: 1, coldEnd: 1, k: 9, schedule: [2, 0, 10], seed: 1 }), 6);
-  assert.deepEqual(decode.map((r) => skipped(r.ran).length), [2, 0, 10, 2, 0, 10]);
+  assert.deepEqual(
+    decode.map((r) => skipped(r.ran).length),
+    [2, 0, 10, 2, 0, 10],
+  );
   assert.deepEqual(skipped(decode[2].ran), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 });
 
 test("static: the same FFNs every decode token after warm-up", () => {
   const { s, decode, t } = traced(new StaticPolicy(L, { warmup: 1, layers: [3, 7, 8] }), 6);
-  assert.deepEqual(decode.map((r) => skipped(r.ran)), [[], [3, 7, 8], [3, 7, 8], [3, 7, 8], [3, 7, 8], [3, 7, 8]]);
-  assert.ok(t.records[0].ran.every((x) => x), "prompt dense");
+  assert.deepEqual(
+    decode.map((r) => skipped(r.ran)),
+    [[], [3, 7, 8], [3, 7, 8], [3, 7, 8], [3, 7, 8], [3, 7, 8]],
+  );
+  assert.ok(
+    t.records[0].ran.every((x) => x),
+    "prompt dense",
+  );
   assert.equal(s.ratio, 15 / (5 * L));
   assert.deepEqual(s.per_layer, [0, 0, 0, 5, 0, 0, 0, 5, 5, 0, 0, 0]);
 });

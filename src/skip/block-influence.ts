@@ -23,13 +23,20 @@ export function withBlockInfluence(policy: SkipPolicy, nLayers: number): Influen
 class BlockInfluence extends PolicyWrapper implements InfluencePolicy {
   private readonly sum: Float64Array;
   private readonly count: Float64Array;
-  constructor(inner: SkipPolicy, readonly layers: number) {
+  constructor(
+    inner: SkipPolicy,
+    readonly layers: number,
+  ) {
     super(inner);
     this.sum = new Float64Array(layers);
     this.count = new Float64Array(layers);
   }
-  override get nLayers(): number { return this.layers; }
-  override get wantsLayerCosine(): boolean { return true; }
+  override get nLayers(): number {
+    return this.layers;
+  }
+  override get wantsLayerCosine(): boolean {
+    return true;
+  }
   override observeLayer(l: number, c: number): void {
     this.sum[l] += 1 - c;
     this.count[l]++;

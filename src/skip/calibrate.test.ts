@@ -25,7 +25,11 @@ async function evaluate(c: SkipConfig): Promise<EvalResult> {
   const p = createPolicy(c, L);
   const ran = drive(p, { nLayers: L, promptTokens: 5, decodeTokens: COS.length, cos: (l, g) => (g < 0 ? 0.5 : COS[g][l]) });
   let damage = 0;
-  ran.forEach((r, g) => r.forEach((x, l) => { if (!x) damage += 1 - COS[g][l]; }));
+  ran.forEach((r, g) =>
+    r.forEach((x, l) => {
+      if (!x) damage += 1 - COS[g][l];
+    }),
+  );
   return { ratio: p.stats().ratio, agreement: Math.max(0, 1 - damage / COS.length), kl: damage / COS.length };
 }
 
@@ -45,12 +49,18 @@ test("calibrate meets the target with the trial closest to dense", async () => {
   // and no config of a brute-force sweep over the same cells does clearly better
   const c = res.best.config as { coldStart: number; coldEnd: number; k: number };
   let brute: Trial | null = null;
-  for (const cs of [2, 4]) for (const ce of [2, 4]) for (const k of [1, 2, 4]) for (let i = 0; i <= 60; i++) {
-    const cfg: SkipConfig = { method: "ffn-skip", warmup: 0, coldStart: cs, coldEnd: ce, k, tau: 0.7 + i * 0.005 };
-    const t = { config: cfg, ...(await evaluate(cfg)) };
-    if (t.ratio >= 0.24 && (!brute || t.agreement > brute.agreement)) brute = t;
-  }
-  assert.ok(brute && res.best.agreement >= brute.agreement - 0.01, `best ${res.best.agreement} (${JSON.stringify(c)}) vs brute ${brute?.agreement}`);
+  for (const cs of [2, 4])
+    for (const ce of [2, 4])
+      for (const k of [1, 2, 4])
+        for (let i = 0; i <= 60; i++) {
+          const cfg: SkipConfig = { method: "ffn-skip", warmup: 0, coldStart: cs, coldEnd: ce, k, tau: 0.7 + i * 0.005 };
+          const t = { config: cfg, ...(await evaluate(cfg)) };
+          if (t.ratio >= 0.24 && (!brute || t.agreement > brute.agreement)) brute = t;
+        }
+  assert.ok(
+    brute && res.best.agreement >= brute.agreement - 0.01,
+    `best ${res.best.agreement} (${JSON.stringify(c)}) vs brute ${brute?.agreement}`,
+  );
 });
 
 test("an unreachable target returns the highest ratio, met=false", async () => {

@@ -141,7 +141,8 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   const ok = trials.filter(meets);
   const better = (a: Trial, b: Trial): boolean => {
     if (a.agreement !== b.agreement) return a.agreement > b.agreement;
-    const ka = a.kl ?? Infinity, kb = b.kl ?? Infinity;
+    const ka = a.kl ?? Infinity,
+      kb = b.kl ?? Infinity;
     if (ka !== kb) return ka < kb;
     return Math.abs(a.ratio - target) < Math.abs(b.ratio - target);
   };

@@ -20,7 +20,10 @@ test("createPolicy makes every method, with defaults from the research code", ()
     { method: "early-exit" },
     { method: "layer-drop", layers: [20] },
   ];
-  assert.deepEqual(cfgs.map((c) => createPolicy(c, L).method), [...SKIP_METHODS]);
+  assert.deepEqual(
+    cfgs.map((c) => createPolicy(c, L).method),
+    [...SKIP_METHODS],
+  );
   assert.deepEqual(resolveConfig({ method: "ffn-skip" }, 32), { method: "ffn-skip", warmup: 2, coldStart: 5, coldEnd: 5, tau: 0.95, k: 2 });
   for (const c of cfgs) {
     const p = createPolicy(c, L);
@@ -46,7 +49,10 @@ test("validation errors name the problem", () => {
     [{ method: "static", layers: [3, 3] }, /duplicates/],
     [{ method: "layer-drop", layers: Array.from({ length: 30 }, (_, i) => i) }, /cannot remove all 30 layers/],
     [{ method: "early-exit", coldStart: 4, exitLayers: [3] }, /exitLayers: 3 is not a layer in \[4, 25\]/],
-    [{ method: "fast" } as unknown as SkipConfig, /unknown skip method "fast"; supported: none, ffn-skip, random, static, early-exit, layer-drop/],
+    [
+      { method: "fast" } as unknown as SkipConfig,
+      /unknown skip method "fast"; supported: none, ffn-skip, random, static, early-exit, layer-drop/,
+    ],
     [{ method: "none", tau: 0.5 } as unknown as SkipConfig, /tau does not apply to method "none"/],
   ];
   for (const [c, re] of bad) assert.throws(() => createPolicy(c, L), re, JSON.stringify(c));
@@ -55,13 +61,38 @@ test("validation errors name the problem", () => {
 });
 
 test("flags and a skip-profile file give the same config", () => {
-  const argv = ["--skip", "ffn-skip", "--tau", "0.9", "--k=2", "--warmup", "2", "--cold-start", "3",
-    "--cold-end", "3", "--schedule", "1,2,0", "--windows", "1"];
+  const argv = [
+    "--skip",
+    "ffn-skip",
+    "--tau",
+    "0.9",
+    "--k=2",
+    "--warmup",
+    "2",
+    "--cold-start",
+    "3",
+    "--cold-end",
+    "3",
+    "--schedule",
+    "1,2,0",
+    "--windows",
+    "1",
+  ];
   const config = skipConfigFromArgs(argv);
   const expected = { method: "ffn-skip", tau: 0.9, k: 2, warmup: 2, coldStart: 3, coldEnd: 3, schedule: [1, 2, 0], maxWindows: 1 };
   assert.deepEqual(config, expected);
-  const json = { method: "ffn-skip", tau: 0.9, k: 2, warmup: 2, cold_start: 3, cold_end: 3, schedule: [1, 2, 0], max_windows: 1,
-    target_ratio: 0.25, calibrated: { n_layers: 30, agreement: 0.97 } };
+  const json = {
+    method: "ffn-skip",
+    tau: 0.9,
+    k: 2,
+    warmup: 2,
+    cold_start: 3,
+    cold_end: 3,
+    schedule: [1, 2, 0],
+    max_windows: 1,
+    target_ratio: 0.25,
+    calibrated: { n_layers: 30, agreement: 0.97 },
+  };
   const prof = configFromProfile(json, "p", 30);
   assert.deepEqual(prof.config, expected);
   assert.equal(prof.target_ratio, 0.25);
@@ -83,7 +114,10 @@ test("flag and profile errors are clear", () => {
   assert.throws(() => skipConfigFromArgs(["--skip", "ffn-skip", "--k", "1.5"]), /--k: expected an integer/);
   assert.throws(() => skipConfigFromArgs(["--skip", "ffn-skip", "--schedule", "1,,2"]), /--schedule: expected a comma-separated list/);
   assert.throws(() => skipConfigFromArgs(["--skip", "none", "--tau", "0.9"]), /--tau does not apply to method "none"/);
-  assert.throws(() => skipConfigFromArgs(["--skip", "static", "--tau", "0.9"]), /--tau does not apply to method "static" \(its knobs: --warmup, --layers\)/);
+  assert.throws(
+    () => skipConfigFromArgs(["--skip", "static", "--tau", "0.9"]),
+    /--tau does not apply to method "static" \(its knobs: --warmup, --layers\)/,
+  );
   assert.throws(() => skipConfigFromArgs(["--tau", "0.9"]), /without --skip METHOD/);
   assert.throws(() => skipConfigFromArgs(["--skip"]), /--skip <value>' argument missing/);
   assert.throws(() => skipConfigFromArgs(["--skip", "random", "--model", "m.gguf"]), /Unknown option '--model'/);
@@ -96,7 +130,10 @@ test("flag and profile errors are clear", () => {
   assert.throws(() => configFromProfile({ tau: 0.9 }), /missing "method"/);
   assert.throws(() => configFromProfile([1]), /must be a JSON object/);
   assert.throws(() => configFromProfile({ method: "none", target_ratio: 2 }), /target_ratio must be a number in \[0, 1\]/);
-  assert.throws(() => configFromProfile({ method: "none", calibrated: { n_layers: 32 } }, "p", 30), /calibrated for a model with 32 layers, this model has 30/);
+  assert.throws(
+    () => configFromProfile({ method: "none", calibrated: { n_layers: 32 } }, "p", 30),
+    /calibrated for a model with 32 layers, this model has 30/,
+  );
   // a negative tau value is a value, not a flag
   assert.equal((skipConfigFromArgs(["--skip", "ffn-skip", "--tau=-0.5"]) as { tau: number }).tau, -0.5);
 });

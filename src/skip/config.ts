@@ -41,8 +41,7 @@ export type ResolvedSkipConfig =
  */
 export const SKIP_DEFAULTS = { warmup: 2, tau: 0.95, k: 2, seed: 1, coldFraction: 5 / 32 } as const;
 
-export type KnobName =
-  | "warmup" | "coldStart" | "coldEnd" | "tau" | "k" | "schedule" | "maxWindows" | "seed" | "layers" | "exitLayers";
+export type KnobName = "warmup" | "coldStart" | "coldEnd" | "tau" | "k" | "schedule" | "maxWindows" | "seed" | "layers" | "exitLayers";
 
 /** Every knob: its CLI flag, its skip-profile JSON key and its value kind. */
 export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" | "number" | "int[]"; doc: string }> = {
@@ -103,8 +102,11 @@ export function buildConfig(
     }
     const kind = KNOBS[key].kind;
     const good =
-      kind === "int" ? Number.isInteger(v) : kind === "number" ? typeof v === "number" && Number.isFinite(v)
-        : Array.isArray(v) && v.every((x) => Number.isInteger(x));
+      kind === "int"
+        ? Number.isInteger(v)
+        : kind === "number"
+          ? typeof v === "number" && Number.isFinite(v)
+          : Array.isArray(v) && v.every((x) => Number.isInteger(x));
     if (!good) {
       const want = kind === "int" ? "an integer" : kind === "number" ? "a finite number" : "a list of integers";
       throw new Error(`${where}: ${name(key)} must be ${want}, got ${JSON.stringify(v)}`);
@@ -124,7 +126,8 @@ function intAtLeast(name: string, v: number, min: number): void {
 
 function layerList(name: string, v: number[], lo: number, hi: number, nLayers: number): void {
   need(Array.isArray(v) && v.length > 0, `${name} must be a non-empty list`);
-  for (const l of v) need(Number.isInteger(l) && l >= lo && l <= hi, `${name}: ${l} is not a layer in [${lo}, ${hi}] (model has ${nLayers} layers)`);
+  for (const l of v)
+    need(Number.isInteger(l) && l >= lo && l <= hi, `${name}: ${l} is not a layer in [${lo}, ${hi}] (model has ${nLayers} layers)`);
 }
 
 /** Fill defaults and check every knob against a model with `nLayers` layers. */
@@ -134,7 +137,10 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
   const c = config as Partial<Record<KnobName, never>> & Record<string, unknown>;
   for (const key of Object.keys(c)) {
     if (key === "method") continue;
-    need((METHOD_KNOBS[m] as readonly string[]).includes(key), `${key} does not apply to method "${m}" (its knobs: ${METHOD_KNOBS[m].join(", ") || "none"})`);
+    need(
+      (METHOD_KNOBS[m] as readonly string[]).includes(key),
+      `${key} does not apply to method "${m}" (its knobs: ${METHOD_KNOBS[m].join(", ") || "none"})`,
+    );
   }
   const cold = Math.round(SKIP_DEFAULTS.coldFraction * nLayers);
   const warmup = (c.warmup as number | undefined) ?? SKIP_DEFAULTS.warmup;
@@ -150,7 +156,10 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
     need(coldStart + coldEnd <= nLayers, `coldStart + coldEnd = ${coldStart + coldEnd} exceeds the ${nLayers} layers`);
   };
   const checkTau = (): void => {
-    need(typeof tau === "number" && Number.isFinite(tau) && tau >= -1 && tau <= 2, `tau must be a number in [-1, 2] (> 1 never skips), got ${tau}`);
+    need(
+      typeof tau === "number" && Number.isFinite(tau) && tau >= -1 && tau <= 2,
+      `tau must be a number in [-1, 2] (> 1 never skips), got ${tau}`,
+    );
   };
   const checkK = (maxK: number): void => {
     intAtLeast("k", k, 0);

@@ -82,7 +82,10 @@ test("stats equal the trace's counts on irregular cosines; reset clears", () => 
   // every recorded cosine is NaN exactly where the FFN did not run
   for (const r of p.records) r.ran.forEach((ran, l) => assert.equal(Number.isNaN(r.cos[l]), !ran));
   p.reset();
-  assert.deepEqual({ ...p.stats(), per_layer: undefined }, { method: "ffn-skip", ratio: 0, skipped_ffn: 0, total_ffn: 0, tokens: 0, per_layer: undefined });
+  assert.deepEqual(
+    { ...p.stats(), per_layer: undefined },
+    { method: "ffn-skip", ratio: 0, skipped_ffn: 0, total_ffn: 0, tokens: 0, per_layer: undefined },
+  );
   // a fresh sequence replays identically
   p.clearTrace();
   drive(p, { nLayers: L, promptTokens: 3, decodeTokens: 25, cos });

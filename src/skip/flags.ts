@@ -10,9 +10,7 @@
 import { buildConfig, KNOBS, type KnobName, type SkipConfig } from "./config.js";
 import { readSkipProfile } from "./skip-profile.js";
 
-const BY_FLAG = new Map<string, KnobName>(
-  (Object.keys(KNOBS) as KnobName[]).map((k) => [KNOBS[k].flag, k]),
-);
+const BY_FLAG = new Map<string, KnobName>((Object.keys(KNOBS) as KnobName[]).map((k) => [KNOBS[k].flag, k]));
 
 /** Every flag this module understands (without the leading "--"). */
 export const SKIP_FLAGS: readonly string[] = ["skip", "skip-profile", ...BY_FLAG.keys()];

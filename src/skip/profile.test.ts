@@ -20,10 +20,19 @@ test("cosineProfile keeps prompt and generated apart and skips uncomputed FFNs",
   // prompt cosine 0.5 + l/100; decode cosine 0.95 at layer 1 (opens a window at 2), else 0.2 + g/10
   drive(p, { nLayers: L, promptTokens: 3, decodeTokens: 3, cos: (l, g) => (g < 0 ? 0.5 + l / 100 : l === 1 ? 0.95 : 0.2 + g / 10) });
   const prof = cosineProfile(p.records, L);
-  assert.deepEqual(prof.prompt.map((s) => s.n), [1, 1, 1, 1, 1, 1]);
-  assert.deepEqual(prof.prompt.map((s) => s.mean), [0.5, 0.51, 0.52, 0.53, 0.54, 0.55]);
+  assert.deepEqual(
+    prof.prompt.map((s) => s.n),
+    [1, 1, 1, 1, 1, 1],
+  );
+  assert.deepEqual(
+    prof.prompt.map((s) => s.mean),
+    [0.5, 0.51, 0.52, 0.53, 0.54, 0.55],
+  );
   // layer 2 ran only in the warm-up token (g = 0), later tokens skipped it
-  assert.deepEqual(prof.generated.map((s) => s.n), [3, 3, 1, 3, 3, 3]);
+  assert.deepEqual(
+    prof.generated.map((s) => s.n),
+    [3, 3, 1, 3, 3, 3],
+  );
   assert.equal(prof.generated[2].mean, 0.2);
   assert.ok(Math.abs(prof.generated[3].mean - 0.3) < 1e-12);
   assert.ok(Math.abs(prof.generated[3].q1 - 0.25) < 1e-12);

@@ -30,9 +30,7 @@ export interface SkipProfile {
 
 const META_KEYS = ["method", "target_ratio", "description", "calibrated"];
 
-const BY_JSON = new Map<string, KnobName>(
-  (Object.keys(KNOBS) as KnobName[]).map((k) => [KNOBS[k].json, k]),
-);
+const BY_JSON = new Map<string, KnobName>((Object.keys(KNOBS) as KnobName[]).map((k) => [KNOBS[k].json, k]));
 
 /**
  * Parse a skip profile from already-decoded JSON. With `nLayers` given, a
@@ -58,7 +56,8 @@ export function configFromProfile(json: unknown, where = "skip profile", nLayers
   const out: SkipProfile = { config };
   const t = obj.target_ratio;
   if (t !== undefined) {
-    if (typeof t !== "number" || !(t >= 0 && t <= 1)) throw new Error(`${where}: target_ratio must be a number in [0, 1], got ${JSON.stringify(t)}`);
+    if (typeof t !== "number" || !(t >= 0 && t <= 1))
+      throw new Error(`${where}: target_ratio must be a number in [0, 1], got ${JSON.stringify(t)}`);
     out.target_ratio = t;
   }
   if (obj.description !== undefined) {

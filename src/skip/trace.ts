@@ -53,12 +53,19 @@ class Traced extends PolicyWrapper implements TracedPolicy {
   private cur: StepRecord | null = null;
   private totalBefore = 0;
 
-  constructor(inner: SkipPolicy, private readonly layers: number) {
+  constructor(
+    inner: SkipPolicy,
+    private readonly layers: number,
+  ) {
     super(inner);
   }
 
-  override get nLayers(): number { return this.layers; }
-  override get wantsCosine(): boolean { return true; }
+  override get nLayers(): number {
+    return this.layers;
+  }
+  override get wantsCosine(): boolean {
+    return true;
+  }
 
   override beginStep(step: StepInfo): void {
     const L = this.layers;

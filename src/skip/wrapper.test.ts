@@ -17,15 +17,37 @@ const STEP: StepInfo = { pos: 0, nTokens: 1, phase: "decode", genIndex: 3 };
 function recorder(calls: string[]): SkipPolicy {
   const stats: SkipStats = { method: "rec", ratio: 0, skipped_ffn: 0, total_ffn: 0 };
   return {
-    method: "rec", nLayers: L, wantsCosine: false, wantsLayerCosine: false,
-    beginStep: () => { calls.push("beginStep"); },
-    layerMode: () => { calls.push("layerMode"); return "run"; },
-    runFFN: () => { calls.push("runFFN"); return false; },
-    observeFFN: () => { calls.push("observeFFN"); },
-    observeLayer: () => { calls.push("observeLayer"); },
-    endStep: () => { calls.push("endStep"); },
-    reset: () => { calls.push("reset"); },
-    stats: () => { calls.push("stats"); return stats; },
+    method: "rec",
+    nLayers: L,
+    wantsCosine: false,
+    wantsLayerCosine: false,
+    beginStep: () => {
+      calls.push("beginStep");
+    },
+    layerMode: () => {
+      calls.push("layerMode");
+      return "run";
+    },
+    runFFN: () => {
+      calls.push("runFFN");
+      return false;
+    },
+    observeFFN: () => {
+      calls.push("observeFFN");
+    },
+    observeLayer: () => {
+      calls.push("observeLayer");
+    },
+    endStep: () => {
+      calls.push("endStep");
+    },
+    reset: () => {
+      calls.push("reset");
+    },
+    stats: () => {
+      calls.push("stats");
+      return stats;
+    },
   };
 }
 

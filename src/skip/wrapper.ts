@@ -9,16 +9,40 @@ import type { LayerMode, SkipPolicy, SkipStats, StepInfo } from "./policy.js";
 
 export class PolicyWrapper implements SkipPolicy {
   constructor(readonly inner: SkipPolicy) {}
-  get method(): string { return this.inner.method; }
-  get nLayers(): number | undefined { return this.inner.nLayers; }
-  get wantsCosine(): boolean { return this.inner.wantsCosine; }
-  get wantsLayerCosine(): boolean { return this.inner.wantsLayerCosine; }
-  beginStep(step: StepInfo): void { this.inner.beginStep(step); }
-  layerMode(layer: number): LayerMode { return this.inner.layerMode(layer); }
-  runFFN(layer: number): boolean { return this.inner.runFFN(layer); }
-  observeFFN(layer: number, cos: number): void { this.inner.observeFFN(layer, cos); }
-  observeLayer(layer: number, cos: number): void { this.inner.observeLayer(layer, cos); }
-  endStep(): void { this.inner.endStep(); }
-  reset(): void { this.inner.reset(); }
-  stats(): SkipStats { return this.inner.stats(); }
+  get method(): string {
+    return this.inner.method;
+  }
+  get nLayers(): number | undefined {
+    return this.inner.nLayers;
+  }
+  get wantsCosine(): boolean {
+    return this.inner.wantsCosine;
+  }
+  get wantsLayerCosine(): boolean {
+    return this.inner.wantsLayerCosine;
+  }
+  beginStep(step: StepInfo): void {
+    this.inner.beginStep(step);
+  }
+  layerMode(layer: number): LayerMode {
+    return this.inner.layerMode(layer);
+  }
+  runFFN(layer: number): boolean {
+    return this.inner.runFFN(layer);
+  }
+  observeFFN(layer: number, cos: number): void {
+    this.inner.observeFFN(layer, cos);
+  }
+  observeLayer(layer: number, cos: number): void {
+    this.inner.observeLayer(layer, cos);
+  }
+  endStep(): void {
+    this.inner.endStep();
+  }
+  reset(): void {
+    this.inner.reset();
+  }
+  stats(): SkipStats {
+    return this.inner.stats();
+  }
 }

@@ -16,7 +16,10 @@ export class Detokenizer {
   private cache: (Uint8Array | undefined)[];
   private readonly text = new TextDecoder("utf-8", { ignoreBOM: true });
 
-  constructor(private readonly vocab: Vocab, private readonly cleanSpaces: boolean) {
+  constructor(
+    private readonly vocab: Vocab,
+    private readonly cleanSpaces: boolean,
+  ) {
     this.cache = new Array(vocab.tokens.length);
   }
 
@@ -37,14 +40,18 @@ export class Detokenizer {
   }
 
   private build(id: number, attr: number): Uint8Array {
-    const v = this.vocab, text = v.tokens[id];
+    const v = this.vocab,
+      text = v.tokens[id];
     if (attr & (ATTR_CONTROL | ATTR_UNKNOWN | ATTR_USER_DEFINED)) return utf8(text);
     if (attr & ATTR_NORMAL) {
       if (v.kind === "spm") return utf8(text.replaceAll("\u2581", " "));
       const bytes: number[] = [];
       for (const ch of text) {
         const b = CHAR_TO_BYTE.get(ch);
-        if (b !== undefined) { bytes.push(b); continue; }
+        if (b !== undefined) {
+          bytes.push(b);
+          continue;
+        }
         // not a byte-level character: llama.cpp spells it out rather than failing
         const hex = Array.from(utf8(ch), (x) => x.toString(16).padStart(2, "0")).join("");
         bytes.push(...utf8(`[UNK_BYTE_0x${hex}${text}]`));
@@ -58,10 +65,14 @@ export class Detokenizer {
   /** llama_detokenize: removeSpecial drops an added BOS/EOS, unparseSpecial renders control tokens. */
   bytes(ids: readonly number[], removeSpecial: boolean, unparseSpecial: boolean): Uint8Array {
     const v = this.vocab;
-    let lo = 0, hi = ids.length;
+    let lo = 0,
+      hi = ids.length;
     // the space the SPM encoder put in front of the text is not part of it
     let removeSpace = v.addSpacePrefix;
-    if (removeSpecial && v.addBos && hi > 0 && ids[0] === v.bos) { removeSpace = false; lo++; }
+    if (removeSpecial && v.addBos && hi > 0 && ids[0] === v.bos) {
+      removeSpace = false;
+      lo++;
+    }
     if (removeSpecial && v.addEos && hi > lo && ids[hi - 1] === v.eos) hi--;
     const parts: Uint8Array[] = [];
     let total = 0;
@@ -74,7 +85,10 @@ export class Detokenizer {
     }
     const out = new Uint8Array(total);
     let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
     return this.cleanSpaces ? cleanUpSpaces(out) : out;
   }
 
@@ -93,7 +107,10 @@ export class Detokenizer {
       push: (id: number): string => {
         if (first) {
           first = false;
-          if (skipSpecial && v.addBos && id === v.bos) { removeSpace = false; return ""; }
+          if (skipSpecial && v.addBos && id === v.bos) {
+            removeSpace = false;
+            return "";
+          }
         }
         let p = this.piece(id, !skipSpecial);
         if (removeSpace && p.length > 0 && p[0] === SPACE) p = p.subarray(1);
@@ -130,16 +147,22 @@ export function completeUtf8Prefix(b: Uint8Array): number {
 
 /** llama.cpp's clean_up_tokenization_spaces (HF's rules), done in place over bytes. */
 function cleanUpSpaces(t: Uint8Array): Uint8Array {
-  const Q = 0x3f, EX = 0x21, DOT = 0x2e, COMMA = 0x2c, AP = 0x27;
+  const Q = 0x3f,
+    EX = 0x21,
+    DOT = 0x2e,
+    COMMA = 0x2c,
+    AP = 0x27;
   // " ?" " !" " ." " ," lose the space
-  let n = t.length, total = n ? 1 : 0;
+  let n = t.length,
+    total = n ? 1 : 0;
   for (let i = 1; i < n; i++) {
     const x = t[i];
     if (t[i - 1] === SPACE && (x === Q || x === EX || x === DOT || x === COMMA)) total--;
     t[total++] = x;
   }
   // " ' " becomes "'"
-  n = total; total = n ? 1 : 0;
+  n = total;
+  total = n ? 1 : 0;
   for (let i = 1; i < n; i++) {
     const x = t[i];
     if (x === AP && i + 1 < n && t[i - 1] === SPACE && t[i + 1] === SPACE) {
@@ -149,7 +172,8 @@ function cleanUpSpaces(t: Uint8Array): Uint8Array {
     t[total++] = x;
   }
   // " 's" " 'm" " 're" " 've" lose the space
-  n = total; total = n ? 1 : 0;
+  n = total;
+  total = n ? 1 : 0;
   for (let i = 1; i < n; i++) {
     const x = t[i];
     if (t[i - 1] === SPACE && x === AP && i + 1 < n) {

@@ -20,10 +20,18 @@ export class PairHeap {
 
   private grow(): void {
     const cap = this.key.length * 2;
-    const k = new Float64Array(cap); k.set(this.key); this.key = k;
-    const l = new Int32Array(cap); l.set(this.left); this.left = l;
-    const r = new Int32Array(cap); r.set(this.right); this.right = r;
-    const s = new Int32Array(cap); s.set(this.size); this.size = s;
+    const k = new Float64Array(cap);
+    k.set(this.key);
+    this.key = k;
+    const l = new Int32Array(cap);
+    l.set(this.left);
+    this.left = l;
+    const r = new Int32Array(cap);
+    r.set(this.right);
+    this.right = r;
+    const s = new Int32Array(cap);
+    s.set(this.size);
+    this.size = s;
   }
 
   private before(i: number, key: number, left: number): boolean {
@@ -31,7 +39,10 @@ export class PairHeap {
   }
 
   private put(i: number, key: number, left: number, right: number, size: number): void {
-    this.key[i] = key; this.left[i] = left; this.right[i] = right; this.size[i] = size;
+    this.key[i] = key;
+    this.left[i] = left;
+    this.right[i] = right;
+    this.size[i] = size;
   }
 
   private move(to: number, from: number): void {
@@ -53,13 +64,19 @@ export class PairHeap {
   /** Remove the first entry into topLeft/topRight/topSize; false when empty. */
   pop(): boolean {
     if (this.n === 0) return false;
-    this.topLeft = this.left[0]; this.topRight = this.right[0]; this.topSize = this.size[0];
+    this.topLeft = this.left[0];
+    this.topRight = this.right[0];
+    this.topSize = this.size[0];
     const last = --this.n;
     if (last > 0) {
-      const key = this.key[last], left = this.left[last], right = this.right[last], size = this.size[last];
+      const key = this.key[last],
+        left = this.left[last],
+        right = this.right[last],
+        size = this.size[last];
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = -1;
         if (l < last && this.before(l, key, left)) m = l;
         if (r < last && (m < 0 ? this.before(r, key, left) : this.before(r, this.key[l], this.left[l]))) m = r;

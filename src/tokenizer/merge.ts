@@ -12,13 +12,17 @@ import { PairHeap } from "./heap.js";
  * of merging the spans [l, r) text, or undefined when they cannot merge.
  */
 export function mergeSpans(
-  text: string, starts: ArrayLike<number>,
+  text: string,
+  starts: ArrayLike<number>,
   priority: (left: string, right: string) => number | undefined,
 ): string[] {
   const n = starts.length;
   if (n === 0) return [];
   // symbol i covers text[start[i], start[i] + len[i]); len 0 = merged away
-  const start = Int32Array.from(starts), len = new Int32Array(n), next = new Int32Array(n), prev = new Int32Array(n);
+  const start = Int32Array.from(starts),
+    len = new Int32Array(n),
+    next = new Int32Array(n),
+    prev = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     len[i] = (i + 1 < n ? start[i + 1] : text.length) - start[i];
     prev[i] = i - 1;
@@ -32,7 +36,8 @@ export function mergeSpans(
   };
   for (let i = 1; i < n; i++) tryAdd(i - 1, i);
   while (heap.pop()) {
-    const l = heap.topLeft, r = heap.topRight;
+    const l = heap.topLeft,
+      r = heap.topRight;
     // stale: one side was merged away or grew since this pair was queued
     if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== heap.topSize) continue;
     len[l] += len[r];

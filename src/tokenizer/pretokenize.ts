@@ -31,7 +31,8 @@ export function regexSplitter(re: RegExp): Splitter {
     for (const len of lens) {
       const s = cpsToString(cps, start, start + len);
       // UTF-16 index -> code point index within this piece
-      let last = 0, lastCp = 0;
+      let last = 0,
+        lastCp = 0;
       const cpAt = (u: number) => {
         for (let i = last; i < u; i++) {
           const c = s.charCodeAt(i);
@@ -44,8 +45,12 @@ export function regexSplitter(re: RegExp): Splitter {
       let prevEnd = 0;
       re.lastIndex = 0;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-        if (m[0].length === 0) { re.lastIndex++; continue; }
-        const a = cpAt(m.index), b = cpAt(m.index + m[0].length);
+        if (m[0].length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        const a = cpAt(m.index),
+          b = cpAt(m.index + m[0].length);
         if (a > prevEnd) out.push(a - prevEnd);
         out.push(b - a);
         prevEnd = b;
@@ -76,7 +81,10 @@ function scanner(step: (cps: readonly number[], pos: number, end: number) => num
   };
 }
 
-const APOS = 0x27, SPACE = 0x20, CR = 0x0d, LF = 0x0a;
+const APOS = 0x27,
+  SPACE = 0x20,
+  CR = 0x0d,
+  LF = 0x0a;
 
 /** English contractions 's 't 'm 'd 're 've 'll at pos; returns the end or -1. */
 function contraction(cps: readonly number[], pos: number, end: number, foldCase: boolean): number {
@@ -113,9 +121,18 @@ export const gpt2Splitter: Splitter = scanner((cps, pos, end) => {
   if (q < end) {
     const c2 = cps[q];
     let p = q;
-    if (isLetter(c2)) { while (p < end && isLetter(cps[p])) p++; return p; }
-    if (isNumber(c2)) { while (p < end && isNumber(cps[p])) p++; return p; }
-    if (isOther(c2)) { while (p < end && isOther(cps[p])) p++; return p; }
+    if (isLetter(c2)) {
+      while (p < end && isLetter(cps[p])) p++;
+      return p;
+    }
+    if (isNumber(c2)) {
+      while (p < end && isNumber(cps[p])) p++;
+      return p;
+    }
+    if (isOther(c2)) {
+      while (p < end && isOther(cps[p])) p++;
+      return p;
+    }
   }
   return whitespaceOrOne(cps, pos, end);
 });
@@ -145,7 +162,8 @@ export const llama3Splitter: Splitter = scanner((cps, pos, end) => {
     while (p < end && (cps[p] === CR || cps[p] === LF)) p++;
     return p;
   }
-  let n = 0, lastNl = -1;
+  let n = 0,
+    lastNl = -1;
   while (pos + n < end && isWhitespace(cps[pos + n])) {
     if (cps[pos + n] === CR || cps[pos + n] === LF) lastNl = pos + n + 1;
     n++;
@@ -161,18 +179,29 @@ const SMOLLM: PreTokenizer = { splitters: [digitsEach, gpt2Splitter], ignoreMerg
 const LLAMA3: PreTokenizer = { splitters: [llama3Splitter], ignoreMerges: true, addBos: true, cleanSpaces: true };
 const DEFAULT: PreTokenizer = {
   splitters: [regexSplitter(/[\p{P}$+<=>^~|]+/gu), gpt2Splitter, regexSplitter(/\p{N}+/gu), regexSplitter(/[0-9][0-9][0-9]/gu)],
-  ignoreMerges: false, addBos: false, cleanSpaces: true,
+  ignoreMerges: false,
+  addBos: false,
+  cleanSpaces: true,
 };
 
 /** `tokenizer.ggml.pre` values we implement, with llama.cpp's names. */
 const PRE_TOKENIZERS: Record<string, PreTokenizer> = {
-  "default": DEFAULT,
-  "gpt-2": GPT2, "phi-2": GPT2, "mpt": GPT2, "olmo": GPT2,
-  "smollm": SMOLLM, "command-r": SMOLLM,
-  "starcoder": { ...SMOLLM, cleanSpaces: true }, "refact": { ...SMOLLM, cleanSpaces: true },
-  "codeshell": { ...SMOLLM, cleanSpaces: true }, "exaone": { ...SMOLLM, cleanSpaces: true },
+  default: DEFAULT,
+  "gpt-2": GPT2,
+  "phi-2": GPT2,
+  mpt: GPT2,
+  olmo: GPT2,
+  smollm: SMOLLM,
+  "command-r": SMOLLM,
+  starcoder: { ...SMOLLM, cleanSpaces: true },
+  refact: { ...SMOLLM, cleanSpaces: true },
+  codeshell: { ...SMOLLM, cleanSpaces: true },
+  exaone: { ...SMOLLM, cleanSpaces: true },
   "minerva-7b": { ...SMOLLM, cleanSpaces: true },
-  "llama3": LLAMA3, "llama-v3": LLAMA3, "llama-bpe": LLAMA3, "falcon3": LLAMA3,
+  llama3: LLAMA3,
+  "llama-v3": LLAMA3,
+  "llama-bpe": LLAMA3,
+  falcon3: LLAMA3,
 };
 
 export const SUPPORTED_PRE = Object.keys(PRE_TOKENIZERS);

@@ -18,7 +18,10 @@ export function partitionSpecial(vocab: Vocab, text: string, parseSpecial: boole
     if (!text.includes(tok)) continue;
     const next: Fragment[] = [];
     for (const f of frags) {
-      if (typeof f === "number") { next.push(f); continue; }
+      if (typeof f === "number") {
+        next.push(f);
+        continue;
+      }
       let from = 0;
       for (let at = f.indexOf(tok); at >= 0; at = f.indexOf(tok, from)) {
         if (at > from) next.push(f.slice(from, at));

@@ -8,7 +8,6 @@ import { mergeSpans } from "./merge.js";
 import { utf8 } from "./unicode.js";
 import type { Vocab } from "./vocab.js";
 
-
 const HEX = "0123456789ABCDEF";
 
 /** Token for one raw byte: "<0xXX>", else the byte itself as a one-character token. */
@@ -34,7 +33,10 @@ export function spmEncode(vocab: Vocab, text: string, out: number[]): void {
   });
   for (const piece of pieces) {
     const id = vocab.tokenToId.get(piece);
-    if (id !== undefined) { out.push(id); continue; }
+    if (id !== undefined) {
+      out.push(id);
+      continue;
+    }
     for (const byte of utf8(piece)) out.push(byteToken(vocab, byte));
   }
 }

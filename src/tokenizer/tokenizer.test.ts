@@ -11,29 +11,81 @@ const G = (s: string) => Array.from(new TextEncoder().encode(s), (b) => BYTE_TO_
 function tinyBpe(extra: Record<string, unknown> = {}) {
   const tokens: string[] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool>"];
   const types: number[] = [3, 3, 3, 4];
-  for (let b = 0; b < 256; b++) { tokens.push(BYTE_TO_CHAR[b]); types.push(1); }
-  const merges = [["h", "e"], ["l", "l"], ["he", "ll"], ["hell", "o"], [G(" "), "w"], [G(" w"), "o"], ["r", "l"], ["rl", "d"], [G(" wo"), "rld"]];
-  for (const [a, b] of merges) { tokens.push(a + b); types.push(1); }
+  for (let b = 0; b < 256; b++) {
+    tokens.push(BYTE_TO_CHAR[b]);
+    types.push(1);
+  }
+  const merges = [
+    ["h", "e"],
+    ["l", "l"],
+    ["he", "ll"],
+    ["hell", "o"],
+    [G(" "), "w"],
+    [G(" w"), "o"],
+    ["r", "l"],
+    ["rl", "d"],
+    [G(" wo"), "rld"],
+  ];
+  for (const [a, b] of merges) {
+    tokens.push(a + b);
+    types.push(1);
+  }
   return {
-    "tokenizer.ggml.model": "gpt2", "tokenizer.ggml.pre": "smollm",
-    "tokenizer.ggml.tokens": tokens, "tokenizer.ggml.token_type": Int32Array.from(types),
+    "tokenizer.ggml.model": "gpt2",
+    "tokenizer.ggml.pre": "smollm",
+    "tokenizer.ggml.tokens": tokens,
+    "tokenizer.ggml.token_type": Int32Array.from(types),
     "tokenizer.ggml.merges": merges.map(([a, b]) => `${a} ${b}`),
-    "tokenizer.ggml.bos_token_id": 1, "tokenizer.ggml.eos_token_id": 2, "tokenizer.ggml.add_bos_token": false,
+    "tokenizer.ggml.bos_token_id": 1,
+    "tokenizer.ggml.eos_token_id": 2,
+    "tokenizer.ggml.add_bos_token": false,
     ...extra,
   };
 }
 
 /** Tiny SentencePiece vocab: <unk> <s> </s>, 256 byte tokens, scored pieces. */
 function tinySpm() {
-  const tokens = ["<unk>", "<s>", "</s>"], types = [2, 3, 3], scores = [0, 0, 0];
-  for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`); types.push(6); scores.push(0); }
-  const pieces: [string, number][] = [["▁", -1], ["h", -2], ["e", -2], ["l", -2], ["o", -2], ["w", -2], ["r", -2], ["d", -2],
-    ["he", -3], ["ll", -3], ["hell", -4], ["hello", -5], ["▁hello", -6], ["▁w", -7], ["or", -7], ["▁wor", -8], ["ld", -8], ["▁world", -9]];
-  for (const [p, s] of pieces) { tokens.push(p); types.push(1); scores.push(s); }
+  const tokens = ["<unk>", "<s>", "</s>"],
+    types = [2, 3, 3],
+    scores = [0, 0, 0];
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(6);
+    scores.push(0);
+  }
+  const pieces: [string, number][] = [
+    ["▁", -1],
+    ["h", -2],
+    ["e", -2],
+    ["l", -2],
+    ["o", -2],
+    ["w", -2],
+    ["r", -2],
+    ["d", -2],
+    ["he", -3],
+    ["ll", -3],
+    ["hell", -4],
+    ["hello", -5],
+    ["▁hello", -6],
+    ["▁w", -7],
+    ["or", -7],
+    ["▁wor", -8],
+    ["ld", -8],
+    ["▁world", -9],
+  ];
+  for (const [p, s] of pieces) {
+    tokens.push(p);
+    types.push(1);
+    scores.push(s);
+  }
   return {
-    "tokenizer.ggml.model": "llama", "tokenizer.ggml.tokens": tokens,
-    "tokenizer.ggml.scores": Float32Array.from(scores), "tokenizer.ggml.token_type": types,
-    "tokenizer.ggml.bos_token_id": 1, "tokenizer.ggml.eos_token_id": 2, "tokenizer.ggml.unknown_token_id": 0,
+    "tokenizer.ggml.model": "llama",
+    "tokenizer.ggml.tokens": tokens,
+    "tokenizer.ggml.scores": Float32Array.from(scores),
+    "tokenizer.ggml.token_type": types,
+    "tokenizer.ggml.bos_token_id": 1,
+    "tokenizer.ggml.eos_token_id": 2,
+    "tokenizer.ggml.unknown_token_id": 0,
   };
 }
 
@@ -42,7 +94,10 @@ test("pre-tokenizer: GPT-2 scanner splits words, contractions, numbers and white
     const cps = Array.from(s, (c) => c.codePointAt(0)!);
     const out: string[] = [];
     let i = 0;
-    for (const n of gpt2Splitter(cps, [cps.length])) { out.push(String.fromCodePoint(...cps.slice(i, i + n))); i += n; }
+    for (const n of gpt2Splitter(cps, [cps.length])) {
+      out.push(String.fromCodePoint(...cps.slice(i, i + n)));
+      i += n;
+    }
     return out;
   };
   assert.deepEqual(split("Hello world"), ["Hello", " world"]);
@@ -56,7 +111,10 @@ test("pre-tokenizer: smollm isolates every digit; llama3 groups digits by three 
     const cps = Array.from(s, (c) => c.codePointAt(0)!);
     const out: string[] = [];
     let i = 0;
-    for (const n of splitWords(cps, preTokenizerFor(pre))) { out.push(String.fromCodePoint(...cps.slice(i, i + n))); i += n; }
+    for (const n of splitWords(cps, preTokenizerFor(pre))) {
+      out.push(String.fromCodePoint(...cps.slice(i, i + n)));
+      i += n;
+    }
     return out;
   };
   assert.deepEqual(words("a 2024!", "smollm"), ["a", " ", "2", "0", "2", "4", "!"]);
@@ -122,7 +180,10 @@ test("stream decoder holds back partial UTF-8 and matches decode()", () => {
   // the 4 bytes of 😀 arrive one by one: nothing until the last
   const e = tok.createStreamDecoder();
   const bytes = [0xf0, 0x9f, 0x98, 0x80].map((b) => md["tokenizer.ggml.tokens"].indexOf(`<0x${b.toString(16).toUpperCase()}>`));
-  assert.deepEqual(bytes.map((b) => e.push(b)), ["", "", "", "😀"]);
+  assert.deepEqual(
+    bytes.map((b) => e.push(b)),
+    ["", "", "", "😀"],
+  );
   const f = tok.createStreamDecoder();
   f.push(bytes[0]);
   assert.equal(f.flush(), "\ufffd");
@@ -135,8 +196,14 @@ test("completeUtf8Prefix", () => {
 });
 
 test("bad metadata gives clear errors naming what is supported", () => {
-  assert.throws(() => tokenizerFromGGUFMetadata({ ...tinyBpe(), "tokenizer.ggml.model": "bert" }), /unsupported tokenizer.ggml.model "bert".*gpt2.*llama/);
-  assert.throws(() => tokenizerFromGGUFMetadata({ ...tinyBpe(), "tokenizer.ggml.pre": "qwen2" }), /unsupported tokenizer.ggml.pre "qwen2".*smollm/);
+  assert.throws(
+    () => tokenizerFromGGUFMetadata({ ...tinyBpe(), "tokenizer.ggml.model": "bert" }),
+    /unsupported tokenizer.ggml.model "bert".*gpt2.*llama/,
+  );
+  assert.throws(
+    () => tokenizerFromGGUFMetadata({ ...tinyBpe(), "tokenizer.ggml.pre": "qwen2" }),
+    /unsupported tokenizer.ggml.pre "qwen2".*smollm/,
+  );
   assert.throws(() => tokenizerFromGGUFMetadata({ ...tinyBpe(), "tokenizer.ggml.merges": undefined }), /merges/);
   assert.throws(() => tokenizerFromGGUFMetadata({ "tokenizer.ggml.model": "llama" }), /tokenizer.ggml.tokens/);
   const tok = tokenizerFromGGUFMetadata(tinyBpe());

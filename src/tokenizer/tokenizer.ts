@@ -24,7 +24,10 @@ class GGUFTokenizer implements Tokenizer {
   private readonly detok: Detokenizer;
   private readonly wordCache = new Map<string, number[]>();
 
-  constructor(private readonly vocab: Vocab, private readonly pre: PreTokenizer | null) {
+  constructor(
+    private readonly vocab: Vocab,
+    private readonly pre: PreTokenizer | null,
+  ) {
     this.vocabSize = vocab.tokens.length;
     this.bos = vocab.bos;
     this.eos = vocab.eos;
@@ -44,7 +47,11 @@ class GGUFTokenizer implements Tokenizer {
     // SPM: text at the start or right after a special token gets the space prefix
     let prevSpecial = true;
     for (const f of frags) {
-      if (typeof f === "number") { out.push(f); prevSpecial = true; continue; }
+      if (typeof f === "number") {
+        out.push(f);
+        prevSpecial = true;
+        continue;
+      }
       if (this.pre === null) {
         const s = v.addSpacePrefix && prevSpecial ? " " + f : f;
         spmEncode(v, s.replaceAll(" ", "\u2581"), out);

@@ -5,16 +5,29 @@
  * Plus the GPT-2 byte <-> printable-character map used by byte-level BPE.
  */
 
-const LETTER = 1, NUMBER = 2, SPACE = 4, KNOWN = 8;
+const LETTER = 1,
+  NUMBER = 2,
+  SPACE = 4,
+  KNOWN = 8;
 // lazily filled per code point: testing a regex once per distinct code point is cheap
 const flagCache = new Uint8Array(0x110000);
 const reLetter = /\p{L}/u;
 const reNumber = /\p{N}/u;
 
 function isWhiteSpaceProp(cp: number): boolean {
-  return (cp >= 0x09 && cp <= 0x0d) || cp === 0x20 || cp === 0x85 || cp === 0xa0 ||
-    cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 ||
-    cp === 0x202f || cp === 0x205f || cp === 0x3000;
+  return (
+    (cp >= 0x09 && cp <= 0x0d) ||
+    cp === 0x20 ||
+    cp === 0x85 ||
+    cp === 0xa0 ||
+    cp === 0x1680 ||
+    (cp >= 0x2000 && cp <= 0x200a) ||
+    cp === 0x2028 ||
+    cp === 0x2029 ||
+    cp === 0x202f ||
+    cp === 0x205f ||
+    cp === 0x3000
+  );
 }
 
 function flags(cp: number): number {

@@ -16,13 +16,20 @@ export const ATTR_BYTE = 1 << 5;
 /** GGUF `tokenizer.ggml.token_type` values -> attribute bits. */
 function attrFromType(t: number): number {
   switch (t) {
-    case 1: return ATTR_NORMAL;
-    case 2: return ATTR_UNKNOWN;
-    case 3: return ATTR_CONTROL;
-    case 4: return ATTR_USER_DEFINED;
-    case 5: return ATTR_UNUSED;
-    case 6: return ATTR_BYTE;
-    default: return 0; // undefined
+    case 1:
+      return ATTR_NORMAL;
+    case 2:
+      return ATTR_UNKNOWN;
+    case 3:
+      return ATTR_CONTROL;
+    case 4:
+      return ATTR_USER_DEFINED;
+    case 5:
+      return ATTR_UNUSED;
+    case 6:
+      return ATTR_BYTE;
+    default:
+      return 0; // undefined
   }
 }
 
@@ -53,24 +60,81 @@ export interface Vocab {
 export const MERGE_SEP = "\u0001";
 
 // Texts llama.cpp recognises as special tokens when the metadata does not name them.
-const EOT_TEXTS = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-  "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
+const EOT_TEXTS = [
+  "<|eot_id|>",
+  "<|im_end|>",
+  "<|end|>",
+  "<end_of_turn>",
+  "<|endoftext|>",
+  "<|end_of_text|>",
+  "<EOT>",
+  "_<EOT>",
+  "[EOT]",
+  "<｜end▁of▁sentence｜>",
+  "<end_of_utterance>",
+];
 const EOM_TEXTS = ["<|eom_id|>"];
-const FIM_PRE_TEXTS = ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>", "<|prefix|>"];
-const FIM_SUF_TEXTS = ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>"];
-const FIM_MID_TEXTS = ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>", "<|middle|>"];
+const FIM_PRE_TEXTS = [
+  "<|fim_prefix|>",
+  "<fim-prefix>",
+  "<fim_prefix>",
+  "<｜fim▁begin｜>",
+  "<PRE>",
+  "▁<PRE>",
+  "<|code_prefix|>",
+  "<|prefix|>",
+];
+const FIM_SUF_TEXTS = [
+  "<|fim_suffix|>",
+  "<fim-suffix>",
+  "<fim_suffix>",
+  "<｜fim▁hole｜>",
+  "<SUF>",
+  "▁<SUF>",
+  "<|code_suffix|>",
+  "<|suffix|>",
+];
+const FIM_MID_TEXTS = [
+  "<|fim_middle|>",
+  "<fim-middle>",
+  "<fim_middle>",
+  "<｜fim▁end｜>",
+  "<MID>",
+  "▁<MID>",
+  "<|code_middle|>",
+  "<|middle|>",
+];
 const FIM_PAD_TEXTS = ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"];
 const FIM_REP_TEXTS = ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"];
 const FIM_SEP_TEXTS = ["<|file_sep|>"];
 // any token with one of these texts ends generation
-const EOG_TEXTS = new Set(["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-  "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-  "<end_of_utterance>", "<｜end▁of▁sentence｜>"]);
+const EOG_TEXTS = new Set([
+  "<|eot_id|>",
+  "<|im_end|>",
+  "<|end|>",
+  "<|return|>",
+  "<|call|>",
+  "<|flush|>",
+  "<|calls|>",
+  "<end_of_turn>",
+  "<|endoftext|>",
+  "</s>",
+  "<|eom_id|>",
+  "<EOT>",
+  "_<EOT>",
+  "[EOT]",
+  "[EOS]",
+  "<|end_of_text|>",
+  "<end_of_utterance>",
+  "<｜end▁of▁sentence｜>",
+]);
 // gpt-oss: these must always be rendered, so llama.cpp makes them user-defined
 const ALWAYS_RENDER = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"];
 
 /** Pre-tokenizer settings that change vocab flags (the regexes live in pretokenize.ts). */
-export interface PreFlags { addBos?: boolean }
+export interface PreFlags {
+  addBos?: boolean;
+}
 
 function toNumberArray(v: unknown, key: string, n: number): ArrayLike<number> | null {
   if (v === undefined || v === null) return null;
@@ -103,8 +167,10 @@ function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) { n += 4; i++; }
-    else n += 3;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
   }
   return n;
 }
@@ -161,8 +227,11 @@ export function loadVocab(md: Record<string, unknown>, preFlags: (pre: string) =
   let bos: number | null = kind === "spm" ? 1 : 11;
   let eos: number | null = kind === "spm" ? 2 : 11;
   let unk: number | null = kind === "spm" ? 0 : null;
-  let eot: number | null = null, eom: number | null = null;
-  let fimPad: number | null = null, fimRep: number | null = null, fimSep: number | null = null;
+  let eot: number | null = null,
+    eom: number | null = null;
+  let fimPad: number | null = null,
+    fimRep: number | null = null,
+    fimSep: number | null = null;
   const fimOthers: (number | null)[] = [null, null, null];
   const pick = (key: string, def: number | null): number | null => {
     if (def !== null && def >= n) def = null;
@@ -196,7 +265,10 @@ export function loadVocab(md: Record<string, unknown>, preFlags: (pre: string) =
     if (current !== null) return current;
     for (const t of candidates) {
       const id = tokenToId.get(t);
-      if (id !== undefined) { attrs[id] |= ATTR_CONTROL; return id; }
+      if (id !== undefined) {
+        attrs[id] |= ATTR_CONTROL;
+        return id;
+      }
     }
     return null;
   };
@@ -213,7 +285,10 @@ export function loadVocab(md: Record<string, unknown>, preFlags: (pre: string) =
   for (const id of [fimPad, fimRep, fimSep]) if (id !== null) eog.add(id);
   for (const t of EOG_TEXTS) {
     const id = tokenToId.get(t);
-    if (id !== undefined) { eog.add(id); attrs[id] |= ATTR_CONTROL; }
+    if (id !== undefined) {
+      eog.add(id);
+      attrs[id] |= ATTR_CONTROL;
+    }
   }
   for (const t of ALWAYS_RENDER) {
     const id = tokenToId.get(t);
@@ -221,8 +296,14 @@ export function loadVocab(md: Record<string, unknown>, preFlags: (pre: string) =
   }
   for (const id of [eos, eot, eom]) if (id !== null) eog.add(id);
   // o200k_harmony / solar-open: "<|end|>" ends a message, not the generation
-  const has = (t: string) => { const id = tokenToId.get(t); return id !== undefined && eog.has(id); };
-  if (has("<|end|>") && ((has("<|return|>") && (has("<|call|>") || has("<|calls|>"))) || (has("<|flush|>") && (has("<|call|>") || has("<|calls|>"))))) {
+  const has = (t: string) => {
+    const id = tokenToId.get(t);
+    return id !== undefined && eog.has(id);
+  };
+  if (
+    has("<|end|>") &&
+    ((has("<|return|>") && (has("<|call|>") || has("<|calls|>"))) || (has("<|flush|>") && (has("<|call|>") || has("<|calls|>"))))
+  ) {
     const id = tokenToId.get("<|end|>")!;
     eog.delete(id);
     attrs[id] = ATTR_USER_DEFINED;
@@ -234,7 +315,20 @@ export function loadVocab(md: Record<string, unknown>, preFlags: (pre: string) =
   const order = specialIds.map((_, i) => i).sort((a, b) => byteLen[b] - byteLen[a] || specialIds[a] - specialIds[b]);
 
   return {
-    kind, pre, tokens: texts, scores, attrs, tokenToId, ranks, bos, eos, unk, addBos, addEos, addSpacePrefix, eog,
+    kind,
+    pre,
+    tokens: texts,
+    scores,
+    attrs,
+    tokenToId,
+    ranks,
+    bos,
+    eos,
+    unk,
+    addBos,
+    addEos,
+    addSpacePrefix,
+    eog,
     specialIds: order.map((i) => specialIds[i]),
   };
 }

@@ -54,26 +54,40 @@ const fmt = (v: number): string => String(+v.toPrecision(4));
 
 /** Render the series as an SVG document string. */
 export function lineChart(series: ChartSeries[], o: ChartOptions = {}): string {
-  const W = o.width ?? 720, H = o.height ?? 420;
+  const W = o.width ?? 720,
+    H = o.height ?? 420;
   const m = { left: 64, right: 150, top: o.title ? 36 : 16, bottom: 52 };
-  const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
+  const pw = W - m.left - m.right,
+    ph = H - m.top - m.bottom;
   if (pw <= 0 || ph <= 0) throw new Error(`lineChart: ${W}x${H} is too small for the axes`);
-  const xs: number[] = [], ys: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [];
   for (const s of series) {
     for (const p of s.points) {
       if (Number.isFinite(p.x)) xs.push(p.x);
       for (const v of [p.y, p.lo, p.hi]) if (v !== undefined && Number.isFinite(v)) ys.push(v);
     }
   }
-  let x0 = o.xMin ?? (xs.length ? Math.min(...xs) : 0), x1 = o.xMax ?? (xs.length ? Math.max(...xs) : 1);
-  let y0 = o.yMin ?? (ys.length ? Math.min(...ys) : 0), y1 = o.yMax ?? (ys.length ? Math.max(...ys) : 1);
-  if (!(x1 > x0)) { x0 -= 0.5; x1 += 0.5; }
-  if (!(y1 > y0)) { const d = Math.abs(y0) * 0.05 || 0.5; y0 -= d; y1 += d; }
+  let x0 = o.xMin ?? (xs.length ? Math.min(...xs) : 0),
+    x1 = o.xMax ?? (xs.length ? Math.max(...xs) : 1);
+  let y0 = o.yMin ?? (ys.length ? Math.min(...ys) : 0),
+    y1 = o.yMax ?? (ys.length ? Math.max(...ys) : 1);
+  if (!(x1 > x0)) {
+    x0 -= 0.5;
+    x1 += 0.5;
+  }
+  if (!(y1 > y0)) {
+    const d = Math.abs(y0) * 0.05 || 0.5;
+    y0 -= d;
+    y1 += d;
+  }
   const X = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
   const Y = (y: number) => m.top + ph - ((y - y0) / (y1 - y0)) * ph;
   const c = (v: number) => v.toFixed(2);
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   if (o.title) out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(o.title)}</text>`);
   // grid and axes
@@ -90,7 +104,10 @@ export function lineChart(series: ChartSeries[], o: ChartOptions = {}): string {
   if (o.yLabel) out.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
   series.forEach((s, i) => {
     const col = esc(s.color ?? PALETTE[i % PALETTE.length]);
-    const pts = s.points.filter((p) => Number.isFinite(p.x)).slice().sort((a, b) => a.x - b.x);
+    const pts = s.points
+      .filter((p) => Number.isFinite(p.x))
+      .slice()
+      .sort((a, b) => a.x - b.x);
     const band = pts.filter((p) => p.lo !== undefined && p.hi !== undefined && Number.isFinite(p.lo) && Number.isFinite(p.hi));
     if (band.length > 1) {
       const d = [...band.map((p) => `${c(X(p.x))},${c(Y(p.hi!))}`), ...band.reverse().map((p) => `${c(X(p.x))},${c(Y(p.lo!))}`)];
@@ -103,7 +120,10 @@ export function lineChart(series: ChartSeries[], o: ChartOptions = {}): string {
       seg = [];
     };
     for (const p of pts) {
-      if (!Number.isFinite(p.y)) { flush(); continue; }
+      if (!Number.isFinite(p.y)) {
+        flush();
+        continue;
+      }
       seg.push(`${c(X(p.x))},${c(Y(p.y))}`);
       out.push(`<circle cx="${c(X(p.x))}" cy="${c(Y(p.y))}" r="2.5" fill="${col}"/>`);
     }

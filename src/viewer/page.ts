@@ -45,12 +45,16 @@ function cellSvg(r: TraceRow, l: number, y: number, lo: number): string {
   const mode = r.mode[l];
   const cos = r.cos[l];
   if (mode !== "run") {
-    return `<rect class="cell layer-${mode}" x="${x}" y="${y}" width="${CELL - 1}" height="${CELL - 1}" fill="#9a9a9a"><title>layer ${l}: ${mode}</title></rect>` +
-      `<line class="x" x1="${x + 3}" y1="${y + CELL / 2}" x2="${x + CELL - 4}" y2="${y + CELL / 2}" stroke="#fff"/>`;
+    return (
+      `<rect class="cell layer-${mode}" x="${x}" y="${y}" width="${CELL - 1}" height="${CELL - 1}" fill="#9a9a9a"><title>layer ${l}: ${mode}</title></rect>` +
+      `<line class="x" x1="${x + 3}" y1="${y + CELL / 2}" x2="${x + CELL - 4}" y2="${y + CELL / 2}" stroke="#fff"/>`
+    );
   }
   if (!r.ran[l]) {
-    return `<rect class="cell skipped" x="${x}" y="${y}" width="${CELL - 1}" height="${CELL - 1}" stroke="#d00"><title>layer ${l}: FFN skipped</title></rect>` +
-      `<path class="x" d="M${x + 3} ${y + 3}L${x + CELL - 4} ${y + CELL - 4}M${x + CELL - 4} ${y + 3}L${x + 3} ${y + CELL - 4}"/>`;
+    return (
+      `<rect class="cell skipped" x="${x}" y="${y}" width="${CELL - 1}" height="${CELL - 1}" stroke="#d00"><title>layer ${l}: FFN skipped</title></rect>` +
+      `<path class="x" d="M${x + 3} ${y + 3}L${x + CELL - 4} ${y + CELL - 4}M${x + CELL - 4} ${y + 3}L${x + 3} ${y + CELL - 4}"/>`
+    );
   }
   const t = cos === null ? 0 : (cos - lo) / Math.max(1e-6, 1 - lo);
   const label = cos === null ? "n/a" : cos.toFixed(4);
@@ -73,9 +77,9 @@ function heatmap(v: TraceView, lo: number): string {
     for (let l = 0; l < L; l++) cells.push(cellSvg(r, l, y, lo));
     parts.push(
       `<g class="row" data-row="${i}" data-skipped="${r.skipped}">` +
-      `<text class="lbl" x="4" y="${y + 12}">${esc(lbl.length > 14 ? lbl.slice(0, 13) + "…" : lbl)}</text>` +
-      cells.join("") +
-      `<text x="${LABEL_W + L * CELL + 8}" y="${y + 12}">${r.skipped}</text></g>`,
+        `<text class="lbl" x="4" y="${y + 12}">${esc(lbl.length > 14 ? lbl.slice(0, 13) + "…" : lbl)}</text>` +
+        cells.join("") +
+        `<text x="${LABEL_W + L * CELL + 8}" y="${y + 12}">${r.skipped}</text></g>`,
     );
   });
   return `<svg id="heatmap-svg" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join("")}</svg>`;
@@ -83,11 +87,14 @@ function heatmap(v: TraceView, lo: number): string {
 
 function tokensHtml(v: TraceView): string {
   const L = v.nLayers;
-  return v.rows.filter((r) => r.id !== null).map((r, i) => {
-    // tint by the share of FFNs skipped for this token
-    const a = (r.skipped / L) * 0.6;
-    return `<span class="tok" data-row="${i}" style="background:rgba(220,0,0,${a.toFixed(3)})" title="token ${r.id}: ${r.skipped}/${L} FFNs skipped">${esc(r.text)}<sup>${r.skipped}</sup></span>`;
-  }).join("");
+  return v.rows
+    .filter((r) => r.id !== null)
+    .map((r, i) => {
+      // tint by the share of FFNs skipped for this token
+      const a = (r.skipped / L) * 0.6;
+      return `<span class="tok" data-row="${i}" style="background:rgba(220,0,0,${a.toFixed(3)})" title="token ${r.id}: ${r.skipped}/${L} FFNs skipped">${esc(r.text)}<sup>${r.skipped}</sup></span>`;
+    })
+    .join("");
 }
 
 export interface PageOptions {
@@ -103,9 +110,12 @@ export function renderTracePage(v: TraceView | null, opts: PageOptions = {}): st
   if (v) {
     const finite = v.rows.flatMap((r) => r.cos.filter((c): c is number => c !== null));
     const lo = Math.min(0.99, finite.length ? Math.min(...finite) : 0);
-    const s = v.stats, k = v.skip;
-    const settings = Object.entries(v.settings).filter(([, x]) => x !== undefined)
-      .map(([a, b]) => `${esc(a)}=${esc(typeof b === "string" ? b : JSON.stringify(b))}`).join(" ");
+    const s = v.stats,
+      k = v.skip;
+    const settings = Object.entries(v.settings)
+      .filter(([, x]) => x !== undefined)
+      .map(([a, b]) => `${esc(a)}=${esc(typeof b === "string" ? b : JSON.stringify(b))}`)
+      .join(" ");
     body += `
 <div class="stats" id="stats">
   <span>model <b>${esc(v.model)}</b></span>

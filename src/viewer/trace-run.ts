@@ -43,7 +43,10 @@ export interface TraceView {
 
 /** Generate with `opts.skip` wrapped in a trace recorder and return the grid. */
 export async function runTrace(
-  engine: Engine, prompt: Prompt, opts: RunOptions = {}, meta: { model?: string; settings?: Record<string, unknown> } = {},
+  engine: Engine,
+  prompt: Prompt,
+  opts: RunOptions = {},
+  meta: { model?: string; settings?: Record<string, unknown> } = {},
 ): Promise<TraceView> {
   const L = engine.config.nLayers;
   const traced = withTrace(engine.policy(opts.skip), L);
@@ -70,9 +73,12 @@ export async function runTrace(
   });
   const tail = dec.flush();
   if (tail && rows.length) rows[Math.min(rows.length, res.tokens.length) - 1].text += tail;
-  const promptText = typeof prompt === "string" ? prompt
-    : "messages" in prompt ? prompt.messages.map((m) => `${m.role}: ${m.content}`).join("\n")
-    : engine.tokenizer.decode(prompt.tokens);
+  const promptText =
+    typeof prompt === "string"
+      ? prompt
+      : "messages" in prompt
+        ? prompt.messages.map((m) => `${m.role}: ${m.content}`).join("\n")
+        : engine.tokenizer.decode(prompt.tokens);
   return {
     model: meta.model ?? engine.path.replace(/^.*[\\/]/, ""),
     prompt: promptText,

@@ -14,15 +14,24 @@ import { Targeter } from "../../src/eval/targets.js";
 import { runSweep, sweepChart, sweepTable } from "../../src/eval/sweep.js";
 import { SHARED, SMOLLM2, needs } from "../helpers/paths.js";
 
-const DATA = ["factoid/freebaseqa-train.jsonl", "summarization/xsum-1000.jsonl", "summarization/cnn-90.jsonl",
-  "conversation/vicuna-80.jsonl", "conversation/mt-bench.jsonl", "perplexity/wikitext-2-raw-test.txt"].map((p) => join(SHARED, "data", p));
+const DATA = [
+  "factoid/freebaseqa-train.jsonl",
+  "summarization/xsum-1000.jsonl",
+  "summarization/cnn-90.jsonl",
+  "conversation/vicuna-80.jsonl",
+  "conversation/mt-bench.jsonl",
+  "perplexity/wikitext-2-raw-test.txt",
+].map((p) => join(SHARED, "data", p));
 
 test("eval: every task on 2 items with the real model", { timeout: 300_000 }, async (t) => {
   if (needs(t, SMOLLM2, ...DATA)) return;
   process.env.FFNSKIP_SHARED = SHARED;
   const out = mkdtempSync(join(tmpdir(), "ffnskip-eval-int-"));
   const engine: Engine = await loadModel(SMOLLM2, { threads: 1 });
-  t.after(async () => { await engine.dispose(); rmSync(out, { recursive: true, force: true }); });
+  t.after(async () => {
+    await engine.dispose();
+    rmSync(out, { recursive: true, force: true });
+  });
   const prov = provenance(engine);
   assert.match(prov.model_sha256, /^[0-9a-f]{64}$/);
   const o = { outDir: out, resume: true, prov };
@@ -47,7 +56,12 @@ test("eval: every task on 2 items with the real model", { timeout: 300_000 }, as
       assert.ok(Number.isFinite(r.metrics[k]), `${k} = ${r.metrics[k]}`);
     }
     assert.ok(r.reference_cache, "dense reference ran first");
-    const dense = await evaluate(engine, makeTask("summarization", { data: "xsum", items: [1, 3], maxTokens: 6 }, engine), { method: "none" }, o);
+    const dense = await evaluate(
+      engine,
+      makeTask("summarization", { data: "xsum", items: [1, 3], maxTokens: 6 }, engine),
+      { method: "none" },
+      o,
+    );
     assert.equal(dense.metrics.rougeL_dense, 1, "dense agrees with itself");
     const cnn = makeTask("summarization", { bucket: "small", limit: 2 }, engine);
     assert.equal(cnn.items.length, 2);
@@ -80,7 +94,10 @@ test("eval: every task on 2 items with the real model", { timeout: 300_000 }, as
     const bi = await tg.blockInfluence();
     const dropped = (ld.config as { layers: number[] }).layers;
     const maxDropped = Math.max(...dropped.map((l) => bi[l]));
-    assert.ok(bi.every((b, l) => dropped.includes(l) || b >= maxDropped), "layer-drop removes the lowest Block Influence layers");
+    assert.ok(
+      bi.every((b, l) => dropped.includes(l) || b >= maxDropped),
+      "layer-drop removes the lowest Block Influence layers",
+    );
     assert.ok(Math.abs(ld.calib.ratio - Math.round(0.1 * L) / L) < 1e-9);
     const rnd = await tg.get("random", 0.05);
     assert.ok(Math.abs(rnd.calib.ratio - 0.05) < 0.03, `random calibration ratio ${rnd.calib.ratio}`);

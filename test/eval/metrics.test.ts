@@ -24,8 +24,17 @@ test("factoid: answer or alias as a substring, after normalisation", () => {
 });
 
 test("factoid: rows take question or context, answer and aliases; bad rows name the field", () => {
-  const it = factoidItems([{ context: "Q1?", answer: "a", aliases: ["b"] }, { question: "Q2?", answer: "c" }], "x.jsonl");
-  assert.deepEqual(it, [{ question: "Q1?", golds: ["a", "b"] }, { question: "Q2?", golds: ["c"] }]);
+  const it = factoidItems(
+    [
+      { context: "Q1?", answer: "a", aliases: ["b"] },
+      { question: "Q2?", answer: "c" },
+    ],
+    "x.jsonl",
+  );
+  assert.deepEqual(it, [
+    { question: "Q1?", golds: ["a", "b"] },
+    { question: "Q2?", golds: ["c"] },
+  ]);
   assert.throws(() => factoidItems([{ answer: "a" }], "x.jsonl"), /row 1.*"context"/);
   assert.throws(() => factoidItems([{ context: "q", answer: "a", aliases: [1] }], "x.jsonl"), /aliases/);
   assert.equal(factoidPrompt("Who?"), "Please give answer to this question: Who?\nThe answer is ");
@@ -39,16 +48,21 @@ test("rouge: tokenizer lowercases and splits on non-alphanumerics", () => {
 test("rouge: hand-computed ROUGE-1/2/L", () => {
   // cand: the cat sat on the mat (6)   ref: the cat was on the mat (6)
   // unigrams: the×2, cat, on, mat match; sat≠was → overlap 5 → P = R = F = 5/6
-  const c = "The cat sat on the mat.", r = "the cat was on the mat";
+  const c = "The cat sat on the mat.",
+    r = "the cat was on the mat";
   const r1 = rougeN(c, r, 1);
-  close(r1.p, 5 / 6); close(r1.r, 5 / 6); close(r1.f, 5 / 6);
+  close(r1.p, 5 / 6);
+  close(r1.r, 5 / 6);
+  close(r1.f, 5 / 6);
   // bigrams cand: the-cat cat-sat sat-on on-the the-mat; ref: the-cat cat-was was-on on-the the-mat → 3/5
   close(rougeN(c, r, 2).f, 3 / 5);
   // LCS: the cat on the mat = 5 → 5/6
   close(rougeL(c, r).f, 5 / 6);
   // asymmetric lengths: cand "a b c d" ref "a c" → LCS 2, P 2/4, R 2/2, F = 2·0.5·1/1.5 = 2/3
   const l = rougeL("a b c d", "a c");
-  close(l.p, 0.5); close(l.r, 1); close(l.f, 2 / 3);
+  close(l.p, 0.5);
+  close(l.r, 1);
+  close(l.f, 2 / 3);
   // clipping: cand "the the the" vs ref "the cat" → overlap min(3,1) = 1: P 1/3, R 1/2, F 0.4
   close(rougeN("the the the", "the cat", 1).f, 0.4);
   assert.deepEqual(rougeF("", "x"), { rouge1: 0, rouge2: 0, rougeL: 0 });
@@ -90,7 +104,13 @@ test("distinct-n", () => {
 });
 
 test("sliding windows score every position once", () => {
-  for (const [n, w, s] of [[10, 4, 2], [10, 4, 3], [3, 8, 4], [17, 5, 3], [9, 2, 1]]) {
+  for (const [n, w, s] of [
+    [10, 4, 2],
+    [10, 4, 3],
+    [3, 8, 4],
+    [17, 5, 3],
+    [9, 2, 1],
+  ]) {
     const seen = new Array(n).fill(0);
     for (const win of slidingWindows(n, w, s)) {
       assert.ok(win.end - win.begin <= w && win.first > win.begin);
@@ -98,8 +118,23 @@ test("sliding windows score every position once", () => {
     }
     assert.deepEqual(seen, [0, ...new Array(n - 1).fill(1)], `n=${n} w=${w} s=${s}`);
   }
-  assert.deepEqual(slidingWindows(10, 4, 2).map((x) => [x.begin, x.end, x.first]), [[0, 4, 1], [2, 6, 4], [4, 8, 6], [6, 10, 8]]);
-  assert.deepEqual(slidingWindows(9, 4, 3).map((x) => [x.begin, x.end, x.first]), [[0, 4, 1], [3, 7, 4], [5, 9, 7]]);
+  assert.deepEqual(
+    slidingWindows(10, 4, 2).map((x) => [x.begin, x.end, x.first]),
+    [
+      [0, 4, 1],
+      [2, 6, 4],
+      [4, 8, 6],
+      [6, 10, 8],
+    ],
+  );
+  assert.deepEqual(
+    slidingWindows(9, 4, 3).map((x) => [x.begin, x.end, x.first]),
+    [
+      [0, 4, 1],
+      [3, 7, 4],
+      [5, 9, 7],
+    ],
+  );
   assert.throws(() => slidingWindows(10, 4, 4), /stride/);
 });
 

@@ -13,7 +13,11 @@ const engine = { policy: (c?: SkipConfig) => createPolicy(c ?? { method: "none" 
 
 function fakeTask(calls: string[], onItem?: (id: string) => void): Task {
   return {
-    name: "fake", settings: { v: 1 }, needsReference: false, primary: "sum", higherIsBetter: true,
+    name: "fake",
+    settings: { v: 1 },
+    needsReference: false,
+    primary: "sum",
+    higherIsBetter: true,
     items: ["a", "b", "c", "d", "e"].map((id) => ({ id })),
     async runItem(_e, item, ctx) {
       calls.push(item.id);
@@ -32,11 +36,20 @@ test("resume: an interrupted run continues with only the missing items", async (
   const first: string[] = [];
   const ac = new AbortController();
   // "Ctrl-C" while item c runs: a and b are kept, c is discarded
-  const r1 = await runTask(engine, fakeTask(first, (id) => { if (id === "c") ac.abort(); }), { ...base, resume: false, signal: ac.signal });
+  const r1 = await runTask(
+    engine,
+    fakeTask(first, (id) => {
+      if (id === "c") ac.abort();
+    }),
+    { ...base, resume: false, signal: ac.signal },
+  );
   assert.deepEqual(first, ["a", "b", "c"]);
   assert.equal(r1.complete, false);
   assert.equal(r1.computed, 2);
-  assert.deepEqual(r1.outputs.map((o) => o !== null), [true, true, false, false, false]);
+  assert.deepEqual(
+    r1.outputs.map((o) => o !== null),
+    [true, true, false, false, false],
+  );
 
   // a torn line from a kill mid-write is ignored
   appendFileSync(r1.cachePath, '{"id":"c","outp');
@@ -46,7 +59,10 @@ test("resume: an interrupted run continues with only the missing items", async (
   assert.equal(r2.complete, true);
   assert.equal(r2.cached, 2);
   assert.equal(r2.cachePath, r1.cachePath);
-  assert.deepEqual(r2.outputs.map((o) => o!.value), [97, 98, 99, 100, 101]);
+  assert.deepEqual(
+    r2.outputs.map((o) => o!.value),
+    [97, 98, 99, 100, 101],
+  );
 
   // everything cached now: nothing recomputed
   const third: string[] = [];

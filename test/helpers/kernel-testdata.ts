@@ -25,8 +25,14 @@ function putF16(u8: Uint8Array, o: number, v: number): void {
 
 /** Byte offsets of the f16 scale fields in one block of each quantized type. */
 const SCALE_FIELDS: Partial<Record<GGMLType, number[]>> = {
-  [GGMLType.Q4_0]: [0], [GGMLType.Q4_1]: [0, 2], [GGMLType.Q5_0]: [0], [GGMLType.Q5_1]: [0, 2],
-  [GGMLType.Q8_0]: [0], [GGMLType.Q4_K]: [0, 2], [GGMLType.Q5_K]: [0, 2], [GGMLType.Q6_K]: [208],
+  [GGMLType.Q4_0]: [0],
+  [GGMLType.Q4_1]: [0, 2],
+  [GGMLType.Q5_0]: [0],
+  [GGMLType.Q5_1]: [0, 2],
+  [GGMLType.Q8_0]: [0],
+  [GGMLType.Q4_K]: [0, 2],
+  [GGMLType.Q5_K]: [0, 2],
+  [GGMLType.Q6_K]: [208],
 };
 
 /**

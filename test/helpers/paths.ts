@@ -24,7 +24,9 @@ export const IN_CI = process.env.CI === "true" || process.env.CI === "1";
 /** A reason to skip when a file is missing, or null. */
 export function missing(...paths: string[]): string | null {
   const gone = paths.filter((p) => !existsSync(p));
-  return gone.length ? `missing ${gone.join(", ")} (run 'npx ffnskip pull smollm2-135m-instruct' / 'gemma3-270m'; shared data from ../shared or FFNSKIP_SHARED)` : null;
+  return gone.length
+    ? `missing ${gone.join(", ")} (run 'npx ffnskip pull smollm2-135m-instruct' / 'gemma3-270m'; shared data from ../shared or FFNSKIP_SHARED)`
+    : null;
 }
 
 /**

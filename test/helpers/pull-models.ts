@@ -12,8 +12,10 @@ for (const alias of ["smollm2-135m-instruct", "gemma3-270m"]) {
     execFileSync(process.execPath, [join(ROOT, "bin", "ffnskip.js"), "pull", alias], { stdio: "inherit" });
   } catch {
     failed++;
-    console.error(`${IN_CI ? "error" : "warning"}: the model ${alias} could not be pulled; ` +
-      (IN_CI ? "under CI its tests fail" : "its tests will be skipped"));
+    console.error(
+      `${IN_CI ? "error" : "warning"}: the model ${alias} could not be pulled; ` +
+        (IN_CI ? "under CI its tests fail" : "its tests will be skipped"),
+    );
   }
 }
 if (failed && IN_CI) process.exit(1);

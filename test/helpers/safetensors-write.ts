@@ -29,7 +29,10 @@ export function encodeSafetensors(tensors: TensorToWrite[], metadata?: Record<st
   new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
   let p = 8 + hb.length;
-  for (const t of tensors) { out.set(t.data, p); p += t.data.length; }
+  for (const t of tensors) {
+    out.set(t.data, p);
+    p += t.data.length;
+  }
   return out;
 }
 

@@ -10,7 +10,10 @@
  */
 import { tap } from "node:test/reporters";
 
-interface Event { type: string; data: { name?: string; nesting?: number; skip?: string | boolean; message?: string; file?: string } }
+interface Event {
+  type: string;
+  data: { name?: string; nesting?: number; skip?: string | boolean; message?: string; file?: string };
+}
 
 async function* withSkipLine(source: AsyncIterable<Event>): AsyncGenerator<Event> {
   const byReason = new Map<string, string[]>();

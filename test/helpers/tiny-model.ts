@@ -13,16 +13,33 @@ import type { KVType } from "../../src/kernels/types.js";
 import { mulberry32 } from "../../src/util/rng.js";
 
 export const TINY: ModelConfig = {
-  arch: "llama", nLayers: 6, dim: 64, ffnDim: 96, nHeads: 4, nKvHeads: 2, headDim: 16,
-  vocabSize: 50, ctxTrain: 64, ropeBase: 10000, ropeDim: 16, ropeStyle: "norm", normEps: 1e-5,
+  arch: "llama",
+  nLayers: 6,
+  dim: 64,
+  ffnDim: 96,
+  nHeads: 4,
+  nKvHeads: 2,
+  headDim: 16,
+  vocabSize: 50,
+  ctxTrain: 64,
+  ropeBase: 10000,
+  ropeDim: 16,
+  ropeStyle: "norm",
+  normEps: 1e-5,
 };
 
 export class MemorySource implements TensorSource {
   readonly name = "tiny-model";
   readonly tensors = new Map<string, { dims: number[]; data: Float32Array }>();
-  has(n: string) { return this.tensors.has(n); }
-  dims(n: string) { return this.tensors.get(n)!.dims; }
-  type() { return GGMLType.F32; }
+  has(n: string) {
+    return this.tensors.has(n);
+  }
+  dims(n: string) {
+    return this.tensors.get(n)!.dims;
+  }
+  type() {
+    return GGMLType.F32;
+  }
   readInto(n: string, dest: Uint8Array) {
     const d = this.tensors.get(n)!.data;
     dest.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
@@ -66,5 +83,16 @@ export function tinyModel(src: TensorSource = tinySource(), ctx = 64, batchSize 
 export function tinyShardedModel(maxShardBytes: number, src: TensorSource = tinySource(), ctx = 64, batchSize = 16, cfg = TINY): Model {
   const plan = planShards(src, cfg, { ctx, batchSize, maxShardBytes });
   const kernels = plan.layers.map(() => new ReferenceKernels());
-  return new Model(cfg, loadWeights(src, cfg, kernels.map((k) => k.heap), plan), kernels, ctx, batchSize);
+  return new Model(
+    cfg,
+    loadWeights(
+      src,
+      cfg,
+      kernels.map((k) => k.heap),
+      plan,
+    ),
+    kernels,
+    ctx,
+    batchSize,
+  );
 }

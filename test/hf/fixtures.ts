@@ -7,7 +7,13 @@ export { ROOT };
 export const TINYSTORIES = join(SHARED, "models", "tinystories-656k");
 export const HF_FIXTURES = join(ROOT, "test", "fixtures", "hf");
 
-export interface TokenizerCase { text: string; ids: number[]; special_ids: number[]; decoded: string; decoded_skip: string }
+export interface TokenizerCase {
+  text: string;
+  ids: number[];
+  special_ids: number[];
+  decoded: string;
+  decoded_skip: string;
+}
 
 /** The expected ids the Python `tokenizers` package gave (scripts/hf-tokenizer-fixtures.py). */
 export function expected(name: string): { tokenizer: string; cases: TokenizerCase[] } {

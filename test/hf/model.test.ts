@@ -102,7 +102,8 @@ test("the same model as F16, BF16 and as two shards gives the same story", async
     variant((d) => writeSafetensors(join(d, "model.safetensors"), convert(ts, "F16"))),
     variant((d) => writeSafetensors(join(d, "model.safetensors"), convert(ts, "BF16"))),
     variant((d) => {
-      const half = Math.ceil(ts.length / 2), map: Record<string, string> = {};
+      const half = Math.ceil(ts.length / 2),
+        map: Record<string, string> = {};
       const shards = [ts.slice(0, half), ts.slice(half)];
       shards.forEach((s, i) => {
         const name = `model-0000${i + 1}-of-00002.safetensors`;
@@ -134,8 +135,15 @@ test("incomplete directories name what is missing", (t) => {
     [variant(weights, {}, ["config.json"]), /incomplete Hugging Face model directory: missing config\.json$/],
     [variant(() => {}), /missing model\.safetensors \(or model\.safetensors\.index\.json\)/],
     [variant(weights, {}, ["tokenizer.json"]), /missing tokenizer\.json/],
-    [variant((d) => writeFileSync(join(d, "model.safetensors.index.json"), JSON.stringify({ weight_map: { "lm_head.weight": "model-00001-of-00002.safetensors" } }))),
-      /missing shard model-00001-of-00002\.safetensors/],
+    [
+      variant((d) =>
+        writeFileSync(
+          join(d, "model.safetensors.index.json"),
+          JSON.stringify({ weight_map: { "lm_head.weight": "model-00001-of-00002.safetensors" } }),
+        ),
+      ),
+      /missing shard model-00001-of-00002\.safetensors/,
+    ],
   ];
   try {
     for (const [d, re] of cases) assert.throws(() => openHFDirectory(d), re);
@@ -147,17 +155,36 @@ test("incomplete directories name what is missing", (t) => {
 test("unsupported model_type, activation, untied without lm_head, and dtype are named", async (t) => {
   if (skipOrFail(t, have ? null : SKIP)) return;
   const weights = (d: string) => copyFileSync(join(TINYSTORIES, "model.safetensors"), join(d, "model.safetensors"));
-  const badDtype = (d: string) => writeSafetensors(join(d, "model.safetensors"),
-    tensors().map((x) => (x.name === "lm_head.weight" ? { ...x, dtype: "I32" } : x)));
+  const badDtype = (d: string) =>
+    writeSafetensors(
+      join(d, "model.safetensors"),
+      tensors().map((x) => (x.name === "lm_head.weight" ? { ...x, dtype: "I32" } : x)),
+    );
   const dirs: string[] = [];
-  const mk = (w: (d: string) => void, patch: Record<string, unknown>) => { const d = variant(w, patch); dirs.push(d); return d; };
+  const mk = (w: (d: string) => void, patch: Record<string, unknown>) => {
+    const d = variant(w, patch);
+    dirs.push(d);
+    return d;
+  };
   try {
-    assert.throws(() => openHFDirectory(mk(weights, { model_type: "gpt_neox" })), /unsupported model_type "gpt_neox" in config\.json; supported: llama, mistral/);
+    assert.throws(
+      () => openHFDirectory(mk(weights, { model_type: "gpt_neox" })),
+      /unsupported model_type "gpt_neox" in config\.json; supported: llama, mistral/,
+    );
     assert.throws(() => openHFDirectory(mk(weights, { hidden_act: "gelu" })), /hidden_act "gelu" is not supported; supported: silu/);
-    const embedOnly = (d: string) => writeSafetensors(join(d, "model.safetensors"),
-      tensors().map((x) => (x.name === "lm_head.weight" ? { ...x, name: "model.embed_tokens.weight" } : x)));
-    assert.throws(() => openHFDirectory(mk(embedOnly, { tie_word_embeddings: false })), /tie_word_embeddings is false but there is no lm_head\.weight/);
-    await assert.rejects(loadModelPath(mk(badDtype, {}), { threads: 1 }), /tensor lm_head\.weight has dtype I32; supported dtypes: F32, F16, BF16/);
+    const embedOnly = (d: string) =>
+      writeSafetensors(
+        join(d, "model.safetensors"),
+        tensors().map((x) => (x.name === "lm_head.weight" ? { ...x, name: "model.embed_tokens.weight" } : x)),
+      );
+    assert.throws(
+      () => openHFDirectory(mk(embedOnly, { tie_word_embeddings: false })),
+      /tie_word_embeddings is false but there is no lm_head\.weight/,
+    );
+    await assert.rejects(
+      loadModelPath(mk(badDtype, {}), { threads: 1 }),
+      /tensor lm_head\.weight has dtype I32; supported dtypes: F32, F16, BF16/,
+    );
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }

@@ -24,7 +24,11 @@ function check(name: string, tokPath: string, cfgPath: string | null, quirkySkip
   for (const c of cases) {
     const what = `${name}: ${JSON.stringify(c.text.slice(0, 60))}`;
     assert.deepEqual(tk.encode(c.text, { addSpecial: false, parseSpecial: true }), c.ids, what);
-    assert.deepEqual(tk.encode(c.text, { addSpecial: true, parseSpecial: true }), c.special_ids.length === c.ids.length && !tk.addBos ? c.ids : c.special_ids, what + " (with special)");
+    assert.deepEqual(
+      tk.encode(c.text, { addSpecial: true, parseSpecial: true }),
+      c.special_ids.length === c.ids.length && !tk.addBos ? c.ids : c.special_ids,
+      what + " (with special)",
+    );
     assert.equal(tk.decode(c.ids), c.decoded, what + " (decode)");
     const skipWant = quirkySkip ? tk.decode(c.ids.filter((id) => !tk.isSpecial(id))) : c.decoded_skip;
     assert.equal(tk.decode(c.ids, { skipSpecial: true }), skipWant, what + " (decode, skip special)");
@@ -61,8 +65,14 @@ test("Metaspace + NFKC + byte fallback", () => {
 
 test("unsupported components are named with what is supported", () => {
   const base = { model: { type: "BPE", vocab: { a: 0 }, merges: [] } };
-  assert.throws(() => tokenizerFromHF({ ...base, normalizer: { type: "BertNormalizer" } }, null), /unsupported normalizer "BertNormalizer"; supported: .*NFKC/);
-  assert.throws(() => tokenizerFromHF({ ...base, pre_tokenizer: { type: "CharDelimiterSplit" } }, null), /unsupported pre_tokenizer .*supported: .*Metaspace/);
+  assert.throws(
+    () => tokenizerFromHF({ ...base, normalizer: { type: "BertNormalizer" } }, null),
+    /unsupported normalizer "BertNormalizer"; supported: .*NFKC/,
+  );
+  assert.throws(
+    () => tokenizerFromHF({ ...base, pre_tokenizer: { type: "CharDelimiterSplit" } }, null),
+    /unsupported pre_tokenizer .*supported: .*Metaspace/,
+  );
   assert.throws(() => tokenizerFromHF({ ...base, decoder: { type: "WordPiece" } }, null), /unsupported decoder .*ByteFallback/);
   assert.throws(() => tokenizerFromHF({ model: { type: "Unigram", vocab: [] } }, null), /unsupported model type "Unigram"; supported: BPE/);
   assert.throws(() => tokenizerFromHF({ model: { type: "BPE", vocab: { a: 0 }, merges: ["a b"] } }, null), /merge #0/);

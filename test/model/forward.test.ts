@@ -63,7 +63,8 @@ test("skipping layer j's FFN equals the model with that FFN's output zeroed", ()
   policy.reset();
   // prompt through the real model, then copy its KV cache into the zeroed one
   real.forward(PROMPT, 0, { policy, phase: "prompt", logits: "last" });
-  const heapR = real.kernels.heap, heapZ = zeroed.kernels.heap;
+  const heapR = real.kernels.heap,
+    heapZ = zeroed.kernels.heap;
   const bytes = PROMPT.length * real.kv.kvDim * 4;
   for (let l = 0; l < L; l++) {
     heapZ.u8(zeroed.kv.keyCache[l], bytes).set(heapR.u8(real.kv.keyCache[l], bytes));
@@ -100,7 +101,8 @@ test("skipping really skips, and the stats' ratio matches the trace", () => {
   for (const cfg of FFN_POLICIES.slice(1)) {
     const traced = withTrace(createPolicy(cfg, L), L);
     run(tinyModel(), traced, 10);
-    const st = traced.stats(), tr = traceCounts(traced.records);
+    const st = traced.stats(),
+      tr = traceCounts(traced.records);
     assert.ok(st.skipped_ffn > 0, `${cfg.method} skipped nothing`);
     assert.equal(st.skipped_ffn, tr.skipped_ffn, cfg.method);
     assert.equal(st.total_ffn, tr.total_ffn, cfg.method);
@@ -114,10 +116,17 @@ test("warm-up and cold regions are respected on the real forward pass", () => {
   const traced = withTrace(createPolicy({ method: "ffn-skip", tau: -1, warmup: 3, coldStart: 2, coldEnd: 1, k: 5 }, L), L);
   run(tinyModel(), traced, 8);
   for (const r of traced.records) {
-    if (r.phase === "prompt" || r.genIndex < 3) assert.ok(r.ran.every((x) => x), "warm-up runs dense");
+    if (r.phase === "prompt" || r.genIndex < 3)
+      assert.ok(
+        r.ran.every((x) => x),
+        "warm-up runs dense",
+      );
     else {
       assert.ok(r.ran[0] && r.ran[1] && r.ran[L - 1], "cold layers run");
-      assert.ok(r.ran.some((x) => !x), "middle skipped");
+      assert.ok(
+        r.ran.some((x) => !x),
+        "middle skipped",
+      );
     }
   }
 });
@@ -149,20 +158,25 @@ test("the forward pass reports each layer's input/output cosine (Block Influence
 });
 
 test("an f16 KV cache (default) holds the f32 cache's values rounded to nearest even, in half the bytes, and gives close logits", () => {
-  const h = tinyModel(), f = tinyModel(undefined, 64, 16, TINY, "f32");
+  const h = tinyModel(),
+    f = tinyModel(undefined, 64, 16, TINY, "f32");
   assert.equal(h.kv.type, "f16");
   assert.equal(h.kv.bytes * 2, f.kv.bytes);
-  const lh = run(h, dense()), lf = run(f, dense());
+  const lh = run(h, dense()),
+    lf = run(f, dense());
   // layer 0's keys and values come from the embeddings alone, so they are the same floats in both runs
   const n = PROMPT.length * h.kv.kvDim;
   const mem = (m: Model) => m.kernels.heap.memory.buffer;
-  const kh = new Uint16Array(mem(h), h.kv.keyCache[0], n), kf = new Float32Array(mem(f), f.kv.keyCache[0], n);
-  const vh = new Uint16Array(mem(h), h.kv.valueCache[0], n), vf = new Float32Array(mem(f), f.kv.valueCache[0], n);
+  const kh = new Uint16Array(mem(h), h.kv.keyCache[0], n),
+    kf = new Float32Array(mem(f), f.kv.keyCache[0], n);
+  const vh = new Uint16Array(mem(h), h.kv.valueCache[0], n),
+    vf = new Float32Array(mem(f), f.kv.valueCache[0], n);
   for (let i = 0; i < n; i++) {
     assert.equal(kh[i], f32ToF16(kf[i]), `key ${i}`);
     assert.equal(vh[i], f32ToF16(vf[i]), `value ${i}`);
   }
-  let maxDiff = 0, maxAbs = 0;
+  let maxDiff = 0,
+    maxAbs = 0;
   for (let s = 0; s < lh.length; s++) {
     for (let v = 0; v < TINY.vocabSize; v++) {
       maxDiff = Math.max(maxDiff, Math.abs(lh[s][v] - lf[s][v]));

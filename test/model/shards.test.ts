@@ -17,7 +17,8 @@ import { loadModel } from "../../src/api/engine.js";
 import type { Model } from "../../src/model/model.js";
 
 const PROMPT = [3, 17, 4, 42, 8, 1, 9];
-const CTX = 64, BATCH = 16;
+const CTX = 64,
+  BATCH = 16;
 
 /** Prompt logits for every token, then `n` greedy decode steps' logits, under a fresh policy from `cfg`. */
 function run(model: Model, cfg: SkipConfig, prompt = PROMPT, n = 8): { logits: Float32Array[]; skipped: number } {
@@ -70,17 +71,25 @@ test("shard plans: fewest contiguous shards, tied table in the last, output alon
   assert.ok(per.bytes.every((b) => b <= perLayerBudget()));
   const untied = planShards(untiedSource(), TINY, { ctx: CTX, batchSize: BATCH, maxShardBytes: 2 * perLayerBudget(untiedSource()) });
   assert.equal(untied.embed, 0);
-  assert.deepEqual(untied.layers, [{ first: 0, end: 2 }, { first: 2, end: 4 }, { first: 4, end: 6 }]);
+  assert.deepEqual(untied.layers, [
+    { first: 0, end: 2 },
+    { first: 2, end: 4 },
+    { first: 4, end: 6 },
+  ]);
 });
 
-for (const [what, src] of [["tied", tinySource], ["untied", untiedSource]] as const) {
+for (const [what, src] of [
+  ["tied", tinySource],
+  ["untied", untiedSource],
+] as const) {
   test(`tiny model (${what} output): N shards give the same logits as one, bit for bit, under every policy`, () => {
     const whole = tinyModel(src(), CTX, BATCH);
     for (const budget of [2 * perLayerBudget(src()), perLayerBudget(src())]) {
       const split = tinyShardedModel(budget, src(), CTX, BATCH);
       assert.ok(split.shards.length >= 3, `${split.shards.length} shards`);
       for (const cfg of POLICIES) {
-        const a = run(whole, cfg), b = run(split, cfg);
+        const a = run(whole, cfg),
+          b = run(split, cfg);
         if (cfg.method !== "none") assert.ok(a.skipped > 0, `${cfg.method} skipped nothing`);
         assert.equal(b.skipped, a.skipped, cfg.method);
         assert.deepEqual(b.logits, a.logits, `${cfg.method}, ${split.shards.length} shards`);
@@ -112,7 +121,8 @@ for (const [name, path, maxMib, minShards] of REAL) {
       assert.ok(split.model.shards.length >= minShards, `${split.model.shards.length} shards`);
       const prompt = whole.encodePrompt("The capital of France is");
       // ffn-skip after a dense first decode step (warm-up 1): dense and skipping steps both checked
-      const a = run(whole.model, POLICIES[1], prompt, 5), b = run(split.model, POLICIES[1], prompt, 5);
+      const a = run(whole.model, POLICIES[1], prompt, 5),
+        b = run(split.model, POLICIES[1], prompt, 5);
       assert.ok(a.skipped > 0, "ffn-skip skipped nothing");
       assert.equal(b.skipped, a.skipped);
       assert.deepEqual(b.logits, a.logits);

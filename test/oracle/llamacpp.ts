@@ -7,7 +7,15 @@
  * us ask for logits at chosen positions only; asking for the full vocabulary
  * at every position would cost a 49k-entry Map per token.
  */
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import {
+  getLlama,
+  LlamaLogLevel,
+  type Llama,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 
 export interface OracleOptions {
   /** CPU threads for evaluation; default 2 (the CI machine has 2 cores) */
@@ -68,8 +76,10 @@ let llamaPromise: Promise<Llama> | undefined;
 function llamaInstance(): Promise<Llama> {
   llamaPromise ??= getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error }).catch((e: unknown) => {
     llamaPromise = undefined;
-    throw new Error(`node-llama-cpp could not load its prebuilt CPU binary (build: "never"; expected in ` +
-      `node_modules/@node-llama-cpp/${process.platform}-${process.arch}): ${(e as Error).message}`);
+    throw new Error(
+      `node-llama-cpp could not load its prebuilt CPU binary (build: "never"; expected in ` +
+        `node_modules/@node-llama-cpp/${process.platform}-${process.arch}): ${(e as Error).message}`,
+    );
   });
   return llamaPromise;
 }
@@ -98,8 +108,13 @@ function denseLogits(map: Map<number, number>, nVocab: number): Float32Array {
 
 /** -log softmax(logits)[target] and argmax, in double precision. */
 function nllFromDense(logits: Float32Array, target: number): { nll: number; argmax: number } {
-  let max = -Infinity, arg = 0;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) { max = logits[i]; arg = i; }
+  let max = -Infinity,
+    arg = 0;
+  for (let i = 0; i < logits.length; i++)
+    if (logits[i] > max) {
+      max = logits[i];
+      arg = i;
+    }
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
   return { nll: Math.log(sum) - (logits[target] - max), argmax: arg };
@@ -122,17 +137,23 @@ export async function openLlamaCpp(modelPath: string, opts: OracleOptions = {}):
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   let context: LlamaContext;
   try {
-    const precise = opts.precision === "precise"
-      ? { flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" } as const
-      : {};
+    const precise =
+      opts.precision === "precise"
+        ? ({ flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" } as const)
+        : {};
     context = await model.createContext({ contextSize, batchSize, threads, sequences: 1, ...precise });
   } catch (e) {
     await model.dispose();
     throw e;
   }
   return {
-    model, context, seq: context.getSequence(),
-    async dispose() { await context.dispose(); await model.dispose(); },
+    model,
+    context,
+    seq: context.getSequence(),
+    async dispose() {
+      await context.dispose();
+      await model.dispose();
+    },
   };
 }
 
@@ -150,10 +171,14 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
 
   const checkLength = (n: number, what: string) => {
     if (n > context.contextSize) {
-      throw new Error(`${what} needs ${n} positions but the oracle context holds ${context.contextSize}; pass a larger contextSize to getOracle`);
+      throw new Error(
+        `${what} needs ${n} positions but the oracle context holds ${context.contextSize}; pass a larger contextSize to getOracle`,
+      );
     }
   };
-  const reset = async () => { await seq.clearHistory(); };
+  const reset = async () => {
+    await seq.clearHistory();
+  };
 
   const oracle: Oracle = {
     nVocab,
@@ -176,7 +201,8 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
       if (!Number.isInteger(topK) || topK < 0) throw new Error(`topK must be a non-negative integer, got ${topK}`);
       if (topK > 0 && keep.size > 0) throw new Error("score: pass keepLogits or topK, not both");
       for (const p of keep) {
-        if (!Number.isInteger(p) || p < 0 || p >= tokens.length) throw new Error(`keepLogits position ${p} is outside 0..${tokens.length - 1}`);
+        if (!Number.isInteger(p) || p < 0 || p >= tokens.length)
+          throw new Error(`keepLogits position ${p} is outside 0..${tokens.length - 1}`);
       }
       await reset();
       const input = tokens.map((t, i) => {
@@ -197,7 +223,8 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
           logits.set(i, dense);
           if (i < tokens.length - 1) {
             const r = nllFromDense(dense, tokens[i + 1]);
-            nll.push(r.nll); argmax.push(r.argmax);
+            nll.push(r.nll);
+            argmax.push(r.argmax);
           }
           continue;
         }
@@ -211,7 +238,8 @@ export async function getOracle(modelPath: string, opts: OracleOptions = {}): Pr
         if (top == null || maxLogit === undefined || target === undefined) {
           throw new Error(`llama.cpp returned no argmax/target logit at position ${i}`);
         }
-        if (target > maxLogit) throw new Error(`llama.cpp's greedy pick at position ${i} is not the argmax (target logit ${target} > ${maxLogit})`);
+        if (target > maxLogit)
+          throw new Error(`llama.cpp's greedy pick at position ${i} is not the argmax (target logit ${target} > ${maxLogit})`);
         nll.push(Math.log(next.totalLogitWeight) - (target - maxLogit));
         argmax.push(top);
         if (topK > 0) {

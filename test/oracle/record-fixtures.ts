@@ -19,14 +19,24 @@ import { tokenizerFromGGUFMetadata } from "../../src/tokenizer/index.js";
 import { getOracle } from "./llamacpp.js";
 import { GEMMA3, LLAMA2_TINY, ROOT, SMOLLM2, WIKITEXT, missing } from "../helpers/paths.js";
 import {
-  FIXTURE_DIR, TORTURE_PATH, digest, torturePieces, windowDigests,
-  type GreedyFixture, type ModelFixture, type TeacherForcedFixture, type TokenizerFixture,
+  FIXTURE_DIR,
+  TORTURE_PATH,
+  digest,
+  torturePieces,
+  windowDigests,
+  type GreedyFixture,
+  type ModelFixture,
+  type TeacherForcedFixture,
+  type TokenizerFixture,
 } from "../helpers/llamacpp-fixtures.js";
 
 /** What is recorded for each model: tokens scored teacher-forced, greedy prompts and length. */
 export const RECORDINGS = [
   {
-    name: "smollm2-135m-instruct", path: SMOLLM2, teacherForced: 2000, greedyTokens: 64,
+    name: "smollm2-135m-instruct",
+    path: SMOLLM2,
+    teacherForced: 2000,
+    greedyTokens: 64,
     prompts: [
       "The capital of France is",
       "def fibonacci(n):\n    ",
@@ -37,7 +47,10 @@ export const RECORDINGS = [
   },
   {
     // 1,024 tokens: past the local layers' 512-token sliding window
-    name: "gemma3-270m", path: GEMMA3, teacherForced: 1024, greedyTokens: 32,
+    name: "gemma3-270m",
+    path: GEMMA3,
+    teacherForced: 1024,
+    greedyTokens: 32,
     prompts: ["The capital of France is", "Once upon a time, in a small village by the sea,"],
   },
   { name: "llama-2-tiny-random", path: LLAMA2_TINY, teacherForced: 0, greedyTokens: 0, prompts: [] },
@@ -96,17 +109,28 @@ async function record(r: (typeof RECORDINGS)[number]): Promise<ModelFixture> {
     const batched = await getOracle(r.path, { threads, contextSize: ctx });
     try {
       // the text is cut before tokenizing only to keep the work small; the ids are what counts
-      const ids = batched.tokenize(readFileSync(WIKITEXT, "utf8").slice(0, 40 * r.teacherForced), { addSpecial: true }).slice(0, r.teacherForced);
+      const ids = batched
+        .tokenize(readFileSync(WIKITEXT, "utf8").slice(0, 40 * r.teacherForced), { addSpecial: true })
+        .slice(0, r.teacherForced);
       if (ids.length !== r.teacherForced) throw new Error(`${r.name}: only ${ids.length} WikiText tokens`);
       const s = await batched.score(ids, { topK: 4 });
       log(`batched pass over ${ids.length} tokens recorded`);
       const stepwise = await getOracle(r.path, { threads, contextSize: ctx, batchSize: 1 });
       let step: number[];
-      try { step = (await stepwise.score(ids)).argmax; } finally { await stepwise.dispose(); }
+      try {
+        step = (await stepwise.score(ids)).argmax;
+      } finally {
+        await stepwise.dispose();
+      }
       log("token-by-token pass recorded");
       const tf: TeacherForcedFixture = {
         ids,
-        batched: { argmax: s.argmax, nll: s.nll.map(round), topIds: s.top.map((x) => x.ids), topLogits: s.top.map((x) => x.logits.map(round)) },
+        batched: {
+          argmax: s.argmax,
+          nll: s.nll.map(round),
+          topIds: s.top.map((x) => x.ids),
+          topLogits: s.top.map((x) => x.logits.map(round)),
+        },
         stepwise: { argmax: step },
       };
       fixture.teacherForced = tf;

@@ -26,16 +26,22 @@ const GREEDY_NEAR_TIE = 0.3;
  */
 const TF_NEAR_TIE = 0.6;
 
-for (const { name, path } of [{ name: "smollm2-135m-instruct", path: SMOLLM2 }, { name: "gemma3-270m", path: GEMMA3 }]) {
+for (const { name, path } of [
+  { name: "smollm2-135m-instruct", path: SMOLLM2 },
+  { name: "gemma3-270m", path: GEMMA3 },
+]) {
   test(`${name}: teacher-forced over WikiText-2 tokens, agreement with llama.cpp at least its own batched-vs-token-by-token minus 0.5 points, perplexity within 1%`, async (t) => {
     const tf = readFixture(name).teacherForced!;
     if (needs(t, path)) return;
     const engine = await loadModel(path, { threads: 2, ctx: 2048 });
     try {
-      const ids = tf.ids, n = ids.length - 1, ref = tf.batched;
+      const ids = tf.ids,
+        n = ids.length - 1,
+        ref = tf.batched;
       const ours = engine.perplexity(ids);
       const agree = (a: number[]) => a.slice(0, n).filter((x, i) => x === ref.argmax[i]).length / n;
-      const agreement = agree(ours.argmax), selfAgreement = agree(tf.stepwise.argmax);
+      const agreement = agree(ours.argmax),
+        selfAgreement = agree(tf.stepwise.argmax);
       const refPpl = Math.exp(ref.nll.reduce((a, b) => a + b, 0) / n);
       // where we disagree, how far below llama.cpp's top pick is ours, in llama.cpp's logits?
       const gaps = ours.argmax.slice(0, n).flatMap((x, i) => {
@@ -44,9 +50,14 @@ for (const { name, path } of [{ name: "smollm2-135m-instruct", path: SMOLLM2 }, 
         return [k < 0 ? Infinity : ref.topLogits[i][0] - ref.topLogits[i][k]];
       });
       const maxGap = Math.max(0, ...gaps);
-      t.diagnostic(`argmax agreement with llama.cpp ${(agreement * 100).toFixed(2)}% (llama.cpp batched vs token-by-token ${(selfAgreement * 100).toFixed(2)}%); ` +
-        `ppl ours ${ours.ppl.toFixed(4)} llama.cpp ${refPpl.toFixed(4)}; ${gaps.length} disagreements, largest gap in llama.cpp's logits ${maxGap.toFixed(3)}`);
-      assert.ok(agreement >= selfAgreement - 0.005, `agreement ${agreement} below llama.cpp's self-agreement ${selfAgreement} minus 0.5 points`);
+      t.diagnostic(
+        `argmax agreement with llama.cpp ${(agreement * 100).toFixed(2)}% (llama.cpp batched vs token-by-token ${(selfAgreement * 100).toFixed(2)}%); ` +
+          `ppl ours ${ours.ppl.toFixed(4)} llama.cpp ${refPpl.toFixed(4)}; ${gaps.length} disagreements, largest gap in llama.cpp's logits ${maxGap.toFixed(3)}`,
+      );
+      assert.ok(
+        agreement >= selfAgreement - 0.005,
+        `agreement ${agreement} below llama.cpp's self-agreement ${selfAgreement} minus 0.5 points`,
+      );
       assert.ok(Math.abs(ours.ppl / refPpl - 1) <= 0.01, `ppl ${ours.ppl} vs llama.cpp ${refPpl}`);
       assert.ok(maxGap < TF_NEAR_TIE, `a disagreement where our pick is ${maxGap} below llama.cpp's top logit (or outside its top 4)`);
     } finally {
@@ -59,7 +70,8 @@ for (const { name, path } of [{ name: "smollm2-135m-instruct", path: SMOLLM2 }, 
     if (needs(t, path)) return;
     const engine = await loadModel(path, { threads: 2, ctx: 512 });
     try {
-      let same = 0, prefix = 0;
+      let same = 0,
+        prefix = 0;
       for (const g of greedy) {
         assert.deepEqual(engine.tokenizer.encode(g.prompt, { addSpecial: true, parseSpecial: true }), g.promptIds, "prompt ids");
         const ours = await engine.generate({ tokens: g.promptIds }, { temperature: 0, maxTokens: g.ids.length, ignoreEog: true });
@@ -68,10 +80,18 @@ for (const { name, path } of [{ name: "smollm2-135m-instruct", path: SMOLLM2 }, 
         const matched = k < 0 ? g.ids.length : k;
         prefix += matched;
         if (k < 0) same++;
-        t.diagnostic(`${JSON.stringify(g.prompt)}: same as llama.cpp for ${matched} of ${g.ids.length} tokens${k < 0 ? "" : ` (llama.cpp's top-2 gap there ${g.gaps[k].toFixed(3)})`}`);
-        if (k >= 0) assert.ok(g.gaps[k] < GREEDY_NEAR_TIE, `${JSON.stringify(g.prompt)}: divergence at token ${k} where llama.cpp's top-2 gap is ${g.gaps[k]}`);
+        t.diagnostic(
+          `${JSON.stringify(g.prompt)}: same as llama.cpp for ${matched} of ${g.ids.length} tokens${k < 0 ? "" : ` (llama.cpp's top-2 gap there ${g.gaps[k].toFixed(3)})`}`,
+        );
+        if (k >= 0)
+          assert.ok(
+            g.gaps[k] < GREEDY_NEAR_TIE,
+            `${JSON.stringify(g.prompt)}: divergence at token ${k} where llama.cpp's top-2 gap is ${g.gaps[k]}`,
+          );
       }
-      t.diagnostic(`identical continuations ${same}/${greedy.length}; matching tokens ${prefix} of ${greedy.reduce((s, g) => s + g.ids.length, 0)}`);
+      t.diagnostic(
+        `identical continuations ${same}/${greedy.length}; matching tokens ${prefix} of ${greedy.reduce((s, g) => s + g.ids.length, 0)}`,
+      );
     } finally {
       await engine.dispose();
     }

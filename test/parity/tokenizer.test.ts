@@ -26,8 +26,10 @@ function firstDiff(ours: readonly number[], ref: readonly number[]): string | nu
   const n = Math.max(ours.length, ref.length);
   for (let i = 0; i < n; i++) {
     if (ours[i] !== ref[i]) {
-      return `lengths ${ours.length} vs ${ref.length}; first difference at index ${i}: ` +
-        `ours ${JSON.stringify(ours.slice(Math.max(0, i - 3), i + 6))} llama.cpp ${JSON.stringify(ref.slice(Math.max(0, i - 3), i + 6))}`;
+      return (
+        `lengths ${ours.length} vs ${ref.length}; first difference at index ${i}: ` +
+        `ours ${JSON.stringify(ours.slice(Math.max(0, i - 3), i + 6))} llama.cpp ${JSON.stringify(ref.slice(Math.max(0, i - 3), i + 6))}`
+      );
     }
   }
   return null;
@@ -44,10 +46,12 @@ for (const m of MODELS) {
       const pieces = torturePieces(TORTURE);
       assert.equal(pieces.length, fx.pieces.length);
       const report: string[] = [];
-      pieces.forEach((text, i) => [false, true].forEach((parseSpecial, j) => {
-        const diff = firstDiff(tok.encode(text, { addSpecial: false, parseSpecial }), fx.pieces[i][j]);
-        if (diff) report.push(`${JSON.stringify(text.slice(0, 60))} parseSpecial=${parseSpecial}: ${diff}`);
-      }));
+      pieces.forEach((text, i) =>
+        [false, true].forEach((parseSpecial, j) => {
+          const diff = firstDiff(tok.encode(text, { addSpecial: false, parseSpecial }), fx.pieces[i][j]);
+          if (diff) report.push(`${JSON.stringify(text.slice(0, 60))} parseSpecial=${parseSpecial}: ${diff}`);
+        }),
+      );
       assert.equal(report.length, 0, report.slice(0, 5).join("\n"));
     });
 
@@ -56,8 +60,15 @@ for (const m of MODELS) {
       assert.equal(tok.addBos, fx.addBos);
       assert.equal(tok.addEos, fx.addEos);
       const ids = tok.encode("Hi there", { parseSpecial: false });
-      assert.deepEqual(ids, [...(fx.addBos ? [fx.bos!] : []), ...tok.encode("Hi there", { addSpecial: false }), ...(fx.addEos ? [tok.eos!] : [])]);
-      assert.deepEqual([...tok.eogIds].sort((a, b) => a - b), fx.eog);
+      assert.deepEqual(ids, [
+        ...(fx.addBos ? [fx.bos!] : []),
+        ...tok.encode("Hi there", { addSpecial: false }),
+        ...(fx.addEos ? [tok.eos!] : []),
+      ]);
+      assert.deepEqual(
+        [...tok.eogIds].sort((a, b) => a - b),
+        fx.eog,
+      );
     });
 
     await t.test("detokenize (specials rendered and not)", () => {
@@ -81,10 +92,17 @@ for (const m of MODELS) {
       const ours = tok.encode(text, { addSpecial: false });
       const windows = windowDigests(ours);
       const bad = windows.findIndex((w, i) => w !== fx.wiki!.windows[i]);
-      assert.equal(ours.length, fx.wiki.count, `id count ${ours.length} vs llama.cpp ${fx.wiki.count}` +
-        (bad >= 0 ? `; first differing window at id ${bad * WIKI_WINDOW}` : ""));
-      assert.equal(bad, -1, `ids differ from llama.cpp's in the window starting at id ${bad * WIKI_WINDOW}: ` +
-        `ours ${JSON.stringify(ours.slice(bad * WIKI_WINDOW, bad * WIKI_WINDOW + 12))}`);
+      assert.equal(
+        ours.length,
+        fx.wiki.count,
+        `id count ${ours.length} vs llama.cpp ${fx.wiki.count}` + (bad >= 0 ? `; first differing window at id ${bad * WIKI_WINDOW}` : ""),
+      );
+      assert.equal(
+        bad,
+        -1,
+        `ids differ from llama.cpp's in the window starting at id ${bad * WIKI_WINDOW}: ` +
+          `ours ${JSON.stringify(ours.slice(bad * WIKI_WINDOW, bad * WIKI_WINDOW + 12))}`,
+      );
     });
   });
 }

@@ -23,10 +23,16 @@ before(async () => {
   if (skipReason) return;
   ({ engine, srv } = await openServer());
 });
-after(async () => { await closeServer(srv, engine); });
+after(async () => {
+  await closeServer(srv, engine);
+});
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${srv.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(`${srv.url}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 async function expect400(body: Record<string, unknown>, param: string, path = "/v1/chat/completions"): Promise<void> {
   const input = path === "/v1/completions" ? { prompt: "Hi" } : { messages: [{ role: "user", content: "Hi" }] };
@@ -45,18 +51,26 @@ test("empty stop strings and unimplemented fields are a 400 naming the field", a
   await expect400({ top_logprobs: 3 }, "top_logprobs");
   await expect400({ tools: [] }, "tools");
   // plain text is what every answer is
-  const ok = await post("/v1/chat/completions", { messages: [{ role: "user", content: "Hi" }], max_tokens: 2, response_format: { type: "text" } });
+  const ok = await post("/v1/chat/completions", {
+    messages: [{ role: "user", content: "Hi" }],
+    max_tokens: 2,
+    response_format: { type: "text" },
+  });
   assert.equal(ok.status, 200);
 });
 
 test("without an API key: a non-local Host is 403, a non-JSON body 415", async (t) => {
   if (skipOrFail(t, skipReason)) return;
   const { request } = await import("node:http");
-  const raw = (headers: Record<string, string>, body: string) => new Promise<number>((resolve, reject) => {
-    const req = request(`${srv.url}/v1/completions`, { method: "POST", headers }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
-    req.on("error", reject);
-    req.end(body);
-  });
+  const raw = (headers: Record<string, string>, body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${srv.url}/v1/completions`, { method: "POST", headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
   const json = JSON.stringify({ prompt: "Hi", max_tokens: 1 });
   assert.equal(await raw({ Host: "attacker.example:8080", "Content-Type": "application/json" }, json), 403);
   assert.equal(await raw({ "Content-Type": "text/plain" }, json), 415);
@@ -91,8 +105,10 @@ test("ffnskip serve exits non-zero on a start-up failure", async (t) => {
       [["--port", "0", "--host", "not a host!"], /ENOTFOUND|EAI_|getaddrinfo|invalid/i],
     ];
     for (const [args, re] of cases) {
-      const r = spawnSync(process.execPath, [join(ROOT, "bin", "ffnskip.js"), "serve", "--model", SMOLLM2, "--threads", "2", ...args],
-        { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, [join(ROOT, "bin", "ffnskip.js"), "serve", "--model", SMOLLM2, "--threads", "2", ...args], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       assert.notEqual(r.signal, "SIGTERM", `serve ${args.join(" ")} did not exit (timed out)`);
       assert.notEqual(r.status, 0, `serve ${args.join(" ")} exited 0`);
       assert.match(r.stderr, re, r.stderr);

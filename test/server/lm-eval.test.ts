@@ -36,7 +36,11 @@ function findLmEval(): string | null {
 
 const lmEval = findLmEval();
 const NO_LM_EVAL = "lm_eval is not installed: run scripts/install-lm-eval.sh (or set LM_EVAL)";
-const skipReason = missing(SMOLLM2, join(SHARED, "data", "factoid", "freebaseqa-train.jsonl"), join(SHARED, "data", "knowledge", "arc-easy-test.jsonl"));
+const skipReason = missing(
+  SMOLLM2,
+  join(SHARED, "data", "factoid", "freebaseqa-train.jsonl"),
+  join(SHARED, "data", "knowledge", "arc-easy-test.jsonl"),
+);
 let engine: Engine;
 let srv: RunningServer;
 let out: string;
@@ -67,14 +71,19 @@ function samples(task: string): Record<string, any>[] {
   const find = (dir: string): string | null => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) { const f = find(p); if (f) return f; }
-      else if (e.name.startsWith(`samples_${task}_`)) return p;
+      if (e.isDirectory()) {
+        const f = find(p);
+        if (f) return f;
+      } else if (e.name.startsWith(`samples_${task}_`)) return p;
     }
     return null;
   };
   const f = find(out);
   assert.ok(f, `lm_eval wrote no samples for ${task} under ${out}`);
-  return readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(f, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 test("lm_eval local-completions runs the local factoid and ARC-Easy tasks through the server, with the engine's numbers", async (t) => {
@@ -82,12 +91,27 @@ test("lm_eval local-completions runs the local factoid and ARC-Easy tasks throug
   if (skipOrFail(t, skipReason)) return;
   const data = await run("python3", ["eval/lm-eval/make-data.py"]);
   assert.equal(data.code, 0, data.output);
-  const r = await run(lmEval, [
-    "--model", "local-completions",
-    "--model_args", `base_url=${srv.url}/v1/completions,model=SmolLM2-135M-Instruct.Q4_1`, "--batch_size", "4",
-    "--include_path", "eval/lm-eval/tasks", "--tasks", "ffnskip_factoid,ffnskip_arc_easy",
-    "--limit", String(N), "--log_samples", "--output_path", out,
-  ], { HF_DATASETS_OFFLINE: "1", HF_HUB_OFFLINE: "1" });
+  const r = await run(
+    lmEval,
+    [
+      "--model",
+      "local-completions",
+      "--model_args",
+      `base_url=${srv.url}/v1/completions,model=SmolLM2-135M-Instruct.Q4_1`,
+      "--batch_size",
+      "4",
+      "--include_path",
+      "eval/lm-eval/tasks",
+      "--tasks",
+      "ffnskip_factoid,ffnskip_arc_easy",
+      "--limit",
+      String(N),
+      "--log_samples",
+      "--output_path",
+      out,
+    ],
+    { HF_DATASETS_OFFLINE: "1", HF_HUB_OFFLINE: "1" },
+  );
   assert.equal(r.code, 0, r.output.slice(-4000));
   assert.match(r.output, /Using remote tokenizer/, "the harness should count tokens with the server's tokenizer");
 

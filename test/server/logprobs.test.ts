@@ -22,10 +22,22 @@ const MODEL = "SmolLM2-135M-Instruct.Q4_1";
 const TEXT = "Question: What is the capital of France?\nAnswer: Paris";
 const SKIP = { method: "static" as const, layers: [10, 11, 12], warmup: 2 };
 
-interface Legacy { tokens: string[]; token_logprobs: (number | null)[]; top_logprobs: (Record<string, number> | null)[]; text_offset: number[] }
-type Completion = { choices: { index: number; text: string; logprobs: Legacy | null; finish_reason: string }[]; usage: Record<string, number | string> };
+interface Legacy {
+  tokens: string[];
+  token_logprobs: (number | null)[];
+  top_logprobs: (Record<string, number> | null)[];
+  text_offset: number[];
+}
+type Completion = {
+  choices: { index: number; text: string; logprobs: Legacy | null; finish_reason: string }[];
+  usage: Record<string, number | string>;
+};
 const complete = async (body: Record<string, unknown>) =>
-  (await client.completions.create({ model: MODEL, temperature: 0, ...body } as unknown as OpenAI.CompletionCreateParamsNonStreaming)) as unknown as Completion;
+  (await client.completions.create({
+    model: MODEL,
+    temperature: 0,
+    ...body,
+  } as unknown as OpenAI.CompletionCreateParamsNonStreaming)) as unknown as Completion;
 
 before(async () => {
   if (!skipReason) ({ engine, srv, client } = await openServer());
@@ -41,7 +53,10 @@ function checkShape(lp: Legacy, text: string, n: number): void {
   for (let i = 0; i < len; i++) {
     assert.ok(lp.text_offset[i] <= text.length && (i === 0 || lp.text_offset[i] >= lp.text_offset[i - 1]));
     const top = lp.top_logprobs[i];
-    if (top === null) { assert.equal(lp.token_logprobs[i], null); continue; }
+    if (top === null) {
+      assert.equal(lp.token_logprobs[i], null);
+      continue;
+    }
     const vals = Object.values(top);
     assert.ok(vals.length >= 1 && vals.length <= n + 1, `at most logprobs + 1 entries, got ${vals.length}`);
     assert.ok(vals.includes(lp.token_logprobs[i]!), "the chosen token is listed with its own log-prob");
@@ -59,7 +74,10 @@ test("echo + logprobs (lm-eval's loglikelihood request) equals the engine's teac
   checkShape(lp, c.text, 1);
   assert.equal(lp.tokens.length, n + 1, "prompt tokens, then the one generated token");
   assert.equal(lp.token_logprobs[0], null);
-  assert.deepEqual(lp.token_logprobs.slice(1, n), ppl.nll.map((x) => -x));
+  assert.deepEqual(
+    lp.token_logprobs.slice(1, n),
+    ppl.nll.map((x) => -x),
+  );
   assert.ok(c.text.startsWith(TEXT));
   assert.equal(lp.tokens.slice(0, n).join(""), TEXT);
   assert.equal(c.text.slice(lp.text_offset[n - 1], lp.text_offset[n]), " Paris");
@@ -81,8 +99,15 @@ test("under a skip policy the prompt is scored as if decoded: equal to perplexit
   const skipped = engine.perplexity(TEXT, { skip: SKIP });
   const dense = engine.perplexity(TEXT);
   const got = r.choices[0].logprobs!.token_logprobs.slice(1);
-  assert.deepEqual(got, skipped.nll.map((x) => -x));
-  assert.notDeepEqual(got, dense.nll.map((x) => -x), "skipping 3 layers' FFNs must change the scores");
+  assert.deepEqual(
+    got,
+    skipped.nll.map((x) => -x),
+  );
+  assert.notDeepEqual(
+    got,
+    dense.nll.map((x) => -x),
+    "skipping 3 layers' FFNs must change the scores",
+  );
   assert.equal(r.usage.skip_method, "static");
   assert.ok((r.usage.skip_ratio as number) > 0);
 });
@@ -93,19 +118,38 @@ test("prompt batches: strings and token-id lists, one choice per prompt with its
   const alone: string[] = [];
   for (const p of prompts) alone.push((await engine.generate(p, { temperature: 0, maxTokens: 3, ignoreEog: true })).text);
   const r = await complete({ prompt: prompts, max_tokens: 3, ignore_eos: true });
-  assert.deepEqual(r.choices.map((c) => c.index), [0, 1, 2]);
-  assert.deepEqual(r.choices.map((c) => c.text), alone);
+  assert.deepEqual(
+    r.choices.map((c) => c.index),
+    [0, 1, 2],
+  );
+  assert.deepEqual(
+    r.choices.map((c) => c.text),
+    alone,
+  );
   assert.equal(r.usage.completion_tokens, 9);
   const ids = prompts.map((p) => engine.tokenizer.encode(p));
   const rt = await complete({ prompt: ids, max_tokens: 3, ignore_eos: true, echo: true, logprobs: 1 });
-  assert.deepEqual(rt.choices.map((c) => c.text), prompts.map((p, i) => p + alone[i]));
+  assert.deepEqual(
+    rt.choices.map((c) => c.text),
+    prompts.map((p, i) => p + alone[i]),
+  );
   rt.choices.forEach((c, i) => {
     checkShape(c.logprobs!, c.text, 1);
-    assert.deepEqual(c.logprobs!.token_logprobs.slice(1, ids[i].length), engine.perplexity(ids[i]).nll.map((x) => -x));
+    assert.deepEqual(
+      c.logprobs!.token_logprobs.slice(1, ids[i].length),
+      engine.perplexity(ids[i]).nll.map((x) => -x),
+    );
   });
   // streamed: chunks carry their prompt's index
   const texts = ["", "", ""];
-  for await (const ch of await client.completions.create({ model: MODEL, prompt: prompts, max_tokens: 3, temperature: 0, ignore_eos: true, stream: true } as unknown as OpenAI.CompletionCreateParamsStreaming)) {
+  for await (const ch of await client.completions.create({
+    model: MODEL,
+    prompt: prompts,
+    max_tokens: 3,
+    temperature: 0,
+    ignore_eos: true,
+    stream: true,
+  } as unknown as OpenAI.CompletionCreateParamsStreaming)) {
     for (const c of ch.choices) texts[c.index] += c.text;
   }
   assert.deepEqual(texts, alone);
@@ -165,7 +209,16 @@ test("bad logprobs / echo / batch / logit_bias values are 400s naming the field"
     [{ max_tokens: 0 }, "max_tokens", /max_tokens must be ≥ 1 \(0 only with echo\)/],
     [{ prompt: [] }, "prompt", /prompt must be a string, a list of token ids, or a non-empty batch/],
     [{ prompt: ["ok", 7] }, "prompt", /prompt\[1\] must be a string or a non-empty list of token ids/],
-    [{ prompt: [[1, 2], [3, 1e9]] }, "prompt", /prompt\[1\]: token id 1000000000 is outside the vocabulary/],
+    [
+      {
+        prompt: [
+          [1, 2],
+          [3, 1e9],
+        ],
+      },
+      "prompt",
+      /prompt\[1\]: token id 1000000000 is outside the vocabulary/,
+    ],
     [{ prompt: ["ok", ""] }, "prompt[1]", /prompt\[1\] is empty/],
     [{ logit_bias: [1] }, "logit_bias", /logit_bias must be an object/],
     [{ logit_bias: { abc: 1 } }, "logit_bias", /logit_bias key "abc" is not a token id/],

@@ -8,12 +8,16 @@ test("jobs run one at a time in arrival order; a full queue refuses; an aborted 
   const order: string[] = [];
   let active = 0;
   const gates: Record<string, () => void> = {};
-  const job = (name: string) => () => new Promise<string>((resolve) => {
-    active++;
-    assert.equal(active, 1, "never two jobs at once");
-    order.push(name);
-    gates[name] = () => { active--; resolve(name); };
-  });
+  const job = (name: string) => () =>
+    new Promise<string>((resolve) => {
+      active++;
+      assert.equal(active, 1, "never two jobs at once");
+      order.push(name);
+      gates[name] = () => {
+        active--;
+        resolve(name);
+      };
+    });
   const a = q.run(job("a"));
   const ac = new AbortController();
   const b = q.run(job("b"), ac.signal);
@@ -39,7 +43,12 @@ test("jobs run one at a time in arrival order; a full queue refuses; an aborted 
 test("cancelWaiting refuses every waiter", async () => {
   const q = new JobQueue(3);
   let release!: () => void;
-  const held = q.run(() => new Promise<void>((r) => { release = r; }));
+  const held = q.run(
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+  );
   const w = [q.run(async () => 1), q.run(async () => 2)];
   q.cancelWaiting(new Error("shutting down"));
   for (const p of w) await assert.rejects(p, /shutting down/);

@@ -23,10 +23,11 @@ before(async () => {
 });
 after(() => closeServer(srv, engine));
 
-const health = async (s: RunningServer) => (await (await fetch(`${s.url}/health`)).json()) as {
-  queue: { running: number; waiting: number };
-  stats: { generations: { completed: number; aborted: number }; last: { finish_reason: string; generated_tokens: number } | null };
-};
+const health = async (s: RunningServer) =>
+  (await (await fetch(`${s.url}/health`)).json()) as {
+    queue: { running: number; waiting: number };
+    stats: { generations: { completed: number; aborted: number }; last: { finish_reason: string; generated_tokens: number } | null };
+  };
 
 async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -52,8 +53,18 @@ test("chat completion, whole and streamed, equals the engine's own greedy reply"
   assert.equal(u.skip_ratio, 0);
   assert.ok(u.decode_tok_per_s > 0);
 
-  const stream = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 8, temperature: 0, stream: true, stream_options: { include_usage: true } });
-  let text = "", finish: string | null = null, usage: Record<string, number> | null = null, first = true;
+  const stream = await client.chat.completions.create({
+    model: MODEL,
+    messages,
+    max_tokens: 8,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = "",
+    finish: string | null = null,
+    usage: Record<string, number> | null = null,
+    first = true;
   for await (const c of stream) {
     if (c.choices.length) {
       if (first) assert.equal(c.choices[0].delta.role, "assistant");
@@ -72,9 +83,21 @@ test("text completion, whole and streamed, with a per-request skip config", asyn
   if (skipOrFail(t, skipReason)) return;
   const prompt = "The capital of France is";
   const skip = { method: "static", layers: [10, 11], warmup: 0 };
-  const body = { model: MODEL, prompt, max_tokens: 6, temperature: 0, ignore_eos: true, ffnskip: { skip } } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
+  const body = {
+    model: MODEL,
+    prompt,
+    max_tokens: 6,
+    temperature: 0,
+    ignore_eos: true,
+    ffnskip: { skip },
+  } as unknown as OpenAI.CompletionCreateParamsNonStreaming;
   const r = await client.completions.create(body);
-  const direct = await engine.generate(prompt, { temperature: 0, maxTokens: 6, ignoreEog: true, skip: { method: "static", layers: [10, 11], warmup: 0 } });
+  const direct = await engine.generate(prompt, {
+    temperature: 0,
+    maxTokens: 6,
+    ignoreEog: true,
+    skip: { method: "static", layers: [10, 11], warmup: 0 },
+  });
   assert.equal(r.object, "text_completion");
   assert.equal(r.choices[0].text, direct.text);
   assert.equal(r.choices[0].finish_reason, "length");
@@ -83,8 +106,14 @@ test("text completion, whole and streamed, with a per-request skip config", asyn
   assert.equal(u.skip_ratio, direct.skip.ratio);
   assert.ok((u.skip_ratio as number) > 0, "static skipping of 2 layers must show a ratio");
   // snake_case profile keys are accepted as well
-  const s = await client.completions.create({ ...body, stream: true, stream_options: { include_usage: true }, ffnskip: { skip: { method: "static", layers: [10, 11], warmup: 0 } } } as unknown as OpenAI.CompletionCreateParamsStreaming);
-  let text = "", ratio: unknown;
+  const s = await client.completions.create({
+    ...body,
+    stream: true,
+    stream_options: { include_usage: true },
+    ffnskip: { skip: { method: "static", layers: [10, 11], warmup: 0 } },
+  } as unknown as OpenAI.CompletionCreateParamsStreaming);
+  let text = "",
+    ratio: unknown;
   for await (const c of s) {
     if (c.choices.length) text += c.choices[0].text;
     if (c.usage) ratio = (c.usage as unknown as Record<string, unknown>).skip_ratio;
@@ -96,7 +125,10 @@ test("text completion, whole and streamed, with a per-request skip config", asyn
 test("models, health, 404, 405", async (t) => {
   if (skipOrFail(t, skipReason)) return;
   const list = await client.models.list();
-  assert.deepEqual(list.data.map((m) => m.id), [MODEL]);
+  assert.deepEqual(
+    list.data.map((m) => m.id),
+    [MODEL],
+  );
   const h = await fetch(`${srv.url}/health`);
   assert.equal(h.status, 200);
   const nf = await fetch(`${srv.url}/v1/embeddings`, { method: "POST", body: "{}" });
@@ -165,7 +197,12 @@ test("a client that disconnects mid-stream aborts its generation", async (t) => 
   if (skipOrFail(t, skipReason)) return;
   const before = (await health(srv)).stats.generations.aborted;
   const stream = await client.completions.create({
-    model: MODEL, prompt: "Once upon a time", max_tokens: 400, temperature: 0, stream: true, ignore_eos: true,
+    model: MODEL,
+    prompt: "Once upon a time",
+    max_tokens: 400,
+    temperature: 0,
+    stream: true,
+    ignore_eos: true,
   } as unknown as OpenAI.CompletionCreateParamsStreaming);
   let n = 0;
   for await (const c of stream) {
@@ -185,13 +222,16 @@ test("20 concurrent clients each get exactly their own answer", async (t) => {
   const alone: string[] = [];
   for (const p of prompts) alone.push((await engine.generate(p, { temperature: 0, maxTokens: 2, ignoreEog: true })).text);
   assert.ok(new Set(alone).size > 1, "the prompts should give different continuations");
-  const got = await Promise.all(prompts.map(async (prompt, i) => {
-    const body = { model: MODEL, prompt, max_tokens: 2, temperature: 0, ignore_eos: true };
-    if (i % 2 === 0) return (await client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming)).choices[0].text;
-    let s = "";
-    for await (const c of await client.completions.create({ ...body, stream: true } as OpenAI.CompletionCreateParamsStreaming)) s += c.choices[0]?.text ?? "";
-    return s;
-  }));
+  const got = await Promise.all(
+    prompts.map(async (prompt, i) => {
+      const body = { model: MODEL, prompt, max_tokens: 2, temperature: 0, ignore_eos: true };
+      if (i % 2 === 0) return (await client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming)).choices[0].text;
+      let s = "";
+      for await (const c of await client.completions.create({ ...body, stream: true } as OpenAI.CompletionCreateParamsStreaming))
+        s += c.choices[0]?.text ?? "";
+      return s;
+    }),
+  );
   assert.deepEqual(got, alone);
 });
 
@@ -201,7 +241,12 @@ test("a full queue answers 429 with Retry-After; queued work still completes", a
   try {
     // hold the single generation slot so the test controls when the queue moves
     let release!: () => void;
-    const held = s.queue.run(() => new Promise<void>((r) => { release = r; }));
+    const held = s.queue.run(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     const body = JSON.stringify({ prompt: "Item 1:", max_tokens: 3, temperature: 0, ignore_eos: true });
     const queued = fetch(`${s.url}/v1/completions`, { method: "POST", body });
     await until(async () => (await health(s)).queue.waiting === 1, "the request to queue");
@@ -210,7 +255,10 @@ test("a full queue answers 429 with Retry-After; queued work still completes", a
     assert.ok(Number(over.headers.get("retry-after")) >= 1);
     assert.match(((await over.json()) as { error: { message: string } }).error.message, /busy/);
     const c = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "x", maxRetries: 0 });
-    await assert.rejects(c.completions.create({ model: MODEL, prompt: "x", max_tokens: 1 }), (e: unknown) => e instanceof OpenAI.RateLimitError);
+    await assert.rejects(
+      c.completions.create({ model: MODEL, prompt: "x", max_tokens: 1 }),
+      (e: unknown) => e instanceof OpenAI.RateLimitError,
+    );
     release();
     await held;
     const r = await queued;
@@ -225,7 +273,10 @@ test("a full queue answers 429 with Retry-After; queued work still completes", a
 test("close() lets an in-flight request finish, then refuses connections", async (t) => {
   if (skipOrFail(t, skipReason)) return;
   const s = await startServer(engine, { port: 0 });
-  const inflight = fetch(`${s.url}/v1/completions`, { method: "POST", body: JSON.stringify({ prompt: "Item 2:", max_tokens: 3, temperature: 0 }) });
+  const inflight = fetch(`${s.url}/v1/completions`, {
+    method: "POST",
+    body: JSON.stringify({ prompt: "Item 2:", max_tokens: 3, temperature: 0 }),
+  });
   await until(async () => s.stats().requests >= 1, "the request to arrive");
   await s.close(5000);
   const r = await inflight;

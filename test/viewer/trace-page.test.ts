@@ -15,15 +15,22 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 function fakeView(): TraceView {
   const L = 4;
   const row = (text: string, id: number | null, skip: number[], cos: number) => ({
-    text, id, phase: "decode" as const, counted: true, mode: new Array(L).fill("run"),
+    text,
+    id,
+    phase: "decode" as const,
+    counted: true,
+    mode: new Array(L).fill("run"),
     ran: Array.from({ length: L }, (_, l) => !skip.includes(l)),
     cos: Array.from({ length: L }, (_, l) => (skip.includes(l) ? null : cos + l * 0.01)),
     skipped: skip.length,
   });
   return {
-    model: "fake", prompt: "<b>hi</b>", nLayers: L,
+    model: "fake",
+    prompt: "<b>hi</b>",
+    nLayers: L,
     rows: [row("A", 1, [], 0.5), row(" <x>", 2, [1, 2], 0.9), row("", null, [2], 0.95)],
-    text: "A <x>", finish_reason: "stop",
+    text: "A <x>",
+    finish_reason: "stop",
     stats: { prompt_tokens: 3, generated_tokens: 2, prompt_ms: 1, decode_ms: 1, prompt_tok_per_s: 3000, decode_tok_per_s: 2000 },
     skip: { method: "ffn-skip", ratio: 0.25, skipped_ffn: 3, total_ffn: 12 },
     settings: { tau: "0.9" },

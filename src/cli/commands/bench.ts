@@ -12,11 +12,21 @@ export const BENCH_HELP = `ffnskip bench [--model M] [--threads N] [--prompt-tok
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, {
-    ...MODEL_OPTIONS, ...SKIP_OPTIONS,
-    "prompt-tokens": { type: "string" }, "gen-tokens": { type: "string" }, repeat: { type: "string" },
-  }, false);
-  if (v.help) { process.stdout.write(BENCH_HELP + "\n"); return 0; }
+  const { values: v } = parse(
+    argv,
+    {
+      ...MODEL_OPTIONS,
+      ...SKIP_OPTIONS,
+      "prompt-tokens": { type: "string" },
+      "gen-tokens": { type: "string" },
+      repeat: { type: "string" },
+    },
+    false,
+  );
+  if (v.help) {
+    process.stdout.write(BENCH_HELP + "\n");
+    return 0;
+  }
   const promptTokens = num(v, "prompt-tokens", true) ?? 128;
   const genTokens = num(v, "gen-tokens", true) ?? 64;
   const repeat = num(v, "repeat", true) ?? 3;
@@ -55,12 +65,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
     else {
       process.stdout.write(
         `model     ${out.model} (${out.backend}, ${out.threads} threads${out.shards > 1 ? `, ${out.shards} shards` : ""})\n` +
-        `load      ${out.load_ms.toFixed(0)} ms\n` +
-        `prompt    ${out.prompt_tok_per_s.toFixed(1)} tok/s (${promptTokens} tokens)\n` +
-        `decode    ${out.decode_tok_per_s.toFixed(1)} tok/s (${genTokens} tokens, median of ${repeat})\n` +
-        `roofline  ${(out.weight_bytes_per_token / 1e6).toFixed(1)} MB/token → ${gbps.toFixed(1)} GB/s of ${bw.toFixed(1)} GB/s (1-core probe) = ${(out.roofline_fraction * 100).toFixed(0)}%\n` +
-        `peak RSS  ${out.peak_rss_mb.toFixed(0)} MB (file ${out.file_mb.toFixed(0)} MB, KV cache ${out.kv_cache_mb.toFixed(0)} MB)\n` +
-        `skip      ${out.skip.method} ${(out.skip.ratio * 100).toFixed(1)}% (${out.skip.skipped_ffn}/${out.skip.total_ffn} FFNs)\n`,
+          `load      ${out.load_ms.toFixed(0)} ms\n` +
+          `prompt    ${out.prompt_tok_per_s.toFixed(1)} tok/s (${promptTokens} tokens)\n` +
+          `decode    ${out.decode_tok_per_s.toFixed(1)} tok/s (${genTokens} tokens, median of ${repeat})\n` +
+          `roofline  ${(out.weight_bytes_per_token / 1e6).toFixed(1)} MB/token → ${gbps.toFixed(1)} GB/s of ${bw.toFixed(1)} GB/s (1-core probe) = ${(out.roofline_fraction * 100).toFixed(0)}%\n` +
+          `peak RSS  ${out.peak_rss_mb.toFixed(0)} MB (file ${out.file_mb.toFixed(0)} MB, KV cache ${out.kv_cache_mb.toFixed(0)} MB)\n` +
+          `skip      ${out.skip.method} ${(out.skip.ratio * 100).toFixed(1)}% (${out.skip.skipped_ffn}/${out.skip.total_ffn} FFNs)\n`,
       );
     }
     return 0;

@@ -19,15 +19,30 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   --skip-profile FILE).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, {
-    ...MODEL_OPTIONS, target: { type: "string" }, data: { type: "string" }, prompts: { type: "string" },
-    tokens: { type: "string" }, warmup: { type: "string" }, "max-evals": { type: "string" }, out: { type: "string" },
-  }, false);
-  if (v.help) { process.stdout.write(CALIBRATE_HELP + "\n"); return 0; }
+  const { values: v } = parse(
+    argv,
+    {
+      ...MODEL_OPTIONS,
+      target: { type: "string" },
+      data: { type: "string" },
+      prompts: { type: "string" },
+      tokens: { type: "string" },
+      warmup: { type: "string" },
+      "max-evals": { type: "string" },
+      out: { type: "string" },
+    },
+    false,
+  );
+  if (v.help) {
+    process.stdout.write(CALIBRATE_HELP + "\n");
+    return 0;
+  }
   const target = num(v, "target");
   if (target === undefined || !(target > 0 && target < 1)) throw new Error("calibrate needs --target R with 0 < R < 1 (e.g. 0.25)");
-  const nPrompts = num(v, "prompts", true) ?? 6, nTokens = num(v, "tokens", true) ?? 32;
-  const warmup = num(v, "warmup", true) ?? 2, maxEvals = num(v, "max-evals", true) ?? 60;
+  const nPrompts = num(v, "prompts", true) ?? 6,
+    nTokens = num(v, "tokens", true) ?? 32;
+  const warmup = num(v, "warmup", true) ?? 2,
+    maxEvals = num(v, "max-evals", true) ?? 60;
   const texts = v.data ? loadPrompts(v.data as string, nPrompts) : CALIB_PROMPTS;
   const engine = await loadModel(v.model as string | undefined, loadOptions(v));
   try {
@@ -36,11 +51,17 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const set = await buildCalibSet(engine, Math.min(nPrompts, texts.length), nTokens, texts);
     let evals = 0;
     const r = await calibrate({
-      nLayers: L, targetRatio: target, base: { warmup }, maxEvals, grid: defaultGrid(L),
+      nLayers: L,
+      targetRatio: target,
+      base: { warmup },
+      maxEvals,
+      grid: defaultGrid(L),
       evaluate: async (config) => {
         const m = measure(engine, set, engine.policy(config));
         evals++;
-        process.stderr.write(`calibrate: #${evals} ${JSON.stringify(config)} → ratio ${(m.ratio * 100).toFixed(1)}%, agreement ${(m.agreement * 100).toFixed(1)}%\n`);
+        process.stderr.write(
+          `calibrate: #${evals} ${JSON.stringify(config)} → ratio ${(m.ratio * 100).toFixed(1)}%, agreement ${(m.agreement * 100).toFixed(1)}%\n`,
+        );
         return m;
       },
     });
@@ -69,7 +90,11 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       writeFileSync(v.out as string, text);
       process.stderr.write(`wrote ${v.out}\n`);
     }
-    process.stdout.write(v.json || !v.out ? text : `ratio ${(r.best.ratio * 100).toFixed(1)}% (target ${(target * 100).toFixed(0)}%${r.met ? "" : ", NOT met"}), agreement with dense ${(r.best.agreement * 100).toFixed(1)}%: ${JSON.stringify(r.best.config)}\n`);
+    process.stdout.write(
+      v.json || !v.out
+        ? text
+        : `ratio ${(r.best.ratio * 100).toFixed(1)}% (target ${(target * 100).toFixed(0)}%${r.met ? "" : ", NOT met"}), agreement with dense ${(r.best.agreement * 100).toFixed(1)}%: ${JSON.stringify(r.best.config)}\n`,
+    );
     return 0;
   } finally {
     await engine.dispose();

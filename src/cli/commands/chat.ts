@@ -19,12 +19,16 @@ function slashHelp(indent: string): string {
     "/reset                 forget the conversation",
     "/help                  this list",
     "/quit                  leave (also /exit, Ctrl-D)",
-  ].map((l) => indent + l).join("\n");
+  ]
+    .map((l) => indent + l)
+    .join("\n");
 }
 
 function describe(c: SkipConfig | null): string {
   if (!c) return "as given on the command line";
-  return Object.entries(c).map(([k, v]) => (k === "method" ? String(v) : `${k}=${Array.isArray(v) ? v.join(",") : v}`)).join(" ");
+  return Object.entries(c)
+    .map(([k, v]) => (k === "method" ? String(v) : `${k}=${Array.isArray(v) ? v.join(",") : v}`))
+    .join(" ");
 }
 
 /** `/skip ffn-skip --tau 0.9 k=2` → a validated config (throws with the reason). */
@@ -36,10 +40,20 @@ function parseSkipCommand(args: string[], engine: Engine): SkipConfig {
 }
 
 export async function chatCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    ...MODEL_OPTIONS, ...SAMPLING_OPTIONS, ...SKIP_OPTIONS, system: { type: "string" },
-  }, false);
-  if (v.help) { process.stdout.write(CHAT_HELP + "\n"); return 0; }
+  const { values: v, positionals } = parse(
+    argv,
+    {
+      ...MODEL_OPTIONS,
+      ...SAMPLING_OPTIONS,
+      ...SKIP_OPTIONS,
+      system: { type: "string" },
+    },
+    false,
+  );
+  if (v.help) {
+    process.stdout.write(CHAT_HELP + "\n");
+    return 0;
+  }
   if (positionals.length) throw new Error("chat takes no prompt argument; type messages after it starts");
   const sampling = samplingOptions(v);
   const engine = await loadModel(v.model as string | undefined, loadOptions(v));
@@ -61,22 +75,39 @@ export async function chatCommand(argv: string[]): Promise<number> {
       if (current) current.abort();
       else rl.close();
     });
-    if (tty) { out(`chatting with ${engine.path.replace(/^.*[\\/]/, "")} — /help for commands\n`); rl.prompt(); }
+    if (tty) {
+      out(`chatting with ${engine.path.replace(/^.*[\\/]/, "")} — /help for commands\n`);
+      rl.prompt();
+    }
 
     for await (const raw of rl) {
       const line = raw.trim();
-      if (line === "") { if (tty) rl.prompt(); continue; }
+      if (line === "") {
+        if (tty) rl.prompt();
+        continue;
+      }
       if (line.startsWith("/")) {
         const [cmd, ...args] = line.split(/\s+/);
         if (cmd === "/quit" || cmd === "/exit") break;
         try {
           switch (cmd) {
-            case "/help": out(slashHelp("") + "\n"); break;
-            case "/reset": history = [...system]; last = null; out("[conversation reset]\n"); break;
+            case "/help":
+              out(slashHelp("") + "\n");
+              break;
+            case "/reset":
+              history = [...system];
+              last = null;
+              out("[conversation reset]\n");
+              break;
             case "/stats":
-              if (!last) { out("[no turn yet]\n"); break; }
-              out(`[${last.stats.generated_tokens} tokens, ${last.finish_reason} | prompt ${last.stats.prompt_tokens} tok at ${last.stats.prompt_tok_per_s.toFixed(1)} tok/s | ` +
-                `decode ${last.stats.decode_tok_per_s.toFixed(1)} tok/s | skip ${last.skip.method} ${(last.skip.ratio * 100).toFixed(1)}% (${last.skip.skipped_ffn}/${last.skip.total_ffn} FFNs)]\n`);
+              if (!last) {
+                out("[no turn yet]\n");
+                break;
+              }
+              out(
+                `[${last.stats.generated_tokens} tokens, ${last.finish_reason} | prompt ${last.stats.prompt_tokens} tok at ${last.stats.prompt_tok_per_s.toFixed(1)} tok/s | ` +
+                  `decode ${last.stats.decode_tok_per_s.toFixed(1)} tok/s | skip ${last.skip.method} ${(last.skip.ratio * 100).toFixed(1)}% (${last.skip.skipped_ffn}/${last.skip.total_ffn} FFNs)]\n`,
+              );
               break;
             case "/skip":
               if (args.length === 0) out(`[skip: ${describe(override)}]\n`);
@@ -85,7 +116,8 @@ export async function chatCommand(argv: string[]): Promise<number> {
                 out(`[skip: ${describe(override)}]\n`);
               }
               break;
-            default: out(`[unknown command ${cmd}; /help lists them]\n`);
+            default:
+              out(`[unknown command ${cmd}; /help lists them]\n`);
           }
         } catch (e) {
           out(`[error: ${(e as Error).message}]\n`);
@@ -99,7 +131,10 @@ export async function chatCommand(argv: string[]): Promise<number> {
         if (tty) out("bot> ");
         const it = engine.stream({ messages }, { ...sampling, skip: skipNow(), signal: current.signal });
         let r = await it.next();
-        while (!r.done) { out(r.value); r = await it.next(); }
+        while (!r.done) {
+          out(r.value);
+          r = await it.next();
+        }
         last = r.value;
         out("\n");
         // a reply cut short by Ctrl-C is kept as far as it got, so the history matches what was shown

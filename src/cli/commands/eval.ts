@@ -27,14 +27,27 @@ export const EVAL_HELP = `ffnskip eval TASK [--model M] [skip flags] [options]  
   Progress with ETA goes to stderr; Ctrl-C stops after the current item (rerun with --resume).`;
 
 export function summaryLine(r: EvalRecord): string {
-  const m = Object.entries(r.metrics).map(([k, x]) => `${k} ${k === "n" || k === "tokens" || k === "turns" ? x : fmtMetric(k === "ppl" || k === "nll" || k === "words" ? "ppl" : k, x)}`);
-  return `${r.task} [${r.skip.method}${r.target ? ` target ${r.target.target_ratio}` : ""}] ${r.items} items, achieved skip ${(r.achieved_ratio * 100).toFixed(1)}%: ${m.join(", ")}` +
-    `${r.complete ? "" : " (INCOMPLETE: rerun with --resume)"}\n  → ${r.file}`;
+  const m = Object.entries(r.metrics).map(
+    ([k, x]) =>
+      `${k} ${k === "n" || k === "tokens" || k === "turns" ? x : fmtMetric(k === "ppl" || k === "nll" || k === "words" ? "ppl" : k, x)}`,
+  );
+  return (
+    `${r.task} [${r.skip.method}${r.target ? ` target ${r.target.target_ratio}` : ""}] ${r.items} items, achieved skip ${(r.achieved_ratio * 100).toFixed(1)}%: ${m.join(", ")}` +
+    `${r.complete ? "" : " (INCOMPLETE: rerun with --resume)"}\n  → ${r.file}`
+  );
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, { ...MODEL_OPTIONS, ...SKIP_OPTIONS, ...EVAL_OPTIONS, "target-ratio": { type: "string" } });
-  if (v.help) { process.stdout.write(EVAL_HELP + "\n"); return 0; }
+  const { values: v, positionals } = parse(argv, {
+    ...MODEL_OPTIONS,
+    ...SKIP_OPTIONS,
+    ...EVAL_OPTIONS,
+    "target-ratio": { type: "string" },
+  });
+  if (v.help) {
+    process.stdout.write(EVAL_HELP + "\n");
+    return 0;
+  }
   if (positionals.length !== 1) throw new Error(`eval takes one task (${TASKS.join(", ")}), got ${positionals.length} arguments`);
   const taskName = positionals[0];
   if (!(TASKS as readonly string[]).includes(taskName)) throw new Error(`unknown task "${taskName}"; tasks: ${TASKS.join(", ")}`);
@@ -52,12 +65,18 @@ export async function evalCommand(argv: string[]): Promise<number> {
     let target: Target | undefined;
     if (ratio !== undefined) {
       const knobs = SKIP_FLAGS.filter((f) => f !== "skip" && flags[f] !== undefined);
-      if (!flags.skip || knobs.length) throw new Error("--target-ratio needs --skip METHOD and no other skip flags (the knobs are found for the ratio)");
+      if (!flags.skip || knobs.length)
+        throw new Error("--target-ratio needs --skip METHOD and no other skip flags (the knobs are found for the ratio)");
       target = await makeTargeter(engine, v, outDir, prov.model_sha256).get(flags.skip, ratio);
       config = target.config;
     }
     const rec = await evaluate(engine, task, config, {
-      outDir, resume: !!v.resume, prov, signal, target, log: (l) => process.stderr.write(l + "\n"),
+      outDir,
+      resume: !!v.resume,
+      prov,
+      signal,
+      target,
+      log: (l) => process.stderr.write(l + "\n"),
     });
     process.stdout.write(v.json ? JSON.stringify(rec) + "\n" : summaryLine(rec) + "\n");
     return rec.complete ? 0 : 130;

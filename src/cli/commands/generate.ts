@@ -16,10 +16,17 @@ export const GENERATE_HELP = `ffnskip generate [--model M] [options] "prompt"
 
 export async function generateCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(argv, {
-    ...MODEL_OPTIONS, ...SAMPLING_OPTIONS, ...SKIP_OPTIONS,
-    chat: { type: "boolean" }, system: { type: "string" }, trace: { type: "boolean" },
+    ...MODEL_OPTIONS,
+    ...SAMPLING_OPTIONS,
+    ...SKIP_OPTIONS,
+    chat: { type: "boolean" },
+    system: { type: "string" },
+    trace: { type: "boolean" },
   });
-  if (v.help) { process.stdout.write(GENERATE_HELP + "\n"); return 0; }
+  if (v.help) {
+    process.stdout.write(GENERATE_HELP + "\n");
+    return 0;
+  }
   if (positionals.length !== 1) throw new Error(`generate takes one prompt argument (quote it), got ${positionals.length}`);
   const sampling = samplingOptions(v);
   const engine = await loadModel(v.model as string | undefined, loadOptions(v));
@@ -38,16 +45,23 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const res = r.value;
     const stats = { ...res.stats, load_ms: engine.loaded.loadMs, finish_reason: res.finish_reason };
     if (v.json) {
-      const out: Record<string, unknown> = { text: res.text, tokens: res.tokens, prompt_tokens: res.stats.prompt_tokens, stats, skip: res.skip };
+      const out: Record<string, unknown> = {
+        text: res.text,
+        tokens: res.tokens,
+        prompt_tokens: res.stats.prompt_tokens,
+        stats,
+        skip: res.skip,
+      };
       if (trace) out.trace = trace.records;
       process.stdout.write(JSON.stringify(out) + "\n");
     } else {
-      const s = res.stats, sk = res.skip;
+      const s = res.stats,
+        sk = res.skip;
       process.stdout.write("\n");
       process.stderr.write(
         `\n[prompt ${s.prompt_tokens} tok, ${s.prompt_tok_per_s.toFixed(1)} tok/s | generated ${s.generated_tokens} tok, ` +
-        `${s.decode_tok_per_s.toFixed(1)} tok/s | load ${engine.loaded.loadMs.toFixed(0)} ms | skip ${sk.method} ` +
-        `${(sk.ratio * 100).toFixed(1)}% (${sk.skipped_ffn}/${sk.total_ffn} FFNs)]\n`,
+          `${s.decode_tok_per_s.toFixed(1)} tok/s | load ${engine.loaded.loadMs.toFixed(0)} ms | skip ${sk.method} ` +
+          `${(sk.ratio * 100).toFixed(1)}% (${sk.skipped_ffn}/${sk.total_ffn} FFNs)]\n`,
       );
     }
     return 0;

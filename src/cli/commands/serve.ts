@@ -19,12 +19,24 @@ export const SERVE_HELP = `ffnskip serve [--model M] [--host H] [--port P] [--ap
   --skip METHOD ... default skipping for requests that do not send "ffnskip": {"skip": ...}`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, {
-    ...MODEL_OPTIONS, ...SKIP_OPTIONS,
-    host: { type: "string" }, port: { type: "string", short: "p" }, "api-key": { type: "string" },
-    queue: { type: "string" }, grace: { type: "string" }, "max-body": { type: "string" },
-  }, false);
-  if (v.help) { process.stdout.write(SERVE_HELP + "\n"); return 0; }
+  const { values: v } = parse(
+    argv,
+    {
+      ...MODEL_OPTIONS,
+      ...SKIP_OPTIONS,
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      "api-key": { type: "string" },
+      queue: { type: "string" },
+      grace: { type: "string" },
+      "max-body": { type: "string" },
+    },
+    false,
+  );
+  if (v.help) {
+    process.stdout.write(SERVE_HELP + "\n");
+    return 0;
+  }
   const port = num(v, "port", true) ?? 8080;
   if (port < 0 || port > 65535) throw new Error(`--port must be in [0, 65535], got ${port}`);
   const queue = num(v, "queue", true) ?? 32;
@@ -43,7 +55,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     // validate the skip flags once; each request then gets a fresh policy of that config
     skipFromFlags(v, engine);
     srv = await startServer(engine, {
-      host: v.host as string | undefined, port, apiKey, queue, maxBodyBytes: maxBody, log,
+      host: v.host as string | undefined,
+      port,
+      apiKey,
+      queue,
+      maxBodyBytes: maxBody,
+      log,
       defaultSkip: () => skipFromFlags(v, engine).policy,
     });
   } catch (e) {
@@ -56,7 +73,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const stop = (sig: string) => {
       log(`${sig}: no new requests; finishing in-flight work (grace ${grace} s); ${sig} again to quit at once`);
       // a second signal during the drain exits at once, cancelling what is still running
-      process.once(sig, () => { log(`${sig} again: exiting without waiting`); process.exit(sig === "SIGINT" ? 130 : 143); });
+      process.once(sig, () => {
+        log(`${sig} again: exiting without waiting`);
+        process.exit(sig === "SIGINT" ? 130 : 143);
+      });
       srv.close(grace * 1000).then(resolve, resolve);
     };
     process.once("SIGTERM", () => stop("SIGTERM"));

@@ -16,16 +16,30 @@ export const SWEEP_HELP = `ffnskip sweep --task T [--model M] [--ratios 0.05,0.1
   --out DIR (results/eval), --resume, --calib-prompts N --calib-tokens N --calib-evals N, --threads N, --json`;
 
 function list(s: string, what: string): string[] {
-  const parts = s.split(",").map((x) => x.trim()).filter(Boolean);
+  const parts = s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (!parts.length) throw new Error(`--${what} is empty`);
   return parts;
 }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    ...MODEL_OPTIONS, ...EVAL_OPTIONS, task: { type: "string" }, ratios: { type: "string" }, methods: { type: "string" },
-  }, false);
-  if (v.help) { process.stdout.write(SWEEP_HELP + "\n"); return 0; }
+  const { values: v, positionals } = parse(
+    argv,
+    {
+      ...MODEL_OPTIONS,
+      ...EVAL_OPTIONS,
+      task: { type: "string" },
+      ratios: { type: "string" },
+      methods: { type: "string" },
+    },
+    false,
+  );
+  if (v.help) {
+    process.stdout.write(SWEEP_HELP + "\n");
+    return 0;
+  }
   void positionals;
   const taskName = v.task as string | undefined;
   if (!taskName || !(TASKS as readonly string[]).includes(taskName)) throw new Error(`sweep needs --task, one of ${TASKS.join(", ")}`);
@@ -36,7 +50,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   });
   const methods = list((v.methods as string | undefined) ?? TARGET_METHODS.join(","), "methods");
   for (const m of methods) {
-    if (!(TARGET_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}"; supported: ${TARGET_METHODS.join(", ")}`);
+    if (!(TARGET_METHODS as readonly string[]).includes(m))
+      throw new Error(`--methods: unknown method "${m}"; supported: ${TARGET_METHODS.join(", ")}`);
   }
   const topts = taskOptions(taskName, v);
   const outDir = (v.out as string | undefined) ?? "results/eval";
@@ -47,14 +62,17 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     const prov = provenance(engine);
     const targeter = makeTargeter(engine, v, outDir, prov.model_sha256);
     const r = await runSweep(engine, task, methods, ratios, targeter, {
-      outDir, resume: !!v.resume, prov, signal, log: (l) => process.stderr.write(l + "\n"),
+      outDir,
+      resume: !!v.resume,
+      prov,
+      signal,
+      log: (l) => process.stderr.write(l + "\n"),
     });
     mkdirSync(outDir, { recursive: true });
     const base = join(outDir, `sweep-${taskName}`);
     // the headline metric first, then every other metric the task reports
     const metrics = [r.dense.primary, ...Object.keys(r.dense.metrics).filter((k) => k !== r.dense.primary && k !== "n")];
-    const table = metrics.map((m) => sweepTable(r, methods, ratios, m)).join("\n") +
-      `\nCommand: \`ffnskip sweep ${argv.join(" ")}\`\n`;
+    const table = metrics.map((m) => sweepTable(r, methods, ratios, m)).join("\n") + `\nCommand: \`ffnskip sweep ${argv.join(" ")}\`\n`;
     writeFileSync(base + ".json", JSON.stringify({ task: taskName, methods, ratios, provenance: prov, ...r }, null, 2) + "\n");
     writeFileSync(base + ".md", table);
     writeFileSync(base + ".svg", sweepChart(r, methods));

@@ -18,10 +18,16 @@ export const TRACE_HELP = `ffnskip trace [--model M] [skip flags] [generation op
 
 export async function traceCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(argv, {
-    ...MODEL_OPTIONS, ...SAMPLING_OPTIONS, ...SKIP_OPTIONS,
-    html: { type: "string" }, chat: { type: "boolean" },
+    ...MODEL_OPTIONS,
+    ...SAMPLING_OPTIONS,
+    ...SKIP_OPTIONS,
+    html: { type: "string" },
+    chat: { type: "boolean" },
   });
-  if (v.help) { process.stdout.write(TRACE_HELP + "\n"); return 0; }
+  if (v.help) {
+    process.stdout.write(TRACE_HELP + "\n");
+    return 0;
+  }
   if (positionals.length !== 1) throw new Error(`trace takes one prompt argument (quote it), got ${positionals.length}`);
   const out = v.html as string | undefined;
   if (!out) throw new Error("trace needs --html FILE (where to write the page)");
@@ -36,10 +42,11 @@ export async function traceCommand(argv: string[]): Promise<number> {
     for (const f of SKIP_FLAGS) if (v[f] !== undefined) settings[f] = v[f];
     const view = await runTrace(engine, prompt, { ...sampling, skip: policy }, { settings });
     writeFileSync(out, renderTracePage(view));
-    const k = view.skip, s = view.stats;
+    const k = view.skip,
+      s = view.stats;
     process.stderr.write(
       `wrote ${out}: ${s.generated_tokens} tokens × ${view.nLayers} layers, skip ${k.method} ${(k.ratio * 100).toFixed(1)}% ` +
-      `(${k.skipped_ffn}/${k.total_ffn} FFNs), decode ${s.decode_tok_per_s.toFixed(1)} tok/s\n`,
+        `(${k.skipped_ffn}/${k.total_ffn} FFNs), decode ${s.decode_tok_per_s.toFixed(1)} tok/s\n`,
     );
     return 0;
   } finally {

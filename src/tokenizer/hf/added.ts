@@ -45,7 +45,8 @@ export class AddedMatcher {
     for (const t of cands) {
       if (!s.startsWith(t.content, i)) continue;
       if (t.singleWord) {
-        const before = i > 0 ? s[i - 1] : "", after = s[i + t.content.length] ?? "";
+        const before = i > 0 ? s[i - 1] : "",
+          after = s[i + t.content.length] ?? "";
         if ((before && WORD.test(before)) || (after && WORD.test(after))) continue;
       }
       return t;
@@ -61,7 +62,8 @@ export class AddedMatcher {
     for (let i = 0; i < s.length; i++) {
       const t = this.matchAt(s, i);
       if (t === null) continue;
-      let textEnd = i, next = i + t.content.length;
+      let textEnd = i,
+        next = i + t.content.length;
       if (t.lstrip) while (textEnd > from && SPACE.test(s[textEnd - 1])) textEnd--;
       if (t.rstrip) while (next < s.length && SPACE.test(s[next])) next++;
       if (textEnd > from) out.push(s.slice(from, textEnd));

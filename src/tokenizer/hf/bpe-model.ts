@@ -44,8 +44,14 @@ export class BPEModel {
       // older files write "a b", newer ones ["a", "b"]
       let a: string, b: string;
       if (Array.isArray(m)) [a, b] = m;
-      else { const sp = m.indexOf(" ", 1); a = m.slice(0, sp); b = m.slice(sp + 1); }
-      const ia = this.vocab.get(a), ib = this.vocab.get(b), id = this.vocab.get(a + b);
+      else {
+        const sp = m.indexOf(" ", 1);
+        a = m.slice(0, sp);
+        b = m.slice(sp + 1);
+      }
+      const ia = this.vocab.get(a),
+        ib = this.vocab.get(b),
+        id = this.vocab.get(a + b);
       if (ia === undefined || ib === undefined || id === undefined) {
         throw new Error(`tokenizer.json: merge #${rank} ${JSON.stringify(m)} refers to tokens not in the vocabulary`);
       }
@@ -85,20 +91,35 @@ export class BPEModel {
     let lastUnk = false;
     for (const ch of piece) {
       const id = this.vocab.get(ch);
-      if (id !== undefined) { sym.push(id); lastUnk = false; continue; }
+      if (id !== undefined) {
+        sym.push(id);
+        lastUnk = false;
+        continue;
+      }
       if (this.byteFallback) {
         const bytes = utf8(ch);
         let ok = true;
         for (const b of bytes) if (this.byteIds[b] < 0) ok = false;
-        if (ok) { for (const b of bytes) sym.push(this.byteIds[b]); lastUnk = false; continue; }
+        if (ok) {
+          for (const b of bytes) sym.push(this.byteIds[b]);
+          lastUnk = false;
+          continue;
+        }
       }
-      if (this.unk === null) throw new Error(`tokenizer.json: character ${JSON.stringify(ch)} is not in the vocabulary and the model has no unk_token`);
+      if (this.unk === null)
+        throw new Error(`tokenizer.json: character ${JSON.stringify(ch)} is not in the vocabulary and the model has no unk_token`);
       if (!(this.fuseUnk && lastUnk)) sym.push(this.unk);
       lastUnk = true;
     }
     const n = sym.length;
-    const next = new Int32Array(n), prev = new Int32Array(n), size = new Int32Array(n);
-    for (let i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; size[i] = 1; }
+    const next = new Int32Array(n),
+      prev = new Int32Array(n),
+      size = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+      size[i] = 1;
+    }
     const heap = new PairHeap();
     const tryAdd = (l: number, r: number) => {
       if (l < 0 || r < 0) return;
@@ -107,7 +128,8 @@ export class BPEModel {
     };
     for (let i = 1; i < n; i++) tryAdd(i - 1, i);
     while (heap.pop()) {
-      const l = heap.topLeft, r = heap.topRight;
+      const l = heap.topLeft,
+        r = heap.topRight;
       // stale: a side was merged away or grew since this pair was queued
       if (size[l] === 0 || size[r] === 0 || size[l] + size[r] !== heap.topSize || next[l] !== r) continue;
       sym[l] = this.merges.get(sym[l] * this.stride + sym[r])!.id;

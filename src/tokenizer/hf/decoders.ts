@@ -38,7 +38,10 @@ export function buildDecoder(spec: Spec | null | undefined): Decoder {
           let ok = true;
           for (const ch of t) {
             const b = CHAR_TO_BYTE.get(ch);
-            if (b === undefined) { ok = false; break; }
+            if (b === undefined) {
+              ok = false;
+              break;
+            }
             mapped.push(b);
           }
           // a token outside the byte alphabet (an added token) passes as its own UTF-8
@@ -48,7 +51,8 @@ export function buildDecoder(spec: Spec | null | undefined): Decoder {
         return [lossy.decode(new Uint8Array(bytes))];
       };
     case "Replace": {
-      const re = patternRegex(spec.pattern), content = String(spec.content);
+      const re = patternRegex(spec.pattern),
+        content = String(spec.content);
       return (toks) => toks.map((t) => t.replace(re, () => content));
     }
     case "ByteFallback":
@@ -58,12 +62,19 @@ export function buildDecoder(spec: Spec | null | undefined): Decoder {
         const flushBytes = () => {
           if (pending.length === 0) return;
           // valid UTF-8 becomes its text; otherwise one U+FFFD per byte
-          try { out.push(strict.decode(new Uint8Array(pending))); } catch { for (let i = 0; i < pending.length; i++) out.push("\ufffd"); }
+          try {
+            out.push(strict.decode(new Uint8Array(pending)));
+          } catch {
+            for (let i = 0; i < pending.length; i++) out.push("\ufffd");
+          }
           pending = [];
         };
         for (const t of toks) {
           const b = byteToken(t);
-          if (b >= 0) { pending.push(b); continue; }
+          if (b >= 0) {
+            pending.push(b);
+            continue;
+          }
           flushBytes();
           out.push(t);
         }
@@ -73,13 +84,17 @@ export function buildDecoder(spec: Spec | null | undefined): Decoder {
     case "Fuse":
       return (toks) => [toks.join("")];
     case "Strip": {
-      const c = String(spec.content), start = Number(spec.start ?? 0), stop = Number(spec.stop ?? 0);
-      return (toks) => toks.map((t) => {
-        let a = 0, b = t.length;
-        for (let i = 0; i < start && t.startsWith(c, a); i++) a += c.length;
-        for (let i = 0; i < stop && b - c.length >= a && t.startsWith(c, b - c.length); i++) b -= c.length;
-        return t.slice(a, b);
-      });
+      const c = String(spec.content),
+        start = Number(spec.start ?? 0),
+        stop = Number(spec.stop ?? 0);
+      return (toks) =>
+        toks.map((t) => {
+          let a = 0,
+            b = t.length;
+          for (let i = 0; i < start && t.startsWith(c, a); i++) a += c.length;
+          for (let i = 0; i < stop && b - c.length >= a && t.startsWith(c, b - c.length); i++) b -= c.length;
+          return t.slice(a, b);
+        });
     }
     case "Metaspace": {
       const rep = String(spec.replacement ?? "\u2581");

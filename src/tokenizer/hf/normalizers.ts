@@ -25,17 +25,22 @@ export function buildNormalizer(spec: Spec | null | undefined): Normalizer | nul
       return (s) => (s.length > 0 ? p + s : s);
     }
     case "Replace": {
-      const re = patternRegex(spec.pattern), content = String(spec.content);
+      const re = patternRegex(spec.pattern),
+        content = String(spec.content);
       return (s) => s.replace(re, () => content);
     }
-    case "NFC": case "NFD": case "NFKC": case "NFKD": {
+    case "NFC":
+    case "NFD":
+    case "NFKC":
+    case "NFKD": {
       const form = spec.type;
       return (s) => s.normalize(form);
     }
     case "Lowercase":
       return (s) => s.toLowerCase();
     case "Strip": {
-      const left = spec.strip_left !== false, right = spec.strip_right !== false;
+      const left = spec.strip_left !== false,
+        right = spec.strip_right !== false;
       return (s) => (left && right ? s.trim() : left ? s.trimStart() : right ? s.trimEnd() : s);
     }
     default:

@@ -7,7 +7,10 @@ import { BYTE_TO_CHAR, utf8 } from "../unicode.js";
 import { compilePattern, patternRegex } from "./regex.js";
 
 /** A piece of text; `atStart` is true only for a piece beginning at offset 0 of the original input. */
-export interface Piece { s: string; atStart: boolean }
+export interface Piece {
+  s: string;
+  atStart: boolean;
+}
 
 export type PreTokenizer = (pieces: Piece[]) => Piece[];
 
@@ -27,7 +30,10 @@ export function splitBy(s: string, re: RegExp, behavior: Behavior, invert = fals
   let prev = 0;
   re.lastIndex = 0;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    if (m[0].length === 0) { re.lastIndex++; continue; }
+    if (m[0].length === 0) {
+      re.lastIndex++;
+      continue;
+    }
     if (m.index > prev) segs.push([s.slice(prev, m.index), invert]);
     segs.push([m[0], !invert]);
     prev = m.index + m[0].length;
@@ -107,20 +113,29 @@ export function buildPreTokenizer(spec: Spec | null | undefined): PreTokenizer |
       return (pieces) => parts.reduce((acc, p) => p(acc), pieces);
     }
     case "ByteLevel": {
-      const addPrefix = spec.add_prefix_space === true, re = spec.use_regex !== false ? compilePattern(GPT2_PATTERN) : null;
+      const addPrefix = spec.add_prefix_space === true,
+        re = spec.use_regex !== false ? compilePattern(GPT2_PATTERN) : null;
       return eachPiece((p) => {
         const s = addPrefix && !p.s.startsWith(" ") ? " " + p.s : p.s;
         const parts = re ? splitBy(s, re, "Isolated") : [s];
         // bytes -> printable characters, the alphabet byte-level vocabularies are written in
-        return parts.map((w) => { let m = ""; for (const b of utf8(w)) m += BYTE_TO_CHAR[b]; return m; });
+        return parts.map((w) => {
+          let m = "";
+          for (const b of utf8(w)) m += BYTE_TO_CHAR[b];
+          return m;
+        });
       });
     }
     case "Split": {
-      const re = patternRegex(spec.pattern), behavior = behaviorOf(spec.behavior), invert = spec.invert === true;
+      const re = patternRegex(spec.pattern),
+        behavior = behaviorOf(spec.behavior),
+        invert = spec.invert === true;
       return eachPiece((p) => splitBy(p.s, re, behavior, invert));
     }
     case "Metaspace": {
-      const rep = String(spec.replacement ?? "\u2581"), scheme = prependScheme(spec), split = spec.split !== false;
+      const rep = String(spec.replacement ?? "\u2581"),
+        scheme = prependScheme(spec),
+        split = spec.split !== false;
       const sep = new RegExp(rep.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gu");
       return eachPiece((p) => {
         let s = p.s.replaceAll(" ", rep);
@@ -129,7 +144,8 @@ export function buildPreTokenizer(spec: Spec | null | undefined): PreTokenizer |
       });
     }
     case "Digits": {
-      const individual = spec.individual_digits === true, re = /[0-9]/gu;
+      const individual = spec.individual_digits === true,
+        re = /[0-9]/gu;
       return eachPiece((p) => splitBy(p.s, re, individual ? "Isolated" : "Contiguous"));
     }
     case "Whitespace": {

@@ -7,13 +7,15 @@
 
 /** Both cases of an ASCII letter as a class body ("sS"), or the char itself. */
 function bothCases(ch: string): string {
-  const lo = ch.toLowerCase(), up = ch.toUpperCase();
+  const lo = ch.toLowerCase(),
+    up = ch.toUpperCase();
   return lo !== up ? lo + up : ch;
 }
 
 /** Rewrite the body of a `(?i:...)` group so it matches case-insensitively without flags. */
 function caseFold(body: string): string {
-  let out = "", inClass = false;
+  let out = "",
+    inClass = false;
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
     if (c === "\\") {
@@ -29,7 +31,11 @@ function caseFold(body: string): string {
       out += /[a-zA-Z]/.test(c) ? bothCases(c) : c;
       continue;
     }
-    if (c === "[") { inClass = true; out += c; continue; }
+    if (c === "[") {
+      inClass = true;
+      out += c;
+      continue;
+    }
     out += /[a-zA-Z]/.test(c) ? `[${bothCases(c)}]` : c;
   }
   return out;
@@ -40,11 +46,18 @@ export function translatePattern(src: string): string {
   let s = src;
   // (?i:...) → explicit case classes; find the matching close paren
   for (let at = s.indexOf("(?i:"); at >= 0; at = s.indexOf("(?i:")) {
-    let depth = 0, end = -1;
+    let depth = 0,
+      end = -1;
     for (let i = at; i < s.length; i++) {
-      if (s[i] === "\\") { i++; continue; }
+      if (s[i] === "\\") {
+        i++;
+        continue;
+      }
       if (s[i] === "(") depth++;
-      else if (s[i] === ")" && --depth === 0) { end = i; break; }
+      else if (s[i] === ")" && --depth === 0) {
+        end = i;
+        break;
+      }
     }
     if (end < 0) throw new Error(`unbalanced (?i: group in pattern ${JSON.stringify(src)}`);
     s = s.slice(0, at) + "(?:" + caseFold(s.slice(at + 4, end)) + ")" + s.slice(end + 1);
@@ -54,7 +67,9 @@ export function translatePattern(src: string): string {
 
 /** Possessive quantifiers (`?+ *+ ++ {m,n}+`) → greedy ones: the same matches for the token patterns in use. */
 function dropPossessive(s: string): string {
-  let out = "", inClass = false, afterAtom = false;
+  let out = "",
+    inClass = false,
+    afterAtom = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === "\\") {
@@ -65,16 +80,31 @@ function dropPossessive(s: string): string {
       afterAtom = !inClass;
       continue;
     }
-    if (inClass) { out += c; if (c === "]") { inClass = false; afterAtom = true; } continue; }
-    if (c === "[") { inClass = true; out += c; continue; }
+    if (inClass) {
+      out += c;
+      if (c === "]") {
+        inClass = false;
+        afterAtom = true;
+      }
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      out += c;
+      continue;
+    }
     let q = "";
     if (afterAtom && (c === "?" || c === "*" || c === "+")) q = c;
     else if (afterAtom && c === "{" && /^\{\d+(,\d*)?\}/.test(s.slice(i))) q = s.slice(i, s.indexOf("}", i) + 1);
     if (q) {
       out += q;
       i += q.length - 1;
-      if (s[i + 1] === "+") i++; // possessive marker
-      else if (s[i + 1] === "?") { out += "?"; i++; } // lazy stays lazy
+      if (s[i + 1] === "+")
+        i++; // possessive marker
+      else if (s[i + 1] === "?") {
+        out += "?";
+        i++;
+      } // lazy stays lazy
       afterAtom = false;
       continue;
     }

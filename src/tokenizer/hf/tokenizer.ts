@@ -54,15 +54,22 @@ export class HFTokenizer implements Tokenizer {
   private readonly decoder: Decoder;
   private readonly added = new Map<number, AddedToken>();
   // matchers: [raw text, normalized text] x [with special tokens, without]
-  private readonly rawAll: AddedMatcher; private readonly rawPlain: AddedMatcher;
-  private readonly normAll: AddedMatcher; private readonly normPlain: AddedMatcher;
+  private readonly rawAll: AddedMatcher;
+  private readonly rawPlain: AddedMatcher;
+  private readonly normAll: AddedMatcher;
+  private readonly normPlain: AddedMatcher;
 
   /**
    * @param tok parsed tokenizer.json
    * @param cfg parsed tokenizer_config.json (or null)
    * @param modelCfg parsed config.json (or null): fallback bos/eos ids
    */
-  constructor(tok: Json, cfg: Json | null, modelCfg: Json | null = null, readonly source = "tokenizer.json") {
+  constructor(
+    tok: Json,
+    cfg: Json | null,
+    modelCfg: Json | null = null,
+    readonly source = "tokenizer.json",
+  ) {
     this.model = new BPEModel((tok.model ?? {}) as Json);
     this.normalizer = buildNormalizer(tok.normalizer as Json | null);
     this.pre = buildPreTokenizer(tok.pre_tokenizer as Json | null);
@@ -70,8 +77,13 @@ export class HFTokenizer implements Tokenizer {
     const list: AddedToken[] = [];
     for (const a of (tok.added_tokens as Json[] | undefined) ?? []) {
       const t: AddedToken = {
-        id: Number(a.id), content: String(a.content), special: a.special === true, normalized: a.normalized === true,
-        lstrip: a.lstrip === true, rstrip: a.rstrip === true, singleWord: a.single_word === true,
+        id: Number(a.id),
+        content: String(a.content),
+        special: a.special === true,
+        normalized: a.normalized === true,
+        lstrip: a.lstrip === true,
+        rstrip: a.rstrip === true,
+        singleWord: a.single_word === true,
       };
       list.push(t);
       this.added.set(t.id, t);
@@ -79,7 +91,9 @@ export class HFTokenizer implements Tokenizer {
     this.rawAll = new AddedMatcher(list.filter((t) => !t.normalized));
     this.rawPlain = new AddedMatcher(list.filter((t) => !t.normalized && !t.special));
     // "normalized" tokens are looked for in normalized text, so by their normalized content (Rust does the same)
-    const normed = list.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalizer ? this.normalizer(t.content) : t.content }));
+    const normed = list
+      .filter((t) => t.normalized)
+      .map((t) => ({ ...t, content: this.normalizer ? this.normalizer(t.content) : t.content }));
     this.normAll = new AddedMatcher(normed);
     this.normPlain = new AddedMatcher(normed.filter((t) => !t.special));
     let n = this.model.idToToken.length;
@@ -92,7 +106,8 @@ export class HFTokenizer implements Tokenizer {
       for (const t of this.added.values()) if (t.content === text) return t.id;
       return this.model.vocab.get(text) ?? null;
     };
-    const firstId = (v: unknown): number | null => (Array.isArray(v) ? (typeof v[0] === "number" ? v[0] : null) : typeof v === "number" ? v : null);
+    const firstId = (v: unknown): number | null =>
+      Array.isArray(v) ? (typeof v[0] === "number" ? v[0] : null) : typeof v === "number" ? v : null;
     const tpl = templateSpecials(tok.post_processor as Json | null);
     this.bos = idOf(tokenText(c.bos_token)) ?? idOf(tpl.before) ?? firstId(modelCfg?.bos_token_id);
     this.eos = idOf(tokenText(c.eos_token)) ?? firstId(modelCfg?.eos_token_id);
@@ -110,7 +125,8 @@ export class HFTokenizer implements Tokenizer {
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     if (typeof text !== "string") throw new Error(`encode expects a string, got ${typeof text}`);
-    const parseSpecial = opts.parseSpecial ?? false, addSpecial = opts.addSpecial ?? true;
+    const parseSpecial = opts.parseSpecial ?? false,
+      addSpecial = opts.addSpecial ?? true;
     const out: number[] = [];
     if (addSpecial && this.addBos) out.push(this.bos!);
     const raw = wellFormed(text);
@@ -119,13 +135,20 @@ export class HFTokenizer implements Tokenizer {
     const norm = parseSpecial ? this.normAll : this.normPlain;
     for (let i = 0; i < rawFrags.length; i++) {
       const f = rawFrags[i];
-      if (typeof f === "number") { out.push(f); continue; }
+      if (typeof f === "number") {
+        out.push(f);
+        continue;
+      }
       // only text at the very start of the input counts as "first" (Metaspace prepend_scheme)
       const atStart = i === 0;
       const normalized = this.normalizer ? this.normalizer(f) : f;
       let first = true;
       for (const g of norm.split(normalized)) {
-        if (typeof g === "number") { out.push(g); first = false; continue; }
+        if (typeof g === "number") {
+          out.push(g);
+          first = false;
+          continue;
+        }
         const pieces: Piece[] = [{ s: g, atStart: atStart && first }];
         first = false;
         for (const p of this.pre ? this.pre(pieces) : pieces) if (p.s.length > 0) this.model.encode(p.s, out);
@@ -178,12 +201,14 @@ export class HFTokenizer implements Tokenizer {
    */
   createStreamDecoder(opts: DecodeOptions = {}): StreamDecoder {
     const skip = opts.skipSpecial ?? false;
-    let context: number[] = [], prefix = "", pending: number[] = [];
+    let context: number[] = [],
+      prefix = "",
+      pending: number[] = [];
     const take = (force: boolean): string => {
       if (pending.length === 0) return "";
       const s = this.decode([...context, ...pending]);
       const whole = s.startsWith(prefix);
-      if (!force && (s.endsWith("\ufffd") && pending.length < 8 || (whole && s.length <= prefix.length))) return "";
+      if (!force && ((s.endsWith("\ufffd") && pending.length < 8) || (whole && s.length <= prefix.length))) return "";
       const text = whole ? s.slice(prefix.length) : s;
       context = pending;
       prefix = this.decode(context);
