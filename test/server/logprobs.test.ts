@@ -186,7 +186,11 @@ test("tokenizer routes for lm-eval's remote tokenizer: /tokenizer_info, /tokeniz
   assert.equal(info.eos_token, "<|im_end|>");
   assert.equal(info.model_max_length, engine.model.ctx);
   const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${srv.url}${path}`, { method: "POST", body: JSON.stringify(body) });
+    const r = await fetch(`${srv.url}${path}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json" },
+    });
     return { status: r.status, json: (await r.json()) as Record<string, unknown> & { error?: { param: string } } };
   };
   const tk = await post("/tokenize", { prompt: "Hello world<|im_end|>", add_special_tokens: false });
@@ -227,7 +231,11 @@ test("bad logprobs / echo / batch / logit_bias values are 400s naming the field"
   ];
   for (const [extra, param, re] of cases) {
     const body = { prompt: "Hi", max_tokens: 1, ...extra };
-    const r = await fetch(`${srv.url}/v1/completions`, { method: "POST", body: JSON.stringify(body) });
+    const r = await fetch(`${srv.url}/v1/completions`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json" },
+    });
     const e = ((await r.json()) as { error: { message: string; param: string } }).error;
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.equal(e.param, param, JSON.stringify(body));

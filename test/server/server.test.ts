@@ -172,7 +172,11 @@ test("bad requests are 400s (413 for a huge body) with messages naming the probl
   const long = await raw("/v1/completions", JSON.stringify({ prompt: new Array(engine.model.ctx + 5).fill(1), max_tokens: 1 }));
   assert.equal(long.status, 400);
   assert.match(long.error.message, /context is \d+ tokens/);
-  const big = await fetch(`${srv.url}/v1/completions`, { method: "POST", body: "x".repeat((1 << 20) + 10) });
+  const big = await fetch(`${srv.url}/v1/completions`, {
+    method: "POST",
+    body: "x".repeat((1 << 20) + 10),
+    headers: { "Content-Type": "application/json" },
+  });
   assert.equal(big.status, 413);
 });
 
@@ -248,9 +252,9 @@ test("a full queue answers 429 with Retry-After; queued work still completes", a
         }),
     );
     const body = JSON.stringify({ prompt: "Item 1:", max_tokens: 3, temperature: 0, ignore_eos: true });
-    const queued = fetch(`${s.url}/v1/completions`, { method: "POST", body });
+    const queued = fetch(`${s.url}/v1/completions`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
     await until(async () => (await health(s)).queue.waiting === 1, "the request to queue");
-    const over = await fetch(`${s.url}/v1/completions`, { method: "POST", body });
+    const over = await fetch(`${s.url}/v1/completions`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
     assert.equal(over.status, 429);
     assert.ok(Number(over.headers.get("retry-after")) >= 1);
     assert.match(((await over.json()) as { error: { message: string } }).error.message, /busy/);
@@ -275,6 +279,7 @@ test("close() lets an in-flight request finish, then refuses connections", async
   const s = await startServer(engine, { port: 0 });
   const inflight = fetch(`${s.url}/v1/completions`, {
     method: "POST",
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ prompt: "Item 2:", max_tokens: 3, temperature: 0 }),
   });
   await until(async () => s.stats().requests >= 1, "the request to arrive");
