@@ -125,6 +125,16 @@ export class Model {
     for (let t = 0; t < n; t++) ops.rmsnorm(m, at + t * dim, m, at + t * dim, wv, dim, this.config.normEps);
   }
 
+  /**
+   * One token's `nh` query or key heads at float index `at` of m: Gemma's
+   * per-head RMSNorm first (when `norm` is given), then RoPE with the token's table.
+   */
+  private normRopeHeads(m: Float32Array, at: number, nh: number, norm: Float32Array | null, cs: Float32Array, sn: Float32Array): void {
+    const c = this.config;
+    if (norm) for (let h = 0; h < nh; h++) ops.rmsnorm(m, at + h * c.headDim, m, at + h * c.headDim, norm, c.headDim, c.normEps);
+    ops.rope(m, at, nh, c.headDim, c.ropeDim, c.ropeStyle === "neox", cs, sn);
+  }
+
   /** Release every shard's worker threads. */
   async dispose(): Promise<void> {
     for (const S of this.shards) await S.kernels.dispose();
@@ -145,7 +155,6 @@ export class Model {
     const qDim = nHeads * headDim,
       kvDim = nKvHeads * headDim,
       half = ropeDim / 2;
-    const neox = c.ropeStyle === "neox";
     const W = this.weights,
       policy = opt.policy;
 
@@ -217,14 +226,7 @@ export class Model {
           K.matmul(L.wv, p.xb, p.v, n);
         }
         for (let t = 0; t < n; t++) {
-          const cs = rCos.subarray(t * half),
-            sn = rSin.subarray(t * half);
-          if (kNorm)
-            for (let h = 0; h < nKvHeads; h++) {
-              const b = k + t * kvDim + h * headDim;
-              ops.rmsnorm(m, b, m, b, kNorm, headDim, eps);
-            }
-          ops.rope(m, k + t * kvDim, nKvHeads, headDim, ropeDim, neox, cs, sn);
+          this.normRopeHeads(m, k + t * kvDim, nKvHeads, kNorm, rCos.subarray(t * half), rSin.subarray(t * half));
           this.kv.write(l, pos + t, m, k + t * kvDim, v + t * kvDim);
         }
         this.kv.mark(l, pos, n);
@@ -233,14 +235,7 @@ export class Model {
         // attention
         if (!qkv) mat(K, L.wq, p.xb, p.q);
         for (let t = 0; t < n; t++) {
-          const cs = rCos.subarray(t * half),
-            sn = rSin.subarray(t * half);
-          if (qNorm)
-            for (let h = 0; h < nHeads; h++) {
-              const b = q + t * qDim + h * headDim;
-              ops.rmsnorm(m, b, m, b, qNorm, headDim, eps);
-            }
-          ops.rope(m, q + t * qDim, nHeads, headDim, ropeDim, neox, cs, sn);
+          this.normRopeHeads(m, q + t * qDim, nHeads, qNorm, rCos.subarray(t * half), rSin.subarray(t * half));
           // a window starting at s0 is the same attention over a cache that begins there
           const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0,
             sb = s0 * this.kv.rowBytes;
