@@ -141,6 +141,9 @@ for (const threads of [1, 2]) {
   });
 }
 
+/** Types Kernels.prepare repacks (assembly/packed.ts packable). */
+const PACKED_TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0];
+
 /** A `type` matrix and a byte-identical copy, so one can be packed and the other kept for the reference. */
 function matrixPair(k: WasmKernels, type: GGMLType, rows: number, cols: number, rand: () => number): [WeightMatrix, WeightMatrix] {
   const w = randomMatrix(k.heap, type, rows, cols, rand);
@@ -155,7 +158,7 @@ for (const [threads, variant] of [
   [1, "relaxed"],
   [2, "relaxed"],
 ] as const) {
-  for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
+  for (const type of PACKED_TYPES) {
     const name = typeInfo(type).name;
     test(`packed ${name} (prepare): matvec, matmul, matvecMulti and getRow match the plain layout, ${threads} thread(s), ${variant} kernels`, async () => {
       const k = await kernelsFor(threads, variant);
@@ -209,7 +212,7 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
   assert.equal(base.name, "wasm-simd");
   assert.equal(relax.name, "wasm-relaxed-simd");
   const rand = rng(123);
-  for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
+  for (const type of PACKED_TYPES) {
     for (const [rows, cols, n] of [
       [64, 576, 1],
       [36, 1536, 1],
@@ -257,6 +260,8 @@ test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical ac
         k.heap.u8(w.ptr, bytes.length).set(bytes);
         const x = k.heap.alloc(n * cols * 4);
         k.heap.f32(x, n * cols).set(xs);
+        const plain = { ...w, ptr: k.heap.alloc(rows * w0.rowBytes) };
+        k.heap.u8(plain.ptr, bytes.length).set(bytes);
         k.prepare(w);
         const out = k.heap.alloc(n * rows * 4),
           one = k.heap.alloc(rows * 4);
@@ -269,7 +274,7 @@ test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical ac
         }
         if (!first) {
           first = got;
-          checkAgainstReference(k, w, x, got, n, what);
+          checkAgainstReference(k, plain, x, got, n, what);
         } else assert.deepEqual(got, first, `${what} vs 1 thread baseline`);
       }
     }

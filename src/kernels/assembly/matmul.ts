@@ -57,29 +57,35 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       if (row < full) { const blk = g + <usize>b * 136; d = h2f(load<u16>(blk + (lane << 1))); p = blk + 8 + (lane << 5); }
       else { const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34; d = h2f(load<u16>(blk)); p = blk + 2; }
       for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(p + j));
-    } else { // Q4_1
+    } else { // Q4_1: d*q + m; Q4_0: d*(q - 8)
+      const q4_1 = base == Q4_1;
       if (row < full) {
-        const blk = g + <usize>b * 80;
-        const d = h2f(load<u16>(blk + (lane << 1))), m = h2f(load<u16>(blk + 8 + (lane << 1)));
-        const p = blk + 16 + (lane << 4);
+        const blk = g + <usize>b * (q4_1 ? 80 : 72);
+        const d = h2f(load<u16>(blk + (lane << 1))), m = q4_1 ? h2f(load<u16>(blk + 8 + (lane << 1))) : 0;
+        const p = blk + (q4_1 ? 16 : 8) + (lane << 4);
         for (let i = 0; i < 8; i++) {
           const lo = load<u8>(p + (<usize>i << 1)), hi = load<u8>(p + (<usize>i << 1) + 1);
-          store<f32>(o + (<usize>i << 2), d * <f32>(lo & 15) + m);
-          store<f32>(o + (<usize>(8 + i) << 2), d * <f32>(lo >> 4) + m);
-          store<f32>(o + (<usize>(16 + i) << 2), d * <f32>(hi & 15) + m);
-          store<f32>(o + (<usize>(24 + i) << 2), d * <f32>(hi >> 4) + m);
+          store<f32>(o + (<usize>i << 2), nibValue(q4_1, lo & 15, d, m));
+          store<f32>(o + (<usize>(8 + i) << 2), nibValue(q4_1, lo >> 4, d, m));
+          store<f32>(o + (<usize>(16 + i) << 2), nibValue(q4_1, hi & 15, d, m));
+          store<f32>(o + (<usize>(24 + i) << 2), nibValue(q4_1, hi >> 4, d, m));
         }
       } else {
-        const blk = w + <usize>row * <usize>rowBytes + <usize>b * 20;
-        const d = h2f(load<u16>(blk)), m = h2f(load<u16>(blk, 2));
+        const blk = w + <usize>row * <usize>rowBytes + <usize>b * (q4_1 ? 20 : 18);
+        const d = h2f(load<u16>(blk)), m = q4_1 ? h2f(load<u16>(blk, 2)) : 0;
         for (let j = 0; j < 16; j++) {
-          const v = load<u8>(blk + 4 + j);
-          store<f32>(o + (<usize>j << 2), d * <f32>(v & 15) + m);
-          store<f32>(o + (<usize>(16 + j) << 2), d * <f32>(v >> 4) + m);
+          const v = load<u8>(blk + (q4_1 ? 4 : 2) + j);
+          store<f32>(o + (<usize>j << 2), nibValue(q4_1, v & 15, d, m));
+          store<f32>(o + (<usize>(16 + j) << 2), nibValue(q4_1, v >> 4, d, m));
         }
       }
     }
   }
+}
+
+/** A dequantized 4-bit value q, as ggml computes it: Q4_1 d*q + m, Q4_0 (q - 8)*d. */
+@inline function nibValue(q4_1: bool, q: u32, d: f32, m: f32): f32 {
+  return q4_1 ? d * <f32>q + m : <f32>(<i32>q - 8) * d;
 }
 
 /**
@@ -107,6 +113,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       for (let i = 0; i < q; i++) {
         const g = w + <usize>r * <usize>rowBytes, o = out + (<usize>r << 2);
         if (type == Q4_1) streams<u8>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
+        else if (type == Q4_0) streams<i8>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
         else streams<u16>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
         r += 4;
       }
@@ -125,6 +132,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
         const a = act + <usize>t * <usize>actStride;
         const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
         if (type == Q4_1) group<u8>(g, a, nb, cols, o, k15, kMask, kRebias);
+        else if (type == Q4_0) group<i8>(g, a, nb, cols, o, k15, kMask, kRebias);
         else group<u16>(g, a, nb, cols, o, k15, kMask, kRebias);
       }
     }
