@@ -7,6 +7,7 @@ import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
+import { packableK, groupK, streamsK, STREAMS_K } from "./packed-k";
 import { UNPACKED_BLOCK, scratchBytes, unpackQ4_1, groupUnpackedQ4_1 } from "./prompt";
 
 /** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
@@ -99,6 +100,10 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
   act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
   let r = r0;
+  if (type & PACKED && packableK(type & ~PACKED)) {
+    matmulK(type & ~PACKED, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
+    return;
+  }
   if (type & PACKED) {
     type &= ~PACKED;
     const nb = cols >> 5;
@@ -146,6 +151,40 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     for (let t = 0; t < n; t++) {
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
       store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+    }
+  }
+}
+
+/**
+ * matmul's rows [r0, r1) for a packed K-quant (see packed-k.ts): decoding
+ * runs STREAMS_K groups a STREAMS_K-th of the range apart per pass; the last
+ * rows % 4 rows, still in the plain layout, go through the rows4 kernel.
+ */
+function matmulK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
+  act: usize, actStride: i32, n: i32, out: usize, outStride: i32): void {
+  const nb = cols >> 5;
+  const full = min(r1, rows & ~3);
+  const kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see packed.ts)
+  const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+  const rb = <usize>rowBytes;
+  let r = r0;
+  if (n == 1 && full - r >= 4 * STREAMS_K) {
+    const q = (full - r) / (4 * STREAMS_K); // groups per stream
+    const d = <usize>(q << 2) * rb, od = <usize>(q << 4);
+    for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, nb, cols, out + (<usize>r << 2), od, kMask, kRebias);
+    r += (STREAMS_K - 1) * 4 * q;
+  }
+  for (; r < full; r += 4) {
+    const g = w + <usize>r * rb;
+    for (let t = 0; t < n; t++) {
+      groupK(type, g, act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kMask, kRebias);
+    }
+  }
+  for (; r < r1; r++) {
+    const p = w + <usize>r * rb;
+    for (let t = 0; t < n; t++) {
+      const v = rows4(type, p, p, p, p, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
+      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), f32x4.extract_lane(v, 0));
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
+import { packableK, repackK } from "./packed-k";
 
 // ---------------------------------------------------------------------------
 // Packed ("x4") layouts. The row-at-a-time kernels (dot-*.ts) spend most of their
@@ -25,7 +26,7 @@ export const PACKED: i32 = 0x100;
 
 /** True when matrices of `type` can be packed (see repack). */
 export function packable(type: i32): bool {
-  return type == Q4_0 || type == Q4_1 || type == Q8_0;
+  return type == Q4_0 || type == Q4_1 || type == Q8_0 || packableK(type);
 }
 
 /**
@@ -33,6 +34,10 @@ export function packable(type: i32): bool {
  * packed layout, using `scratch` (4 * rowBytes bytes) as a staging buffer.
  */
 export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, scratch: usize): void {
+  if (packableK(type)) {
+    repackK(type, w, rowBytes, cols, rows, scratch);
+    return;
+  }
   const nb = cols >> 5;
   const gbytes = <usize>rowBytes << 2;
   for (let g: i32 = 0; g + 4 <= rows; g += 4) {
