@@ -13,6 +13,8 @@ export interface KernelExports {
   setScratch(p: number, bytes: number): void;
   repack(type: number, w: number, rowBytes: number, cols: number, rows: number, scratch: number): void;
   getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
+  packableK(type: number): number;
+  plainRowK(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
   matmul(
     type: number,
     w: number,

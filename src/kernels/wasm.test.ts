@@ -141,6 +141,9 @@ for (const threads of [1, 2]) {
   });
 }
 
+/** Types Kernels.prepare repacks (assembly/packed.ts packable). */
+const PACKED_TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K];
+
 /** A `type` matrix and a byte-identical copy, so one can be packed and the other kept for the reference. */
 function matrixPair(k: WasmKernels, type: GGMLType, rows: number, cols: number, rand: () => number): [WeightMatrix, WeightMatrix] {
   const w = randomMatrix(k.heap, type, rows, cols, rand);
@@ -155,14 +158,15 @@ for (const [threads, variant] of [
   [1, "relaxed"],
   [2, "relaxed"],
 ] as const) {
-  for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
+  for (const type of PACKED_TYPES) {
     const name = typeInfo(type).name;
     test(`packed ${name} (prepare): matvec, matmul, matvecMulti and getRow match the plain layout, ${threads} thread(s), ${variant} kernels`, async () => {
       const k = await kernelsFor(threads, variant);
       const rand = rng(type * 7 + threads);
       // row counts around multiples of 4 (the packed group) and of the thread split
       for (const rows of [4, 5, 7, 8, 13, 36, 66, 101]) {
-        const cols = 32 * (1 + Math.floor(rand() * 20));
+        const bs = typeInfo(type).blockSize;
+        const cols = bs * (1 + Math.floor(rand() * (bs === 256 ? 3 : 20)));
         const [w, plain] = matrixPair(k, type, rows, cols, rand);
         k.prepare(w);
         assert.equal(w.packed, true);
@@ -209,13 +213,14 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
   assert.equal(base.name, "wasm-simd");
   assert.equal(relax.name, "wasm-relaxed-simd");
   const rand = rng(123);
-  for (const type of [GGMLType.Q4_1, GGMLType.Q8_0]) {
-    for (const [rows, cols, n] of [
+  for (const type of PACKED_TYPES) {
+    for (const [rows, width, n] of [
       [64, 576, 1],
       [36, 1536, 1],
       [68, 576, 9],
       [9, 96, 3],
     ]) {
+      const cols = Math.ceil(width / typeInfo(type).blockSize) * typeInfo(type).blockSize;
       const wb = randomMatrix(base.heap, type, rows, cols, rand);
       const xb = randomActivations(base.heap, n * cols, rand);
       const wr = { ...wb, ptr: relax.heap.alloc(rows * wb.rowBytes) };
@@ -233,7 +238,7 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
   }
 });
 
-test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical across threads, builds, and batch vs token", async () => {
+test("four-row and packed kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, after prepare) are bit-identical across threads, builds, and batch vs token", async () => {
   const ks = [
     await kernelsFor(1, "baseline"),
     await kernelsFor(2, "baseline"),
@@ -257,6 +262,8 @@ test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical ac
         k.heap.u8(w.ptr, bytes.length).set(bytes);
         const x = k.heap.alloc(n * cols * 4);
         k.heap.f32(x, n * cols).set(xs);
+        const plain = { ...w, ptr: k.heap.alloc(rows * w0.rowBytes) };
+        k.heap.u8(plain.ptr, bytes.length).set(bytes);
         k.prepare(w);
         const out = k.heap.alloc(n * rows * 4),
           one = k.heap.alloc(rows * 4);
@@ -269,7 +276,7 @@ test("four-row plain kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) are bit-identical ac
         }
         if (!first) {
           first = got;
-          checkAgainstReference(k, w, x, got, n, what);
+          checkAgainstReference(k, plain, x, got, n, what);
         } else assert.deepEqual(got, first, `${what} vs 1 thread baseline`);
       }
     }

@@ -115,8 +115,9 @@ export class WasmKernels implements Kernels {
   }
 
   /**
-   * Rearrange a Q4_1 or Q8_0 matrix into the 4-row interleaved layout the
-   * fast kernels read (see assembly/packed.ts); other types stay as they are.
+   * Rearrange a Q4_0, Q4_1, Q8_0, Q4_K or Q5_K matrix into the 4-row
+   * interleaved layout the fast kernels read (see assembly/packed.ts,
+   * packed-k.ts); other types stay as they are.
    */
   prepare(w: WeightMatrix): void {
     if (w.packed) return;
@@ -137,7 +138,11 @@ export class WasmKernels implements Kernels {
     if (dst & 3 || dst < 0 || dst + w.cols * 4 > this.heap.memory.buffer.byteLength) {
       throw new Error(`getRow: destination ${dst} (${w.cols} floats) is misaligned or outside the heap`);
     }
-    if (w.packed) this.k.getRow(w.type | PACKED, w.ptr, w.rowBytes, w.cols, w.rows, row, dst);
+    if (w.packed && this.k.packableK(w.type) === 1) {
+      // packed K-quants: the row's plain bytes back into the staging buffer (sized by prepare), then the plain dequantizer
+      this.k.plainRowK(w.type, w.ptr, w.rowBytes, w.cols, w.rows, row, this.scratch);
+      dequantizeRow(w.type, this.heap.viewsU8(), this.scratch, this.heap.viewsF32(), dst >>> 2, w.cols);
+    } else if (w.packed) this.k.getRow(w.type | PACKED, w.ptr, w.rowBytes, w.cols, w.rows, row, dst);
     else dequantizeRow(w.type, this.heap.viewsU8(), w.ptr + row * w.rowBytes, this.heap.viewsF32(), dst >>> 2, w.cols);
   }
 

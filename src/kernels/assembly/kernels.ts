@@ -24,6 +24,7 @@ export { actBytes, quantizeAct } from "./act";
 export { relaxed, selfTest, probeSum } from "./probe";
 export { usesAct, supports, getRow, matmul } from "./matmul";
 export { packable, repack } from "./packed";
+export { packableK, plainRowK } from "./packed-k";
 export { setScratch } from "./prompt";
 export { attention } from "./attention";
 export { swiglu } from "./elementwise";

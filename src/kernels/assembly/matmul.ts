@@ -7,6 +7,7 @@ import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
+import { packableK, groupK, streamsK, STREAMS_K } from "./packed-k";
 import { UNPACKED_BLOCK, scratchBytes, unpackQ4_1, groupUnpackedQ4_1 } from "./prompt";
 
 /** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
@@ -57,29 +58,35 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       if (row < full) { const blk = g + <usize>b * 136; d = h2f(load<u16>(blk + (lane << 1))); p = blk + 8 + (lane << 5); }
       else { const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34; d = h2f(load<u16>(blk)); p = blk + 2; }
       for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(p + j));
-    } else { // Q4_1
+    } else { // Q4_1: d*q + m; Q4_0: d*(q - 8)
+      const q4_1 = base == Q4_1;
       if (row < full) {
-        const blk = g + <usize>b * 80;
-        const d = h2f(load<u16>(blk + (lane << 1))), m = h2f(load<u16>(blk + 8 + (lane << 1)));
-        const p = blk + 16 + (lane << 4);
+        const blk = g + <usize>b * (q4_1 ? 80 : 72);
+        const d = h2f(load<u16>(blk + (lane << 1))), m = q4_1 ? h2f(load<u16>(blk + 8 + (lane << 1))) : 0;
+        const p = blk + (q4_1 ? 16 : 8) + (lane << 4);
         for (let i = 0; i < 8; i++) {
           const lo = load<u8>(p + (<usize>i << 1)), hi = load<u8>(p + (<usize>i << 1) + 1);
-          store<f32>(o + (<usize>i << 2), d * <f32>(lo & 15) + m);
-          store<f32>(o + (<usize>(8 + i) << 2), d * <f32>(lo >> 4) + m);
-          store<f32>(o + (<usize>(16 + i) << 2), d * <f32>(hi & 15) + m);
-          store<f32>(o + (<usize>(24 + i) << 2), d * <f32>(hi >> 4) + m);
+          store<f32>(o + (<usize>i << 2), nibValue(q4_1, lo & 15, d, m));
+          store<f32>(o + (<usize>(8 + i) << 2), nibValue(q4_1, lo >> 4, d, m));
+          store<f32>(o + (<usize>(16 + i) << 2), nibValue(q4_1, hi & 15, d, m));
+          store<f32>(o + (<usize>(24 + i) << 2), nibValue(q4_1, hi >> 4, d, m));
         }
       } else {
-        const blk = w + <usize>row * <usize>rowBytes + <usize>b * 20;
-        const d = h2f(load<u16>(blk)), m = h2f(load<u16>(blk, 2));
+        const blk = w + <usize>row * <usize>rowBytes + <usize>b * (q4_1 ? 20 : 18);
+        const d = h2f(load<u16>(blk)), m = q4_1 ? h2f(load<u16>(blk, 2)) : 0;
         for (let j = 0; j < 16; j++) {
-          const v = load<u8>(blk + 4 + j);
-          store<f32>(o + (<usize>j << 2), d * <f32>(v & 15) + m);
-          store<f32>(o + (<usize>(16 + j) << 2), d * <f32>(v >> 4) + m);
+          const v = load<u8>(blk + (q4_1 ? 4 : 2) + j);
+          store<f32>(o + (<usize>j << 2), nibValue(q4_1, v & 15, d, m));
+          store<f32>(o + (<usize>(16 + j) << 2), nibValue(q4_1, v >> 4, d, m));
         }
       }
     }
   }
+}
+
+/** A dequantized 4-bit value q, as ggml computes it: Q4_1 d*q + m, Q4_0 (q - 8)*d. */
+@inline function nibValue(q4_1: bool, q: u32, d: f32, m: f32): f32 {
+  return q4_1 ? d * <f32>q + m : <f32>(<i32>q - 8) * d;
 }
 
 /**
@@ -93,6 +100,10 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
   act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
   let r = r0;
+  if (type & PACKED && packableK(type & ~PACKED)) {
+    matmulK(type & ~PACKED, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
+    return;
+  }
   if (type & PACKED) {
     type &= ~PACKED;
     const nb = cols >> 5;
@@ -107,6 +118,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       for (let i = 0; i < q; i++) {
         const g = w + <usize>r * <usize>rowBytes, o = out + (<usize>r << 2);
         if (type == Q4_1) streams<u8>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
+        else if (type == Q4_0) streams<i8>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
         else streams<u16>(g, d, act, nb, cols, o, od, k15, kMask, kRebias);
         r += 4;
       }
@@ -125,6 +137,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
         const a = act + <usize>t * <usize>actStride;
         const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
         if (type == Q4_1) group<u8>(g, a, nb, cols, o, k15, kMask, kRebias);
+        else if (type == Q4_0) group<i8>(g, a, nb, cols, o, k15, kMask, kRebias);
         else group<u16>(g, a, nb, cols, o, k15, kMask, kRebias);
       }
     }
@@ -138,6 +151,40 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     for (let t = 0; t < n; t++) {
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
       store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
+    }
+  }
+}
+
+/**
+ * matmul's rows [r0, r1) for a packed K-quant (see packed-k.ts): decoding
+ * runs STREAMS_K groups a STREAMS_K-th of the range apart per pass; the last
+ * rows % 4 rows, still in the plain layout, go through the rows4 kernel.
+ */
+function matmulK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
+  act: usize, actStride: i32, n: i32, out: usize, outStride: i32): void {
+  const nb = cols >> 5;
+  const full = min(r1, rows & ~3);
+  const kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see packed.ts)
+  const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
+  const rb = <usize>rowBytes;
+  let r = r0;
+  if (n == 1 && full - r >= 4 * STREAMS_K) {
+    const q = (full - r) / (4 * STREAMS_K); // groups per stream
+    const d = <usize>(q << 2) * rb, od = <usize>(q << 4);
+    for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, nb, cols, out + (<usize>r << 2), od, kMask, kRebias);
+    r += (STREAMS_K - 1) * 4 * q;
+  }
+  for (; r < full; r += 4) {
+    const g = w + <usize>r * rb;
+    for (let t = 0; t < n; t++) {
+      groupK(type, g, act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kMask, kRebias);
+    }
+  }
+  for (; r < r1; r++) {
+    const p = w + <usize>r * rb;
+    for (let t = 0; t < n; t++) {
+      const v = rows4(type, p, p, p, p, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
+      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), f32x4.extract_lane(v, 0));
     }
   }
 }

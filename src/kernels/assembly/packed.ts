@@ -1,4 +1,5 @@
-import { Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
+import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
+import { packableK, repackK } from "./packed-k";
 
 // ---------------------------------------------------------------------------
 // Packed ("x4") layouts. The row-at-a-time kernels (dot-*.ts) spend most of their
@@ -8,6 +9,7 @@ import { Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
 // that four rows' blocks sit side by side:
 //
 //   Q4_1x4 block b of rows 4g..4g+3 (80 bytes): f16 d[4] | f16 m[4] | nibbles[4][16]
+//   Q4_0x4 block b of rows 4g..4g+3 (72 bytes): f16 d[4] | nibbles[4][16]
 //   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | i8 q[4][32]
 //
 // Group g (4 rows) occupies bytes [4g*rowBytes, (4g+4)*rowBytes) as before;
@@ -24,7 +26,7 @@ export const PACKED: i32 = 0x100;
 
 /** True when matrices of `type` can be packed (see repack). */
 export function packable(type: i32): bool {
-  return type == Q4_1 || type == Q8_0;
+  return type == Q4_0 || type == Q4_1 || type == Q8_0 || packableK(type);
 }
 
 /**
@@ -32,6 +34,10 @@ export function packable(type: i32): bool {
  * packed layout, using `scratch` (4 * rowBytes bytes) as a staging buffer.
  */
 export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, scratch: usize): void {
+  if (packableK(type)) {
+    repackK(type, w, rowBytes, cols, rows, scratch);
+    return;
+  }
   const nb = cols >> 5;
   const gbytes = <usize>rowBytes << 2;
   for (let g: i32 = 0; g + 4 <= rows; g += 4) {
@@ -40,16 +46,19 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     for (let r = 0; r < 4; r++) {
       const row = scratch + <usize>r * <usize>rowBytes;
       for (let b = 0; b < nb; b++) {
-        if (type == Q4_1) {
-          const blk = row + <usize>b * 20;
-          const dst = src + <usize>b * 80;
+        if (type == Q4_1 || type == Q4_0) {
+          // Q4_1: f16 d, f16 m, 16 bytes of nibbles; Q4_0: f16 d, 16 bytes of nibbles
+          const q4_1 = type == Q4_1;
+          const blk = row + <usize>b * (q4_1 ? 20 : 18);
+          const dst = src + <usize>b * (q4_1 ? 80 : 72);
           store<u16>(dst + (<usize>r << 1), load<u16>(blk));
-          store<u16>(dst + 8 + (<usize>r << 1), load<u16>(blk, 2));
-          const qd = dst + 16 + (<usize>r << 4);
+          if (q4_1) store<u16>(dst + 8 + (<usize>r << 1), load<u16>(blk, 2));
+          const qs = blk + (q4_1 ? 4 : 2);
+          const qd = dst + (q4_1 ? 16 : 8) + (<usize>r << 4);
           for (let i = 0; i < 8; i++) {
             // value j < 16: low nibble of byte j; value 16 + j: high nibble of byte j
-            const v0 = load<u8>(blk + 4 + i) & 15, v8 = load<u8>(blk + 12 + i) & 15;
-            const v16 = load<u8>(blk + 4 + i) >> 4, v24 = load<u8>(blk + 12 + i) >> 4;
+            const v0 = load<u8>(qs + i) & 15, v8 = load<u8>(qs + 8 + i) & 15;
+            const v16 = load<u8>(qs + i) >> 4, v24 = load<u8>(qs + 8 + i) >> 4;
             store<u8>(qd + (<usize>i << 1), <u8>(v0 | (v8 << 4)));
             store<u8>(qd + (<usize>i << 1) + 1, <u8>(v16 | (v24 << 4)));
           }
@@ -87,24 +96,38 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  */
 @inline export function blockQ4_1(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
   m: v128, mask: v128, out: usize): v128 {
+  return scaleQ4_1(nibSums(p + 16, x0, x1, x2, x3, m, out), p, da, sa, mask);
+}
+
+/**
+ * One block of a packed Q4_0 group (at p): as blockQ4_1 with m = -8d, so sa
+ * arrives as -8 times the activation sum (times 2^112) and d serves both terms.
+ */
+@inline export function blockQ4_0(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
+  m: v128, mask: v128, out: usize): v128 {
+  const s = nibSums(p + 8, x0, x1, x2, x3, m, out);
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask); // times 2^112 in da, sa
+  return f32x4.mul(d, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
+}
+
+/** [sum] of each of the four packed 16-byte nibble rows at q (64 bytes) dotted with the block's activations. */
+@inline function nibSums(q: usize, x0: v128, x1: v128, x2: v128, x3: v128, m: v128, out: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return scaleQ4_1(sum4(nib4r(p + 16, x0, x1, m), nib4r(p + 32, x0, x1, m), nib4r(p + 48, x0, x1, m), nib4r(p + 64, x0, x1, m)),
-      p, da, sa, mask);
+    return sum4(nib4r(q, x0, x1, m), nib4r(q + 16, x0, x1, m), nib4r(q + 32, x0, x1, m), nib4r(q + 48, x0, x1, m));
   }
   // The stores to `out` (overwritten at the end) are scheduling barriers:
   // without them TurboFan hoists all 20 loads of the block to the top and
   // spills half of the values they feed (the relaxed build needs fewer).
-  const s0 = nib4(p + 16, x0, x1, x2, x3, m);
+  const s0 = nib4(q, x0, x1, x2, x3, m);
   v128.store(out, s0);
-  const s1 = nib4(p + 32, x0, x1, x2, x3, m);
+  const s1 = nib4(q + 16, x0, x1, x2, x3, m);
   v128.store(out, s1);
   const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-  const s2 = nib4(p + 48, x0, x1, x2, x3, m);
+  const s2 = nib4(q + 32, x0, x1, x2, x3, m);
   v128.store(out, s2);
-  const s3 = nib4(p + 64, x0, x1, x2, x3, m);
+  const s3 = nib4(q + 48, x0, x1, x2, x3, m);
   const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
-  const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-  return scaleQ4_1(s, p, da, sa, mask);
+  return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
 }
 
 /**
@@ -139,14 +162,19 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 }
 
 // The packed kernels are written once for both packed types: the type
-// parameter Q is a compile-time marker, u8 for Q4_1 and u16 for Q8_0
-// (sizeof<Q>() folds to a constant, so each instance has one block kernel
-// and no branches).
+// parameter Q is a compile-time marker, u8 for Q4_1, i8 for Q4_0 and u16 for
+// Q8_0 (sizeof<Q>() and isSigned<Q>() fold to constants, so each instance
+// has one block kernel and no branches).
 
 /** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
 @inline export function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
   m: v128, mask: v128, out: usize): v128 {
-  return sizeof<Q>() == 1 ? blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
+  if (sizeof<Q>() == 2) return blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
+  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
+}
+/** The factor on the activation sums of the Q kernels (see blockQ4_0), given 2^112. */
+@inline export function sumFactor<Q>(rebias: v128): v128 {
+  return sizeof<Q>() == 1 && isSigned<Q>() ? f32x4.mul(rebias, f32x4.splat(-8.0)) : rebias;
 }
 /** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
 @inline export function int8Act<Q>(): bool {
@@ -159,9 +187,9 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 @inline export function actStep<Q>(): usize {
   return int8Act<Q>() ? 32 : 64;
 }
-/** Bytes of one packed block of 4 rows: Q4_1x4 80, Q8_0x4 136. */
+/** Bytes of one packed block of 4 rows: Q4_1x4 80, Q4_0x4 72, Q8_0x4 136. */
 @inline export function blockBytes<Q>(): usize {
-  return sizeof<Q>() == 1 ? 80 : 136;
+  return sizeof<Q>() == 2 ? 136 : isSigned<Q>() ? 72 : 80;
 }
 
 /** Rows 4g..4g+3 of a packed Q matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */

@@ -92,7 +92,7 @@ import { scratch } from "./prompt";
 }
 
 /** Byte k (0..3) of each i32 lane, unsigned, as f32. */
-@inline function byteF(v: v128, k: i32): v128 {
+@inline export function byteF(v: v128, k: i32): v128 {
   return f32x4.convert_i32x4_s(v128.and(i32x4.shr_u(v, 8 * k), i32x4.splat(0xff)));
 }
 
@@ -187,7 +187,7 @@ export function rows4Q5_0(p0: usize, p1: usize, p2: usize, p3: usize, a: usize, 
 }
 
 /** The four sub-blocks' mins (bytes 0..3 of mn) times their activation sums (A16 blocks blk..blk+3). */
-@inline function kMins(mn: v128, a: usize, nb: i32, blk: i32): v128 {
+@inline export function kMins(mn: v128, a: usize, nb: i32, blk: i32): v128 {
   const sa = a + (<usize>(nb + blk) << 2);
   const m01 = f32x4.add(f32x4.mul(byteF(mn, 0), v128.load32_splat(sa)), f32x4.mul(byteF(mn, 1), v128.load32_splat(sa + 4)));
   return f32x4.add(m01, f32x4.add(f32x4.mul(byteF(mn, 2), v128.load32_splat(sa + 8)), f32x4.mul(byteF(mn, 3), v128.load32_splat(sa + 12))));

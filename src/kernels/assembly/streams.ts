@@ -1,10 +1,10 @@
 // Packed-group kernels: one group of four rows (group), or several far-apart
 // groups in one pass (streams) for decoding.
 
-import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act } from "./packed";
+import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act, sumFactor } from "./packed";
 
 export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
-  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
   const bb = blockBytes<Q>();
   let qa = actBase<Q>(a, cols);
   let pa = a;
@@ -13,7 +13,7 @@ export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
+    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
     acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
     qa += actStep<Q>();
     pa += 4;
@@ -35,7 +35,7 @@ export const STREAMS: i32 = 8;
 
 /** group<Q> of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
 export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
-  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
   const bb = blockBytes<Q>();
   let qa = actBase<Q>(a, cols);
   let pa = a;
@@ -45,7 +45,7 @@ export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), rebias);
+    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
     acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
     acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, out));
     acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
