@@ -247,12 +247,14 @@ export class Model {
       const m = S.views(),
         x = S.b.x / 4;
       // each sequence's last row entering the layer, for Block Influence (ShortGPT)
-      if (layerCos) for (let i = 0; i < seqs.length; i++) this.layerIn.set(m.subarray(x + rows.last[i] * dim, x + (rows.last[i] + 1) * dim), i * dim);
+      if (layerCos)
+        for (let i = 0; i < seqs.length; i++) this.layerIn.set(m.subarray(x + rows.last[i] * dim, x + (rows.last[i] + 1) * dim), i * dim);
       for (let i = 0; i < seqs.length; i++) rows.mode[i] = seqs[i].policy.layerMode(l);
       if (this.attentionBlock(S, l, seqs, n)) this.ffnBlock(S, l, seqs, n);
       if (layerCos)
         for (let i = 0; i < seqs.length; i++)
-          if (seqs[i].policy.wantsLayerCosine) seqs[i].policy.observeLayer(l, ops.cosine(this.layerIn, i * dim, m, x + rows.last[i] * dim, dim));
+          if (seqs[i].policy.wantsLayerCosine)
+            seqs[i].policy.observeLayer(l, ops.cosine(this.layerIn, i * dim, m, x + rows.last[i] * dim, dim));
     }
     for (const s of seqs) s.policy.endStep();
     return this.logits(S, seqs, n);
@@ -422,7 +424,8 @@ export class Model {
       const t = rows.ffnRow[j];
       const s = seqs[rows.seq[t]];
       // cos(h, h + FFN) of each sequence's last row, before it is added
-      if (t === rows.last[rows.seq[t]] && s.policy.wantsCosine) s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
+      if (t === rows.last[rows.seq[t]] && s.policy.wantsCosine)
+        s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
     }
     if (nf === n) ops.addInto(m, x, m, o, n * dim);
     else for (let j = 0; j < nf; j++) ops.addInto(m, x + rows.ffnRow[j] * dim, m, o + j * dim, dim);
