@@ -47,7 +47,14 @@ async function ffnskipRound(client: OpenAI, clients: number, tokens: number, ski
   const t0 = performance.now();
   const counts = await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
-      const body = { model: MODEL_ID, prompt: PROMPTS[i % PROMPTS.length], max_tokens: tokens, temperature: 0, ignore_eos: true, stream: true };
+      const body = {
+        model: MODEL_ID,
+        prompt: PROMPTS[i % PROMPTS.length],
+        max_tokens: tokens,
+        temperature: 0,
+        ignore_eos: true,
+        stream: true,
+      };
       const s = await client.completions.create({
         ...body,
         stream_options: { include_usage: true },
@@ -148,6 +155,7 @@ async function main(argv: string[]): Promise<void> {
       skip: { type: "string" },
       "skip-label": { type: "string" },
       "seed-per-client": { type: "boolean" },
+      prefill: { type: "string" },
       out: { type: "string" },
     },
   });
@@ -167,13 +175,21 @@ async function main(argv: string[]): Promise<void> {
   if (!existsSync(out)) writeFileSync(out, "# Continuous batching: aggregate throughput, TTFT, FFN reads (bench/serve.ts)\n\n");
 
   const uptime = execSync("uptime").toString().trim();
-  log(`## ${basename(modelPath)}, ${threads} thread(s), ${tokens} tokens per client — ${new Date().toISOString()}`);
+  log(
+    `## ${basename(modelPath)}, ${threads} thread(s), ${tokens} tokens per client, prefill ${v.prefill ?? "mixed"} — ${new Date().toISOString()}`,
+  );
   log("");
   log(`Command: \`npx tsx bench/serve.ts ${argv.join(" ")}\``);
   log(`Load before: \`${uptime}\``);
   log("");
 
-  const engine = await loadModel(modelPath, { threads, ctx: 256, parallel: 8, promptChunk: 32 });
+  const engine = await loadModel(modelPath, {
+    threads,
+    ctx: 256,
+    parallel: 8,
+    promptChunk: 32,
+    prefill: (v.prefill ?? "mixed") as "mixed" | "first",
+  });
   const srv = await startServer(engine, { port: 0 });
   MODEL_ID = basename(modelPath).replace(/\.gguf$/i, "");
   const client = new OpenAI({ baseURL: `${srv.url}/v1`, apiKey: "unused", maxRetries: 0 });
@@ -183,7 +199,11 @@ async function main(argv: string[]): Promise<void> {
   try {
     await ffnskipRound(client, 1, 4, () => null); // warm-up
     await llamaRound(lctx, lm, 1, 4);
-    log("| clients | ffnskip dense tok/s | ffnskip " + (v["skip-label"] ?? "skip") + " tok/s | llama.cpp tok/s | dense vs llama.cpp | FFN reads saved (skip) | rows skipping FFN (skip) |");
+    log(
+      "| clients | ffnskip dense tok/s | ffnskip " +
+        (v["skip-label"] ?? "skip") +
+        " tok/s | llama.cpp tok/s | dense vs llama.cpp | FFN reads saved (skip) | rows skipping FFN (skip) |",
+    );
     log("|---|---|---|---|---|---|---|");
     const base: Record<string, number> = {};
     for (const c of CLIENTS) {
@@ -209,7 +229,7 @@ async function main(argv: string[]): Promise<void> {
     for (let i = 0; i < 3; i++) busy.push(await ttft(client));
     await longs;
     log(
-      `TTFT of a 4-token request (\"Hello,\"): alone median ${median(alone).toFixed(0)} ms [${alone.map((x) => x.toFixed(0)).join(", ")}]; while 4 streams run median ${median(busy).toFixed(0)} ms [${busy.map((x) => x.toFixed(0)).join(", ")}] (${(median(busy) / median(alone)).toFixed(2)}×)`,
+      `TTFT of a 4-token request ("Hello,"): alone median ${median(alone).toFixed(0)} ms [${alone.map((x) => x.toFixed(0)).join(", ")}]; while 4 streams run median ${median(busy).toFixed(0)} ms [${busy.map((x) => x.toFixed(0)).join(", ")}] (${(median(busy) / median(alone)).toFixed(2)}×)`,
     );
     log("");
     const prof = stepProfile(engine, [1, 2, 4, 8]);

@@ -24,6 +24,8 @@ export interface LoadModelOptions extends LoadOptions, EngineOptions {
 export interface EngineOptions {
   /** prompt tokens a new generation feeds per batch step while others decode (default 32; see Batch) */
   promptChunk?: number;
+  /** whether a prompt chunk shares a step with decoding rows ("mixed", default) or gets its own ("first"); see Batch */
+  prefill?: "mixed" | "first";
 }
 
 /** A skip method given as a config (see `src/skip/config.ts`) or a ready policy object. */
@@ -67,7 +69,7 @@ export class Engine {
     readonly loaded: Loaded,
     opts: EngineOptions = {},
   ) {
-    this.batch = new Batch(loaded.model, loaded.tokenizer, { chunk: opts.promptChunk });
+    this.batch = new Batch(loaded.model, loaded.tokenizer, { chunk: opts.promptChunk, prefill: opts.prefill });
   }
 
   get config() {

@@ -16,6 +16,14 @@ import { Sequence } from "./sequence.js";
 export interface BatchOptions {
   /** prompt tokens a new sequence feeds per step (default 32, at most the model's batch size less the other rows) */
   chunk?: number;
+  /**
+   * "mixed" (default): a prompt chunk rides in the same step as the decoding
+   * rows (one read of the weights for both); "first": a prompt chunk gets a
+   * step of its own, so a new request's first token does not wait for the
+   * others' rows (lower time to first token when the batch is compute-bound).
+   * Either way a running stream waits at most one chunk per step.
+   */
+  prefill?: "mixed" | "first";
 }
 
 /** A sequence in the batch, and what its consumer has not read yet. */
@@ -45,6 +53,7 @@ export interface BatchStats {
 
 export class Batch {
   readonly chunk: number;
+  readonly prefill: "mixed" | "first";
   /** sequences that may decode together: the model's KV cache slots less slot 0 */
   readonly parallel: number;
   readonly stats: BatchStats = { steps: 0, decodeRows: 0, promptRows: 0 };
@@ -68,6 +77,8 @@ export class Batch {
     if (!Number.isInteger(this.chunk) || this.chunk < 1 || this.chunk > model.batchSize) {
       throw new RangeError(`prompt chunk must be an integer in [1, ${model.batchSize}] (the batch size), got ${opts.chunk}`);
     }
+    this.prefill = opts.prefill ?? "mixed";
+    if (this.prefill !== "mixed" && this.prefill !== "first") throw new Error(`prefill must be "mixed" or "first", got ${opts.prefill}`);
     for (let s = this.parallel; s >= 1; s--) this.free.push(s);
   }
 
@@ -218,13 +229,16 @@ export class Batch {
   }
 
   /**
-   * One forward step: every decoding sequence's last token, then one prompt
-   * chunk of the first sequence still in its prompt (if rows are left).
+   * One forward step: every decoding sequence's last token (unless prefill
+   * is "first" and a prompt is pending), then one prompt chunk of the first
+   * sequence still in its prompt (if rows are left).
    */
   private step(): void {
     const steps: SeqStep[] = [],
       who: Member[] = [];
+    const p = this.active.find((m) => m.fed < m.seq.promptIds.length);
     for (const m of this.active) {
+      if (p && this.prefill === "first") break;
       const s = m.seq,
         P = s.promptIds.length;
       if (m.fed < P) continue;
@@ -233,7 +247,6 @@ export class Batch {
       who.push(m);
     }
     const room = this.model.batchSize - steps.length;
-    const p = this.active.find((m) => m.fed < m.seq.promptIds.length);
     if (p && room > 0) {
       const P = p.seq.promptIds.length,
         len = Math.min(this.chunk, room, P - p.fed);

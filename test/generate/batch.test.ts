@@ -112,3 +112,20 @@ test("one policy object in two concurrent generations is refused", async (t) => 
   await assert.rejects(e.generate(PROMPTS[1], { maxTokens: 3, skip: p }), /already in use by another running generation/);
   await first;
 });
+
+test('prefill "first" (a prompt chunk gets its own step) gives the same tokens as alone', async (t) => {
+  if (needs(t, SMOLLM2)) return;
+  const e = engine!;
+  const { Batch } = await import("../../src/generate/batch.js");
+  // a second batch over the same model, used while the engine's own is idle
+  const b = new Batch(e.model, e.tokenizer, { chunk: 4, prefill: "first" });
+  const run = async (p: string) => {
+    const it = b.stream(e.encodePrompt(p), { maxTokens: TOKENS, temperature: 0, ignoreEog: true, policy: e.policy() });
+    let r = await it.next();
+    while (!r.done) r = await it.next();
+    return r.value.tokens;
+  };
+  const alone = [];
+  for (const p of PROMPTS) alone.push(await run(p));
+  assert.deepEqual(await Promise.all(PROMPTS.map(run)), alone);
+});
