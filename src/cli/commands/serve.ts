@@ -14,8 +14,8 @@ export const SERVE_HELP = `ffnskip serve [--model M] [--host H] [--port P] [--ap
   --parallel N      sequences decoded together in one batch, one pass over the weights per step (default 4;
                     each holds a KV cache of --ctx positions)
   --prompt-chunk N  prompt tokens a new request feeds per batch step while others decode (default 32)
-  --prefill mixed|first  a prompt chunk shares the decoding rows' step (mixed, default) or gets its own
-                    (first: lower time to first token when the batch is compute-bound)
+  --prefill first|mixed  a prompt chunk gets a step of its own (first, default) or shares the decoding rows'
+                    step (mixed: one read of the weights for both; first: lower time to first token)
   --queue N         requests that may wait while all --parallel slots are taken (default 32); more get 429
   --grace S         on SIGTERM/SIGINT, seconds to let in-flight work finish before cancelling (default 10);
                     a second SIGTERM/SIGINT during that drain exits at once
@@ -52,7 +52,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const parallel = num(v, "parallel", true) ?? 4;
   if (parallel < 1) throw new Error(`--parallel must be ≥ 1, got ${parallel}`);
   const promptChunk = num(v, "prompt-chunk", true);
-  const prefill = (v.prefill as string | undefined) ?? "mixed";
+  const prefill = (v.prefill as string | undefined) ?? "first";
   if (prefill !== "mixed" && prefill !== "first") throw new Error(`--prefill must be mixed or first, got "${prefill}"`);
   const grace = num(v, "grace") ?? 10;
   if (grace < 0) throw new Error(`--grace must be ≥ 0 seconds, got ${grace}`);
