@@ -12,12 +12,20 @@ import type { SamplingOptions } from "../generate/sampling.js";
 import type { SkipPolicy } from "../skip/policy.js";
 import { createPolicy, type SkipConfig } from "../skip/config.js";
 import { bytesPerToken } from "../model/weights.js";
+import { Batch } from "../generate/batch.js";
 
-export interface LoadModelOptions extends LoadOptions {
+export interface LoadModelOptions extends LoadOptions, EngineOptions {
   /** progress lines while a model alias is downloaded */
   onProgress?: PullOptions["onProgress"];
   /** cache folder for pulled models */
   home?: string;
+}
+
+export interface EngineOptions {
+  /** prompt tokens a new generation feeds per batch step while others decode (default 32; see Batch) */
+  promptChunk?: number;
+  /** whether a prompt chunk shares a step with decoding rows ("mixed", default) or gets its own ("first"); see Batch */
+  prefill?: "mixed" | "first";
 }
 
 /** A skip method given as a config (see `src/skip/config.ts`) or a ready policy object. */
@@ -47,11 +55,22 @@ function isPolicy(s: SkipSpec): s is SkipPolicy {
   return typeof (s as SkipPolicy).runFFN === "function";
 }
 
+/**
+ * Concurrent `stream` / `generate` calls share one batch (continuous
+ * batching, src/generate/batch.ts): up to `parallel` (a load option) decode
+ * together, the rest wait for a slot.
+ */
 export class Engine {
   private chatTemplate: ChatTemplate | null | undefined;
-  private busy = false;
+  /** the continuous batch every generation goes through */
+  readonly batch: Batch;
 
-  constructor(readonly loaded: Loaded) {}
+  constructor(
+    readonly loaded: Loaded,
+    opts: EngineOptions = {},
+  ) {
+    this.batch = new Batch(loaded.model, loaded.tokenizer, { chunk: opts.promptChunk, prefill: opts.prefill });
+  }
 
   get config() {
     return this.loaded.config;
@@ -98,16 +117,21 @@ export class Engine {
     return this.tokenizer.encode(text, { addSpecial: false, parseSpecial: true });
   }
 
-  /** Stream text chunks; the return value carries the full result and stats. */
+  /**
+   * Stream text chunks; the return value carries the full result and stats.
+   * Runs in the shared batch, except prompt scoring (`scorePrompt`), which
+   * runs alone between batches.
+   */
   async *stream(prompt: Prompt, opts: RunOptions = {}): AsyncGenerator<string, GenerateResult> {
-    if (this.busy) throw new Error("this model is already generating; wait for the current generation or load another instance");
-    this.busy = true;
+    const ids = this.encodePrompt(prompt);
+    const { skip, ...rest } = opts;
+    const run = { ...rest, policy: this.policy(skip) };
+    if (!opts.scorePrompt || opts.logprobs === undefined) return yield* this.batch.stream(ids, run);
+    const release = await this.batch.acquire();
     try {
-      const ids = this.encodePrompt(prompt);
-      const { skip, ...rest } = opts;
-      return yield* generateStream(this.model, this.tokenizer, ids, { ...rest, policy: this.policy(skip) });
+      return yield* generateStream(this.model, this.tokenizer, ids, run);
     } finally {
-      this.busy = false;
+      release();
     }
   }
 
@@ -140,5 +164,5 @@ export class Engine {
  */
 export async function loadModel(spec?: string, opts: LoadModelOptions = {}): Promise<Engine> {
   const path = await resolveModel(spec, { onProgress: opts.onProgress, home: opts.home });
-  return new Engine(await loadModelPath(path, opts));
+  return new Engine(await loadModelPath(path, opts), opts);
 }

@@ -6,10 +6,10 @@
 import type { Model } from "../model/model.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import type { SkipPolicy, SkipStats } from "../skip/policy.js";
-import { createSampler, type SamplingOptions } from "./sampling.js";
-import { StopMatcher } from "./stop.js";
+import type { SamplingOptions } from "./sampling.js";
 import { prefill } from "../model/prefill.js";
-import { scoreRow, scoreTokens, type TopToken } from "./perplexity.js";
+import { scoreTokens, type TopToken } from "./perplexity.js";
+import { Sequence } from "./sequence.js";
 
 export interface GenerateOptions extends SamplingOptions {
   /** most tokens to generate; default 256 (bounded by the context) */
@@ -76,12 +76,9 @@ export interface GenerateResult {
   logprobs?: TokenLogprobs;
 }
 
-/** Tokens per second, 0 when nothing was timed. */
-const rate = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
-
 /**
  * Stream text chunks for `promptIds`; the generator's return value is the
- * full result with stats.
+ * full result with stats. Runs alone on the model (KV cache slot 0).
  */
 export async function* generateStream(
   model: Model,
@@ -89,30 +86,20 @@ export async function* generateStream(
   promptIds: readonly number[],
   opts: GenerateOptions,
 ): AsyncGenerator<string, GenerateResult> {
-  if (promptIds.length === 0) throw new Error("empty prompt: nothing to condition on (the tokenizer produced no tokens)");
-  if (promptIds.length >= model.ctx) {
-    throw new Error(
-      `prompt of ${promptIds.length} tokens does not fit in the context of ${model.ctx} tokens (use a shorter prompt or a larger --ctx)`,
-    );
-  }
-  const maxTokens = opts.maxTokens ?? 256;
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`max tokens must be an integer ≥ 0, got ${opts.maxTokens}`);
-  const sampler = createSampler(opts);
-  const stop = new StopMatcher(opts.stop ?? []);
+  const seq = new Sequence(model, tokenizer, promptIds, opts);
   const policy = opts.policy;
   policy.reset();
   model.kv.truncate(0);
 
-  const nTop = opts.logprobs;
-  const lp: TokenLogprobs | undefined = nTop === undefined ? undefined : { tokens: [], logprobs: [], top: [], promptTokens: 0 };
+  const lp = seq.lp;
   // decode steps count from here: after the prompt, or after a prompt scored "as if decoded"
   let genBase = 0;
   const t0 = performance.now();
-  let logits: Float32Array | null;
+  let logits: Float32Array;
   if (lp && opts.scorePrompt) {
     const stepwise = policy.method !== "none";
-    const s = scoreTokens(model, promptIds, policy, { stepwise, top: nTop, keepLast: true });
-    logits = s.last;
+    const s = scoreTokens(model, promptIds, policy, { stepwise, top: opts.logprobs, keepLast: true });
+    logits = s.last!;
     lp.tokens.push(...promptIds);
     lp.logprobs.push(null, ...s.logp);
     lp.top.push(null, ...s.best.slice(0, -1));
@@ -122,75 +109,26 @@ export async function* generateStream(
     // prompt: batches, logits of the last token only
     logits = prefill(model, promptIds, policy);
   }
-  const promptMs = performance.now() - t0;
-  const raw = lp ? new Float32Array(model.config.vocabSize) : null;
+  seq.promptMs = performance.now() - t0;
 
-  const history = [...promptIds];
-  const out: number[] = [];
-  const decoder = tokenizer.createStreamDecoder();
-  let text = "";
-  let finish: FinishReason = "length";
-  let decodeSteps = 0;
-  const limit = Math.min(maxTokens, model.ctx - promptIds.length);
   const t1 = performance.now();
-  for (let i = 0; i < limit; i++) {
+  for (let i = 0; ; i++) {
     if (opts.signal?.aborted) {
-      finish = "aborted";
+      seq.finish = "aborted";
       break;
     }
-    // the sampler edits logits in place (penalties, bias): log-probs come from a copy of the raw ones
-    if (raw) raw.set(logits!);
-    const id = sampler.sample(logits!, history);
-    if (lp && raw) {
-      const r = scoreRow(raw, 0, raw.length, id, nTop);
-      lp.tokens.push(id);
-      lp.logprobs.push(r.logp);
-      lp.top.push(r.best);
-    }
-    if (!opts.ignoreEog && tokenizer.eogIds.has(id)) {
-      finish = "stop";
-      break;
-    }
-    out.push(id);
-    history.push(id);
-    const { emit, stopped } = stop.push(decoder.push(id));
-    if (emit) {
-      text += emit;
-      yield emit;
-    }
-    if (stopped) {
-      finish = "stop";
-      break;
-    }
-    if (out.length >= limit) break;
+    const emit = seq.accept(logits);
+    if (emit) yield emit;
+    if (seq.finish) break;
     // the next token's logits; yield to the event loop so cancellation and I/O get a turn
-    logits = model.forward([id], promptIds.length + i, { policy, phase: "decode", genIndex: genBase + i, logits: "last" });
-    decodeSteps++;
+    const id = seq.lastToken;
+    logits = model.forward([id], promptIds.length + i, { policy, phase: "decode", genIndex: genBase + i, logits: "last" })!;
+    seq.decodeSteps++;
     opts.onToken?.(id, i);
     await new Promise<void>((r) => setImmediate(r));
   }
-  if (finish !== "stop") {
-    const tail = stop.push(decoder.flush());
-    const rest = tail.stopped ? tail.emit : tail.emit + stop.flush();
-    if (rest) {
-      text += rest;
-      yield rest;
-    }
-  }
-  const decodeMs = performance.now() - t1;
-  return {
-    text,
-    tokens: out,
-    finish_reason: finish,
-    stats: {
-      prompt_tokens: promptIds.length,
-      generated_tokens: out.length,
-      prompt_ms: promptMs,
-      decode_ms: decodeMs,
-      prompt_tok_per_s: rate(promptIds.length, promptMs),
-      decode_tok_per_s: rate(decodeSteps, decodeMs),
-    },
-    skip: policy.stats(),
-    ...(lp ? { logprobs: lp } : {}),
-  };
+  const rest = seq.end();
+  if (rest) yield rest;
+  seq.decodeMs = performance.now() - t1;
+  return seq.result();
 }

@@ -1,7 +1,9 @@
 /**
  * The KV cache: per layer, keys and values of every position so far,
- * [ctx][kvDim] each, allocated once in the heap of the shard that holds the
- * layer. Elements are IEEE half by
+ * [slots][ctx][kvDim] each, allocated once in the heap of the shard that
+ * holds the layer. A slot is one sequence's cache: slot 0 belongs to the
+ * single-sequence paths (Model.forward), slots 1.. to the sequences a batch
+ * decodes together (src/generate/batch.ts). Elements are IEEE half by
  * default (as llama.cpp's default cache: half the memory and half the bytes
  * attention reads per token), rounded to nearest even from the f32 the
  * projections produce; "f32" keeps them exact.
@@ -10,73 +12,94 @@ import { kvBytes, type Heap, type KVType } from "../kernels/types.js";
 import { f32ToF16 } from "../quant/f16.js";
 
 export class KVCache {
+  /** per layer, byte offset of slot 0's keys / values (slot s is s × slotBytes further) */
   readonly keyCache: number[] = [];
   readonly valueCache: number[] = [];
+  /** bytes of one slot's keys (or values) in one layer: ctx rows */
+  readonly slotBytes: number;
   /** bytes of one element (2 for f16, 4 for f32) and of one position's row (kvDim elements) */
   readonly elemBytes: number;
   readonly rowBytes: number;
   /**
-   * Positions written per layer — lets tests check that attention wrote every
-   * layer's cache for every token, whatever the skip policy did.
+   * Positions written per layer in slot 0 — lets tests check that attention
+   * wrote every layer's cache for every token, whatever the skip policy did.
    */
   readonly written: Int32Array;
+  /** the same per slot: writtenBy[slot][layer] */
+  readonly writtenBy: Int32Array[];
 
   readonly nLayers: number;
 
-  /** `heaps[l]`: the heap layer l's cache goes in. */
+  /** `heaps[l]`: the heap layer l's cache goes in; `slots`: sequences it holds (each ctx positions). */
   constructor(
     heaps: readonly Heap[],
     readonly ctx: number,
     readonly kvDim: number,
     readonly type: KVType = "f16",
+    readonly slots = 1,
   ) {
+    if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`KV cache slots must be an integer ≥ 1, got ${slots}`);
     this.nLayers = heaps.length;
     this.elemBytes = kvBytes(type);
     this.rowBytes = kvDim * this.elemBytes;
+    this.slotBytes = ctx * this.rowBytes;
     for (let l = 0; l < this.nLayers; l++) {
-      this.keyCache.push(heaps[l].alloc(ctx * this.rowBytes));
-      this.valueCache.push(heaps[l].alloc(ctx * this.rowBytes));
+      this.keyCache.push(heaps[l].alloc(slots * this.slotBytes));
+      this.valueCache.push(heaps[l].alloc(slots * this.slotBytes));
     }
-    this.written = new Int32Array(this.nLayers);
+    this.writtenBy = Array.from({ length: slots }, () => new Int32Array(this.nLayers));
+    this.written = this.writtenBy[0];
   }
 
-  /** Bytes of one layer's cache (K and V). */
-  static layerBytes(ctx: number, kvDim: number, type: KVType = "f16"): number {
-    return ctx * kvDim * kvBytes(type) * 2;
+  /** Bytes of one layer's cache (K and V) for `slots` sequences. */
+  static layerBytes(ctx: number, kvDim: number, type: KVType = "f16", slots = 1): number {
+    return slots * ctx * kvDim * kvBytes(type) * 2;
   }
 
-  /** Bytes of the cache (both K and V, all layers). */
+  /** Bytes of the cache (both K and V, all layers, all slots). */
   get bytes(): number {
-    return this.nLayers * KVCache.layerBytes(this.ctx, this.kvDim, this.type);
+    return this.nLayers * KVCache.layerBytes(this.ctx, this.kvDim, this.type, this.slots);
+  }
+
+  /** Byte offsets of `slot`'s keys and values in `layer`. */
+  keys(layer: number, slot: number): number {
+    return this.keyCache[layer] + slot * this.slotBytes;
+  }
+  values(layer: number, slot: number): number {
+    return this.valueCache[layer] + slot * this.slotBytes;
   }
 
   /**
-   * Store one position's key and value of `layer`: kvDim floats each at float
-   * indices k and v of `src` (a view of the heap), converted to the cache type.
+   * Store one position's key and value of `layer` in `slot`: kvDim floats each
+   * at float indices k and v of `src` (a view of the heap), converted to the cache type.
    */
-  write(layer: number, pos: number, src: Float32Array, k: number, v: number): void {
+  write(layer: number, pos: number, src: Float32Array, k: number, v: number, slot = 0): void {
     const n = this.kvDim;
+    const kb = this.keys(layer, slot) + pos * this.rowBytes,
+      vb = this.values(layer, slot) + pos * this.rowBytes;
     if (this.type === "f32") {
-      src.copyWithin(this.keyCache[layer] / 4 + pos * n, k, k + n);
-      src.copyWithin(this.valueCache[layer] / 4 + pos * n, v, v + n);
+      src.copyWithin(kb / 4, k, k + n);
+      src.copyWithin(vb / 4, v, v + n);
       return;
     }
     const h = new Uint16Array(src.buffer);
-    const kd = (this.keyCache[layer] + pos * this.rowBytes) >>> 1,
-      vd = (this.valueCache[layer] + pos * this.rowBytes) >>> 1;
+    const kd = kb >>> 1,
+      vd = vb >>> 1;
     for (let i = 0; i < n; i++) {
       h[kd + i] = f32ToF16(src[k + i]);
       h[vd + i] = f32ToF16(src[v + i]);
     }
   }
 
-  /** Mark `n` positions from `pos` written in `layer`. */
-  mark(layer: number, pos: number, n: number): void {
-    this.written[layer] = Math.max(this.written[layer], pos + n);
+  /** Mark `n` positions from `pos` written in `layer` of `slot`. */
+  mark(layer: number, pos: number, n: number, slot = 0): void {
+    const w = this.writtenBy[slot];
+    w[layer] = Math.max(w[layer], pos + n);
   }
 
-  /** Forget everything from `pos` on (a new sequence, or a rewind). */
-  truncate(pos: number): void {
-    for (let l = 0; l < this.nLayers; l++) this.written[l] = Math.min(this.written[l], pos);
+  /** Forget everything of `slot` from `pos` on (a new sequence, or a rewind). */
+  truncate(pos: number, slot = 0): void {
+    const w = this.writtenBy[slot];
+    for (let l = 0; l < this.nLayers; l++) w[l] = Math.min(w[l], pos);
   }
 }

@@ -26,6 +26,11 @@ export interface LoadOptions extends KernelOptions {
   maxShardBytes?: number;
   /** KV cache element type: "f16" (default, as llama.cpp) or "f32" */
   kvType?: KVType;
+  /**
+   * Sequences that may decode together in one batch (each gets a KV cache
+   * slot of ctx positions, besides the single-sequence paths' own); default 1.
+   */
+  parallel?: number;
 }
 
 export interface Loaded {
@@ -80,7 +85,12 @@ async function build(
   }
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   kvBytes(opts.kvType ?? "f16"); // a clear error for an unsupported type, before anything is allocated
-  const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes, kvType: opts.kvType });
+  const parallel = opts.parallel ?? 1;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > batchSize) {
+    throw new RangeError(`parallel sequences must be an integer in [1, ${batchSize}] (the batch size), got ${opts.parallel}`);
+  }
+  const slots = 1 + parallel;
+  const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes, kvType: opts.kvType, slots });
   // one memory (heap + kernels + worker pool) per shard
   const kernels: Kernels[] = [];
   try {
@@ -92,7 +102,7 @@ async function build(
       kernels.map((k) => k.heap),
       plan,
     );
-    const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType);
+    const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType, slots);
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {
     for (const k of kernels) await k.dispose();

@@ -1,10 +1,12 @@
 /**
  * The forward pass of a LLaMA-family decoder: one straight loop over layers
- * over buffers allocated once (llama2.c style). The skip policy is consulted
- * between attention and FFN — the only place an FFN is or is not run.
+ * over buffers allocated once (llama2.c style), for the rows of one or
+ * several sequences at once (continuous batching). Each layer is an
+ * attention block and an FFN block; the sequences' skip policies are
+ * consulted between them — the only place an FFN is or is not run.
  */
-import type { Kernels, KVType } from "../kernels/types.js";
-import type { SkipPolicy } from "../skip/policy.js";
+import type { Kernels, KVType, WeightMatrix } from "../kernels/types.js";
+import type { LayerMode, SkipPolicy } from "../skip/policy.js";
 import { isLocalLayer, type ModelConfig } from "./config.js";
 import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
@@ -18,6 +20,28 @@ export interface StepOptions {
   genIndex?: number;
   /** which logits to compute: the last token's, every token's, or none */
   logits: "last" | "all" | "none";
+}
+
+/** One sequence's part of a batched step (Model.forwardBatch). */
+export interface SeqStep extends StepOptions {
+  /** its KV cache slot (0: the single-sequence paths'; see KVCache) */
+  slot: number;
+  /** its tokens in this step: a prompt chunk, or the one token it decodes */
+  tokens: ArrayLike<number>;
+  /** position of tokens[0] in its sequence */
+  pos: number;
+}
+
+/** FFN blocks over the steps so far: how often a layer's FFN weights were read, and for how many rows. */
+export interface FfnStats {
+  /** layer steps that reached the FFN decision with at least one row running attention */
+  blocks: number;
+  /** of those, layer steps in which no row ran the FFN: its weights were not read */
+  skipped: number;
+  /** rows (tokens) that reached the FFN decision */
+  rowBlocks: number;
+  /** of those, rows that ran the FFN */
+  rowsRun: number;
 }
 
 /** Most tokens one forward call processes by default. */
@@ -38,7 +62,20 @@ export class Model {
   private readonly invFreqLocal: Float32Array | null;
   private readonly ropeCosLocal: Float32Array;
   private readonly ropeSinLocal: Float32Array;
-  private readonly layerIn: Float32Array;
+  // each sequence's last row entering a layer (Block Influence), grown on demand
+  private layerIn: Float32Array;
+  /** per-row and per-sequence bookkeeping of the current step (allocated once, batchSize long) */
+  private readonly rows: {
+    seq: Int32Array;
+    pos: Int32Array;
+    first: Int32Array;
+    last: Int32Array;
+    mode: LayerMode[];
+    ffn: Uint8Array;
+    ffnRow: Int32Array;
+  };
+  /** FFN reads and skips since load (or the last resetFfnStats) */
+  readonly ffnStats: FfnStats = { blocks: 0, skipped: 0, rowBlocks: 0, rowsRun: 0 };
 
   /** `kernels`: one per shard of `weights.plan`, each over the heap that shard's weights were loaded into. */
   constructor(
@@ -48,6 +85,7 @@ export class Model {
     readonly ctx: number,
     batchSize = DEFAULT_BATCH,
     kvType: KVType = "f16",
+    slots = 1,
   ) {
     const c = config,
       plan = weights.plan;
@@ -63,6 +101,7 @@ export class Model {
       ctx,
       c.nKvHeads * c.headDim,
       kvType,
+      slots,
     );
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
@@ -71,6 +110,15 @@ export class Model {
     this.ropeCosLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeCos;
     this.ropeSinLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeSin;
     this.layerIn = new Float32Array(c.dim);
+    this.rows = {
+      seq: new Int32Array(B),
+      pos: new Int32Array(B),
+      first: new Int32Array(B),
+      last: new Int32Array(B),
+      mode: new Array<LayerMode>(B).fill("run"),
+      ffn: new Uint8Array(B),
+      ffnRow: new Int32Array(B),
+    };
     // Let each shard's kernels rearrange its matrices into their fast layout
     // (once; prepare is idempotent, so the tied embedding/output matrix is safe).
     for (const S of this.shards) {
@@ -83,6 +131,11 @@ export class Model {
       if (S.index === plan.embed) K.prepare(weights.tokenEmbd);
       if (S === this.last) K.prepare(weights.output);
     }
+  }
+
+  /** Zero the FFN read counters. */
+  resetFfnStats(): void {
+    Object.assign(this.ffnStats, { blocks: 0, skipped: 0, rowBlocks: 0, rowsRun: 0 });
   }
 
   private get last(): Shard {
@@ -141,161 +194,282 @@ export class Model {
   }
 
   /**
-   * Run `tokens` at positions pos.. through the model, writing every layer's
-   * KV cache, and return the requested logits (a view into the heap, valid
-   * until the next call): [vocab] for "last", [n][vocab] for "all".
+   * Run `tokens` at positions pos.. of KV cache slot 0 through the model,
+   * writing every layer's cache, and return the requested logits (a view into
+   * the heap, valid until the next call): [vocab] for "last", [n][vocab] for "all".
    */
   forward(tokens: ArrayLike<number>, pos: number, opt: StepOptions): Float32Array | null {
-    const n = tokens.length,
-      c = this.config;
-    if (n === 0) throw new Error("forward: no tokens");
-    if (n > this.batchSize) throw new Error(`forward: ${n} tokens exceed the batch size ${this.batchSize}`);
-    if (pos + n > this.ctx) throw new Error(`context full: ${pos + n} tokens exceed the context of ${this.ctx}`);
-    const { dim, ffnDim, nHeads, nKvHeads, headDim, ropeDim, normEps: eps } = c;
-    const qDim = nHeads * headDim,
-      kvDim = nKvHeads * headDim,
-      half = ropeDim / 2;
-    const W = this.weights,
-      policy = opt.policy;
+    return this.forwardBatch([{ slot: 0, tokens, pos, ...opt }])[0];
+  }
 
+  /**
+   * One step over several sequences at once: their rows (a prompt chunk, or
+   * the one token each decodes) go through every layer together, so each
+   * matrix is read once for all of them. Each sequence has its own KV cache
+   * slot, positions and skip policy; per layer the FFN runs only over the
+   * rows whose policy runs it (see ffnBlock). Returns each sequence's logits
+   * as `forward` does (heap views, valid until the next call).
+   */
+  forwardBatch(seqs: readonly SeqStep[]): (Float32Array | null)[] {
+    const c = this.config,
+      dim = c.dim,
+      half = c.ropeDim / 2;
+    const n = this.layoutRows(seqs);
+    const rows = this.rows;
+
+    const tokens = new Int32Array(n);
+    for (let i = 0; i < n; i++) tokens[i] = seqs[rows.seq[i]].tokens[i - rows.first[rows.seq[i]]];
     this.embed(tokens);
     // Gemma scales the embedding by √dim
     if (c.embedScale !== undefined) {
       const m = this.shards[0].views();
-      for (let i = this.shards[0].b.x / 4, e = i + n * c.dim; i < e; i++) m[i] *= c.embedScale;
+      for (let i = this.shards[0].b.x / 4, e = i + n * dim; i < e; i++) m[i] *= c.embedScale;
     }
     for (let t = 0; t < n; t++) {
-      ops.ropeTable(
-        pos + t,
-        this.invFreq,
-        this.ropeCos.subarray(t * half, (t + 1) * half),
-        this.ropeSin.subarray(t * half, (t + 1) * half),
-      );
+      const at = rows.pos[t];
+      ops.ropeTable(at, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
       if (this.invFreqLocal)
         ops.ropeTable(
-          pos + t,
+          at,
           this.invFreqLocal,
           this.ropeCosLocal.subarray(t * half, (t + 1) * half),
           this.ropeSinLocal.subarray(t * half, (t + 1) * half),
         );
     }
-    const mat = (K: Kernels, w: typeof W.output, xp: number, outp: number) => (n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n));
 
-    policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1 });
+    for (const s of seqs) s.policy.beginStep({ pos: s.pos, nTokens: s.tokens.length, phase: s.phase, genIndex: s.genIndex ?? -1 });
+    const layerCos = seqs.some((s) => s.policy.wantsLayerCosine);
+    if (layerCos && this.layerIn.length < seqs.length * dim) this.layerIn = new Float32Array(seqs.length * dim);
     let S = this.shards[0];
     for (let l = 0; l < c.nLayers; l++) {
       // the layer's weights and KV cache are in its shard's memory: the hidden state goes there
       while (l >= S.end) S = this.handOff(S, n);
-      // p: the shard's buffers as heap byte offsets (for the kernels); x .. h3: the same as float indices (for ops)
-      const K = S.kernels,
-        p = S.b,
-        m = S.views();
-      const x = p.x / 4,
-        xb = p.xb / 4,
-        q = p.q / 4,
-        k = p.k / 4,
-        v = p.v / 4;
-      const o = p.o / 4,
-        h1 = p.h1 / 4,
-        h3 = p.h3 / 4;
-      const lastRow = x + (n - 1) * dim;
-      const L = W.layers[l];
-      // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
-      const local = isLocalLayer(c, l);
-      const rCos = local ? this.ropeCosLocal : this.ropeCos,
-        rSin = local ? this.ropeSinLocal : this.ropeSin;
-      // the last token's residual entering the layer, for Block Influence (ShortGPT)
-      if (policy.wantsLayerCosine) this.layerIn.set(m.subarray(lastRow, lastRow + dim));
-      const mode = policy.layerMode(l);
-      layer: {
-        if (mode === "removed") break layer;
-        const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
-        for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
-        const qNorm = L.attnQNorm === undefined ? null : m.subarray(L.attnQNorm / 4, L.attnQNorm / 4 + headDim);
-        const kNorm = L.attnKNorm === undefined ? null : m.subarray(L.attnKNorm / 4, L.attnKNorm / 4 + headDim);
-
-        // K and V are always computed from real hidden states, so the cache is
-        // written for every layer and token (for "copy-kv" from the state that
-        // passes through the skipped layer).
-        // one token: Q with K and V in one dispatch (one quantization of the input)
-        const qkv = n === 1 && mode !== "copy-kv";
-        if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q]);
-        else if (n === 1) K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v]);
-        else {
-          K.matmul(L.wk, p.xb, p.k, n);
-          K.matmul(L.wv, p.xb, p.v, n);
-        }
-        for (let t = 0; t < n; t++) {
-          this.normRopeHeads(m, k + t * kvDim, nKvHeads, kNorm, rCos.subarray(t * half), rSin.subarray(t * half));
-          this.kv.write(l, pos + t, m, k + t * kvDim, v + t * kvDim);
-        }
-        this.kv.mark(l, pos, n);
-        if (mode === "copy-kv") break layer;
-
-        // attention
-        if (!qkv) mat(K, L.wq, p.xb, p.q);
-        for (let t = 0; t < n; t++) {
-          this.normRopeHeads(m, q + t * qDim, nHeads, qNorm, rCos.subarray(t * half), rSin.subarray(t * half));
-          // a window starting at s0 is the same attention over a cache that begins there
-          const s0 = local ? Math.max(0, pos + t - c.slidingWindow! + 1) : 0,
-            sb = s0 * this.kv.rowBytes;
-          K.attention(
-            p.att + t * qDim * 4,
-            p.q + t * qDim * 4,
-            this.kv.keyCache[l] + sb,
-            this.kv.valueCache[l] + sb,
-            kvDim,
-            pos + t - s0,
-            nHeads,
-            nKvHeads,
-            headDim,
-            this.kv.type,
-          );
-        }
-        mat(K, L.wo, p.att, p.o);
-        if (L.postAttnNorm !== undefined) this.normRows(m, o, L.postAttnNorm, n);
-        ops.addInto(m, x, m, o, n * dim);
-
-        // FFN — or not: the policy decides
-        if (!policy.runFFN(l)) break layer;
-        const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
-        for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
-        if (n === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
-        else {
-          K.matmul(L.w1, p.xb, p.h1, n);
-          K.matmul(L.w3, p.xb, p.h3, n);
-        }
-        if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, n * ffnDim);
-        else K.swiglu(p.h1, p.h3, n * ffnDim);
-        mat(K, L.w2, p.h1, p.o);
-        // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
-        if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, n);
-        if (policy.wantsCosine) {
-          const last = (n - 1) * dim;
-          policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));
-        }
-        ops.addInto(m, x, m, o, n * dim);
-      }
-      if (policy.wantsLayerCosine) policy.observeLayer(l, ops.cosine(this.layerIn, 0, m, lastRow, dim));
+      const m = S.views(),
+        x = S.b.x / 4;
+      // each sequence's last row entering the layer, for Block Influence (ShortGPT)
+      if (layerCos)
+        for (let i = 0; i < seqs.length; i++) this.layerIn.set(m.subarray(x + rows.last[i] * dim, x + (rows.last[i] + 1) * dim), i * dim);
+      for (let i = 0; i < seqs.length; i++) rows.mode[i] = seqs[i].policy.layerMode(l);
+      if (this.attentionBlock(S, l, seqs, n)) this.ffnBlock(S, l, seqs, n);
+      if (layerCos)
+        for (let i = 0; i < seqs.length; i++)
+          if (seqs[i].policy.wantsLayerCosine)
+            seqs[i].policy.observeLayer(l, ops.cosine(this.layerIn, i * dim, m, x + rows.last[i] * dim, dim));
     }
-    policy.endStep();
+    for (const s of seqs) s.policy.endStep();
+    return this.logits(S, seqs, n);
+  }
 
-    if (opt.logits === "none") return null;
-    // output norm and matrix are in the last shard
+  /** Check a step and lay its rows out (sequence by sequence) in this.rows; returns the row count. */
+  private layoutRows(seqs: readonly SeqStep[]): number {
+    if (seqs.length === 0) throw new Error("forward: no sequences");
+    const rows = this.rows,
+      used = new Set<number>();
+    let n = 0;
+    for (let i = 0; i < seqs.length; i++) {
+      const s = seqs[i],
+        len = s.tokens.length;
+      if (len === 0) throw new Error("forward: no tokens");
+      if (!(Number.isInteger(s.slot) && s.slot >= 0 && s.slot < this.kv.slots))
+        throw new Error(`forward: KV cache slot ${s.slot} out of range [0, ${this.kv.slots})`);
+      if (used.has(s.slot)) throw new Error(`forward: two sequences in KV cache slot ${s.slot}`);
+      used.add(s.slot);
+      if (s.pos + len > this.ctx) throw new Error(`context full: ${s.pos + len} tokens exceed the context of ${this.ctx}`);
+      if (n + len > this.batchSize) throw new Error(`forward: ${n + len} tokens exceed the batch size ${this.batchSize}`);
+      rows.first[i] = n;
+      for (let t = 0; t < len; t++, n++) {
+        rows.seq[n] = i;
+        rows.pos[n] = s.pos + t;
+      }
+      rows.last[i] = n - 1;
+    }
+    return n;
+  }
+
+  /**
+   * Attention of layer l for every row, each over its own sequence's slot.
+   * K and V are always computed from real hidden states, so the cache is
+   * written for every layer and token (for "copy-kv" from the state that
+   * passes through the skipped layer). Returns whether any row goes on to the FFN.
+   */
+  private attentionBlock(S: Shard, l: number, seqs: readonly SeqStep[], n: number): boolean {
+    const c = this.config,
+      rows = this.rows;
+    const { dim, nHeads, nKvHeads, headDim, normEps: eps } = c;
+    const qDim = nHeads * headDim,
+      kvDim = nKvHeads * headDim,
+      half = c.ropeDim / 2;
+    let anyRun = false,
+      allRun = true,
+      anyKV = false;
+    for (let i = 0; i < seqs.length; i++) {
+      anyRun ||= rows.mode[i] === "run";
+      allRun &&= rows.mode[i] === "run";
+      anyKV ||= rows.mode[i] !== "removed";
+    }
+    if (!anyKV) return false;
+    // p: the shard's buffers as heap byte offsets (for the kernels); x .. o: the same as float indices (for ops)
+    const K = S.kernels,
+      p = S.b,
+      m = S.views();
+    const x = p.x / 4,
+      xb = p.xb / 4,
+      q = p.q / 4,
+      k = p.k / 4,
+      v = p.v / 4,
+      o = p.o / 4;
+    const L = this.weights.layers[l];
+    // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
+    const local = isLocalLayer(c, l);
+    const rCos = local ? this.ropeCosLocal : this.ropeCos,
+      rSin = local ? this.ropeSinLocal : this.ropeSin;
+    const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
+    for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
+    const qNorm = L.attnQNorm === undefined ? null : m.subarray(L.attnQNorm / 4, L.attnQNorm / 4 + headDim);
+    const kNorm = L.attnKNorm === undefined ? null : m.subarray(L.attnKNorm / 4, L.attnKNorm / 4 + headDim);
+
+    // one token: Q with K and V in one dispatch (one quantization of the input)
+    const qkv = n === 1 && anyRun;
+    if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q]);
+    else if (n === 1) K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v]);
+    else {
+      K.matmul(L.wk, p.xb, p.k, n);
+      K.matmul(L.wv, p.xb, p.v, n);
+    }
+    for (let t = 0; t < n; t++) {
+      const i = rows.seq[t];
+      if (rows.mode[i] === "removed") continue;
+      this.normRopeHeads(m, k + t * kvDim, nKvHeads, kNorm, rCos.subarray(t * half), rSin.subarray(t * half));
+      this.kv.write(l, rows.pos[t], m, k + t * kvDim, v + t * kvDim, seqs[i].slot);
+    }
+    for (let i = 0; i < seqs.length; i++) if (rows.mode[i] !== "removed") this.kv.mark(l, seqs[i].pos, seqs[i].tokens.length, seqs[i].slot);
+    if (!anyRun) return false;
+
+    // attention: each row over its own slot, up to its own position
+    if (!qkv) this.mat(K, L.wq, p.xb, p.q, n);
+    for (let t = 0; t < n; t++) {
+      const i = rows.seq[t];
+      if (rows.mode[i] !== "run") continue;
+      const at = rows.pos[t],
+        slot = seqs[i].slot;
+      this.normRopeHeads(m, q + t * qDim, nHeads, qNorm, rCos.subarray(t * half), rSin.subarray(t * half));
+      // a window starting at s0 is the same attention over a cache that begins there
+      const s0 = local ? Math.max(0, at - c.slidingWindow! + 1) : 0,
+        sb = s0 * this.kv.rowBytes;
+      K.attention(
+        p.att + t * qDim * 4,
+        p.q + t * qDim * 4,
+        this.kv.keys(l, slot) + sb,
+        this.kv.values(l, slot) + sb,
+        kvDim,
+        at - s0,
+        nHeads,
+        nKvHeads,
+        headDim,
+        this.kv.type,
+      );
+    }
+    this.mat(K, L.wo, p.att, p.o, n);
+    if (L.postAttnNorm !== undefined) this.normRows(m, o, L.postAttnNorm, n);
+    if (allRun) ops.addInto(m, x, m, o, n * dim);
+    else for (let t = 0; t < n; t++) if (rows.mode[rows.seq[t]] === "run") ops.addInto(m, x + t * dim, m, o + t * dim, dim);
+    return true;
+  }
+
+  /**
+   * The FFN of layer l — or not: each "run" sequence's policy decides for its
+   * rows (the one place an FFN is or is not run). Only the rows that run it
+   * are normalized into xb, packed (row j of xb, h1, h3, o is the j-th
+   * running row), multiplied and added back to their residual; when no row
+   * runs it, the FFN's weights are not read at all.
+   */
+  private ffnBlock(S: Shard, l: number, seqs: readonly SeqStep[], n: number): void {
+    const c = this.config,
+      rows = this.rows;
+    const { dim, ffnDim, normEps: eps } = c;
+    let nf = 0;
+    for (let i = 0; i < seqs.length; i++) {
+      rows.ffn[i] = rows.mode[i] === "run" && seqs[i].policy.runFFN(l) ? 1 : 0;
+      if (rows.mode[i] === "run") this.ffnStats.rowBlocks += seqs[i].tokens.length;
+    }
+    for (let t = 0; t < n; t++) if (rows.ffn[rows.seq[t]]) rows.ffnRow[nf++] = t;
+    this.ffnStats.blocks++;
+    if (nf === 0) {
+      this.ffnStats.skipped++;
+      return;
+    }
+    this.ffnStats.rowsRun += nf;
+    const K = S.kernels,
+      p = S.b,
+      m = S.views();
+    const x = p.x / 4,
+      xb = p.xb / 4,
+      h1 = p.h1 / 4,
+      h3 = p.h3 / 4,
+      o = p.o / 4;
+    const L = this.weights.layers[l];
+    const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
+    for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
+    if (nf === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
+    else {
+      K.matmul(L.w1, p.xb, p.h1, nf);
+      K.matmul(L.w3, p.xb, p.h3, nf);
+    }
+    if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, nf * ffnDim);
+    else K.swiglu(p.h1, p.h3, nf * ffnDim);
+    this.mat(K, L.w2, p.h1, p.o, nf);
+    // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
+    if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, nf);
+    for (let j = 0; j < nf; j++) {
+      const t = rows.ffnRow[j];
+      const s = seqs[rows.seq[t]];
+      // cos(h, h + FFN) of each sequence's last row, before it is added
+      if (t === rows.last[rows.seq[t]] && s.policy.wantsCosine)
+        s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
+    }
+    if (nf === n) ops.addInto(m, x, m, o, n * dim);
+    else for (let j = 0; j < nf; j++) ops.addInto(m, x + rows.ffnRow[j] * dim, m, o + j * dim, dim);
+  }
+
+  /** The logits each sequence asked for, from the last shard (output norm and matrix live there). */
+  private logits(S: Shard, seqs: readonly SeqStep[], n: number): (Float32Array | null)[] {
+    const c = this.config,
+      rows = this.rows,
+      dim = c.dim,
+      V = c.vocabSize;
+    // the rows whose logits are wanted, packed in sequence order
+    let nw = 0;
+    for (let i = 0; i < seqs.length; i++) {
+      const s = seqs[i];
+      if (s.logits === "none") continue;
+      for (let t = s.logits === "all" ? rows.first[i] : rows.last[i]; t <= rows.last[i]; t++) rows.ffnRow[nw++] = t;
+    }
+    const out: (Float32Array | null)[] = seqs.map(() => null);
+    if (nw === 0) return out;
     while (S !== this.last) S = this.handOff(S, n);
     const K = S.kernels,
       p = S.b,
       m = S.views(),
       x = p.x / 4,
       xb = p.xb / 4;
-    const outNorm = m.subarray(W.outputNorm / 4, W.outputNorm / 4 + dim);
-    if (opt.logits === "last") {
-      ops.rmsnorm(m, xb, m, x + (n - 1) * dim, outNorm, dim, eps);
-      K.matvec(W.output, p.xb, p.logits);
-      return S.views().subarray(p.logits / 4, p.logits / 4 + c.vocabSize);
+    const outNorm = m.subarray(this.weights.outputNorm / 4, this.weights.outputNorm / 4 + dim);
+    for (let j = 0; j < nw; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, outNorm, dim, c.normEps);
+    this.mat(K, this.weights.output, p.xb, p.logits, nw);
+    const lg = S.views().subarray(p.logits / 4, p.logits / 4 + nw * V);
+    let j = 0;
+    for (let i = 0; i < seqs.length; i++) {
+      const s = seqs[i];
+      if (s.logits === "none") continue;
+      const k = s.logits === "all" ? s.tokens.length : 1;
+      out[i] = lg.subarray(j * V, (j + k) * V);
+      j += k;
     }
-    for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, outNorm, dim, eps);
-    mat(K, W.output, p.xb, p.logits);
-    return S.views().subarray(p.logits / 4, p.logits / 4 + n * c.vocabSize);
+    return out;
+  }
+
+  /** W × n rows at xp into outp: one matrix-vector product for one row. */
+  private mat(K: Kernels, w: WeightMatrix, xp: number, outp: number, n: number): void {
+    if (n === 1) K.matvec(w, xp, outp);
+    else K.matmul(w, xp, outp, n);
   }
 }

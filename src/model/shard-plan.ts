@@ -25,6 +25,8 @@ export interface PlanOptions {
   maxShardBytes?: number;
   /** KV cache element type (default "f16") */
   kvType?: KVType;
+  /** KV cache slots (sequences with a cache of ctx positions each; default 1) */
+  slots?: number;
 }
 
 export interface SizedPlan extends ShardPlan {
@@ -50,13 +52,13 @@ export function planShards(src: TensorSource, cfg: ModelConfig, opt: PlanOptions
   }
   const sizes = weightSizes(src, cfg);
   const tied = tiedOutput(src);
-  const kv = KVCache.layerBytes(opt.ctx, cfg.nKvHeads * cfg.headDim, opt.kvType);
+  const kv = KVCache.layerBytes(opt.ctx, cfg.nKvHeads * cfg.headDim, opt.kvType, opt.slots);
   const act = activationBytes(cfg, opt.batchSize, false);
   // the last shard's extras: output norm and matrix, the logits buffer, and the tied table
   const tail = sizes.output + (tied ? sizes.embed : 0) + activationBytes(cfg, opt.batchSize, true) - act;
   const tooBig = (what: string, bytes: number) =>
     new RangeError(
-      `${src.name}: ${what} needs ${mib(bytes)} (weights, KV cache for ctx ${opt.ctx}, activations for batch ${opt.batchSize}), ` +
+      `${src.name}: ${what} needs ${mib(bytes)} (weights, KV cache for ctx ${opt.ctx} × ${opt.slots ?? 1} slot(s), activations for batch ${opt.batchSize}), ` +
         `more than the ${mib(max)} one wasm32 memory (shard) may hold (maxShardBytes); use a smaller ctx or batch size`,
     );
 

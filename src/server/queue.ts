@@ -1,8 +1,8 @@
 /**
- * A bounded FIFO in front of the engine, which generates one sequence at a
- * time. One job runs; up to `capacity` wait in arrival order; more are
- * refused (the server answers 429). A waiting job whose signal aborts (its
- * client went away) leaves the queue without running.
+ * Admission into the engine's batch: up to `slots` jobs run at once (the
+ * sequences the batch decodes together), up to `capacity` more wait in
+ * arrival order; more are refused (the server answers 429). A waiting job
+ * whose signal aborts (its client went away) leaves the queue without running.
  */
 export class QueueFullError extends Error {
   constructor(
@@ -24,8 +24,12 @@ export class JobQueue {
   /** mean job duration (exponential average), for Retry-After */
   private meanMs = 1000;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly slots = 1,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 0) throw new Error(`queue capacity must be an integer ≥ 0, got ${capacity}`);
+    if (!Number.isInteger(slots) || slots < 1) throw new Error(`parallel slots must be an integer ≥ 1, got ${slots}`);
   }
 
   get running(): number {
@@ -35,15 +39,15 @@ export class JobQueue {
     return this.waiting.length;
   }
 
-  /** Seconds a refused client should wait: the queue ahead of it at the mean job time. */
+  /** Seconds a refused client should wait: the queue ahead of it at the mean job time, `slots` at a time. */
   retryAfterS(): number {
-    return Math.max(1, Math.ceil(((this.waiting.length + 1) * this.meanMs) / 1000));
+    return Math.max(1, Math.ceil(((this.waiting.length + 1) * this.meanMs) / this.slots / 1000));
   }
 
   /** Run `job` when its turn comes; throws QueueFullError at once when the queue is full. */
   async run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.runningJobs === 0 && this.waiting.length === 0) {
-      this.runningJobs = 1;
+    if (this.runningJobs < this.slots && this.waiting.length === 0) {
+      this.runningJobs++;
     } else {
       if (this.waiting.length >= this.capacity) throw new QueueFullError(this.capacity, this.retryAfterS());
       await new Promise<void>((resolve, reject) => {
@@ -67,7 +71,7 @@ export class JobQueue {
         this.waiting.push(w);
       });
     }
-    // here this job holds the slot (taken above or handed over by the previous job)
+    // here this job holds a slot (taken above or handed over by a finished job)
     const t0 = performance.now();
     try {
       return await job();
@@ -76,7 +80,7 @@ export class JobQueue {
       // hand the slot straight to the next waiter so no new arrival can slip in between
       const next = this.waiting.shift();
       if (next) next.start();
-      else this.runningJobs = 0;
+      else this.runningJobs--;
     }
   }
 

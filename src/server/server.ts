@@ -3,8 +3,9 @@
  *   POST /v1/chat/completions, POST /v1/completions (whole or SSE-streamed),
  *   GET /v1/models, GET /health, GET|POST /trace (the trace viewer), and the
  *   tokenizer routes /tokenizer_info, /tokenize, /detokenize (for lm-eval).
- * The engine generates one sequence at a time, so generations go through a
- * bounded FIFO (429 with Retry-After when full). A client that disconnects
+ * Generations share the engine's batch (continuous batching): up to its
+ * `parallel` decode together, more wait in a bounded FIFO (429 with
+ * Retry-After when slots and queue are full). A client that disconnects
  * aborts its generation at the next token; close() drains in-flight work,
  * cancelling what is left after a grace period.
  */
@@ -31,7 +32,7 @@ export interface ServerOptions {
   port?: number;
   /** when set, /v1/* and /trace need `Authorization: Bearer <key>` */
   apiKey?: string;
-  /** requests that may wait while one generates; default 32 */
+  /** requests that may wait while the batch's slots are all taken; default 32 */
   queue?: number;
   /** request body limit in bytes; default 1 MiB */
   maxBodyBytes?: number;
@@ -77,7 +78,7 @@ const digest = (s: string) => createHash("sha256").update(s).digest();
 export async function startServer(engine: Engine, opts: ServerOptions = {}): Promise<RunningServer> {
   const host = opts.host ?? "127.0.0.1";
   const limit = opts.maxBodyBytes ?? 1 << 20;
-  const queue = new JobQueue(opts.queue ?? 32);
+  const queue = new JobQueue(opts.queue ?? 32, engine.batch.parallel);
   const modelIds = opts.modelIds ?? [engine.path.replace(/^.*[\\/]/, "").replace(/\.gguf$/i, "")];
   const ctx: RequestContext = { engine, modelIds, defaultSkip: opts.defaultSkip };
   const keyDigest = opts.apiKey ? digest(opts.apiKey) : null;
@@ -271,7 +272,7 @@ export async function startServer(engine: Engine, opts: ServerOptions = {}): Pro
           return sendJson(res, 200, {
             status: closing ? "shutting_down" : "ok",
             model: modelIds[0],
-            queue: { running: queue.running, waiting: queue.queued, capacity: queue.capacity },
+            queue: { running: queue.running, waiting: queue.queued, capacity: queue.capacity, parallel: queue.slots },
             stats,
           });
         case "/v1/models":
