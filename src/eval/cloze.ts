@@ -68,11 +68,11 @@ export function roundRobin<T extends { relation: string }>(rows: T[]): { index: 
   return out;
 }
 
-/** Rank of `id` among the logits (0 = top; ties count against it). */
+/** Rank of `id` among the logits (0 = the greedy pick; a tie with a lower id ranks first, as argmax picks it). */
 export function rankOf(logits: Float32Array, id: number): number {
   const v = logits[id];
   let r = 0;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > v) r++;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > v || (logits[i] === v && i < id)) r++;
   return r;
 }
 

@@ -177,10 +177,14 @@ export async function evaluate(engine: Engine, task: Task, skip: SkipConfig, o: 
   if (task.perItem && mine.length) {
     const kept = task.items.filter((_, i) => keep[i]);
     rec.ids = kept.map((it) => it.id);
-    rec.values = {};
+    const values: Record<string, number[]> = {};
     for (const x of mine) {
-      for (const [k, v] of Object.entries(task.perItem(x))) (rec.values[k] ??= []).push(v);
+      for (const [k, v] of Object.entries(task.perItem(x))) {
+        if (!values[k]) values[k] = [];
+        values[k].push(v);
+      }
     }
+    rec.values = values;
   }
   if (run) {
     rec.computed_at = run.commits;

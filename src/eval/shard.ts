@@ -58,7 +58,10 @@ export function mergeCaches(dirs: readonly string[], outDir: string): MergeRepor
       }
       if (typeof header.key !== "string") throw new Error(`merge: ${join(cdir, f)} header has no key`);
       let m = files.get(f);
-      if (!m) files.set(f, (m = { header: lines[0], key: header.key, lines: [], ids: new Map() }));
+      if (!m) {
+        m = { header: lines[0], key: header.key, lines: [], ids: new Map() };
+        files.set(f, m);
+      }
       if (m.key !== header.key) throw new Error(`merge: ${f} has key ${header.key} in ${d} but ${m.key} elsewhere`);
       for (const line of lines.slice(1)) {
         if (line.trim() === "") continue;

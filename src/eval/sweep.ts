@@ -5,7 +5,8 @@
  * score against achieved ratio (one line per method, dense at x = 0).
  */
 import type { Engine } from "../api/engine.js";
-import { lineChart, type ChartSeries } from "../util/chart.js";
+import { lineChart, type ChartPoint, type ChartSeries } from "../util/chart.js";
+import { bootstrapMean } from "./stats.js";
 import { evaluate, type EvalRecord, type EvaluateOptions } from "./evaluate.js";
 import { formatDuration } from "./progress.js";
 import type { Targeter } from "./targets.js";
@@ -20,8 +21,9 @@ export interface Cell {
 /**
  * Cells from --methods and --ratios: "m" runs at every ratio, "m@0.25" (or
  * "m@0.15/0.35") only at the ratios given. Order: the ratio nearest the
- * middle of the list first, then outwards; methods in the order listed — so
- * an interrupted sweep has the headline cells first.
+ * middle of the list first, then outwards, the higher of two equally far
+ * ratios first (methods differ most there); methods in the order listed —
+ * so an interrupted sweep has the headline cells first.
  */
 export function parseCells(methods: readonly string[], ratios: readonly number[]): Cell[] {
   const cells: Cell[] = [];
@@ -166,20 +168,26 @@ export function sweepTable(r: SweepResult, methods: string[], ratios: number[], 
   );
 }
 
-/** SVG: the headline metric against the achieved ratio, per method. */
+/** A record's metric as a chart point, with its 95% bootstrap CI as an error bar when it has per-item values. */
+function point(rec: EvalRecord, metric: string, x: number, scale: number): ChartPoint {
+  const vs = rec.values?.[metric];
+  const p: ChartPoint = { x, y: (rec.metrics[metric] ?? NaN) * scale };
+  if (vs?.length) {
+    const i = bootstrapMean(vs);
+    p.errLo = i.lo * scale;
+    p.errHi = i.hi * scale;
+  }
+  return p;
+}
+
+/** SVG: the headline metric against the achieved ratio, per method (CI bars where the task has per-item values). */
 export function sweepChart(r: SweepResult, methods: string[], metric = r.dense.primary): string {
   const scale = isRate(metric) ? 100 : 1;
-  const d = r.dense.metrics[metric] * scale;
   const series: ChartSeries[] = methods.map((m) => ({
     name: m,
     points: [
-      { x: 0, y: d },
-      ...r.cells
-        .filter((c) => c.method === m)
-        .map((c) => ({
-          x: c.record.achieved_ratio * 100,
-          y: (c.record.metrics[metric] ?? NaN) * scale,
-        })),
+      point(r.dense, metric, 0, scale),
+      ...r.cells.filter((c) => c.method === m).map((c) => point(c.record, metric, c.record.achieved_ratio * 100, scale)),
     ],
   }));
   return lineChart(series, {
