@@ -1,5 +1,6 @@
 /** Options shared by `ffnskip eval` and `ffnskip sweep`: task flags, ratio targeting, Ctrl-C handling. */
 import type { Engine } from "../api/engine.js";
+import { parseShard } from "../eval/shard.js";
 import { Targeter } from "../eval/targets.js";
 import type { TaskOptions } from "../eval/task.js";
 import { num, type Values } from "./args.js";
@@ -18,6 +19,7 @@ export const EVAL_OPTIONS = {
   "calib-prompts": { type: "string" as const },
   "calib-tokens": { type: "string" as const },
   "calib-evals": { type: "string" as const },
+  shard: { type: "string" as const },
 };
 
 /** Task options from flags; flags that the task does not use are an error. */
@@ -49,6 +51,7 @@ export function taskOptions(task: string, v: Values): TaskOptions {
     bucket: v.bucket as string | undefined,
     window: num(v, "window", true),
     stride: num(v, "stride", true),
+    shard: v.shard !== undefined ? parseShard(String(v.shard)) : undefined,
   };
 }
 

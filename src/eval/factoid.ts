@@ -87,14 +87,22 @@ export function factoidTask(o: TaskOptions): Task {
         output: r.text,
         correct: isCorrect(r.text, it.golds),
         tokens: r.tokens.length,
+        // answer tokens predicted by decode steps after the warm-up (the rest were dense)
+        decoded: r.skip.tokens ?? 0,
         finish: r.finish_reason,
         skipped_ffn: r.skip.skipped_ffn,
         total_ffn: r.skip.total_ffn,
       };
     },
+    perItem: (x) => ({ accuracy: x.correct === true ? 1 : 0 }),
     score(_items: TaskItem[], outputs: ItemOutput[], reference: ItemOutput[] | null) {
       const n = outputs.length;
       const out: Record<string, number> = { accuracy: n ? outputs.filter((x) => x.correct === true).length / n : NaN, n };
+      // caches written before the count existed lack it
+      if (outputs.every((x) => typeof x.decoded === "number")) {
+        const toks = outputs.reduce((s, x) => s + (x.tokens as number), 0);
+        out.decoded_share = toks ? outputs.reduce((s, x) => s + (x.decoded as number), 0) / toks : NaN;
+      }
       if (reference) {
         const same = outputs.filter((x, i) => normalizeAnswer(String(x.output)) === normalizeAnswer(String(reference[i].output))).length;
         out.dense_match = n ? same / n : NaN;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Engine } from "../api/engine.js";
 import type { SkipConfig } from "../skip/config.js";
 import { Progress } from "./progress.js";
-import { hashOf } from "./provenance.js";
+import { gitCommit, hashOf } from "./provenance.js";
 import type { ItemOutput, Task } from "./task.js";
 
 export interface RunTaskOptions {
@@ -25,6 +25,10 @@ export interface RunTaskOptions {
   log?: (line: string) => void;
   /** label in progress lines */
   label?: string;
+  /** false: only read the cache, compute nothing (default true) */
+  computeMissing?: boolean;
+  /** the commit the running code is at (recorded with computed items; default: git HEAD now) */
+  commit?: string | null;
 }
 
 export interface RunTaskResult {
@@ -37,6 +41,8 @@ export interface RunTaskResult {
   complete: boolean;
   computed: number;
   cached: number;
+  /** git commits the items were computed at (from the cache's header lines) */
+  commits: string[];
 }
 
 export function cacheConfig(task: Task, skip: SkipConfig, modelSha: string): Record<string, unknown> {
@@ -45,12 +51,21 @@ export function cacheConfig(task: Task, skip: SkipConfig, modelSha: string): Rec
 
 /** Items already in a cache file (id → output); a header mismatch is an error. */
 export function readCache(path: string, key: string): Map<string, ItemOutput> {
+  return readCacheFile(path, key).items;
+}
+
+/**
+ * A cache file's items and the git commits its items were computed at: a
+ * run that computes items first appends a line {"session": {commit, started}}.
+ */
+export function readCacheFile(path: string, key: string): { items: Map<string, ItemOutput>; commits: string[] } {
   const m = new Map<string, ItemOutput>();
-  if (!existsSync(path)) return m;
+  const commits: string[] = [];
+  if (!existsSync(path)) return { items: m, commits };
   const lines = readFileSync(path, "utf8").split("\n");
   lines.forEach((line, i) => {
     if (line.trim() === "") return;
-    let v: { key?: string; id?: string; output?: ItemOutput };
+    let v: { key?: string; id?: string; output?: ItemOutput; session?: { commit?: string | null } };
     try {
       v = JSON.parse(line);
     } catch {
@@ -61,8 +76,10 @@ export function readCache(path: string, key: string): Map<string, ItemOutput> {
       return;
     }
     if (typeof v.id === "string" && v.output) m.set(v.id, v.output);
+    const c = v.session?.commit ?? (v.session ? "unknown" : undefined);
+    if (c && !commits.includes(c)) commits.push(c);
   });
-  return m;
+  return { items: m, commits };
 }
 
 export async function runTask(engine: Pick<Engine, "policy">, task: Task, o: RunTaskOptions): Promise<RunTaskResult> {
@@ -72,7 +89,7 @@ export async function runTask(engine: Pick<Engine, "policy">, task: Task, o: Run
   mkdirSync(dir, { recursive: true });
   const cachePath = join(dir, `${task.name}-${o.skip.method}-${key}.jsonl`);
   if (!o.resume || !existsSync(cachePath)) writeFileSync(cachePath, JSON.stringify({ key, config }) + "\n");
-  const have = readCache(cachePath, key);
+  const { items: have, commits } = readCacheFile(cachePath, key);
   // a torn last line (killed mid-write) must not swallow the next record
   const text = readFileSync(cachePath, "utf8");
   if (!text.endsWith("\n")) appendFileSync(cachePath, "\n");
@@ -81,8 +98,17 @@ export async function runTask(engine: Pick<Engine, "policy">, task: Task, o: Run
   const todo = task.items.length - cached;
   const progress = o.log ? new Progress(o.label ?? `${task.name} [${o.skip.method}]`, todo, cached, o.log) : null;
   let computed = 0;
+  let session = false;
   for (let i = 0; i < task.items.length; i++) {
     if (outputs[i] !== null) continue;
+    if (o.computeMissing === false) break;
+    if (!session) {
+      // which code computes the items that follow (a table cites it)
+      const commit = o.commit !== undefined ? o.commit : gitCommit();
+      appendFileSync(cachePath, JSON.stringify({ session: { commit, started: new Date().toISOString() } }) + "\n");
+      if (!commits.includes(commit ?? "unknown")) commits.push(commit ?? "unknown");
+      session = true;
+    }
     if (o.signal?.aborted) break;
     const item = task.items[i];
     const out = await task.runItem(engine as Engine, item, { policy: engine.policy(o.skip), signal: o.signal });
@@ -93,5 +119,5 @@ export async function runTask(engine: Pick<Engine, "policy">, task: Task, o: Run
     computed++;
     progress?.tick();
   }
-  return { config, key, cachePath, outputs, complete: outputs.every((x) => x !== null), computed, cached };
+  return { config, key, cachePath, outputs, complete: outputs.every((x) => x !== null), computed, cached, commits };
 }

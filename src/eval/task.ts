@@ -37,6 +37,16 @@ export interface Task {
   runItem(engine: Engine, item: TaskItem, ctx: RunContext): Promise<ItemOutput>;
   /** metrics over outputs aligned with `items` (a subset of the task's); `reference` is dense's, aligned too */
   score(items: TaskItem[], outputs: ItemOutput[], reference: ItemOutput[] | null): Record<string, number>;
+  /**
+   * Per-item values of the metrics that tables give confidence intervals and
+   * paired tests for (1/0 for right/wrong: McNemar; other values: paired
+   * bootstrap). Tasks without it get neither.
+   */
+  perItem?(output: ItemOutput): Record<string, number>;
+  /** chance level of the primary metric on these items (multiple choice) */
+  chance?: number;
+  /** warm-up (dense decode tokens) every skip method runs with on this task, replacing the config's */
+  warmup?: number;
 }
 
 /** Options every task builder understands (unused ones are rejected by the CLI). */
@@ -53,6 +63,8 @@ export interface TaskOptions {
   /** perplexity: window and stride in tokens */
   window?: number;
   stride?: number;
+  /** run only the items with index ≡ shard.index (mod shard.count) (see shard.ts) */
+  shard?: { index: number; count: number };
 }
 
 /** Mean of the finite values (NaN when none). */

@@ -11,6 +11,9 @@ export interface ChartPoint {
   /** band bottom / top; the band is drawn where both are finite */
   lo?: number;
   hi?: number;
+  /** error bar bottom / top (e.g. a 95% CI), drawn as a vertical bar with caps where both are finite */
+  errLo?: number;
+  errHi?: number;
 }
 
 export interface ChartSeries {
@@ -65,7 +68,7 @@ export function lineChart(series: ChartSeries[], o: ChartOptions = {}): string {
   for (const s of series) {
     for (const p of s.points) {
       if (Number.isFinite(p.x)) xs.push(p.x);
-      for (const v of [p.y, p.lo, p.hi]) if (v !== undefined && Number.isFinite(v)) ys.push(v);
+      for (const v of [p.y, p.lo, p.hi, p.errLo, p.errHi]) if (v !== undefined && Number.isFinite(v)) ys.push(v);
     }
   }
   let x0 = o.xMin ?? (xs.length ? Math.min(...xs) : 0),
@@ -125,6 +128,14 @@ export function lineChart(series: ChartSeries[], o: ChartOptions = {}): string {
         continue;
       }
       seg.push(`${c(X(p.x))},${c(Y(p.y))}`);
+      if (p.errLo !== undefined && p.errHi !== undefined && Number.isFinite(p.errLo) && Number.isFinite(p.errHi)) {
+        const x = c(X(p.x)),
+          a = c(Y(p.errLo)),
+          b = c(Y(p.errHi));
+        const l = c(X(p.x) - 4),
+          r = c(X(p.x) + 4);
+        out.push(`<path d="M${x},${a}V${b}M${l},${a}H${r}M${l},${b}H${r}" stroke="${col}" stroke-width="1.2" fill="none"/>`);
+      }
       out.push(`<circle cx="${c(X(p.x))}" cy="${c(Y(p.y))}" r="2.5" fill="${col}"/>`);
     }
     flush();

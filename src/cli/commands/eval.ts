@@ -15,11 +15,17 @@ export const EVAL_HELP = `ffnskip eval TASK [--model M] [skip flags] [options]  
   summarization   CNN-90 (--bucket small|mid|large) or --data xsum; ROUGE-1/2/L vs reference and vs dense
   conversation    Vicuna-80, or --data mt-bench (two turns); agreement with dense + collapse
   perplexity      WikiText-2 raw test, sliding --window (512) / --stride (256); --limit = windows
+  arc-easy arc-challenge piqa hellaswag openbookqa
+                  multiple choice by log-likelihood (lm-eval prompts; acc, acc_norm), skip methods
+                  with warm-up 0, continuations scored as if decoded (docs/eval-knowledge.md)
+  lama-cloze      LAMA T-REx cloze (--data knowledge/lama-google-re.jsonl): exact match, gold rank
+  factoid-fewshot FreebaseQA with 5 fixed shots "Q: … A: …", greedy, ≤16 tokens
   --limit N              first N items        --items I,J,...  explicit 0-based item indices
   --max-tokens N         generation limit (factoid 24, summarization/conversation 256)
   --data PATH|NAME       dataset (paths relative to the shared data folder, $FFNSKIP_SHARED or ../shared)
   --out DIR              results and per-item cache (default results/eval)
   --resume               reuse items already computed for the same configuration
+  --shard I/N            only items with index ≡ I (mod N) (see docs/sharding.md)
   --skip METHOD ...      skip flags (see 'ffnskip generate --help'), or
   --target-ratio R       with --skip METHOD alone: find METHOD's config for ratio R (see docs/eval.md)
   --calib-prompts N  --calib-tokens N  --calib-evals N   ratio-targeting budget (4, 16, 30)
