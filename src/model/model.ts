@@ -181,7 +181,7 @@ export class Model {
     }
     const mat = (K: Kernels, w: typeof W.output, xp: number, outp: number) => (n === 1 ? K.matvec(w, xp, outp) : K.matmul(w, xp, outp, n));
 
-    policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1 });
+    policy.beginStep({ pos, nTokens: n, phase: opt.phase, genIndex: opt.genIndex ?? -1, token: tokens[n - 1] });
     let S = this.shards[0];
     for (let l = 0; l < c.nLayers; l++) {
       // the layer's weights and KV cache are in its shard's memory: the hidden state goes there
@@ -257,7 +257,11 @@ export class Model {
         ops.addInto(m, x, m, o, n * dim);
 
         // FFN — or not: the policy decides
-        if (!policy.runFFN(l)) break layer;
+        if (!policy.runFFN(l)) {
+          // a guarded method may add a cheap stand-in for the skipped output
+          if (policy.wantsFFNOutput) policy.standIn!(l, m, x, n, dim);
+          break layer;
+        }
         const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
         for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, ffnNorm, dim, eps);
         if (n === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
@@ -274,6 +278,7 @@ export class Model {
           const last = (n - 1) * dim;
           policy.observeFFN(l, ops.residualCosine(m, x + last, m, o + last, dim));
         }
+        if (policy.wantsFFNOutput) policy.observeFFNOutput!(l, m, o + (n - 1) * dim, dim);
         ops.addInto(m, x, m, o, n * dim);
       }
       if (policy.wantsLayerCosine) policy.observeLayer(l, ops.cosine(this.layerIn, 0, m, lastRow, dim));
@@ -292,10 +297,14 @@ export class Model {
     if (opt.logits === "last") {
       ops.rmsnorm(m, xb, m, x + (n - 1) * dim, outNorm, dim, eps);
       K.matvec(W.output, p.xb, p.logits);
-      return S.views().subarray(p.logits / 4, p.logits / 4 + c.vocabSize);
+      const row = S.views().subarray(p.logits / 4, p.logits / 4 + c.vocabSize);
+      policy.observeLogits?.(row);
+      return row;
     }
     for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, outNorm, dim, eps);
     mat(K, W.output, p.xb, p.logits);
-    return S.views().subarray(p.logits / 4, p.logits / 4 + n * c.vocabSize);
+    const all = S.views().subarray(p.logits / 4, p.logits / 4 + n * c.vocabSize);
+    policy.observeLogits?.(all.subarray((n - 1) * c.vocabSize));
+    return all;
   }
 }
