@@ -48,7 +48,7 @@ export const SKIP_DEFAULTS = { warmup: 2, tau: 0.95, k: 2, seed: 1, coldFraction
  * Defaults of the guards of ffn-skip-guarded (guarded.ts): the combination
  * chosen by the measurements in results/method/ (docs/method.md).
  */
-export const GUARD_DEFAULTS = { guard: 0, hold: 8, minConf: 0, standIn: 0 } as const;
+export const GUARD_DEFAULTS = { guard: 0, hold: 8, minConf: 0, standIn: 2 } as const;
 
 export type KnobName =
   | "warmup"

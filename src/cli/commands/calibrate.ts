@@ -19,8 +19,9 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   Finds FFN-SkipLLM knobs (cold-start, cold-end, k, tau) reaching skip ratio R on calibration text (F, or built-in
   generic prompts) with the highest next-token agreement with dense, and writes a skip profile (use it with
   --skip-profile FILE).
-  --method ffn-skip-guarded [--guard N --hold N --min-conf P --stand-in 0|1|2 --cold C]: this project's guarded method
-  (docs/method.md): the guards are fixed, tau is bisected per k ∈ {1, 2} to the target.`;
+  --method ffn-skip-guarded [--guard N --hold N --min-conf P --stand-in 0|1|2 --cold C --free-tokens N]: this project's
+  guarded method (docs/method.md): the guards are fixed, tau is bisected per k ∈ {1, 2} until the ratio on free greedy
+  generation of the calibration prompts (N tokens each, default 64) meets the target; agreement is teacher-forced.`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -40,6 +41,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "min-conf": { type: "string" },
       "stand-in": { type: "string" },
       cold: { type: "string" },
+      "free-tokens": { type: "string" },
     },
     false,
   );
@@ -83,7 +85,28 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         minConf: num(v, "min-conf") ?? GUARD_DEFAULTS.minConf,
         standIn: num(v, "stand-in", true) ?? GUARD_DEFAULTS.standIn,
       };
-      r = await calibrateGuarded({ nLayers: L, targetRatio: target, base, evaluate });
+      // the loop guard fires in free generation, where skipping causes repetition, and rarely on
+      // dense teacher-forced text: the ratio is measured on free greedy generation of the same
+      // prompts (--free-tokens each), agreement stays teacher-forced
+      const free = num(v, "free-tokens", true) ?? 64;
+      r = await calibrateGuarded({
+        nLayers: L,
+        targetRatio: target,
+        base,
+        evaluate: async (config) => {
+          const m = await evaluate(config);
+          let skipped = 0,
+            total = 0;
+          for (const ids of set.prompts) {
+            const g = await engine.generate({ tokens: ids }, { temperature: 0, maxTokens: free, ignoreEog: true, skip: config });
+            skipped += g.skip.skipped_ffn;
+            total += g.skip.total_ffn;
+          }
+          const ratio = total ? skipped / total : 0;
+          process.stderr.write(`calibrate:    free-generation ratio ${(ratio * 100).toFixed(1)}%\n`);
+          return { ...m, ratio, teacher_forced_ratio: m.ratio };
+        },
+      });
     } else {
       r = await calibrate({ nLayers: L, targetRatio: target, base: { warmup }, maxEvals, grid: defaultGrid(L), evaluate });
     }
