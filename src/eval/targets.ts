@@ -21,13 +21,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Engine } from "../api/engine.js";
 import { calibrate } from "../skip/calibrate.js";
+import { calibrateGuarded } from "../skip/calibrate-guarded.js";
 import type { SkipConfig } from "../skip/config.js";
 import { readSkipProfile } from "../skip/skip-profile.js";
 import { withBlockInfluence } from "../skip/block-influence.js";
 import { buildCalibSet, meanCosines, measure, type CalibMeasure, type CalibSet } from "./calib.js";
 import { hashOf } from "./provenance.js";
 
-export const TARGET_METHODS = ["ffn-skip", "random", "static", "early-exit", "layer-drop"] as const;
+export const TARGET_METHODS = ["ffn-skip", "random", "static", "early-exit", "layer-drop", "ffn-skip-guarded"] as const;
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 
 export interface Target {
@@ -143,8 +144,9 @@ export class Targeter {
     const file = this.o.cacheDir ? join(this.o.cacheDir, `target-${m}-${Math.round(ratio * 1000)}-${key}.json`) : null;
     if (file && existsSync(file)) {
       const t = JSON.parse(readFileSync(file, "utf8")) as Target;
-      // a profile may have appeared since; only non-profile targets are reused as they are
-      if (m !== "ffn-skip" || !this.profilePath(ratio) || t.source.startsWith("profile")) return t;
+      // a profile may have appeared (or changed) since: targets of methods with a shipped profile are found again
+      const tag = m === "ffn-skip" ? "" : m === "ffn-skip-guarded" ? "-guarded" : null;
+      if (tag === null || !this.profilePath(ratio, tag)) return t;
     }
     const t = await this.find(m, ratio);
     if (file) {
@@ -154,8 +156,8 @@ export class Targeter {
     return t;
   }
 
-  private profilePath(ratio: number): string | null {
-    const p = join(this.o.profilesDir ?? "profiles", `${modelStem(this.engine.path)}-${Math.round(ratio * 100)}.json`);
+  private profilePath(ratio: number, tag = ""): string | null {
+    const p = join(this.o.profilesDir ?? "profiles", `${modelStem(this.engine.path)}${tag}-${Math.round(ratio * 100)}.json`);
     return existsSync(p) ? p : null;
   }
 
@@ -188,6 +190,22 @@ export class Targeter {
         return done(
           r.best.config,
           `calibrate: ${r.trials.length} evaluations, ${r.met ? "target met" : "target NOT met (best effort)"}${r.truncated ? ", search truncated" : ""}`,
+        );
+      }
+      case "ffn-skip-guarded": {
+        // this project's method (src/skip/guarded.ts): a shipped profile, else tau bisection with the default guards
+        const prof = this.profilePath(ratio, "-guarded");
+        if (prof) return done(readSkipProfile(prof, L).config, `profile ${prof}`);
+        const cold = Math.max(1, Math.round(0.1 * L));
+        const r = await calibrateGuarded({
+          nLayers: L,
+          targetRatio: ratio,
+          base: { warmup, coldStart: cold, coldEnd: cold },
+          evaluate: async (c) => this.measure(c),
+        });
+        return done(
+          r.best.config,
+          `calibrateGuarded: ${r.trials.length} evaluations, ${r.met ? "target met" : "target NOT met (best effort)"}`,
         );
       }
       case "random": {

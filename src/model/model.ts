@@ -237,7 +237,14 @@ export class Model {
         );
     }
 
-    for (const s of seqs) s.policy.beginStep({ pos: s.pos, nTokens: s.tokens.length, phase: s.phase, genIndex: s.genIndex ?? -1 });
+    for (const s of seqs)
+      s.policy.beginStep({
+        pos: s.pos,
+        nTokens: s.tokens.length,
+        phase: s.phase,
+        genIndex: s.genIndex ?? -1,
+        token: s.tokens[s.tokens.length - 1],
+      });
     const layerCos = seqs.some((s) => s.policy.wantsLayerCosine);
     if (layerCos && this.layerIn.length < seqs.length * dim) this.layerIn = new Float32Array(seqs.length * dim);
     let S = this.shards[0];
@@ -396,6 +403,7 @@ export class Model {
     this.ffnStats.blocks++;
     if (nf === 0) {
       this.ffnStats.skipped++;
+      this.standIns(S, l, seqs);
       return;
     }
     this.ffnStats.rowsRun += nf;
@@ -426,9 +434,22 @@ export class Model {
       // cos(h, h + FFN) of each sequence's last row, before it is added
       if (t === rows.last[rows.seq[t]] && s.policy.wantsCosine)
         s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
+      if (t === rows.last[rows.seq[t]] && s.policy.wantsFFNOutput) s.policy.observeFFNOutput!(l, m, o + j * dim, dim);
     }
     if (nf === n) ops.addInto(m, x, m, o, n * dim);
     else for (let j = 0; j < nf; j++) ops.addInto(m, x + rows.ffnRow[j] * dim, m, o + j * dim, dim);
+    this.standIns(S, l, seqs);
+  }
+
+  /** A skipping method may add a cheap stand-in for the FFN output it skipped, to each of its sequence's rows. */
+  private standIns(S: Shard, l: number, seqs: readonly SeqStep[]): void {
+    const rows = this.rows,
+      dim = this.config.dim;
+    for (let i = 0; i < seqs.length; i++) {
+      const pol = seqs[i].policy;
+      if (rows.mode[i] === "run" && !rows.ffn[i] && pol.wantsFFNOutput)
+        pol.standIn!(l, S.views(), S.b.x / 4 + rows.first[i] * dim, seqs[i].tokens.length, dim);
+    }
   }
 
   /** The logits each sequence asked for, from the last shard (output norm and matrix live there). */
@@ -463,6 +484,8 @@ export class Model {
       const k = s.logits === "all" ? s.tokens.length : 1;
       out[i] = lg.subarray(j * V, (j + k) * V);
       j += k;
+      // confidence-gated methods read the distribution they will condition the next step on
+      s.policy.observeLogits?.(lg.subarray((j - 1) * V, j * V));
     }
     return out;
   }

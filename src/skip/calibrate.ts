@@ -72,6 +72,15 @@ export function defaultGrid(nLayers: number): Required<NonNullable<CalibrateOpti
 
 class Stop extends Error {}
 
+/** Whether trial a is closer to dense than b: higher agreement, then lower KL, then the ratio nearer the target. */
+export function closerToDense(a: Trial, b: Trial, target: number): boolean {
+  if (a.agreement !== b.agreement) return a.agreement > b.agreement;
+  const ka = a.kl ?? Infinity,
+    kb = b.kl ?? Infinity;
+  if (ka !== kb) return ka < kb;
+  return Math.abs(a.ratio - target) < Math.abs(b.ratio - target);
+}
+
 export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   const { nLayers, targetRatio: target } = o;
   if (!(target > 0 && target < 1)) throw new Error(`calibrate: targetRatio must be in (0, 1), got ${target}`);
@@ -139,13 +148,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   }
   if (trials.length === 0) throw new Error("calibrate: no grid cell was evaluated (check coldStart/coldEnd against the layers)");
   const ok = trials.filter(meets);
-  const better = (a: Trial, b: Trial): boolean => {
-    if (a.agreement !== b.agreement) return a.agreement > b.agreement;
-    const ka = a.kl ?? Infinity,
-      kb = b.kl ?? Infinity;
-    if (ka !== kb) return ka < kb;
-    return Math.abs(a.ratio - target) < Math.abs(b.ratio - target);
-  };
+  const better = (a: Trial, b: Trial) => closerToDense(a, b, target);
   const pool = ok.length ? ok : trials;
   let best = pool[0];
   for (const t of pool) {

@@ -19,6 +19,7 @@ test("createPolicy makes every method, with defaults from the research code", ()
     { method: "static", layers: [5, 6] },
     { method: "early-exit" },
     { method: "layer-drop", layers: [20] },
+    { method: "ffn-skip-guarded", guard: 3, standIn: 2 },
   ];
   assert.deepEqual(
     cfgs.map((c) => createPolicy(c, L).method),

@@ -7,12 +7,13 @@
 import { DensePolicy } from "./dense.js";
 import { EarlyExitPolicy, type EarlyExitOptions } from "./early-exit.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
+import { GuardedSkipPolicy, type GuardedOptions } from "./guarded.js";
 import { LayerDropPolicy, type LayerDropOptions } from "./layer-drop.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
 import { StaticPolicy, type StaticOptions } from "./static.js";
 
-export const SKIP_METHODS = ["none", "ffn-skip", "random", "static", "early-exit", "layer-drop"] as const;
+export const SKIP_METHODS = ["none", "ffn-skip", "random", "static", "early-exit", "layer-drop", "ffn-skip-guarded"] as const;
 export type SkipMethod = (typeof SKIP_METHODS)[number];
 
 /** A method's knobs; omitted ones take SKIP_DEFAULTS when the policy is made. */
@@ -22,7 +23,8 @@ export type SkipConfig =
   | ({ method: "random" } & Partial<RandomOptions>)
   | ({ method: "static" } & Partial<StaticOptions>)
   | ({ method: "early-exit" } & Partial<EarlyExitOptions>)
-  | ({ method: "layer-drop" } & Partial<LayerDropOptions>);
+  | ({ method: "layer-drop" } & Partial<LayerDropOptions>)
+  | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -31,7 +33,8 @@ export type ResolvedSkipConfig =
   | ({ method: "random" } & RandomOptions)
   | ({ method: "static" } & StaticOptions)
   | ({ method: "early-exit" } & EarlyExitOptions)
-  | ({ method: "layer-drop" } & LayerDropOptions);
+  | ({ method: "layer-drop" } & LayerDropOptions)
+  | ({ method: "ffn-skip-guarded" } & GuardedOptions);
 
 /**
  * Defaults. tau 0.95 and cold regions of 5 layers out of 32 (scaled to the
@@ -41,7 +44,27 @@ export type ResolvedSkipConfig =
  */
 export const SKIP_DEFAULTS = { warmup: 2, tau: 0.95, k: 2, seed: 1, coldFraction: 5 / 32 } as const;
 
-export type KnobName = "warmup" | "coldStart" | "coldEnd" | "tau" | "k" | "schedule" | "maxWindows" | "seed" | "layers" | "exitLayers";
+/**
+ * Defaults of the guards of ffn-skip-guarded (guarded.ts): the combination
+ * chosen by the measurements in results/method/ (docs/method.md).
+ */
+export const GUARD_DEFAULTS = { guard: 0, hold: 8, minConf: 0, standIn: 2 } as const;
+
+export type KnobName =
+  | "warmup"
+  | "coldStart"
+  | "coldEnd"
+  | "tau"
+  | "k"
+  | "schedule"
+  | "maxWindows"
+  | "seed"
+  | "layers"
+  | "exitLayers"
+  | "guard"
+  | "hold"
+  | "minConf"
+  | "standIn";
 
 /** Every knob: its CLI flag, its skip-profile JSON key and its value kind. */
 export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" | "number" | "int[]"; doc: string }> = {
@@ -55,6 +78,10 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" |
   seed: { flag: "skip-seed", json: "seed", kind: "int", doc: "PRNG seed of the random method (--seed is the sampling seed)" },
   layers: { flag: "layers", json: "layers", kind: "int[]", doc: "layer list (static: FFNs skipped; layer-drop: removed)" },
   exitLayers: { flag: "exit-layers", json: "exit_layers", kind: "int[]", doc: "fixed first copied layer per token, cycling" },
+  guard: { flag: "guard", json: "guard", kind: "int", doc: "loop guard: n-gram length whose repeat makes tokens dense (0 = off)" },
+  hold: { flag: "hold", json: "hold", kind: "int", doc: "dense tokens after the loop guard fires" },
+  minConf: { flag: "min-conf", json: "min_conf", kind: "number", doc: "skip only after a step with top-1 probability ≥ this (0 = off)" },
+  standIn: { flag: "stand-in", json: "stand_in", kind: "int", doc: "skipped FFN output: 0 none, 1 previous token's, 2 running mean" },
 };
 
 /** Which knobs each method takes. */
@@ -65,6 +92,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   static: ["warmup", "layers"],
   "early-exit": ["warmup", "coldStart", "coldEnd", "tau", "exitLayers"],
   "layer-drop": ["layers"],
+  "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -215,6 +243,23 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       }
       return r;
     }
+    case "ffn-skip-guarded": {
+      checkCommon();
+      checkTau();
+      checkK(nLayers);
+      const guard = (c.guard as number | undefined) ?? GUARD_DEFAULTS.guard;
+      const hold = (c.hold as number | undefined) ?? GUARD_DEFAULTS.hold;
+      const minConf = (c.minConf as number | undefined) ?? GUARD_DEFAULTS.minConf;
+      const standIn = (c.standIn as number | undefined) ?? GUARD_DEFAULTS.standIn;
+      intAtLeast("guard", guard, 0);
+      intAtLeast("hold", hold, 0);
+      need(typeof minConf === "number" && minConf >= 0 && minConf <= 1, `minConf must be a probability in [0, 1], got ${minConf}`);
+      need(
+        standIn === 0 || standIn === 1 || standIn === 2,
+        `standIn must be 0 (none), 1 (previous token) or 2 (running mean), got ${standIn}`,
+      );
+      return { method: m, warmup, coldStart, coldEnd, tau, k, guard, hold, minConf, standIn };
+    }
     case "layer-drop": {
       const layers = c.layers as number[] | undefined;
       need(layers !== undefined, `method "layer-drop" needs layers (the layers to remove)`);
@@ -242,5 +287,7 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       return new EarlyExitPolicy(nLayers, r);
     case "layer-drop":
       return new LayerDropPolicy(nLayers, r);
+    case "ffn-skip-guarded":
+      return new GuardedSkipPolicy(nLayers, r);
   }
 }

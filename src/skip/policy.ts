@@ -17,6 +17,8 @@ export interface StepInfo {
   phase: "prompt" | "decode";
   /** index of the generated token (0 for the first decode step); -1 in the prompt */
   genIndex: number;
+  /** id of the step's last input token (the forward pass sets it; fakes may not) */
+  token?: number;
 }
 
 /** How a whole layer runs in this step. */
@@ -65,6 +67,17 @@ export interface SkipPolicy {
   observeLayer(layer: number, cos: number): void;
   /** Called after the last layer of a step. */
   endStep(): void;
+  /**
+   * Optional (guarded methods): whether the forward pass hands over FFN
+   * outputs (`observeFFNOutput`) and asks for a stand-in after a skip.
+   */
+  readonly wantsFFNOutput?: boolean;
+  /** When wantsFFNOutput: after a computed FFN, its output for the last token: `dim` floats at index `at` of `m` (valid during the call). */
+  observeFFNOutput?(layer: number, m: Float32Array, at: number, dim: number): void;
+  /** When wantsFFNOutput: after a skipped FFN, add a stand-in for its output to the `n` residual rows of `dim` at index `at` of `m`. */
+  standIn?(layer: number, m: Float32Array, at: number, n: number, dim: number): void;
+  /** Optional: the last token's logits after a step that computed them (a view valid during the call), for confidence gating. */
+  observeLogits?(logits: Float32Array): void;
   /** Forget per-sequence state (a new prompt starts). */
   reset(): void;
   /** Counts so far (since the last reset). */

@@ -41,6 +41,16 @@ function recorder(calls: string[]): SkipPolicy {
     endStep: () => {
       calls.push("endStep");
     },
+    wantsFFNOutput: true,
+    observeFFNOutput: () => {
+      calls.push("observeFFNOutput");
+    },
+    standIn: () => {
+      calls.push("standIn");
+    },
+    observeLogits: () => {
+      calls.push("observeLogits");
+    },
     reset: () => {
       calls.push("reset");
     },
@@ -63,10 +73,26 @@ const HOOKS = {
   observeFFN: (p: SkipPolicy) => p.observeFFN(1, 0.5),
   observeLayer: (p: SkipPolicy) => p.observeLayer(1, 0.5),
   endStep: (p: SkipPolicy) => p.endStep(),
+  wantsFFNOutput: (p: SkipPolicy) => assert.equal(p.wantsFFNOutput, true),
+  observeFFNOutput: (p: SkipPolicy) => p.observeFFNOutput?.(1, new Float32Array(4), 0, 4),
+  standIn: (p: SkipPolicy) => p.standIn?.(1, new Float32Array(4), 0, 1, 4),
+  observeLogits: (p: SkipPolicy) => p.observeLogits?.(new Float32Array(4)),
   reset: (p: SkipPolicy) => p.reset(),
   stats: (p: SkipPolicy) => assert.equal(p.stats().method, "rec"),
 } satisfies { [K in keyof SkipPolicy]-?: (p: SkipPolicy) => void };
-const CALLS = ["beginStep", "layerMode", "runFFN", "observeFFN", "observeLayer", "endStep", "reset", "stats"];
+const CALLS = [
+  "beginStep",
+  "layerMode",
+  "runFFN",
+  "observeFFN",
+  "observeLayer",
+  "endStep",
+  "observeFFNOutput",
+  "standIn",
+  "observeLogits",
+  "reset",
+  "stats",
+];
 
 const WRAPPERS: Record<string, (p: SkipPolicy) => SkipPolicy> = {
   trace: (p) => withTrace(p),

@@ -39,6 +39,18 @@ export class PolicyWrapper implements SkipPolicy {
   endStep(): void {
     this.inner.endStep();
   }
+  get wantsFFNOutput(): boolean {
+    return this.inner.wantsFFNOutput ?? false;
+  }
+  observeFFNOutput(layer: number, m: Float32Array, at: number, dim: number): void {
+    this.inner.observeFFNOutput?.(layer, m, at, dim);
+  }
+  standIn(layer: number, m: Float32Array, at: number, n: number, dim: number): void {
+    this.inner.standIn?.(layer, m, at, n, dim);
+  }
+  observeLogits(logits: Float32Array): void {
+    this.inner.observeLogits?.(logits);
+  }
   reset(): void {
     this.inner.reset();
   }

@@ -9,14 +9,19 @@ import { dirname } from "node:path";
 import { loadModel } from "../../api/engine.js";
 import { CALIB_PROMPTS, buildCalibSet, loadPrompts, measure } from "../../eval/calib.js";
 import { fileSha256 } from "../../eval/provenance.js";
-import { calibrate, defaultGrid } from "../../skip/calibrate.js";
+import { calibrate, defaultGrid, type CalibrateResult, type Evaluator } from "../../skip/calibrate.js";
+import { calibrateGuarded } from "../../skip/calibrate-guarded.js";
+import { GUARD_DEFAULTS } from "../../skip/config.js";
 import { profileToJSON } from "../../skip/skip-profile.js";
 import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
 
 export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data F] [--prompts N] [--tokens T] [--warmup W] [--max-evals E] [--out FILE] [--json]
   Finds FFN-SkipLLM knobs (cold-start, cold-end, k, tau) reaching skip ratio R on calibration text (F, or built-in
   generic prompts) with the highest next-token agreement with dense, and writes a skip profile (use it with
-  --skip-profile FILE).`;
+  --skip-profile FILE).
+  --method ffn-skip-guarded [--guard N --hold N --min-conf P --stand-in 0|1|2 --cold C --free-tokens N]: this project's
+  guarded method (docs/method.md): the guards are fixed, tau is bisected per k ∈ {1, 2} until the ratio on free greedy
+  generation of the calibration prompts (N tokens each, default 64) meets the target; agreement is teacher-forced.`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -30,9 +35,19 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       warmup: { type: "string" },
       "max-evals": { type: "string" },
       out: { type: "string" },
+      method: { type: "string" },
+      guard: { type: "string" },
+      hold: { type: "string" },
+      "min-conf": { type: "string" },
+      "stand-in": { type: "string" },
+      cold: { type: "string" },
+      "free-tokens": { type: "string" },
     },
     false,
   );
+  const method = (v.method as string | undefined) ?? "ffn-skip";
+  if (method !== "ffn-skip" && method !== "ffn-skip-guarded")
+    throw new Error(`calibrate: --method must be ffn-skip or ffn-skip-guarded, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
     return 0;
@@ -50,25 +65,55 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const t0 = performance.now();
     const set = await buildCalibSet(engine, Math.min(nPrompts, texts.length), nTokens, texts);
     let evals = 0;
-    const r = await calibrate({
-      nLayers: L,
-      targetRatio: target,
-      base: { warmup },
-      maxEvals,
-      grid: defaultGrid(L),
-      evaluate: async (config) => {
-        const m = measure(engine, set, engine.policy(config));
-        evals++;
-        process.stderr.write(
-          `calibrate: #${evals} ${JSON.stringify(config)} → ratio ${(m.ratio * 100).toFixed(1)}%, agreement ${(m.agreement * 100).toFixed(1)}%\n`,
-        );
-        return m;
-      },
-    });
+    const evaluate: Evaluator = async (config) => {
+      const m = measure(engine, set, engine.policy(config));
+      evals++;
+      process.stderr.write(
+        `calibrate: #${evals} ${JSON.stringify(config)} → ratio ${(m.ratio * 100).toFixed(1)}%, agreement ${(m.agreement * 100).toFixed(1)}%\n`,
+      );
+      return m;
+    };
+    let r: CalibrateResult;
+    if (method === "ffn-skip-guarded") {
+      const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
+      const base = {
+        warmup,
+        coldStart: cold,
+        coldEnd: cold,
+        guard: num(v, "guard", true) ?? GUARD_DEFAULTS.guard,
+        hold: num(v, "hold", true) ?? GUARD_DEFAULTS.hold,
+        minConf: num(v, "min-conf") ?? GUARD_DEFAULTS.minConf,
+        standIn: num(v, "stand-in", true) ?? GUARD_DEFAULTS.standIn,
+      };
+      // the loop guard fires in free generation, where skipping causes repetition, and rarely on
+      // dense teacher-forced text: the ratio is measured on free greedy generation of the same
+      // prompts (--free-tokens each), agreement stays teacher-forced
+      const free = num(v, "free-tokens", true) ?? 64;
+      r = await calibrateGuarded({
+        nLayers: L,
+        targetRatio: target,
+        base,
+        evaluate: async (config) => {
+          const m = await evaluate(config);
+          let skipped = 0,
+            total = 0;
+          for (const ids of set.prompts) {
+            const g = await engine.generate({ tokens: ids }, { temperature: 0, maxTokens: free, ignoreEog: true, skip: config });
+            skipped += g.skip.skipped_ffn;
+            total += g.skip.total_ffn;
+          }
+          const ratio = total ? skipped / total : 0;
+          process.stderr.write(`calibrate:    free-generation ratio ${(ratio * 100).toFixed(1)}%\n`);
+          return { ...m, ratio, teacher_forced_ratio: m.ratio };
+        },
+      });
+    } else {
+      r = await calibrate({ nLayers: L, targetRatio: target, base: { warmup }, maxEvals, grid: defaultGrid(L), evaluate });
+    }
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `FFN-SkipLLM calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${method === "ffn-skip" ? "FFN-SkipLLM" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),
