@@ -35,6 +35,11 @@ const SKIPS: [string, () => SkipConfig][] = [
   ["dense", () => ({ method: "none" })],
   ["ffn-skip (25% profile)", () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-25.json"), 30).config],
   ["random", () => ({ method: "random", warmup: 1, k: 4, seed: 3 })],
+  // keeps per-sequence state (the running mean of each layer's FFN outputs) that must not leak between rows
+  [
+    "ffn-skip-guarded (25% profile, running-mean stand-in)",
+    () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-guarded-25.json"), 30).config,
+  ],
 ];
 
 for (const [name, skip] of SKIPS) {
