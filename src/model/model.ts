@@ -257,7 +257,10 @@ export class Model {
       if (layerCos)
         for (let i = 0; i < seqs.length; i++) this.layerIn.set(m.subarray(x + rows.last[i] * dim, x + (rows.last[i] + 1) * dim), i * dim);
       for (let i = 0; i < seqs.length; i++) rows.mode[i] = seqs[i].policy.layerMode(l);
-      if (this.attentionBlock(S, l, seqs, n)) this.ffnBlock(S, l, seqs, n);
+      if (this.attentionBlock(S, l, seqs, n)) {
+        this.ffnBlock(S, l, seqs, n);
+        this.standIns(S, l, seqs);
+      }
       if (layerCos)
         for (let i = 0; i < seqs.length; i++)
           if (seqs[i].policy.wantsLayerCosine)
@@ -403,7 +406,6 @@ export class Model {
     this.ffnStats.blocks++;
     if (nf === 0) {
       this.ffnStats.skipped++;
-      this.standIns(S, l, seqs);
       return;
     }
     this.ffnStats.rowsRun += nf;
@@ -438,7 +440,6 @@ export class Model {
     }
     if (nf === n) ops.addInto(m, x, m, o, n * dim);
     else for (let j = 0; j < nf; j++) ops.addInto(m, x + rows.ffnRow[j] * dim, m, o + j * dim, dim);
-    this.standIns(S, l, seqs);
   }
 
   /** A skipping method may add a cheap stand-in for the FFN output it skipped, to each of its sequence's rows. */
