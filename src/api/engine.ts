@@ -149,7 +149,13 @@ export class Engine {
     let ids = typeof input === "string" ? this.tokenizer.encode(input, { addSpecial: true }) : input;
     if (opts.maxTokens !== undefined) ids = ids.slice(0, opts.maxTokens);
     const policy = this.policy(opts.skip);
-    return perplexity(this.model, ids, policy, policy.method !== "none");
+    // synchronous, so it runs between two batch steps in a slot no generation holds
+    const slot = this.batch.borrowSlot();
+    try {
+      return perplexity(this.model, ids, policy, policy.method !== "none", slot);
+    } finally {
+      this.batch.giveBack(slot);
+    }
   }
 
   /** Release the worker threads. */

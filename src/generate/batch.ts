@@ -4,9 +4,10 @@
  * slot with its own sampler and skip policy. A new sequence's prompt goes in
  * chunks of `chunk` tokens beside the decoding rows, so a running stream
  * stalls at most one chunk's worth per step; a sequence that ends (or is
- * aborted) frees its slot before the next step. Slot 0 stays with the
- * single-sequence paths (generateStream, perplexity), which run between
- * batches through `acquire`.
+ * aborted) frees its slot before the next step. The single-sequence paths
+ * share the slots: generateStream runs on slot 0 between batches (`acquire`),
+ * and synchronous work such as perplexity borrows whichever slot is free
+ * (`borrowSlot`), so a model holds exactly `parallel` KV caches.
  */
 import type { Model, SeqStep } from "../model/model.js";
 import type { Tokenizer } from "../tokenizer/types.js";
@@ -54,7 +55,7 @@ export interface BatchStats {
 export class Batch {
   readonly chunk: number;
   readonly prefill: "mixed" | "first";
-  /** sequences that may decode together: the model's KV cache slots less slot 0 */
+  /** sequences that may decode together: the model's KV cache slots */
   readonly parallel: number;
   readonly stats: BatchStats = { steps: 0, decodeRows: 0, promptRows: 0 };
   private readonly free: number[] = [];
@@ -71,15 +72,16 @@ export class Batch {
     readonly tokenizer: Tokenizer,
     opts: BatchOptions = {},
   ) {
-    this.parallel = model.kv.slots - 1;
-    if (this.parallel < 1) throw new Error("continuous batching needs a model loaded with parallel ≥ 1 (KV cache slots besides slot 0)");
+    this.parallel = model.kv.slots;
     this.chunk = opts.chunk ?? 32;
     if (!Number.isInteger(this.chunk) || this.chunk < 1 || this.chunk > model.batchSize) {
       throw new RangeError(`prompt chunk must be an integer in [1, ${model.batchSize}] (the batch size), got ${opts.chunk}`);
     }
     this.prefill = opts.prefill ?? "mixed";
     if (this.prefill !== "mixed" && this.prefill !== "first") throw new Error(`prefill must be "mixed" or "first", got ${opts.prefill}`);
-    for (let s = this.parallel; s >= 1; s--) this.free.push(s);
+    // slot 0 is handed out last, so synchronous borrowers usually find it free
+    this.free.push(0);
+    for (let s = 1; s < this.parallel; s++) this.free.push(s);
   }
 
   /** Sequences decoding or in their prompt, and those waiting for a slot. */
@@ -136,6 +138,27 @@ export class Batch {
   }
 
   /**
+   * Take a free KV cache slot for synchronous single-sequence work (it runs
+   * between two batch steps, so nothing else touches the slot meanwhile);
+   * `giveBack` returns it. Throws when every slot is decoding.
+   */
+  borrowSlot(): number {
+    const s = this.free.pop();
+    if (s === undefined) {
+      throw new Error(
+        `all ${this.parallel} KV cache slots are in use by running generations; wait for one to finish, or load the model with a larger \`parallel\``,
+      );
+    }
+    return s;
+  }
+
+  /** Return a slot taken with `borrowSlot`. */
+  giveBack(slot: number): void {
+    this.free.push(slot);
+    this.kick();
+  }
+
+  /**
    * Wait until the batch is empty and hold it so: nothing is admitted until
    * the returned release is called (for the single-sequence paths on slot 0).
    */
@@ -148,10 +171,13 @@ export class Batch {
     this.held++;
     await prev;
     if (this.loop) await new Promise<void>((r) => this.idleWaiters.push(r));
+    // the batch is empty, so slot 0 is free: keep it from synchronous borrowers meanwhile
+    this.free.splice(this.free.indexOf(0), 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.free.unshift(0);
       this.held--;
       release();
       this.kick();

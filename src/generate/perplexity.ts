@@ -76,6 +76,8 @@ export interface ScoreOptions {
   top?: number;
   /** keep a copy of the last position's logits (to go on generating from) */
   keepLast?: boolean;
+  /** the KV cache slot to run in (default 0) */
+  slot?: number;
 }
 
 export interface ScoreResult {
@@ -99,8 +101,9 @@ export function scoreTokens(model: Model, tokens: readonly number[], policy: Ski
   if (tokens.length > model.ctx)
     throw new Error(`${tokens.length} tokens exceed the context of ${model.ctx}; use --max-tokens or a larger --ctx`);
   const V = model.config.vocabSize;
+  const slot = o.slot ?? 0;
   policy.reset();
-  model.kv.truncate(0);
+  model.kv.truncate(0, slot);
   const out: ScoreResult = { logp: [], argmax: [], best: [], last: null };
   const batch = o.stepwise ? 1 : model.batchSize;
   for (let p = 0; p < tokens.length; p += batch) {
@@ -108,7 +111,7 @@ export function scoreTokens(model: Model, tokens: readonly number[], policy: Ski
     const logits = model.forward(
       chunk,
       p,
-      o.stepwise ? { policy, phase: "decode", genIndex: p, logits: "all" } : { policy, phase: "prompt", logits: "all" },
+      o.stepwise ? { policy, phase: "decode", genIndex: p, logits: "all", slot } : { policy, phase: "prompt", logits: "all", slot },
     )!;
     for (let t = 0; t < chunk.length; t++) {
       const i = p + t;
@@ -124,9 +127,9 @@ export function scoreTokens(model: Model, tokens: readonly number[], policy: Ski
 }
 
 /** Perplexity of `tokens` (at least 2) under `policy`; see `scoreTokens`. */
-export function perplexity(model: Model, tokens: readonly number[], policy: SkipPolicy, stepwise = false): PerplexityResult {
+export function perplexity(model: Model, tokens: readonly number[], policy: SkipPolicy, stepwise = false, slot = 0): PerplexityResult {
   if (tokens.length < 2) throw new Error(`perplexity needs at least 2 tokens, got ${tokens.length}`);
-  const s = scoreTokens(model, tokens, policy, { stepwise });
+  const s = scoreTokens(model, tokens, policy, { stepwise, slot });
   const nll = s.logp.map((l) => -l);
   const mean = nll.reduce((a, b) => a + b, 0) / nll.length;
   return { ppl: Math.exp(mean), n: nll.length, tokens: [...tokens], argmax: s.argmax, nll };

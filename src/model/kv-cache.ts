@@ -1,9 +1,9 @@
 /**
  * The KV cache: per layer, keys and values of every position so far,
  * [slots][ctx][kvDim] each, allocated once in the heap of the shard that
- * holds the layer. A slot is one sequence's cache: slot 0 belongs to the
- * single-sequence paths (Model.forward), slots 1.. to the sequences a batch
- * decodes together (src/generate/batch.ts). Elements are IEEE half by
+ * holds the layer. A slot is one sequence's cache: the sequences a batch
+ * decodes together each hold one (src/generate/batch.ts); Model.forward
+ * runs in slot 0 unless told otherwise. Elements are IEEE half by
  * default (as llama.cpp's default cache: half the memory and half the bytes
  * attention reads per token), rounded to nearest even from the f32 the
  * projections produce; "f32" keeps them exact.

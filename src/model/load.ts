@@ -27,8 +27,9 @@ export interface LoadOptions extends KernelOptions {
   /** KV cache element type: "f16" (default, as llama.cpp) or "f32" */
   kvType?: KVType;
   /**
-   * Sequences that may decode together in one batch (each gets a KV cache
-   * slot of ctx positions, besides the single-sequence paths' own); default 1.
+   * Sequences that may decode together in one batch: the KV cache holds this
+   * many slots of ctx positions, shared with the single-sequence paths
+   * (perplexity, prompt scoring) when they are free; default 1.
    */
   parallel?: number;
 }
@@ -89,7 +90,7 @@ async function build(
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > batchSize) {
     throw new RangeError(`parallel sequences must be an integer in [1, ${batchSize}] (the batch size), got ${opts.parallel}`);
   }
-  const slots = 1 + parallel;
+  const slots = parallel;
   const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes, kvType: opts.kvType, slots });
   // one memory (heap + kernels + worker pool) per shard
   const kernels: Kernels[] = [];

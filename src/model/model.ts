@@ -22,9 +22,14 @@ export interface StepOptions {
   logits: "last" | "all" | "none";
 }
 
+/** A single-sequence step (Model.forward): StepOptions and, optionally, the KV cache slot (default 0). */
+export interface ForwardOptions extends StepOptions {
+  slot?: number;
+}
+
 /** One sequence's part of a batched step (Model.forwardBatch). */
 export interface SeqStep extends StepOptions {
-  /** its KV cache slot (0: the single-sequence paths'; see KVCache) */
+  /** its KV cache slot (see KVCache) */
   slot: number;
   /** its tokens in this step: a prompt chunk, or the one token it decodes */
   tokens: ArrayLike<number>;
@@ -194,12 +199,13 @@ export class Model {
   }
 
   /**
-   * Run `tokens` at positions pos.. of KV cache slot 0 through the model,
-   * writing every layer's cache, and return the requested logits (a view into
-   * the heap, valid until the next call): [vocab] for "last", [n][vocab] for "all".
+   * Run `tokens` at positions pos.. of KV cache slot `opt.slot` (default 0)
+   * through the model, writing every layer's cache, and return the requested
+   * logits (a view into the heap, valid until the next call): [vocab] for
+   * "last", [n][vocab] for "all".
    */
-  forward(tokens: ArrayLike<number>, pos: number, opt: StepOptions): Float32Array | null {
-    return this.forwardBatch([{ slot: 0, tokens, pos, ...opt }])[0];
+  forward(tokens: ArrayLike<number>, pos: number, opt: ForwardOptions): Float32Array | null {
+    return this.forwardBatch([{ ...opt, slot: opt.slot ?? 0, tokens, pos }])[0];
   }
 
   /**

@@ -134,3 +134,35 @@ test('prefill "first" (a prompt chunk gets its own step) gives the same tokens a
   for (const p of PROMPTS) alone.push(await run(p));
   assert.deepEqual(await Promise.all(PROMPTS.map(run)), alone);
 });
+
+test("the engine holds exactly `parallel` KV caches; perplexity borrows a free one while generations run", async (t) => {
+  if (needs(t, SMOLLM2)) return;
+  const e = engine!;
+  assert.equal(e.model.kv.slots, 4, "no extra slot for the single-sequence paths");
+  const TEXT = "The quick brown fox jumps over the lazy dog because it was in a hurry to get home.";
+  const idle = e.perplexity(TEXT);
+  const opts = { maxTokens: TOKENS, temperature: 0, ignoreEog: true };
+  const alone = [];
+  for (const p of PROMPTS.slice(0, 3)) alone.push((await e.generate(p, opts)).tokens);
+  // three decode, one slot is free: perplexity runs between two steps in it
+  const its = PROMPTS.slice(0, 3).map((p) => e.stream(p, opts));
+  await Promise.all(its.map((it) => it.next()));
+  assert.equal(e.batch.freeSlots, 1);
+  const busy = e.perplexity(TEXT);
+  assert.deepEqual(busy.nll, idle.nll, "the same scores in whichever slot");
+  assert.equal(e.batch.freeSlots, 1, "the borrowed slot is given back");
+  const drain = async (it: AsyncGenerator<string, { tokens: number[] }>) => {
+    let r = await it.next();
+    while (!r.done) r = await it.next();
+    return r.value.tokens;
+  };
+  // the generations did not notice
+  assert.deepEqual(await Promise.all(its.map(drain)), alone);
+  // every slot decoding: a clear refusal, and the batch goes on
+  const four = PROMPTS.map((p) => e.stream(p, { ...opts, maxTokens: 40 }));
+  await Promise.all(four.map((it) => it.next()));
+  assert.equal(e.batch.freeSlots, 0);
+  assert.throws(() => e.perplexity(TEXT), /all 4 KV cache slots are in use by running generations/);
+  await Promise.all(four.map(drain));
+  assert.equal(e.batch.freeSlots, 4);
+});
