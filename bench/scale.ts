@@ -248,7 +248,7 @@ async function main(): Promise<void> {
         "",
         `## FFN skipping at ~25%: decode speed against dense`,
         "",
-        `Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the `static` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed in the same child, alternating ${SKIP_PAIRS} times after the main run; the speed-up is the median of the pairs' skip ÷ dense, and the dense column is the median of those dense runs. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).`,
+        `Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the \`static\` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed in the same child, alternating ${SKIP_PAIRS} times after the main run; the speed-up is the median of the pairs' skip ÷ dense, and the dense column is the median of those dense runs. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).`,
         "",
         `| file | threads | skip | achieved ratio | dense decode tok/s | skip decode tok/s | speed-up | byte bound | of bound | note |`,
         `|---|---|---|---|---|---|---|---|---|---|`,
