@@ -8,7 +8,7 @@ import { PACKED, packable, int8Act } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, STREAMS_K } from "./packed-k";
-import { scratch, scratchBytes, expandedBlock, expand, expandedGroup } from "./prompt";
+import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair } from "./prompt";
 
 /** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
 export function usesAct(type: i32): bool {
@@ -186,7 +186,14 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
 /** The expanded group at u (rows r..r+3) dotted with each of the n activations. */
 @inline function expandedTokens<Q>(u: usize, r: i32, act: usize, actStride: i32, nb: i32, cols: i32, n: i32,
   out: usize, outStride: i32, kRebias: f32): void {
-  for (let t = 0; t < n; t++) {
+  let t = 0;
+  if (int8Act<Q>()) {
+    for (; t + 2 <= n; t += 2) {
+      const a = act + <usize>t * <usize>actStride, o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
+      expandedPair<Q>(u, a, a + <usize>actStride, nb, cols, o, o + (<usize>outStride << 2), kRebias);
+    }
+  }
+  for (; t < n; t++) {
     expandedGroup<Q>(u, act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kRebias);
   }
 }

@@ -139,16 +139,9 @@ export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: us
   if (int8Act<Q>()) {
     let x = a + q8Offset(cols);
     for (let p = u; p < end; p += ub) {
-      const lo = v128.load(x), hi = v128.load(x, 16);
-      let s = i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 0, 0, 0, 0), v128.load(p, 32));
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 1, 1, 1, 1), v128.load(p, 48)));
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 2, 2, 2, 2), v128.load(p, 64)));
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 3, 3, 3, 3), v128.load(p, 80)));
+      let s = quarter8(v128.load(x), p + 32, i16x8.splat(0));
       v128.store(out, s);
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 0, 0, 0, 0), v128.load(p, 96)));
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 1, 1, 1, 1), v128.load(p, 112)));
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 2, 2, 2, 2), v128.load(p, 128)));
-      s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 3, 3, 3, 3), v128.load(p, 144)));
+      s = quarter8(v128.load(x, 16), p + 96, s);
       acc = f32x4.add(acc, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s), p, pa, nb, rebias, sf));
       x += 32;
       pa += 4;
@@ -174,6 +167,57 @@ export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: us
 /** Lane k of v in every lane. */
 @inline function splat(v: v128, k: u8): v128 {
   return v128.shuffle<i32>(v, v, k, k, k, k);
+}
+
+/**
+ * int8 path: expandedGroup<Q> for two activations at a and b (outputs at oa,
+ * ob) in one pass, each expanded weight vector loaded once for both; each
+ * row's operations are exactly expandedGroup's.
+ */
+export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32, oa: usize, ob: usize, kRebias: f32): void {
+  const rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const ub = <usize>expandedBlock<Q>();
+  let xa = a + q8Offset(cols), xb = b + q8Offset(cols);
+  let pa = a, pb = b;
+  let accA = f32x4.splat(0), accB = f32x4.splat(0);
+  const end = u + <usize>nb * ub;
+  for (let p = u; p < end; p += ub) {
+    let sA = i16x8.splat(0), sB = i16x8.splat(0);
+    for (let h: usize = 0; h < 32; h += 16) {
+      // activations [16h', 16h' + 16) of both rows against W_4h'..W_4h'+3 (h' = h / 16)
+      const lo = v128.load(xa + h), hi = v128.load(xb + h);
+      let w = v128.load(p + 32 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 0, 0, 0, 0), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 0, 0, 0, 0), w));
+      w = v128.load(p + 48 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 1, 1, 1, 1), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 1, 1, 1, 1), w));
+      w = v128.load(p + 64 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 2, 2, 2, 2), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 2, 2, 2, 2), w));
+      w = v128.load(p + 80 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 3, 3, 3, 3), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 3, 3, 3, 3), w));
+      v128.store(oa, sA); // scheduling barriers (see expandedGroup)
+      v128.store(ob, sB);
+    }
+    accA = f32x4.add(accA, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sA), p, pa, nb, rebias, sf));
+    accB = f32x4.add(accB, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sB), p, pb, nb, rebias, sf));
+    xa += 32;
+    xb += 32;
+    pa += 4;
+    pb += 4;
+  }
+  v128.store(oa, accA);
+  v128.store(ob, accB);
+}
+
+/** s plus the int8 path's relaxed dots of four groups of 4 activation bytes (x: 16) with the expanded W_i at w, w+16, w+32, w+48. */
+@inline function quarter8(x: v128, w: usize, s: v128): v128 {
+  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w)));
+  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 1, 1, 1, 1), v128.load(w, 16)));
+  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 2, 2, 2, 2), v128.load(w, 32)));
+  return i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 3, 3, 3, 3), v128.load(w, 48)));
 }
 
 /** s plus the int16 path's dots of four activation pairs (x: 8 values) with the expanded W_i at w, w+16, w+32, w+48. */
