@@ -291,7 +291,7 @@ test("four-row and packed kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, after prepare) 
   }
 });
 
-test("packed Q4_0, Q4_1, Q8_0 batches (expanded groups, n = 2..9, 16, 17) equal one matvec per row, across threads and builds", async () => {
+test("packed Q4_0, Q4_1, Q8_0 batches (n = 2..9, 16, 17: one-group and expanded paths) equal one matvec per row, across threads and builds", async () => {
   const ks = [
     await kernelsFor(1, "baseline"),
     await kernelsFor(2, "baseline"),

@@ -152,7 +152,8 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   }
 }
 
-/** Fewest rows for which the int16 path of batch() expands groups (see prompt.ts). */
+/** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
+const EXPAND_INT8_ROWS = 3;
 const EXPAND_INT16_ROWS = 16;
 
 /**
@@ -165,9 +166,11 @@ const EXPAND_INT16_ROWS = 16;
 function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
   const gs = nb * expandedBlock<Q>();
-  // the int16 path saves only the per-row reductions and pays 32 shuffles per
-  // block to expand: measured slower than group<Q> per row below ~8-16 rows
-  if (gs > scratchBytes || (!int8Act<Q>() && n < EXPAND_INT16_ROWS)) return r;
+  // expanding costs about a row's work per block; the int16 path saves only
+  // the per-row reductions and pays 32 shuffles per block to expand: measured
+  // (bench/matmul-n.ts) slower than group<Q> per row at n = 2 (int8) and
+  // below ~8-16 rows (int16)
+  if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
   const rb = <usize>rowBytes;
   const S = 4 * gs <= scratchBytes ? 4 : 1;
   const q = ((full - r) >> 2) / S; // groups per stream
