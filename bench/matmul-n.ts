@@ -1,8 +1,8 @@
 // Per-matrix time of an n-row product (n = 1: the decode matvec) on packed
 // matrices, for one or two kernel builds alternating in one process, CPU time
-// per call (robust on a shared machine), best of 5 rounds; one thread.
+// per call (robust on a shared machine), best of --rounds rounds (5); one thread.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/matmul-n.js [--n 1,2,4,8,64]
-//        [--cases '[[3,1536,576],[2,2048,5632],[8,49152,576]]'] [--builds build/kernels-relaxed.wasm,OLD.wasm]
+//        [--cases '[[3,1536,576],[2,2048,5632],[8,49152,576]]'] [--builds build/kernels-relaxed.wasm,OLD.wasm] [--rounds 5]
 //   cases: [ggmlTypeId, rows, cols]; default SmolLM2's gate (Q4_1 1536x576) and down (Q4_1 576x1536),
 //   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
 //   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass.
@@ -18,6 +18,7 @@ const { values: opts } = parseArgs({
     n: { type: "string", default: "1,2,4,8,64" },
     cases: { type: "string", default: "[[3,1536,576],[3,576,1536],[2,5632,2048],[8,2048,640],[8,49152,576]]" },
     builds: { type: "string", default: "" },
+    rounds: { type: "string", default: "5" },
   },
 });
 const ns = opts.n.split(",").map(Number);
@@ -49,7 +50,7 @@ for (const [type, rows, cols] of cases) {
   for (const n of ns) {
     const best = builds.map(() => Infinity);
     const reps = Math.max(2, Math.min(copies, Math.ceil(40 / n)));
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < Number(opts.rounds); round++) {
       builds.forEach(({ K }, b) => {
         const c0 = process.cpuUsage();
         for (let i = 0; i < reps; i++) {
