@@ -20,7 +20,7 @@ import OpenAI from "openai";
 import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { loadModel, type Engine } from "../src/api/engine.js";
 import { startServer } from "../src/server/server.js";
-import type { SeqStep } from "../src/model/model.js";
+import { decodeRows } from "./steps.js";
 
 const PROMPTS = [
   "The history of the city goes back to",
@@ -114,15 +114,7 @@ function stepProfile(engine: Engine, ns: number[], steps = 8): { n: number; ms: 
   const m = engine.model;
   const out: { n: number; ms: number }[] = [];
   for (const n of ns) {
-    const parts: SeqStep[] = Array.from({ length: n }, (_, i) => ({
-      slot: i + 1,
-      tokens: [100 + i],
-      pos: 0,
-      policy: engine.policy(),
-      phase: "decode",
-      genIndex: 0,
-      logits: "last",
-    }));
+    const parts = decodeRows(engine, n);
     m.forwardBatch(parts);
     const t0 = performance.now();
     for (let s = 0; s < steps; s++) m.forwardBatch(parts.map((p) => ({ ...p, pos: 1 + s })));

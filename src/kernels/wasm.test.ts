@@ -238,6 +238,40 @@ test("relaxed-SIMD and baseline kernels give bit-identical packed products (deco
   }
 });
 
+/**
+ * A random `type` matrix (rows x cols) times n random rows through each of
+ * `ks` after prepare: every row equals its own matvec bit for bit, every
+ * kernel set gives what the first gives, and (if `ref`) the first is within
+ * the quantization bound of the reference.
+ */
+function sameEverywhere(ks: WasmKernels[], type: GGMLType, rows: number, cols: number, n: number, rand: () => number, ref: boolean): void {
+  const w0 = randomMatrix(ks[0].heap, type, rows, cols, rand);
+  const x0 = randomActivations(ks[0].heap, n * cols, rand);
+  const bytes = ks[0].heap.u8(w0.ptr, rows * w0.rowBytes),
+    xs = ks[0].heap.f32(x0, n * cols);
+  let first: Float32Array | undefined;
+  for (const k of ks) {
+    const w = { ...w0, ptr: k.heap.alloc(rows * w0.rowBytes) };
+    k.heap.u8(w.ptr, bytes.length).set(bytes);
+    const x = k.heap.alloc(n * cols * 4);
+    k.heap.f32(x, n * cols).set(xs);
+    k.prepare(w);
+    const out = k.heap.alloc(n * rows * 4),
+      one = k.heap.alloc(rows * 4);
+    k.matmul(w, x, out, n);
+    const got = Float32Array.from(k.heap.f32(out, n * rows));
+    const what = `${typeInfo(type).name} ${rows}x${cols} n=${n} ${k.threads} thread(s) ${k.name}`;
+    for (let t = 0; t < n; t++) {
+      k.matvec(w, x + t * cols * 4, one);
+      assert.deepEqual(k.heap.f32(one, rows), got.subarray(t * rows, (t + 1) * rows), `${what}: token ${t} alone`);
+    }
+    if (!first) {
+      first = got;
+      if (ref) checkAgainstReference(ks[0], w0, x0, got, n, what);
+    } else assert.deepEqual(got, first, `${what} vs 1 thread baseline`);
+  }
+}
+
 test("four-row and packed kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, after prepare) are bit-identical across threads, builds, and batch vs token", async () => {
   const ks = [
     await kernelsFor(1, "baseline"),
@@ -252,32 +286,33 @@ test("four-row and packed kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, after prepare) 
       const rows = [3, 17, 40, 70][trial] + Math.floor(rand() * 5);
       const cols = randomCols(type, rand);
       const n = 1 + Math.floor(rand() * 6);
-      const w0 = randomMatrix(ks[0].heap, type, rows, cols, rand);
-      const x0 = randomActivations(ks[0].heap, n * cols, rand);
-      const bytes = ks[0].heap.u8(w0.ptr, rows * w0.rowBytes),
-        xs = ks[0].heap.f32(x0, n * cols);
-      let first: Float32Array | undefined;
-      for (const k of ks) {
-        const w = { ...w0, ptr: k.heap.alloc(rows * w0.rowBytes) };
-        k.heap.u8(w.ptr, bytes.length).set(bytes);
-        const x = k.heap.alloc(n * cols * 4);
-        k.heap.f32(x, n * cols).set(xs);
-        const plain = { ...w, ptr: k.heap.alloc(rows * w0.rowBytes) };
-        k.heap.u8(plain.ptr, bytes.length).set(bytes);
-        k.prepare(w);
-        const out = k.heap.alloc(n * rows * 4),
-          one = k.heap.alloc(rows * 4);
-        k.matmul(w, x, out, n);
-        const got = Float32Array.from(k.heap.f32(out, n * rows));
-        const what = `${typeInfo(type).name} ${rows}x${cols} n=${n} ${k.threads} thread(s) ${k.name}`;
-        for (let t = 0; t < n; t++) {
-          k.matvec(w, x + t * cols * 4, one);
-          assert.deepEqual(k.heap.f32(one, rows), got.subarray(t * rows, (t + 1) * rows), `${what}: token ${t} alone`);
-        }
-        if (!first) {
-          first = got;
-          checkAgainstReference(k, plain, x, got, n, what);
-        } else assert.deepEqual(got, first, `${what} vs 1 thread baseline`);
+      sameEverywhere(ks, type, rows, cols, n, rand, true);
+    }
+  }
+});
+
+test("packed Q4_0, Q4_1, Q8_0 batches (n = 2..9, 16, 17: one-group and expanded paths) equal one matvec per row, across threads and builds", async () => {
+  const ks = [
+    await kernelsFor(1, "baseline"),
+    await kernelsFor(2, "baseline"),
+    await kernelsFor(1, "relaxed"),
+    await kernelsFor(2, "relaxed"),
+  ];
+  const rand = rng(777);
+  // rows: one group, groups not a multiple of the 4 streams plus plain tail rows, a larger matrix;
+  // cols: small, a width where only one group fits the scratch (int16 path), one where none does (fallback)
+  const shapes: [number, number][] = [
+    [4, 64],
+    [38, 576],
+    [133, 96],
+    [70, 4160],
+    [9, 16416],
+  ];
+  for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0]) {
+    for (const [rows, cols] of shapes) {
+      for (const n of [2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) {
+        if (cols > 4096 && n !== 3 && n !== 17) continue; // wide matrices: one int8-path and one int16-path count
+        sameEverywhere(ks, type, rows, cols, n, rand, cols <= 576);
       }
     }
   }

@@ -4,11 +4,11 @@ import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } f
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
 import { dotQ4_K, dotQ5_K, dotQ6_K } from "./dot-kquant";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
-import { PACKED, packable } from "./packed";
+import { PACKED, packable, int8Act } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, STREAMS_K } from "./packed-k";
-import { UNPACKED_BLOCK, scratchBytes, unpackQ4_1, groupUnpackedQ4_1 } from "./prompt";
+import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair } from "./prompt";
 
 /** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
 export function usesAct(type: i32): bool {
@@ -110,7 +110,6 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     const full = min(r1, rows & ~3);
     const k15 = 15 + (rows >> 31), kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see group)
     const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
-    const unpack = type == Q4_1 && n > 1 && nb * UNPACKED_BLOCK <= scratchBytes;
     if (n == 1 && full - r >= 4 * STREAMS) {
       // decoding: STREAMS streams, a STREAMS-th of [r, full) apart (see streams)
       const q = (full - r) / (4 * STREAMS); // groups per stream
@@ -124,15 +123,13 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       }
       r += (STREAMS - 1) * 4 * q; // the other streams' rows are done too
     }
+    if (n > 1) {
+      if (type == Q4_1) r = batch<u8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+      else if (type == Q4_0) r = batch<i8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+      else r = batch<u16>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+    }
     for (; r < full; r += 4) {
       const g = w + <usize>r * <usize>rowBytes;
-      if (unpack) {
-        unpackQ4_1(g, nb, kMask, kRebias);
-        for (let t = 0; t < n; t++) {
-          groupUnpackedQ4_1(act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2));
-        }
-        continue;
-      }
       for (let t = 0; t < n; t++) {
         const a = act + <usize>t * <usize>actStride;
         const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
@@ -152,6 +149,55 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
       store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
     }
+  }
+}
+
+/** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
+const EXPAND_INT8_ROWS = 3;
+const EXPAND_INT16_ROWS = 16;
+
+/**
+ * Packed groups [r, full) of a Q matrix times n > 1 activations (see
+ * prompt.ts): groups are expanded into the scratch four at a time, a quarter
+ * of the range apart (four streams through memory), and each expanded group
+ * is then dotted with every activation while it is in L1. Returns the first
+ * row not done (r itself when a group does not fit the scratch).
+ */
+function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
+  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  const gs = nb * expandedBlock<Q>();
+  // expanding costs about a row's work per block; the int16 path saves only
+  // the per-row reductions and pays 32 shuffles per block to expand: measured
+  // (bench/matmul-n.ts) slower than group<Q> per row at n = 2 (int8) and
+  // below ~8-16 rows (int16)
+  if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
+  const rb = <usize>rowBytes;
+  const S = 4 * gs <= scratchBytes ? 4 : 1;
+  const q = ((full - r) >> 2) / S; // groups per stream
+  const d = <usize>(q << 2) * rb;
+  for (let i = 0; i < q; i++, r += 4) {
+    expand<Q>(w + <usize>r * rb, d, S, nb, kMask);
+    for (let s = 0; s < S; s++) expandedTokens<Q>(scratch + <usize>(s * gs), r + s * 4 * q, act, actStride, nb, cols, n, out, outStride, kRebias);
+  }
+  r += (S - 1) * 4 * q; // the other streams' groups are done too
+  const rest = (full - r) >> 2;
+  expand<Q>(w + <usize>r * rb, rb << 2, rest, nb, kMask);
+  for (let s = 0; s < rest; s++, r += 4) expandedTokens<Q>(scratch + <usize>(s * gs), r, act, actStride, nb, cols, n, out, outStride, kRebias);
+  return r;
+}
+
+/** The expanded group at u (rows r..r+3) dotted with each of the n activations. */
+@inline function expandedTokens<Q>(u: usize, r: i32, act: usize, actStride: i32, nb: i32, cols: i32, n: i32,
+  out: usize, outStride: i32, kRebias: f32): void {
+  let t = 0;
+  if (int8Act<Q>()) {
+    for (; t + 2 <= n; t += 2) {
+      const a = act + <usize>t * <usize>actStride, o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
+      expandedPair<Q>(u, a, a + <usize>actStride, nb, cols, o, o + (<usize>outStride << 2), kRebias);
+    }
+  }
+  for (; t < n; t++) {
+    expandedGroup<Q>(u, act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kRebias);
   }
 }
 

@@ -1,19 +1,35 @@
-import { qOffset, q8Offset, sum4 } from "./common";
+import { qOffset, q8Offset } from "./common";
+import { blockBytes, int8Act, sumFactor } from "./packed";
 
-// Prompts: a weight group is used by every token of the batch, so for n > 1
-// its nibbles and scales are first expanded once into a per-thread scratch
-// (int16 values, f32 scales; UNPACKED_BLOCK bytes per block, in L1), and
-// each token then only multiplies and adds.
+// Batches (prompt chunks, several sequences decoding together): a weight
+// group is used by every row of the batch, so for n > 1 it is first expanded
+// once into a per-thread scratch (in L1/L2) in a "transposed" order, and each
+// row then costs only its multiply-adds and one float step per block.
+//
+// Transposed order: v128 W_i holds, in i32 lane k, row k's values for the
+// activation bytes [4i, 4i+4) (int8 path) or values [2i, 2i+2) as int16
+// (int16 path). The activation side of W_i is then one 32-bit splat of the
+// row's own A16 copy, one dot per W_i gives row k's partial sum in lane(s)
+// k, and the four rows' block sums add up lane-wise: no per-row horizontal
+// reduction and no 4x4 transpose per row and block, which were about a third
+// of a row's instructions in the one-row kernels (nibSums, q8x32 + sum4).
+//
+//   int8 path (relaxed build, Q4_1 / Q4_0): W_0..W_7 from the 16 low and 16
+//     high nibble bytes of each row (the order of the activations' q8 copy);
+//     relaxed dots (pairs of products) add in int16: 8 dots x 2 x 127 x 15 =
+//     30480 < 32767, then one pairwise widening gives the four rows' sums.
+//   int16 path (baseline Q4_1 / Q4_0, and Q8_0 in both builds): W_0..W_15
+//     from the values widened to int16 (natural order); i32x4.dot_i16x8_s
+//     gives lane k = row k directly.
+//
+// Integer sums are exact in any order, and the float steps per block are the
+// decode kernels' (blockQ4_1 / blockQ4_0 / blockQ8_0) on the same operands in
+// the same order, so every row gets bit-identical results to decoding it
+// alone (batched and token-by-token generation agree exactly).
 
-/** This instance's (thread's) scratch for unpacked groups; see setScratch. */
+/** This instance's (thread's) scratch for expanded groups; see setScratch. */
 export let scratch: usize = 0;
 export let scratchBytes: i32 = 0;
-/**
- * Bytes of one unpacked Q4_1 block of a group: f32 d[4] | f32 m[4] | q[4][32],
- * the values as int16 (in the nib4 order), or as int8 in the relaxed build
- * (low then high nibbles, in the nib4r order).
- */
-export const UNPACKED_BLOCK: i32 = ASC_FEATURE_RELAXED_SIMD ? 160 : 288;
 
 /** Give this instance `bytes` of scratch at p (each thread needs its own). */
 export function setScratch(p: usize, bytes: i32): void {
@@ -21,89 +37,202 @@ export function setScratch(p: usize, bytes: i32): void {
   scratchBytes = bytes;
 }
 
-/** Expand the packed Q4_1 group at g (nb blocks) into the scratch. */
-export function unpackQ4_1(g: usize, nb: i32, kMask: i32, kRebias: f32): void {
-  const m = i16x8.splat(15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
-  let u = scratch;
-  const end = g + <usize>nb * 80;
-  for (let p = g; p < end; p += 80) {
-    const sc = v128.load(p);
-    v128.store(u, f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(sc), 13), mask), rebias));
-    v128.store(u, f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(sc), 13), mask), rebias), 16);
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      const m8 = i8x16.splat(15);
-      for (let r: usize = 0; r < 4; r++) {
-        const v = v128.load(p + 16 + (r << 4));
-        const o = u + 32 + (r << 5);
-        v128.store(o, v128.and(v, m8));
-        v128.store(o, v128.and(i16x8.shr_u(v, 4), m8), 16);
-      }
-      u += UNPACKED_BLOCK;
-      continue;
+/**
+ * Bytes of one expanded block of a Q group: f32 d[4] | f32 m[4] (the decode
+ * kernels' bit patterns, see scaleQ4_1; m unused for Q4_0 / Q8_0) | weights
+ * (int8 path 8 x 16 bytes, int16 path 16 x 16 bytes).
+ */
+@inline export function expandedBlock<Q>(): i32 {
+  return int8Act<Q>() ? 160 : 288;
+}
+
+/** Four i32x4 vectors transposed (lane k of result i = lane i of input k), stored at u, u+16, u+32, u+48. */
+@inline function transpose4(a: v128, b: v128, c: v128, d: v128, u: usize): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t2 = v128.shuffle<i32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(u, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
+  v128.store(u, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(u, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(u, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), 48);
+}
+
+/** The four rows' f16 scales at s as the decode kernels' f32 bit patterns (times 2^112 in the activation factors). */
+@inline function scaleBits(s: v128, mask: v128): v128 {
+  return v128.and(i32x4.shl(s, 13), mask);
+}
+
+/** Expand packed block p of a Q group into u (see expandedBlock). u8: Q4_1, i8: Q4_0, u16: Q8_0. */
+@inline function expandBlock<Q>(p: usize, u: usize, mask: v128): void {
+  if (sizeof<Q>() == 2) {
+    v128.store(u, scaleBits(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), mask));
+    for (let h: usize = 0; h < 2; h++) {
+      // values 16h..16h+15 of the four rows, widened to int16
+      const v0 = v128.load(p + 8 + (h << 4)), v1 = v128.load(p + 40 + (h << 4));
+      const v2 = v128.load(p + 72 + (h << 4)), v3 = v128.load(p + 104 + (h << 4));
+      transpose4(i16x8.extend_low_i8x16_s(v0), i16x8.extend_low_i8x16_s(v1), i16x8.extend_low_i8x16_s(v2),
+        i16x8.extend_low_i8x16_s(v3), u + 32 + (h << 7));
+      transpose4(i16x8.extend_high_i8x16_s(v0), i16x8.extend_high_i8x16_s(v1), i16x8.extend_high_i8x16_s(v2),
+        i16x8.extend_high_i8x16_s(v3), u + 96 + (h << 7));
     }
-    for (let r: usize = 0; r < 4; r++) {
-      const v = v128.load(p + 16 + (r << 4));
-      const o = u + 32 + (r << 6);
-      v128.store(o, v128.and(v, m));
-      v128.store(o, v128.and(i16x8.shr_u(v, 4), m), 16);
-      v128.store(o, v128.and(i16x8.shr_u(v, 8), m), 32);
-      v128.store(o, i16x8.shr_u(v, 12), 48);
-    }
-    u += UNPACKED_BLOCK;
+    return;
   }
-}
-
-/** Relaxed build: int32x4 partial dot of 32 unpacked int8 weights at p (low, high nibbles) with lo/hi. */
-@inline export function u8x32(p: usize, lo: v128, hi: v128): v128 {
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.load(p)),
-    i16x8.relaxed_dot_i8x16_i7x16_s(hi, v128.load(p, 16))));
-}
-
-/** int32x4 partial dot of 32 unpacked int16 weights at p with a0..a3. */
-@inline export function u16x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  let s = i32x4.dot_i16x8_s(v128.load(p), a0);
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 16), a1));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 32), a2));
-  return i32x4.add(s, i32x4.dot_i16x8_s(v128.load(p, 48), a3));
+  const q = p + (isSigned<Q>() ? 8 : 16);
+  const sc = v128.load(p);
+  v128.store(u, scaleBits(i32x4.extend_low_i16x8_s(sc), mask));
+  if (!isSigned<Q>()) v128.store(u, scaleBits(i32x4.extend_high_i16x8_s(sc), mask), 16);
+  const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48);
+  if (int8Act<Q>()) {
+    const m8 = i8x16.splat(15);
+    transpose4(v128.and(v0, m8), v128.and(v1, m8), v128.and(v2, m8), v128.and(v3, m8), u + 32);
+    transpose4(v128.and(i16x8.shr_u(v0, 4), m8), v128.and(i16x8.shr_u(v1, 4), m8), v128.and(i16x8.shr_u(v2, 4), m8),
+      v128.and(i16x8.shr_u(v3, 4), m8), u + 96);
+    return;
+  }
+  // int16 lane i of a row's 16 bytes holds values i, 8+i, 16+i, 24+i (see repack)
+  const m = i16x8.splat(15);
+  transpose4(v128.and(v0, m), v128.and(v1, m), v128.and(v2, m), v128.and(v3, m), u + 32);
+  transpose4(v128.and(i16x8.shr_u(v0, 4), m), v128.and(i16x8.shr_u(v1, 4), m), v128.and(i16x8.shr_u(v2, 4), m),
+    v128.and(i16x8.shr_u(v3, 4), m), u + 96);
+  transpose4(v128.and(i16x8.shr_u(v0, 8), m), v128.and(i16x8.shr_u(v1, 8), m), v128.and(i16x8.shr_u(v2, 8), m),
+    v128.and(i16x8.shr_u(v3, 8), m), u + 160);
+  transpose4(i16x8.shr_u(v0, 12), i16x8.shr_u(v1, 12), i16x8.shr_u(v2, 12), i16x8.shr_u(v3, 12), u + 224);
 }
 
 /**
- * group<u8> (Q4_1) for the group unpacked in the scratch, with the same operations
- * in the same order, so a prompt's tokens get bit-identical results to
- * decoding them one by one (with int8 activations a last-bit difference can
- * flip a rounding in the next layer's quantization and grow from there).
+ * Expand `groups` packed Q groups (g, g + d, g + 2d, ...; nb blocks each)
+ * into the scratch, one after another, block by block across the groups:
+ * several streams through memory at once (see streams.ts).
  */
-export function groupUnpackedQ4_1(a: usize, nb: i32, cols: i32, out: usize): void {
-  let qa = a + qOffset(cols);
+export function expand<Q>(g: usize, d: usize, groups: i32, nb: i32, kMask: i32): void {
+  const mask = i32x4.splat(kMask);
+  const ub = <usize>expandedBlock<Q>(), bb = blockBytes<Q>();
+  const gs = <usize>nb * ub;
+  for (let b: usize = 0; b < <usize>nb; b++) {
+    const p = g + b * bb, u = scratch + b * ub;
+    if (groups == 4) {
+      expandBlock<Q>(p, u, mask);
+      expandBlock<Q>(p + d, u + gs, mask);
+      expandBlock<Q>(p + 2 * d, u + 2 * gs, mask);
+      expandBlock<Q>(p + 3 * d, u + 3 * gs, mask);
+    } else {
+      for (let s = 0; s < groups; s++) expandBlock<Q>(p + <usize>s * d, u + <usize>s * gs, mask);
+    }
+  }
+}
+
+/**
+ * Rows of the expanded Q group at u (nb blocks) dotted with one A16
+ * activation at a; stores the four rows' floats at out. Same float steps as
+ * group<Q> (blockOf) block by block.
+ */
+export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: usize, kRebias: f32): void {
+  const rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const ub = <usize>expandedBlock<Q>();
   let pa = a;
-  const end = scratch + <usize>nb * UNPACKED_BLOCK;
   let acc = f32x4.splat(0);
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    let q8a = a + q8Offset(cols);
-    for (let p = scratch; p < end; p += UNPACKED_BLOCK) {
-      const lo = v128.load(q8a), hi = v128.load(q8a, 16);
-      const s = sum4(u8x32(p + 32, lo, hi), u8x32(p + 64, lo, hi), u8x32(p + 96, lo, hi), u8x32(p + 128, lo, hi));
-      acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), v128.load32_splat(pa))),
-        f32x4.mul(v128.load(p, 16), v128.load32_splat(pa + (<usize>nb << 2)))));
-      q8a += 32;
+  const end = u + <usize>nb * ub;
+  // Activation pairs are splatted from one v128 load by shuffles (a shuffle
+  // port the dots do not use; V8 recomputes the address of every offset
+  // load32_splat). The stores of partial sums to `out` (overwritten at the
+  // end) are scheduling barriers, see nibSums: without them TurboFan hoists
+  // all of the block's loads to the top and spills.
+  if (int8Act<Q>()) {
+    let x = a + q8Offset(cols);
+    for (let p = u; p < end; p += ub) {
+      let s = quarter8(v128.load(x), p + 32, i16x8.splat(0));
+      v128.store(out, s);
+      s = quarter8(v128.load(x, 16), p + 96, s);
+      acc = f32x4.add(acc, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s), p, pa, nb, rebias, sf));
+      x += 32;
       pa += 4;
     }
-    v128.store(out, acc);
-    return;
-  }
-  for (let p = scratch; p < end; p += UNPACKED_BLOCK) {
-    const a0 = v128.load(qa), a1 = v128.load(qa, 16), a2 = v128.load(qa, 32), a3 = v128.load(qa, 48);
-    const s0 = u16x32(p + 32, a0, a1, a2, a3);
-    const s1 = u16x32(p + 96, a0, a1, a2, a3);
-    const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-    const s2 = u16x32(p + 160, a0, a1, a2, a3);
-    const s3 = u16x32(p + 224, a0, a1, a2, a3);
-    const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
-    const s = i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
-    acc = f32x4.add(acc, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), v128.load32_splat(pa))),
-      f32x4.mul(v128.load(p, 16), v128.load32_splat(pa + (<usize>nb << 2)))));
-    qa += 64;
-    pa += 4;
+  } else {
+    let x = a + qOffset(cols);
+    for (let p = u; p < end; p += ub) {
+      let s = quarter(v128.load(x), p + 32, i32x4.splat(0));
+      v128.store(out, s);
+      s = quarter(v128.load(x, 16), p + 96, s);
+      v128.store(out, s);
+      s = quarter(v128.load(x, 32), p + 160, s);
+      v128.store(out, s);
+      s = quarter(v128.load(x, 48), p + 224, s);
+      acc = f32x4.add(acc, scaled<Q>(s, p, pa, nb, rebias, sf));
+      x += 64;
+      pa += 4;
+    }
   }
   v128.store(out, acc);
+}
+
+/** Lane k of v in every lane. */
+@inline function splat(v: v128, k: u8): v128 {
+  return v128.shuffle<i32>(v, v, k, k, k, k);
+}
+
+/**
+ * int8 path: expandedGroup<Q> for two activations at a and b (outputs at oa,
+ * ob) in one pass, each expanded weight vector loaded once for both; each
+ * row's operations are exactly expandedGroup's.
+ */
+export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32, oa: usize, ob: usize, kRebias: f32): void {
+  const rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const ub = <usize>expandedBlock<Q>();
+  let xa = a + q8Offset(cols), xb = b + q8Offset(cols);
+  let pa = a, pb = b;
+  let accA = f32x4.splat(0), accB = f32x4.splat(0);
+  const end = u + <usize>nb * ub;
+  for (let p = u; p < end; p += ub) {
+    let sA = i16x8.splat(0), sB = i16x8.splat(0);
+    for (let h: usize = 0; h < 32; h += 16) {
+      // activations [16h', 16h' + 16) of both rows against W_4h'..W_4h'+3 (h' = h / 16)
+      const lo = v128.load(xa + h), hi = v128.load(xb + h);
+      let w = v128.load(p + 32 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 0, 0, 0, 0), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 0, 0, 0, 0), w));
+      w = v128.load(p + 48 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 1, 1, 1, 1), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 1, 1, 1, 1), w));
+      w = v128.load(p + 64 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 2, 2, 2, 2), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 2, 2, 2, 2), w));
+      w = v128.load(p + 80 + 4 * h);
+      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 3, 3, 3, 3), w));
+      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 3, 3, 3, 3), w));
+      v128.store(oa, sA); // scheduling barriers (see expandedGroup)
+      v128.store(ob, sB);
+    }
+    accA = f32x4.add(accA, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sA), p, pa, nb, rebias, sf));
+    accB = f32x4.add(accB, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sB), p, pb, nb, rebias, sf));
+    xa += 32;
+    xb += 32;
+    pa += 4;
+    pb += 4;
+  }
+  v128.store(oa, accA);
+  v128.store(ob, accB);
+}
+
+/** s plus the int8 path's relaxed dots of four groups of 4 activation bytes (x: 16) with the expanded W_i at w, w+16, w+32, w+48. */
+@inline function quarter8(x: v128, w: usize, s: v128): v128 {
+  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w)));
+  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 1, 1, 1, 1), v128.load(w, 16)));
+  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 2, 2, 2, 2), v128.load(w, 32)));
+  return i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 3, 3, 3, 3), v128.load(w, 48)));
+}
+
+/** s plus the int16 path's dots of four activation pairs (x: 8 values) with the expanded W_i at w, w+16, w+32, w+48. */
+@inline function quarter(x: v128, w: usize, s: v128): v128 {
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.shuffle<i32>(x, x, 1, 1, 1, 1), v128.load(w, 16)));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.shuffle<i32>(x, x, 2, 2, 2, 2), v128.load(w, 32)));
+  return i32x4.add(s, i32x4.dot_i16x8_s(v128.shuffle<i32>(x, x, 3, 3, 3, 3), v128.load(w, 48)));
+}
+
+/** The four rows' float contributions of one block from their integer sums s, as blockOf<Q> forms them. */
+@inline function scaled<Q>(s: v128, p: usize, pa: usize, nb: i32, rebias: v128, sf: v128): v128 {
+  const da = f32x4.mul(v128.load32_splat(pa), rebias);
+  if (sizeof<Q>() == 2) return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da));
+  const sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+  if (isSigned<Q>()) return f32x4.mul(v128.load(p), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da)), f32x4.mul(v128.load(p, 16), sa));
 }

@@ -1,0 +1,70 @@
+// Per-matrix time of an n-row product (n = 1: the decode matvec) on packed
+// matrices, for one or two kernel builds alternating in one process, CPU time
+// per call (robust on a shared machine), best of --rounds rounds (5); one thread.
+// Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/matmul-n.js [--n 1,2,4,8,64]
+//        [--cases '[[3,1536,576],[2,2048,5632],[8,49152,576]]'] [--builds build/kernels-relaxed.wasm,OLD.wasm] [--rounds 5]
+//   cases: [ggmlTypeId, rows, cols]; default SmolLM2's gate (Q4_1 1536x576) and down (Q4_1 576x1536),
+//   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
+//   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { SharedHeap } from "../src/kernels/heap.js";
+import { kernelWasmPath, type KernelExports } from "../src/kernels/wasm-module.js";
+import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
+
+const PACKED = 0x100;
+const { values: opts } = parseArgs({
+  options: {
+    n: { type: "string", default: "1,2,4,8,64" },
+    cases: { type: "string", default: "[[3,1536,576],[3,576,1536],[2,5632,2048],[8,2048,640],[8,49152,576]]" },
+    builds: { type: "string", default: "" },
+    rounds: { type: "string", default: "5" },
+  },
+});
+const ns = opts.n.split(",").map(Number);
+const cases: [number, number, number][] = JSON.parse(opts.cases);
+const paths = opts.builds ? opts.builds.split(",") : [kernelWasmPath("relaxed")];
+const heap = new SharedHeap();
+const builds = paths.map((p) => {
+  const K = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(p)), { env: { memory: heap.memory } })
+    .exports as unknown as KernelExports;
+  K.setScratch(heap.alloc(288 * 512, 64), 288 * 512);
+  return { name: p.replace(/.*\//, ""), K };
+});
+const rand = rng(5);
+const nMax = Math.max(...ns);
+for (const [type, rows, cols] of cases) {
+  const first = randomMatrix(heap, type, rows, cols, rand);
+  const copies = Math.max(1, Math.ceil((64 << 20) / (rows * first.rowBytes)));
+  const ws = [first, ...Array.from({ length: copies - 1 }, () => randomMatrix(heap, type, rows, cols, rand))];
+  const scratch = heap.alloc(4 * first.rowBytes, 64);
+  for (const w of ws) builds[0].K.repack(type, w.ptr, w.rowBytes, cols, rows, scratch); // same layout for every build
+  const x = randomActivations(heap, cols * nMax, rand);
+  const out = heap.alloc(rows * 4 * nMax);
+  const acts = builds.map(({ K }) => {
+    const stride = K.actBytes(cols),
+      act = heap.alloc(stride * nMax, 64);
+    for (let t = 0; t < nMax; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    return { act, stride };
+  });
+  for (const n of ns) {
+    const best = builds.map(() => Infinity);
+    const reps = Math.max(2, Math.min(copies, Math.ceil(40 / n)));
+    for (let round = 0; round < Number(opts.rounds); round++) {
+      builds.forEach(({ K }, b) => {
+        const c0 = process.cpuUsage();
+        for (let i = 0; i < reps; i++) {
+          const w = ws[i % copies];
+          K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, 0, rows, acts[b].act, acts[b].stride, x, n, out, rows);
+        }
+        const c = process.cpuUsage(c0);
+        best[b] = Math.min(best[b], (c.user + c.system) / reps);
+      });
+    }
+    console.log(
+      `type ${type} ${rows}x${cols} n=${n}: ` +
+        builds.map((b, i) => `${b.name} ${best[i].toFixed(0)} us (${(best[i] / n).toFixed(1)} us/row)`).join(", ") +
+        (builds.length === 2 ? `, x${(best[1] / best[0]).toFixed(2)}` : ""),
+    );
+  }
+}
