@@ -207,6 +207,43 @@ for (const [threads, variant] of [
   }
 }
 
+test("large activations (up to 2,048 in a block, as real models' FFN down-projection inputs reach) stay finite and match the reference, plain and packed, decode and batch", async () => {
+  const QUANT = TYPES.filter((t) => !FLOAT.has(t));
+  for (const variant of ["baseline", "relaxed"] as const) {
+    const k = await kernelsFor(1, variant);
+    for (const type of QUANT) {
+      const name = typeInfo(type).name;
+      const rand = rng(type * 13 + (variant === "relaxed" ? 1 : 0));
+      const rows = 12,
+        cols = 512,
+        n = 5;
+      const [w, plain] = matrixPair(k, type, rows, cols, rand);
+      const x = k.heap.alloc(n * cols * 4);
+      const xs = k.heap.f32(x, n * cols);
+      // a quarter of each block's values large: |x| up to 2^k, k = 4..11 by block (block sums stay in f16
+      // range, as llama.cpp's f16 activation sums need too)
+      for (let i = 0; i < n * cols; i++) xs[i] = (rand() * 2 - 1) * (rand() < 0.25 ? 2 ** (4 + ((i >> 5) % 8)) : 1);
+      for (const m of [plain, w]) {
+        if (m === w) k.prepare(w);
+        const out = k.heap.alloc(n * rows * 4);
+        k.matmul(m, x, out, n);
+        const got = k.heap.f32(out, n * rows);
+        assert.ok(got.every(Number.isFinite), `${name} ${variant}${m === w ? " packed" : ""}: a non-finite result`);
+        checkAgainstReference(k, plain, x, got, n, `${name} ${variant}${m === w ? " packed" : ""} batch, large activations`);
+        k.matvec(m, x, out);
+        checkAgainstReference(
+          k,
+          plain,
+          x,
+          k.heap.f32(out, rows),
+          1,
+          `${name} ${variant}${m === w ? " packed" : ""} matvec, large activations`,
+        );
+      }
+    }
+  }
+});
+
 test("relaxed-SIMD and baseline kernels give bit-identical packed products (decode and prompt)", async () => {
   const base = await kernelsFor(1, "baseline"),
     relax = await kernelsFor(1, "relaxed");

@@ -101,12 +101,16 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /**
  * One block of a packed Q4_0 group (at p): as blockQ4_1 with m = -8d, so sa
- * arrives as -8 times the activation sum (times 2^112) and d serves both terms.
+ * arrives as -8 times the activation sum and d serves both terms. Unlike
+ * Q4_1, the 2^112 of the h2f trick goes on d here, not on da and sa: the
+ * sum s·da is formed before d scales it, and with 2^112 in da it overflowed
+ * to infinity once a block's largest activation passed ~256 (the FFN
+ * down-projection's input reaches that in real models).
  */
 @inline export function blockQ4_0(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, out: usize): v128 {
+  m: v128, mask: v128, rebias: v128, out: usize): v128 {
   const s = nibSums(p + 8, x0, x1, x2, x3, m, out);
-  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask); // times 2^112 in da, sa
+  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
   return f32x4.mul(d, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
 }
 
@@ -168,13 +172,21 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
 @inline export function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, out: usize): v128 {
+  m: v128, mask: v128, rebias: v128, out: usize): v128 {
   if (sizeof<Q>() == 2) return blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
-  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
+  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
+}
+/** True for the Q4_0 instance, whose d carries the 2^112 instead of da and sa (see blockQ4_0). */
+@inline export function rebiasOnD<Q>(): bool {
+  return sizeof<Q>() == 1 && isSigned<Q>();
 }
 /** The factor on the activation sums of the Q kernels (see blockQ4_0), given 2^112. */
 @inline export function sumFactor<Q>(rebias: v128): v128 {
-  return sizeof<Q>() == 1 && isSigned<Q>() ? f32x4.mul(rebias, f32x4.splat(-8.0)) : rebias;
+  return rebiasOnD<Q>() ? f32x4.splat(-8.0) : rebias;
+}
+/** The Q kernels' activation scale of the block whose f32 scale is at pa, splatted (times 2^112 but for Q4_0). */
+@inline export function actScale<Q>(pa: usize, rebias: v128): v128 {
+  return rebiasOnD<Q>() ? v128.load32_splat(pa) : f32x4.mul(v128.load32_splat(pa), rebias);
 }
 /** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
 @inline export function int8Act<Q>(): bool {

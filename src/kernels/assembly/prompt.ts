@@ -1,5 +1,5 @@
 import { qOffset, q8Offset } from "./common";
-import { blockBytes, int8Act, sumFactor } from "./packed";
+import { blockBytes, int8Act, sumFactor, actScale } from "./packed";
 
 // Batches (prompt chunks, several sequences decoding together): a weight
 // group is used by every row of the batch, so for n > 1 it is first expanded
@@ -230,9 +230,9 @@ export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32
 
 /** The four rows' float contributions of one block from their integer sums s, as blockOf<Q> forms them. */
 @inline function scaled<Q>(s: v128, p: usize, pa: usize, nb: i32, rebias: v128, sf: v128): v128 {
-  const da = f32x4.mul(v128.load32_splat(pa), rebias);
+  const da = actScale<Q>(pa, rebias);
   if (sizeof<Q>() == 2) return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da));
   const sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
-  if (isSigned<Q>()) return f32x4.mul(v128.load(p), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
+  if (isSigned<Q>()) return f32x4.mul(f32x4.mul(v128.load(p), rebias), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da)), f32x4.mul(v128.load(p, 16), sa));
 }

@@ -1,7 +1,7 @@
 // Packed-group kernels: one group of four rows (group), or several far-apart
 // groups in one pass (streams) for decoding.
 
-import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act, sumFactor } from "./packed";
+import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act, sumFactor, actScale } from "./packed";
 
 export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
   const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
@@ -13,8 +13,8 @@ export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
-    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
+    const da = actScale<Q>(pa, rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
     qa += actStep<Q>();
     pa += 4;
   }
@@ -45,15 +45,15 @@ export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = f32x4.mul(v128.load32_splat(pa), rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
-    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
-    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    const da = actScale<Q>(pa, rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
     qa += actStep<Q>();
     pa += 4;
   }
