@@ -105,7 +105,7 @@ export class WasmKernels implements Kernels {
     const kind = this.k.actKind(w.type); // 0: f32 x, 1: A16, 2: AK (K-quants)
     if (kind !== 0) {
       if (kind === 2 && this.k.scratchNeedK(w.rowBytes) > SCRATCH_BYTES) {
-        throw new Error(`wasm kernels support K-quant rows of up to ${(SCRATCH_BYTES - 192) >> 2} bytes, got ${w.rowBytes}`);
+        throw new Error(`K-quant rows of ${w.rowBytes} bytes need more than the kernels' ${SCRATCH_BYTES}-byte scratch`);
       }
       const stride = this.k.actBytes(w.cols);
       if (quantize) {

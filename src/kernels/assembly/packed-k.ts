@@ -39,10 +39,12 @@ export function packableK(type: i32): bool {
 
 // This thread's scratch (prompt.ts): [0, 16) fence stores, [16, 144) the
 // four rows' sub-block scales as int16 (splat-loaded per sub-block),
-// [144, 160) one group's outputs, from STAGE on a group staged from plain rows.
+// [144, 160) one group's outputs, [160, 224) four rows' int32 accumulators,
+// from STAGE on a group staged from plain rows.
 const SC: usize = 16;
 const TMP: usize = 144;
-const STAGE: usize = 192;
+const ACC: usize = 160;
+const STAGE: usize = 256;
 
 /** Scratch bytes the K kernels need for rows of rowBytes bytes (plain rows are staged there as a packed group). */
 export function scratchNeedK(rowBytes: i32): i32 {
@@ -195,38 +197,57 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
     i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m23), bs), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m23), bs));
   const q = p + (Q5 ? 192 : 64);
   const y = sb << 8;
-  // row by row (a fence between rows and sub-blocks, see fence)
-  const sumi = sum4(fence(rowSumK(Q5, p, q, 0, a, cols, y, lowNib, one)), fence(rowSumK(Q5, p, q, 1, a, cols, y, lowNib, one)),
-    fence(rowSumK(Q5, p, q, 2, a, cols, y, lowNib, one)), fence(rowSumK(Q5, p, q, 3, a, cols, y, lowNib, one)));
+  // the four pairs of sub-blocks, unrolled so that every shift count is a constant; per row an
+  // int32 accumulator in the scratch (its store after each row is the fence)
+  const z = i32x4.splat(0);
+  v128.store(scratch + ACC, z);
+  v128.store(scratch + ACC, z, 16);
+  v128.store(scratch + ACC, z, 32);
+  v128.store(scratch + ACC, z, 48);
+  pairK(Q5, p, q, 0, a, cols, y, lowNib, one);
+  pairK(Q5, p, q, 1, a, cols, y, lowNib, one);
+  pairK(Q5, p, q, 2, a, cols, y, lowNib, one);
+  pairK(Q5, p, q, 3, a, cols, y, lowNib, one);
+  const sumi = sum4(v128.load(scratch + ACC), v128.load(scratch + ACC, 16), v128.load(scratch + ACC, 32), v128.load(scratch + ACC, 48));
   const d = halves4(i32x4.extend_low_i16x8_s(hd), kMask, kRebias), dmin = halves4(i32x4.extend_high_i16x8_s(hd), kMask, kRebias);
   const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
   return f32x4.mul(da, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sumi)), f32x4.mul(dmin, f32x4.convert_i32x4_s(summ))));
 }
 
-/** Row r's int32 partial sums over the super-block (sub-blocks 0..7, unrolled so that every shift count is a constant). */
-@inline function rowSumK(Q5: bool, p: usize, q: usize, r: usize, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): v128 {
-  let acc = rowK(Q5, p, q, r, 0, a, cols, y, lowNib, one);
-  acc = fence(i32x4.add(acc, rowK(Q5, p, q, r, 1, a, cols, y, lowNib, one)));
-  acc = fence(i32x4.add(acc, rowK(Q5, p, q, r, 2, a, cols, y, lowNib, one)));
-  acc = fence(i32x4.add(acc, rowK(Q5, p, q, r, 3, a, cols, y, lowNib, one)));
-  acc = fence(i32x4.add(acc, rowK(Q5, p, q, r, 4, a, cols, y, lowNib, one)));
-  acc = fence(i32x4.add(acc, rowK(Q5, p, q, r, 5, a, cols, y, lowNib, one)));
-  acc = fence(i32x4.add(acc, rowK(Q5, p, q, r, 6, a, cols, y, lowNib, one)));
-  return i32x4.add(acc, rowK(Q5, p, q, r, 7, a, cols, y, lowNib, one));
+/** Sub-blocks 2j, 2j+1 of the four rows added to their accumulators; the activations are loaded once for the four rows. */
+@inline function pairK(Q5: bool, p: usize, q: usize, j: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): void {
+  const yl = y + (j << 6), yh = yl + 32;
+  const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
+  const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
+  rowPairK(Q5, p, q, 0, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(Q5, p, q, 1, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(Q5, p, q, 2, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(Q5, p, q, 3, j, x0, x1, x2, x3, xl, xh, lowNib, one);
 }
 
-/** Row r's scaled int32x4 partial dot of sub-block b (AK values y + 32b..): nibbles of pair b/2 at q + 128(b/2) + 32r, low or high by b's parity. */
-@inline function rowK(Q5: bool, p: usize, q: usize, r: usize, b: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): v128 {
-  const yb = y + (b << 5);
-  const x = akAt(a, cols, yb), x0 = akVec(a, cols, yb), x1 = akVec(a, cols, yb + 16);
-  const n = q + (<usize>(b >> 1) << 7) + (r << 5);
+/** Row r's sub-blocks 2j (low nibbles of its 32 bytes at q + 128j + 32r) and 2j+1 (high nibbles), scaled, added to its accumulator. */
+@inline function rowPairK(Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
+  lowNib: v128, one: v128): void {
+  const n = q + (<usize>j << 7) + (r << 5);
   const v0 = v128.load(n), v1 = v128.load(n, 16);
-  let w0 = v128.and(b & 1 ? i16x8.shr_u(v0, 4) : v0, lowNib), w1 = v128.and(b & 1 ? i16x8.shr_u(v1, 4) : v1, lowNib);
-  if (Q5) { // fifth bit: bit b of the row's qh bytes
-    w0 = v128.or(w0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(p + 64 + (r << 5)), b), one), 4));
-    w1 = v128.or(w1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(p + 64 + (r << 5), 16), b), one), 4));
+  let w0 = v128.and(v0, lowNib), w1 = v128.and(v1, lowNib);
+  let w2 = v128.and(i16x8.shr_u(v0, 4), lowNib), w3 = v128.and(i16x8.shr_u(v1, 4), lowNib);
+  if (Q5) { // fifth bits: bits 2j, 2j+1 of the row's qh bytes, moved to bit 4
+    const h0 = v128.load(p + 64 + (r << 5)), h1 = v128.load(p + 64 + (r << 5), 16);
+    const b16 = i8x16.shl(one, 4);
+    w0 = v128.or(w0, v128.and(fifthBit(h0, 2 * j), b16));
+    w1 = v128.or(w1, v128.and(fifthBit(h1, 2 * j), b16));
+    w2 = v128.or(w2, v128.and(fifthBit(h0, 2 * j + 1), b16));
+    w3 = v128.or(w3, v128.and(fifthBit(h1, 2 * j + 1), b16));
   }
-  return dot32(w0, w1, x0, x1, x, scale(SC + (r << 4) + (<usize>b << 1)));
+  const o = SC + (r << 4) + (<usize>j << 2);
+  const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(o)), dot32(w2, w3, x2, x3, xh, scale(o + 2)));
+  v128.store(scratch + ACC + (r << 4), i32x4.add(v128.load(scratch + ACC + (r << 4)), s));
+}
+
+/** Bit b of each byte moved to bit 4 (i16 shifts: the bit kept never crosses a byte). */
+@inline function fifthBit(v: v128, b: i32): v128 {
+  return b < 4 ? i16x8.shl(v, 4 - b) : b == 4 ? v : i16x8.shr_u(v, b - 4);
 }
 
 /**
@@ -238,55 +259,62 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const k15 = (kMask >>> 28) + 7;
   const lowNib = i8x16.splat(<i8>k15), hiMask = i8x16.splat(<i8>(k15 * 3 + 3)); // 0x0f, 0x30
   const b0 = v128.load(a + akB16(cols) + (<usize>sb << 5)), b1 = v128.load(a + akB16(cols) + (<usize>sb << 5), 16);
-  // per row: its 16 scales as int16 to the scratch, and -32 * sum(scale * bsum16) as the accumulator's start
+  // per row: its 16 scales as int16 to the scratch, -32 * sum(scale * bsum16) as its accumulator's start
+  q6Start(p, 0, b0, b1);
+  q6Start(p, 1, b0, b1);
+  q6Start(p, 2, b0, b1);
+  q6Start(p, 3, b0, b1);
+  // quarters k and k + 2 of each half share their ql bytes (low and high nibbles); unrolled so that every shift count is a constant
   const y = sb << 8;
-  const sumi = sum4(fence(rowSumQ6(p, 0, a, cols, y, b0, b1, lowNib, hiMask)), fence(rowSumQ6(p, 1, a, cols, y, b0, b1, lowNib, hiMask)),
-    fence(rowSumQ6(p, 2, a, cols, y, b0, b1, lowNib, hiMask)), fence(rowSumQ6(p, 3, a, cols, y, b0, b1, lowNib, hiMask)));
+  pairQ6(p, 0, 0, a, cols, y, lowNib, hiMask);
+  pairQ6(p, 0, 1, a, cols, y, lowNib, hiMask);
+  pairQ6(p, 1, 0, a, cols, y, lowNib, hiMask);
+  pairQ6(p, 1, 1, a, cols, y, lowNib, hiMask);
+  const sumi = sum4(v128.load(scratch + ACC), v128.load(scratch + ACC, 16), v128.load(scratch + ACC, 32), v128.load(scratch + ACC, 48));
   const d = halves4(i32x4.extend_low_i16x8_s(v128.load64_zero(p + 832)), kMask, kRebias);
   const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
   return f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(d, da));
 }
 
-/**
- * Row r's int32 partial sums over a Q6_Kx4 super-block: its 16 scales as
- * int16 to the scratch, -32 * sum(scale * bsum16) as the start, then the
- * eight 32-value quarters (half h, quarter k), unrolled so that every shift
- * count is a constant.
- */
-@inline function rowSumQ6(p: usize, r: usize, a: usize, cols: i32, y: i32, b0: v128, b1: v128, lowNib: v128, hiMask: v128): v128 {
-  let acc = fence(q6Start(p, r, b0, b1));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 0, 0, a, cols, y, lowNib, hiMask)));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 0, 1, a, cols, y, lowNib, hiMask)));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 0, 2, a, cols, y, lowNib, hiMask)));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 0, 3, a, cols, y, lowNib, hiMask)));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 1, 0, a, cols, y, lowNib, hiMask)));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 1, 1, a, cols, y, lowNib, hiMask)));
-  acc = fence(i32x4.add(acc, rowQ6(p, r, 1, 2, a, cols, y, lowNib, hiMask)));
-  return i32x4.add(acc, rowQ6(p, r, 1, 3, a, cols, y, lowNib, hiMask));
-}
-
-@inline function q6Start(p: usize, r: usize, b0: v128, b1: v128): v128 {
+@inline function q6Start(p: usize, r: usize, b0: v128, b1: v128): void {
   const s = v128.load(p + (r << 4));
   const lo = i16x8.extend_low_i8x16_s(s), hi = i16x8.extend_high_i8x16_s(s);
   v128.store(scratch + SC + (r << 5), lo);
   v128.store(scratch + SC + (r << 5), hi, 16);
-  return i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5));
+  v128.store(scratch + ACC + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5)));
+}
+
+/** Quarters k and k + 2 of half h of the four rows added to their accumulators; the activations are loaded once for the four rows. */
+@inline function pairQ6(p: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128): void {
+  const yl = y + (h << 7) + (k << 5), yh = yl + 64;
+  const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
+  const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
+  rowPairQ6(p, 0, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(p, 1, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(p, 2, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(p, 3, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
 }
 
 /**
- * Row r's scaled int32x4 partial dot of values 128h + 32k .. +31 of a Q6_Kx4
- * super-block: low 4 bits from ql[64h + 32(k & 1) + l] (high nibble for
- * k >= 2), high 2 bits from bits 2k of qh[32h + l]; scales 8h + 2k, +1.
+ * Row r's values 128h + 32k .. +31 and 128h + 32(k+2) .. +31 of a Q6_Kx4
+ * super-block, scaled, added to its accumulator: low 4 bits from the low
+ * and high nibbles of ql[64h + 32k + l], high 2 bits from bits 2k and
+ * 2k + 4 of qh[32h + l]; scales 8h + 2k, +1 and 8h + 2k + 4, +5.
  */
-@inline function rowQ6(p: usize, r: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128): v128 {
-  const yv = y + (h << 7) + (k << 5);
-  const x = akAt(a, cols, yv), x0 = akVec(a, cols, yv), x1 = akVec(a, cols, yv + 16);
+@inline function rowPairQ6(p: usize, r: usize, h: i32, k: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
+  lowNib: v128, hiMask: v128): void {
   const row = p + 64 + r * 192;
-  const l = row + (<usize>h << 6) + (<usize>(k & 1) << 5), qh = row + 128 + (<usize>h << 5);
-  const w0 = v128.or(v128.and(k < 2 ? v128.load(l) : i16x8.shr_u(v128.load(l), 4), lowNib), v128.and(q6High(v128.load(qh), k), hiMask));
-  const w1 = v128.or(v128.and(k < 2 ? v128.load(l, 16) : i16x8.shr_u(v128.load(l, 16), 4), lowNib), v128.and(q6High(v128.load(qh, 16), k), hiMask));
+  const l = row + (<usize>h << 6) + (<usize>k << 5), qh = row + 128 + (<usize>h << 5);
+  const l0 = v128.load(l), l1 = v128.load(l, 16), h0 = v128.load(qh), h1 = v128.load(qh, 16);
+  const w0 = v128.or(v128.and(l0, lowNib), v128.and(q6High(h0, k), hiMask));
+  const w1 = v128.or(v128.and(l1, lowNib), v128.and(q6High(h1, k), hiMask));
+  const w2 = v128.or(v128.and(i16x8.shr_u(l0, 4), lowNib), v128.and(q6High(h0, k + 2), hiMask));
+  const w3 = v128.or(v128.and(i16x8.shr_u(l1, 4), lowNib), v128.and(q6High(h1, k + 2), hiMask));
   const s = SC + (r << 5) + (<usize>((h << 3) + (k << 1)) << 1);
-  return i32x4.add(dot16(w0, x0, x, scale(s)), dot16(w1, x1, x + (ASC_FEATURE_RELAXED_SIMD ? 16 : 32), scale(s + 2)));
+  const n = ASC_FEATURE_RELAXED_SIMD ? 16 : 32;
+  const lo = i32x4.add(dot16(w0, x0, xl, scale(s)), dot16(w1, x1, xl + n, scale(s + 2)));
+  const hi = i32x4.add(dot16(w2, x2, xh, scale(s + 8)), dot16(w3, x3, xh + n, scale(s + 10)));
+  v128.store(scratch + ACC + (r << 4), i32x4.add(v128.load(scratch + ACC + (r << 4)), i32x4.add(lo, hi)));
 }
 
 /** Bits 2k, 2k+1 of each byte moved to bits 4, 5 (i16 shifts: the bits kept never cross a byte). */
