@@ -37,7 +37,7 @@ export function packableK(type: i32): bool {
   return type == Q6_K ? 210 : type == Q5_K ? 176 : 144;
 }
 
-// This thread's scratch (prompt.ts): [0, 16) fence stores, [16, 144) the
+// This thread's scratch (prompt.ts): [0, 16) the other kernels' fence stores, [16, 144) the
 // four rows' sub-block scales as int16 (splat-loaded per sub-block),
 // [144, 160) one group's outputs, [160, 224) four rows' int32 accumulators,
 // from STAGE on a group staged from plain rows.
@@ -109,12 +109,6 @@ export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i
   const sb = sbBytes(type);
   const g = w + <usize>(row & ~3) * <usize>rowBytes;
   for (let s = 0; s < nsb; s++) moveK(type, dst + <usize>s * sb, g + <usize>s * (sb << 2), <usize>(row & 3), false);
-}
-
-/** v, stored to this thread's scratch: a scheduling barrier between rows (see rows4.ts fence). */
-@inline function fence(v: v128): v128 {
-  v128.store(scratch, v);
-  return v;
 }
 
 /** IEEE halves (sign-extended in the i32 lanes of h) as f32x4; exact (kMask/kRebias: see rows4.ts h2f4). */
@@ -198,7 +192,7 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const q = p + (Q5 ? 192 : 64);
   const y = sb << 8;
   // the four pairs of sub-blocks, unrolled so that every shift count is a constant; per row an
-  // int32 accumulator in the scratch (its store after each row is the fence)
+  // int32 accumulator in the scratch (its store after each row is the scheduling barrier, see rows4.ts fence)
   const z = i32x4.splat(0);
   v128.store(scratch + ACC, z);
   v128.store(scratch + ACC, z, 16);
