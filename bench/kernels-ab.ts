@@ -4,6 +4,8 @@
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/kernels-ab.js OLD.wasm NEW.wasm [cases-json] [n]
 //   cases-json: [[ggmlTypeId, rows, cols], ...]; default Q4_0, Q5_0, Q4_K (2 shapes), Q5_K, Q6_K
 //   (keep a copy of build/*.wasm from before a change to compare against)
+//   The matrices are not prepared (plain layout): builds since the K-quants read the AK activation
+//   stage plain K rows as packed groups per call, so compare K-quants with bench/kernels.ts instead.
 import { readFileSync } from "node:fs";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
@@ -29,7 +31,8 @@ for (const [type, rows, cols] of cases) {
     Object.entries(builds).map(([name, K]) => {
       const stride = K.actBytes(cols),
         act = heap.alloc(stride * n, 64);
-      for (let t = 0; t < n; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+      const ak = K.actKind?.(type) === 2; // builds before AK have no actKind
+      for (let t = 0; t < n; t++) (ak ? K.quantizeActK : K.quantizeAct)(x + t * cols * 4, cols, act + t * stride);
       return [name, { K, act, stride, out: heap.alloc(rows * 4 * n), best: Infinity }];
     }),
   );

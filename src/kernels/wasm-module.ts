@@ -7,13 +7,15 @@ import { setFlagsFromString } from "node:v8";
 export interface KernelExports {
   actBytes(cols: number): number;
   quantizeAct(x: number, cols: number, act: number): void;
-  usesAct(type: number): number;
+  quantizeActK(x: number, cols: number, act: number): void;
+  actKind(type: number): number;
   supports(type: number): number;
   packable(type: number): number;
   setScratch(p: number, bytes: number): void;
   repack(type: number, w: number, rowBytes: number, cols: number, rows: number, scratch: number): void;
   getRow(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
   packableK(type: number): number;
+  scratchNeedK(rowBytes: number): number;
   plainRowK(type: number, w: number, rowBytes: number, cols: number, rows: number, row: number, dst: number): void;
   matmul(
     type: number,

@@ -26,37 +26,58 @@ const TYPES = [
 const FLOAT = new Set([GGMLType.F32, GGMLType.F16, GGMLType.BF16]);
 const EPS = 2 ** -24;
 
+/** The K-quants, whose kernels read the AK activation (one scale per 256 values, assembly/act.ts quantizeActK). */
+const K_TYPES = new Set([GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]);
+
 /**
- * Error bound of the wasm result for row r, token t. The activation is
+ * Error bound of the wasm result for row r, token t.
+ *
+ * A16 (every block-quantized type but the K-quants): the activation is
  * quantized per 32-block like llama.cpp does (scale d = amax/127 stored as
  * f16, q = round(x/d)), so each x_j is off by at most d/2 plus 127 times the
  * f16 rounding of d (relative 2^-11), and the block sum d*sum(q) that the
  * weights' offset/min multiplies is rounded to f16 too (the offset is at most
- * max|w| plus twice the block's weight range away from zero). On top, f32
- * accumulation: bounded by cols * eps * sum |W_j x_j| (loose worst case).
+ * max|w| plus twice the block's weight range away from zero).
+ *
+ * AK (the K-quants, like llama.cpp's Q8_K): one f32 scale d = amax/127 per
+ * 256 values, so each x_j is off by at most d/2 (plus f32 roundings of d and
+ * 127/amax); the mins and offsets multiply exact integer sums, and the
+ * float steps per super-block round terms as large as the offset times
+ * sum |x| (a few f32 roundings: 2^-20).
+ *
+ * On top, f32 accumulation: bounded by cols * eps * sum |W_j x_j| (loose worst case).
  */
-function bound(w: Float32Array, x: Float32Array, quantized: boolean): number {
+function bound(w: Float32Array, x: Float32Array, act: "none" | "a16" | "ak"): number {
   let q = 0,
     mag = 0;
-  for (let b = 0; b < x.length; b += 32) {
-    const e = Math.min(b + 32, x.length);
-    let amax = 0,
-      wmax = -Infinity,
-      wmin = Infinity,
-      sx = 0;
+  const blk = act === "ak" ? 256 : 32;
+  for (let b = 0; b < x.length; b += blk) {
+    const e = Math.min(b + blk, x.length);
+    let amax = 0;
+    for (let j = b; j < e; j++) amax = Math.max(amax, Math.abs(x[j]));
+    const d = amax / 127;
     for (let j = b; j < e; j++) {
-      amax = Math.max(amax, Math.abs(x[j]));
+      if (act === "a16") q += Math.abs(w[j]) * d * (0.5 + 127 * 2 ** -11);
+      if (act === "ak") q += Math.abs(w[j]) * d * (0.5 + 2 ** -20);
+      mag += Math.abs(w[j] * x[j]);
+    }
+  }
+  for (let b = 0; b < x.length; b += 32) {
+    let wmax = -Infinity,
+      wmin = Infinity,
+      sx = 0,
+      ax = 0,
+      amax = 0;
+    for (let j = b; j < Math.min(b + 32, x.length); j++) {
       wmax = Math.max(wmax, w[j]);
       wmin = Math.min(wmin, w[j]);
       sx += x[j];
-    }
-    const d = amax / 127;
-    for (let j = b; j < e; j++) {
-      if (quantized) q += Math.abs(w[j]) * d * (0.5 + 127 * 2 ** -11);
-      mag += Math.abs(w[j] * x[j]);
+      ax += Math.abs(x[j]);
+      amax = Math.max(amax, Math.abs(x[j]));
     }
     const offset = Math.max(Math.abs(wmax), Math.abs(wmin)) + 2 * (wmax - wmin);
-    if (quantized) q += offset * (Math.abs(sx) + 32 * d) * 2 ** -10;
+    if (act === "a16") q += offset * (Math.abs(sx) + (32 * amax) / 127) * 2 ** -10;
+    if (act === "ak") q += offset * ax * 2 ** -20;
   }
   return q * 1.001 + mag * x.length * EPS + 1e-30;
 }
@@ -71,7 +92,7 @@ function checkAgainstReference(wasm: WasmKernels, w: WeightMatrix, x: number, go
     dequantizeRow(w.type, wasm.heap.viewsU8(), w.ptr + r * w.rowBytes, row, 0, w.cols);
     for (let t = 0; t < n; t++) {
       const xs = wasm.heap.f32(x + t * w.cols * 4, w.cols);
-      const tol = bound(row, xs, !FLOAT.has(w.type));
+      const tol = bound(row, xs, FLOAT.has(w.type) ? "none" : K_TYPES.has(w.type) ? "ak" : "a16");
       const i = t * w.rows + r;
       assert.ok(
         Math.abs(got[i] - want[i]) <= tol,
@@ -142,7 +163,7 @@ for (const threads of [1, 2]) {
 }
 
 /** Types Kernels.prepare repacks (assembly/packed.ts packable). */
-const PACKED_TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K];
+const PACKED_TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
 
 /** A `type` matrix and a byte-identical copy, so one can be packed and the other kept for the reference. */
 function matrixPair(k: WasmKernels, type: GGMLType, rows: number, cols: number, rand: () => number): [WeightMatrix, WeightMatrix] {

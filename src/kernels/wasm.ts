@@ -102,11 +102,18 @@ export class WasmKernels implements Kernels {
     j.outStride = w.rows;
     j.act = 0;
     j.actStride = 0;
-    if (this.k.usesAct(w.type) === 1) {
+    const kind = this.k.actKind(w.type); // 0: f32 x, 1: A16, 2: AK (K-quants)
+    if (kind !== 0) {
+      if (kind === 2 && this.k.scratchNeedK(w.rowBytes) > SCRATCH_BYTES) {
+        throw new Error(`K-quant rows of ${w.rowBytes} bytes need more than the kernels' ${SCRATCH_BYTES}-byte scratch`);
+      }
       const stride = this.k.actBytes(w.cols);
       if (quantize) {
         this.ensureAct(stride * n);
-        for (let t = 0; t < n; t++) this.k.quantizeAct(x + t * w.cols * 4, w.cols, this.act + t * stride);
+        for (let t = 0; t < n; t++) {
+          if (kind === 2) this.k.quantizeActK(x + t * w.cols * 4, w.cols, this.act + t * stride);
+          else this.k.quantizeAct(x + t * w.cols * 4, w.cols, this.act + t * stride);
+        }
       }
       j.act = this.act;
       j.actStride = stride;
@@ -115,7 +122,7 @@ export class WasmKernels implements Kernels {
   }
 
   /**
-   * Rearrange a Q4_0, Q4_1, Q8_0, Q4_K or Q5_K matrix into the 4-row
+   * Rearrange a Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K matrix into the 4-row
    * interleaved layout the fast kernels read (see assembly/packed.ts,
    * packed-k.ts); other types stay as they are.
    */
@@ -223,14 +230,14 @@ export class WasmKernels implements Kernels {
   matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void {
     if (ws.length !== outs.length) throw new Error(`matvecMulti: ${ws.length} matrices but ${outs.length} outputs`);
     if (ws.length === 0) return;
-    // One quantization of x serves every matrix (they all read the same x).
-    let quantized = false;
+    // One quantization of x per activation kind serves every matrix (they all read the same x).
+    let quantized = 0;
     for (let i = 0; i < ws.length; i++) {
       if (ws[i].cols !== ws[0].cols)
         throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
-      const needs: boolean = !quantized && this.k.usesAct(ws[i].type) === 1;
-      this.setup(i, ws[i], x, outs[i], 1, needs);
-      quantized ||= needs;
+      const kind = this.k.actKind(ws[i].type);
+      this.setup(i, ws[i], x, outs[i], 1, (quantized & kind) === 0);
+      quantized |= kind;
     }
     this.exec(ws.length);
   }

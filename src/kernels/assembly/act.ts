@@ -1,4 +1,4 @@
-import { qOffset, q8Offset, q8nOffset } from "./common";
+import { qOffset, q8Offset, q8nOffset, a16Bytes, akD, akB32, akB16, akQ, sum4 } from "./common";
 
 // Activation quantization.
 //
@@ -19,8 +19,8 @@ import { qOffset, q8Offset, q8nOffset } from "./common";
 
 /** Bytes one A16-quantized activation vector of `cols` values takes (64-aligned). */
 export function actBytes(cols: i32): i32 {
-  const q8 = ASC_FEATURE_RELAXED_SIMD ? <usize>cols << 1 : 0;
-  return <i32>((q8Offset(cols) + q8 + 63) & ~(<usize>63));
+  if (cols & 255) return <i32>a16Bytes(cols);
+  return <i32>((akQ(cols) + (<usize>cols << (ASC_FEATURE_RELAXED_SIMD ? 0 : 1)) + 63) & ~(<usize>63));
 }
 
 
@@ -32,20 +32,25 @@ export function actBytes(cols: i32): i32 {
   return reinterpret<f32>((b + 0xfff + ((b >> 13) & 1)) & ~(<u32>0x1fff));
 }
 
+/** max |x| over the 4*nv floats at p. */
+@inline function absMax(p: usize, nv: i32): f32 {
+  const absMask = i32x4.splat(0x7fffffff);
+  let m = v128.and(v128.load(p), absMask);
+  for (let k = 1; k < nv; k++) m = f32x4.max(m, v128.and(v128.load(p + (<usize>k << 4)), absMask));
+  m = f32x4.max(m, v128.shuffle<i32>(m, m, 2, 3, 0, 1));
+  m = f32x4.max(m, v128.shuffle<i32>(m, m, 1, 0, 3, 2));
+  return f32x4.extract_lane(m, 0);
+}
+
 /**
  * Quantize f32 x[cols] (cols % 32 == 0) to A16 at `act`.
  */
 export function quantizeAct(x: usize, cols: i32, act: usize): void {
   const nb = cols >> 5;
   const q = act + qOffset(cols);
-  const absMask = i32x4.splat(0x7fffffff);
   for (let b = 0; b < nb; b++) {
     const p = x + (<usize>b << 7);
-    let m = v128.and(v128.load(p), absMask);
-    for (let k = 1; k < 8; k++) m = f32x4.max(m, v128.and(v128.load(p + (<usize>k << 4)), absMask));
-    m = f32x4.max(m, v128.shuffle<i32>(m, m, 2, 3, 0, 1));
-    m = f32x4.max(m, v128.shuffle<i32>(m, m, 1, 0, 3, 2));
-    const amax = f32x4.extract_lane(m, 0);
+    const amax = absMax(p, 8);
     const da: f32 = amax / <f32>127.0;
     const inv = f32x4.splat(amax != 0 ? <f32>127.0 / amax : <f32>0.0);
     let s = i32x4.splat(0);
@@ -72,4 +77,50 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
     store<f32>(act + (<usize>b << 2), f16round(da));
     store<f32>(act + (<usize>(nb + b) << 2), f16round(da * <f32>isum));
   }
+}
+
+/**
+ * Quantize f32 x[cols] (cols % 256 == 0) to AK at `act` (see common.ts
+ * akD), the activation of the K-quants, like ggml's Q8_K: one f32 scale
+ * d = amax/127 per 256 values, q = round(x/d) in [-127, 127], and the
+ * integer sums of q per 32 and per 16 values. The K-quants' 6-bit sub-block
+ * scales and mins then multiply exact integer sums, and one float step per
+ * 256 values and row remains (see packed-k.ts).
+ */
+export function quantizeActK(x: usize, cols: i32, act: usize): void {
+  const nsb = cols >> 8;
+  for (let sb = 0; sb < nsb; sb++) {
+    const p = x + (<usize>sb << 10);
+    const amax = absMax(p, 64);
+    store<f32>(act + akD(cols) + (<usize>sb << 2), amax / <f32>127.0);
+    const inv = f32x4.splat(amax != 0 ? <f32>127.0 / amax : <f32>0.0);
+    const b16 = act + akB16(cols) + (<usize>sb << 5);
+    for (let g4 = 0; g4 < 4; g4++) {
+      // four 16-value groups: values, then their four sums at once
+      const s0 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6));
+      const s1 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6) + 16);
+      const s2 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6) + 32);
+      const s3 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6) + 48);
+      const s = sum4(s0, s1, s2, s3);
+      v128.store64_lane(b16 + (<usize>g4 << 3), i16x8.narrow_i32x4_s(s, s), 0);
+      const s32 = i32x4.add(v128.shuffle<i32>(s, s, 0, 2, 0, 2), v128.shuffle<i32>(s, s, 1, 3, 1, 3));
+      v128.store32_lane(act + akB32(cols) + (<usize>sb << 4) + (<usize>g4 << 2), i16x8.narrow_i32x4_s(s32, s32), 0);
+    }
+  }
+}
+
+/** Quantize the 16 values y..y+15 (y from the super-block start p: values at p + 4*(y & 255)) into q; their int32x4 partial sums. */
+@inline function quant16(p: usize, inv: v128, q: usize, y: i32): v128 {
+  const v = p + (<usize>(y & 255) << 2);
+  const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v), inv)));
+  const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v, 16), inv)));
+  const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v, 32), inv)));
+  const d = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v, 48), inv)));
+  const lo = i16x8.narrow_i32x4_s(a, b), hi = i16x8.narrow_i32x4_s(c, d);
+  if (ASC_FEATURE_RELAXED_SIMD) v128.store(q + <usize>y, i8x16.narrow_i16x8_s(lo, hi));
+  else {
+    v128.store(q + (<usize>y << 1), lo);
+    v128.store(q + (<usize>y << 1), hi, 16);
+  }
+  return i32x4.add(i32x4.add(a, b), i32x4.add(c, d));
 }

@@ -30,6 +30,33 @@ export const BF16: i32 = 30;
 }
 
 
+/** Bytes of the A16 part of an activation buffer of `cols` values (64-aligned); the AK part follows. */
+@inline export function a16Bytes(cols: i32): usize {
+  const q8 = ASC_FEATURE_RELAXED_SIMD ? <usize>cols << 1 : 0;
+  return (q8Offset(cols) + q8 + 63) & ~(<usize>63);
+}
+
+// AK: the K-quant activation (see act.ts quantizeActK), after the A16 part,
+// for cols % 256 == 0: f32 d[cols/256] (pad to 16) | i16 bsum32[cols/32] |
+// i16 bsum16[cols/16] | values: i8[cols] (relaxed build) or i16[cols].
+
+/** Byte offset of AK's f32 scales (one per 256 values). */
+@inline export function akD(cols: i32): usize {
+  return a16Bytes(cols);
+}
+/** Byte offset of AK's i16 sums of 32 values. */
+@inline export function akB32(cols: i32): usize {
+  return akD(cols) + ((<usize>(cols >> 8) * 4 + 15) & ~(<usize>15));
+}
+/** Byte offset of AK's i16 sums of 16 values. */
+@inline export function akB16(cols: i32): usize {
+  return akB32(cols) + (<usize>cols >> 4);
+}
+/** Byte offset of AK's values (int8 in the relaxed build, int16 in the baseline). */
+@inline export function akQ(cols: i32): usize {
+  return akB16(cols) + (<usize>cols >> 3);
+}
+
 /** IEEE half -> float; exact for normals and subnormals (weights never hold inf/nan). */
 @inline export function h2f(h: u32): f32 {
   const o = reinterpret<f32>((h & 0x7fff) << 13) * <f32>5.192296858534828e33; // * 2^112 rebiases the exponent

@@ -5,8 +5,9 @@
 // memory can run these on disjoint row ranges.
 //
 // Files: common.ts (type ids, helpers), act.ts (activation quantization),
-// dot-legacy.ts / dot-kquant.ts / dot-float.ts (plain row dots per type family),
-// packed.ts (4-row packed layouts), streams.ts (decode kernels over packed groups),
+// dot-legacy.ts / dot-float.ts (plain row dots per type family),
+// rows4.ts (four-row kernels, plain layout), packed.ts (4-row packed layouts),
+// packed-k.ts (the K-quants: packed layout and kernels), streams.ts (decode kernels over packed groups),
 // prompt.ts (batched kernels over unpacked groups), matmul.ts (dispatch, getRow),
 // attention.ts, elementwise.ts (swiglu), probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
@@ -20,11 +21,11 @@
 // exact in both builds and the float operations are the same, so the two
 // builds give bit-identical results.
 
-export { actBytes, quantizeAct } from "./act";
+export { actBytes, quantizeAct, quantizeActK } from "./act";
 export { relaxed, selfTest, probeSum } from "./probe";
-export { usesAct, supports, getRow, matmul } from "./matmul";
+export { actKind, supports, getRow, matmul } from "./matmul";
 export { packable, repack } from "./packed";
-export { packableK, plainRowK } from "./packed-k";
+export { packableK, plainRowK, scratchNeedK } from "./packed-k";
 export { setScratch } from "./prompt";
 export { attention } from "./attention";
 export { swiglu } from "./elementwise";

@@ -2,18 +2,22 @@
 
 import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
-import { dotQ4_K, dotQ5_K, dotQ6_K } from "./dot-kquant";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable, int8Act } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
-import { packableK, groupK, streamsK, STREAMS_K } from "./packed-k";
+import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair } from "./prompt";
 
-/** True when `type` needs the A16-quantized activation (i.e. is a block-quantized type). */
-export function usesAct(type: i32): bool {
+/**
+ * The activation a `type` matrix (PACKED | type for a packed one) reads:
+ * 0 the f32 x itself (float weights), 1 A16 (act.ts quantizeAct), 2 AK
+ * (quantizeActK: the K-quants).
+ */
+export function actKind(type: i32): i32 {
   type &= ~PACKED;
-  return type != F32 && type != F16 && type != BF16;
+  if (type == F32 || type == F16 || type == BF16) return 0;
+  return packableK(type) ? 2 : 1;
 }
 
 /** True when this module has a kernel for ggml type id `type`. */
@@ -31,9 +35,6 @@ export function supports(type: i32): bool {
     case Q5_0: return dotQ5_0(row, a, nb, cols);
     case Q5_1: return dotQ5_1(row, a, nb, cols);
     case Q8_0: return dotQ8_0(row, a, nb, cols);
-    case Q4_K: return dotQ4_K(row, a, nb, cols);
-    case Q5_K: return dotQ5_K(row, a, nb, cols);
-    case Q6_K: return dotQ6_K(row, a, nb, cols);
     case F16: return dotF16(row, x, cols);
     case BF16: return dotBF16(row, x, cols);
     default: return dotF32(row, x, cols);
@@ -100,8 +101,8 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
   act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
   let r = r0;
-  if (type & PACKED && packableK(type & ~PACKED)) {
-    matmulK(type & ~PACKED, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
+  if (packableK(type & ~PACKED)) {
+    matmulK(type & ~PACKED, (type & PACKED) != 0, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
     return;
   }
   if (type & PACKED) {
@@ -202,14 +203,14 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
 }
 
 /**
- * matmul's rows [r0, r1) for a packed K-quant (see packed-k.ts): decoding
- * runs STREAMS_K groups a STREAMS_K-th of the range apart per pass; the last
- * rows % 4 rows, still in the plain layout, go through the rows4 kernel.
+ * matmul's rows [r0, r1) for a K-quant (see packed-k.ts; act is AK): packed
+ * groups, decoding STREAMS_K groups a STREAMS_K-th of the range apart per
+ * pass; rows in the plain layout (an unprepared matrix, the last rows % 4)
+ * are staged four at a time as a packed group.
  */
-function matmulK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
+function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
   act: usize, actStride: i32, n: i32, out: usize, outStride: i32): void {
-  const nb = cols >> 5;
-  const full = min(r1, rows & ~3);
+  const full = packed ? min(r1, rows & ~3) : r0;
   const kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see packed.ts)
   const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
   const rb = <usize>rowBytes;
@@ -217,21 +218,17 @@ function matmulK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i
   if (n == 1 && full - r >= 4 * STREAMS_K) {
     const q = (full - r) / (4 * STREAMS_K); // groups per stream
     const d = <usize>(q << 2) * rb, od = <usize>(q << 4);
-    for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, nb, cols, out + (<usize>r << 2), od, kMask, kRebias);
+    for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
     r += (STREAMS_K - 1) * 4 * q;
   }
   for (; r < full; r += 4) {
     const g = w + <usize>r * rb;
     for (let t = 0; t < n; t++) {
-      groupK(type, g, act + <usize>t * <usize>actStride, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kMask, kRebias);
+      groupK(type, g, act + <usize>t * <usize>actStride, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kMask, kRebias);
     }
   }
-  for (; r < r1; r++) {
-    const p = w + <usize>r * rb;
-    for (let t = 0; t < n; t++) {
-      const v = rows4(type, p, p, p, p, act + <usize>t * <usize>actStride, nb, cols, kMask, kRebias);
-      store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), f32x4.extract_lane(v, 0));
-    }
+  for (; r < r1; r += 4) {
+    plainRowsK(type, w + <usize>r * rb, rowBytes, min(4, r1 - r), cols, act, actStride, n, out + (<usize>r << 2), outStride, kMask, kRebias);
   }
 }
 

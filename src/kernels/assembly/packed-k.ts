@@ -1,44 +1,68 @@
-// Packed ("x4") layout of the K-quants Q4_K and Q5_K, and their kernels.
+// Packed ("x4") layouts of the K-quants Q4_K, Q5_K and Q6_K, and their kernels.
 //
-// The four-row kernels over the plain layout (rows4.ts) spend per 32-value
-// sub-block and row about a dozen instructions beside the two dots: the
-// activations are reloaded for every row, the four rows' d, dmin and scale
-// bytes are gathered and transposed per super-block, and each row is its own
-// memory stream. At load, rows 4g..4g+3 are rearranged in place (same bytes)
-// so that one 4-row super-block is contiguous and its header loads as
-// vectors, one lane per row:
+// At load, rows 4g..4g+3 are rearranged in place (same bytes) so that one
+// 4-row super-block (256 values of each row) is contiguous and its header
+// loads as vectors, one lane per row:
 //
 //   Q4_Kx4 super-block (576 bytes):
 //     f16 d[4] | f16 dmin[4] | c0[4] c1[4] c2[4] (scale bytes 0-3, 4-7, 8-11 of each row, 4 bytes per lane)
 //     | nibbles: pair j (0..3), row r: the row's 32 bytes of sub-blocks 2j (low) and 2j+1 (high nibbles)
 //   Q5_Kx4 super-block (704 bytes): the same header | qh[4][32] | nibbles as Q4_Kx4
+//   Q6_Kx4 super-block (840 bytes): i8 scales[4][16] | row r: ql[128] qh[64] | f16 d[4]
 //
-// The kernels then read the activations once per sub-block for the four
-// rows, and decoding runs STREAMS_K groups (each one contiguous stream) a
-// STREAMS_K-th of the rows apart in one pass. Every group's sums are formed
-// by the same function (superK) whether it is decoded alone, in a stream
-// kernel or for a prompt token, so results do not depend on the split.
+// The kernels dot them with the AK activation (act.ts quantizeActK: int8,
+// one f32 scale per 256 values, integer sums per 32 and 16 values), as
+// llama.cpp dots K-quants with Q8_K. Everything inside a super-block is
+// integer: a row's sub-block dot (int16 pairs from the byte dot) is widened
+// to int32 by i32x4.dot_i16x8_s against the sub-block's 6-bit scale in every
+// int16 lane, so the scale costs no instruction beyond the widening the dot
+// needs anyway; the mins (Q4_K, Q5_K) and the -32 (Q6_K) multiply the
+// activation's integer sums once per super-block. Each row keeps its own
+// int32 accumulator; one 4x4 transpose-add (sum4) and one float step per
+// super-block and four rows remain. All integer sums are exact, so the two
+// builds agree bit for bit, and every group's sums come from one function
+// (super*) whether it is decoded alone, in a stream pass, for a prompt token
+// or staged from plain rows, so results do not depend on the split.
 
-import { Q4_K, Q5_K, q8nOffset, qOffset, sum4 } from "./common";
-import { dot32u } from "./dot-legacy";
-import { byteF, kMins } from "./rows4";
+import { Q4_K, Q5_K, Q6_K, akD, akB16, akB32, akQ, sum4 } from "./common";
 import { scratch } from "./prompt";
 
 /** True when `type` is a K-quant this file packs. */
 export function packableK(type: i32): bool {
-  return type == Q4_K || type == Q5_K;
+  return type == Q4_K || type == Q5_K || type == Q6_K;
 }
 
-/** Plain bytes of one super-block of a row: Q4_K 144, Q5_K 176. */
-@inline function sbBytes(Q5: bool): usize {
-  return Q5 ? 176 : 144;
+/** Plain bytes of one super-block of a row: Q4_K 144, Q5_K 176, Q6_K 210. */
+@inline function sbBytes(type: i32): usize {
+  return type == Q6_K ? 210 : type == Q5_K ? 176 : 144;
+}
+
+// This thread's scratch (prompt.ts): [0, 16) the other kernels' fence stores, [16, 144) the
+// four rows' sub-block scales as int16 (splat-loaded per sub-block),
+// [144, 160) one group's outputs, [160, 224) four rows' int32 accumulators,
+// from STAGE on a group staged from plain rows.
+const SC: usize = 16;
+const TMP: usize = 144;
+const ACC: usize = 160;
+const STAGE: usize = 256;
+
+/** Scratch bytes the K kernels need for rows of rowBytes bytes (plain rows are staged there as a packed group). */
+export function scratchNeedK(rowBytes: i32): i32 {
+  return <i32>STAGE + (rowBytes << 2);
 }
 
 /**
  * Move row r's plain super-block at `plain` to its places in the packed
  * 4-row super-block at `packed`, or back (toPacked false).
  */
-function moveK(Q5: bool, plain: usize, packed: usize, r: usize, toPacked: bool): void {
+function moveK(type: i32, plain: usize, packed: usize, r: usize, toPacked: bool): void {
+  if (type == Q6_K) {
+    move(packed + (r << 4), plain + 192, 16, toPacked); // scales
+    move(packed + 64 + r * 192, plain, 192, toPacked); // ql, qh
+    move(packed + 832 + (r << 1), plain + 208, 2, toPacked); // d
+    return;
+  }
+  const Q5 = type == Q5_K;
   move(packed + (r << 1), plain, 2, toPacked); // d
   move(packed + 8 + (r << 1), plain + 2, 2, toPacked); // dmin
   for (let k: usize = 0; k < 3; k++) move(packed + 16 + (k << 4) + (r << 2), plain + 4 + (k << 2), 4, toPacked);
@@ -52,145 +76,252 @@ function moveK(Q5: bool, plain: usize, packed: usize, r: usize, toPacked: bool):
   else memory.copy(plain, packed, n);
 }
 
+/** The four plain rows at p0..p3 (cols values) written as one packed group at dst. */
+function packRows(type: i32, p0: usize, p1: usize, p2: usize, p3: usize, cols: i32, dst: usize): void {
+  const nsb = cols >> 8;
+  const sb = sbBytes(type);
+  for (let s = 0; s < nsb; s++) {
+    const o = <usize>s * sb, g = dst + <usize>s * (sb << 2);
+    moveK(type, p0 + o, g, 0, true);
+    moveK(type, p1 + o, g, 1, true);
+    moveK(type, p2 + o, g, 2, true);
+    moveK(type, p3 + o, g, 3, true);
+  }
+}
+
 /** Rearrange rows [0, rows & ~3) of the K matrix at w in place (scratch: 4 * rowBytes bytes). */
 export function repackK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, scratch: usize): void {
-  const Q5 = type == Q5_K;
-  const nsb = cols >> 8;
-  const sb = sbBytes(Q5);
-  const gbytes = <usize>rowBytes << 2;
+  const rb = <usize>rowBytes;
   for (let g: i32 = 0; g + 4 <= rows; g += 4) {
-    const dst = w + <usize>g * <usize>rowBytes;
-    memory.copy(scratch, dst, gbytes);
-    for (let r: usize = 0; r < 4; r++) {
-      for (let s = 0; s < nsb; s++) moveK(Q5, scratch + r * <usize>rowBytes + <usize>s * sb, dst + <usize>s * (sb << 2), r, true);
-    }
+    const dst = w + <usize>g * rb;
+    memory.copy(scratch, dst, rb << 2);
+    packRows(type, scratch, scratch + rb, scratch + 2 * rb, scratch + 3 * rb, cols, dst);
   }
 }
 
 /** Write the plain bytes of row `row` of a packed K matrix to dst (rowBytes bytes), for dequantization. */
 export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, row: i32, dst: usize): void {
-  const Q5 = type == Q5_K;
   if (row >= (rows & ~3)) {
     memory.copy(dst, w + <usize>row * <usize>rowBytes, rowBytes);
     return;
   }
   const nsb = cols >> 8;
-  const sb = sbBytes(Q5);
+  const sb = sbBytes(type);
   const g = w + <usize>(row & ~3) * <usize>rowBytes;
-  for (let s = 0; s < nsb; s++) moveK(Q5, dst + <usize>s * sb, g + <usize>s * (sb << 2), <usize>(row & 3), false);
+  for (let s = 0; s < nsb; s++) moveK(type, dst + <usize>s * sb, g + <usize>s * (sb << 2), <usize>(row & 3), false);
 }
 
-/** v, stored to this thread's scratch: a scheduling barrier between rows (see rows4.ts fence). */
-@inline function fence(v: v128): v128 {
-  v128.store(scratch, v);
-  return v;
+/** IEEE halves (sign-extended in the i32 lanes of h) as f32x4; exact (kMask/kRebias: see rows4.ts h2f4). */
+@inline function halves4(h: v128, kMask: i32, kRebias: f32): v128 {
+  return f32x4.mul(v128.and(i32x4.shl(h, 13), i32x4.splat(kMask)), f32x4.splat(kRebias));
 }
 
 /**
- * int32x4 partial dot of 32 byte weights w0 (values 0..15), w1 (16..31) with
- * A16 block b: relaxed build with its int8 values x0, x1 (loaded once for the
- * four rows), baseline with the int16 values at a.
+ * s times the integer dot of 16 byte weights w (0..63) with the AK values
+ * at x (relaxed: xv, their int8 vector), as int32x4 partials; sp holds s in
+ * every int16 lane. Relaxed: byte dot to int16 pairs, widened by the scale
+ * multiply. Baseline: the int16 weights times s (|w*s| < 2^13), dotted with
+ * the int16 values.
  */
-@inline function dotW(w0: v128, w1: v128, x0: v128, x1: v128, a: usize, cols: i32, b: i32): v128 {
+@inline function dot16(w: v128, xv: v128, x: usize, sp: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(xv, w), sp);
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.mul(i16x8.extend_low_i8x16_u(w), sp), v128.load(x)),
+    i32x4.dot_i16x8_s(i16x8.mul(i16x8.extend_high_i8x16_u(w), sp), v128.load(x, 16)));
+}
+
+/** dot16 of 32 weights (w0: values 0..15, w1: 16..31) with one scale; relaxed: the two int16 dots add first (|sum| < 2^15 for values < 32). */
+@inline function dot32(w0: v128, w1: v128, x0: v128, x1: v128, x: usize, sp: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, w0), i16x8.relaxed_dot_i8x16_i7x16_s(x1, w1)));
+    return i32x4.dot_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(x0, w0), i16x8.relaxed_dot_i8x16_i7x16_s(x1, w1)), sp);
   }
-  return dot32u(w0, w1, a + qOffset(cols) + (<usize>b << 6));
+  return i32x4.add(dot16(w0, x0, x, sp), dot16(w1, x1, x + 32, sp));
+}
+
+/** Address of AK value y of super-block sb (int8 relaxed, int16 baseline). */
+@inline function akAt(a: usize, cols: i32, y: i32): usize {
+  return a + akQ(cols) + (<usize>y << (ASC_FEATURE_RELAXED_SIMD ? 0 : 1));
+}
+
+/** The AK int8 vector of values y..y+15 (relaxed build; a placeholder in the baseline, which reads memory in dot16). */
+@inline function akVec(a: usize, cols: i32, y: i32): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? v128.load(akAt(a, cols, y)) : i32x4.splat(0);
+}
+
+/** The int16 scale at scratch offset o in every lane. */
+@inline function scale(o: usize): v128 {
+  return v128.load16_splat(scratch + o);
 }
 
 /**
- * The four rows' contributions of one packed Q4_K / Q5_K super-block at p
- * (super-block index sb) with the A16 activation at a (nb blocks). Not
- * inlined into the stream kernel: four copies in one loop body left
- * TurboFan too many live values (measured slower than one group at a time).
+ * The four rows' dots of one packed Q4_K / Q5_K super-block at p (super-block
+ * sb of the AK activation at a). Not inlined into the stream kernel: four
+ * copies in one loop body left TurboFan too many live values (measured
+ * slower than one group at a time).
  */
-function superQ4_K(p: usize, a: usize, nb: i32, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
-  return superK(false, p, a, nb, cols, sb, kMask, kRebias);
+function superQ4_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  return superK(false, p, a, cols, sb, kMask, kRebias);
 }
-function superQ5_K(p: usize, a: usize, nb: i32, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
-  return superK(true, p, a, nb, cols, sb, kMask, kRebias);
+function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  return superK(true, p, a, cols, sb, kMask, kRebias);
 }
-@inline function superOf(Q5: bool, p: usize, a: usize, nb: i32, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
-  return Q5 ? superQ5_K(p, a, nb, cols, sb, kMask, kRebias) : superQ4_K(p, a, nb, cols, sb, kMask, kRebias);
+@inline function superOf(type: i32, p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  if (type == Q6_K) return superQ6_K(p, a, cols, sb, kMask, kRebias);
+  return type == Q5_K ? superQ5_K(p, a, cols, sb, kMask, kRebias) : superQ4_K(p, a, cols, sb, kMask, kRebias);
 }
 
-@inline function superK(Q5: bool, p: usize, a: usize, nb: i32, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
-  const mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias);
+@inline function superK(Q5: bool, p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
   const k15 = (kMask >>> 28) + 7;
   const lowNib = i8x16.splat(<i8>k15), six = i8x16.splat(<i8>(k15 * 4 + 3)), one = i8x16.splat(<i8>(k15 - 14));
   const hd = v128.load(p);
-  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(hd), 13), mask), rebias);
-  const dmin = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(hd), 13), mask), rebias);
   const c0 = v128.load(p, 16), c1 = v128.load(p, 32), c2 = v128.load(p, 48);
-  const scLo = v128.and(c0, six), mnLo = v128.and(c1, six); // sub-blocks 0..3: byte j of each lane
-  const scHi = v128.or(v128.and(c2, lowNib), i8x16.shl(i8x16.shr_u(c0, 6), 4)); // sub-blocks 4..7
+  // 6-bit scales and mins: byte j of lane r is row r's value for sub-block j (lo) or 4 + j (hi)
+  const scLo = v128.and(c0, six), mnLo = v128.and(c1, six);
+  const scHi = v128.or(v128.and(c2, lowNib), i8x16.shl(i8x16.shr_u(c0, 6), 4));
   const mnHi = v128.or(i8x16.shr_u(c2, 4), i8x16.shl(i8x16.shr_u(c1, 6), 4));
-  const blk = sb << 3;
-  let acc = f32x4.mul(dmin, f32x4.add(kMins(mnLo, a, nb, blk), kMins(mnHi, a, nb, blk + 4)));
-  acc = f32x4.neg(acc);
+  // per row its eight scales as int16, to the scratch (splat-loaded per sub-block)
+  const s01 = v128.shuffle<i32>(scLo, scHi, 0, 4, 1, 5), s23 = v128.shuffle<i32>(scLo, scHi, 2, 6, 3, 7);
+  v128.store(scratch + SC, i16x8.extend_low_i8x16_u(s01));
+  v128.store(scratch + SC, i16x8.extend_high_i8x16_u(s01), 16);
+  v128.store(scratch + SC, i16x8.extend_low_i8x16_u(s23), 32);
+  v128.store(scratch + SC, i16x8.extend_high_i8x16_u(s23), 48);
+  // the mins times the activation's 32-value sums, per row
+  const m01 = v128.shuffle<i32>(mnLo, mnHi, 0, 4, 1, 5), m23 = v128.shuffle<i32>(mnLo, mnHi, 2, 6, 3, 7);
+  const bs = v128.load(a + akB32(cols) + (<usize>sb << 4));
+  const summ = sum4(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m01), bs), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m01), bs),
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m23), bs), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m23), bs));
   const q = p + (Q5 ? 192 : 64);
-  acc = pairK(Q5, acc, p, q, 0, a, cols, blk, d, scLo, lowNib, one);
-  acc = pairK(Q5, acc, p, q + 128, 1, a, cols, blk, d, scLo, lowNib, one);
-  acc = pairK(Q5, acc, p, q + 256, 2, a, cols, blk, d, scHi, lowNib, one);
-  return pairK(Q5, acc, p, q + 384, 3, a, cols, blk, d, scHi, lowNib, one);
+  const y = sb << 8;
+  // the four pairs of sub-blocks, unrolled so that every shift count is a constant; per row an
+  // int32 accumulator in the scratch (its store after each row is the scheduling barrier, see rows4.ts fence)
+  const z = i32x4.splat(0);
+  v128.store(scratch + ACC, z);
+  v128.store(scratch + ACC, z, 16);
+  v128.store(scratch + ACC, z, 32);
+  v128.store(scratch + ACC, z, 48);
+  pairK(Q5, p, q, 0, a, cols, y, lowNib, one);
+  pairK(Q5, p, q, 1, a, cols, y, lowNib, one);
+  pairK(Q5, p, q, 2, a, cols, y, lowNib, one);
+  pairK(Q5, p, q, 3, a, cols, y, lowNib, one);
+  const sumi = sum4(v128.load(scratch + ACC), v128.load(scratch + ACC, 16), v128.load(scratch + ACC, 32), v128.load(scratch + ACC, 48));
+  const d = halves4(i32x4.extend_low_i16x8_s(hd), kMask, kRebias), dmin = halves4(i32x4.extend_high_i16x8_s(hd), kMask, kRebias);
+  const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
+  return f32x4.mul(da, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sumi)), f32x4.mul(dmin, f32x4.convert_i32x4_s(summ))));
 }
 
-/** acc plus sub-blocks 2j, 2j+1 of the packed super-block at p (nibbles of the pair at q; scales: bytes (2j)&3, +1 of sc). */
-@inline function pairK(Q5: bool, acc: v128, p: usize, q: usize, j: i32, a: usize, cols: i32, blk: i32, d: v128, sc: v128,
-  lowNib: v128, one: v128): v128 {
-  const b = blk + 2 * j, k = (2 * j) & 3;
-  const x = a + q8nOffset(cols) + (<usize>b << 5);
-  // one sub-block at a time for the four rows, a fence after each row (see fence): fewer live vectors
-  let x0 = ASC_FEATURE_RELAXED_SIMD ? v128.load(x) : x0Dummy(), x1 = ASC_FEATURE_RELAXED_SIMD ? v128.load(x, 16) : x0Dummy();
-  const lo = sum4(fence(rowLo(Q5, p, q, 0, j, x0, x1, a, cols, b, lowNib, one)), fence(rowLo(Q5, p, q, 1, j, x0, x1, a, cols, b, lowNib, one)),
-    fence(rowLo(Q5, p, q, 2, j, x0, x1, a, cols, b, lowNib, one)), fence(rowLo(Q5, p, q, 3, j, x0, x1, a, cols, b, lowNib, one)));
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(lo), f32x4.mul(f32x4.mul(d, byteF(sc, k)), v128.load32_splat(a + (<usize>b << 2)))));
-  x0 = ASC_FEATURE_RELAXED_SIMD ? v128.load(x, 32) : x0Dummy();
-  x1 = ASC_FEATURE_RELAXED_SIMD ? v128.load(x, 48) : x0Dummy();
-  const hi = sum4(fence(rowHi(Q5, p, q, 0, j, x0, x1, a, cols, b + 1, lowNib, one)), fence(rowHi(Q5, p, q, 1, j, x0, x1, a, cols, b + 1, lowNib, one)),
-    fence(rowHi(Q5, p, q, 2, j, x0, x1, a, cols, b + 1, lowNib, one)), fence(rowHi(Q5, p, q, 3, j, x0, x1, a, cols, b + 1, lowNib, one)));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(hi), f32x4.mul(f32x4.mul(d, byteF(sc, k + 1)), v128.load32_splat(a + (<usize>(b + 1) << 2)))));
+/** Sub-blocks 2j, 2j+1 of the four rows added to their accumulators; the activations are loaded once for the four rows. */
+@inline function pairK(Q5: bool, p: usize, q: usize, j: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): void {
+  const yl = y + (j << 6), yh = yl + 32;
+  const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
+  const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
+  rowPairK(Q5, p, q, 0, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(Q5, p, q, 1, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(Q5, p, q, 2, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(Q5, p, q, 3, j, x0, x1, x2, x3, xl, xh, lowNib, one);
 }
 
-@inline function x0Dummy(): v128 {
-  return i32x4.splat(0);
-}
-
-/** Row r's int32x4 partial dot of sub-block 2j (low nibbles of its 32 bytes at q + 32r). */
-@inline function rowLo(Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, a: usize, cols: i32, b: i32,
-  lowNib: v128, one: v128): v128 {
-  const v0 = v128.load(q + (r << 5)), v1 = v128.load(q + (r << 5), 16);
+/** Row r's sub-blocks 2j (low nibbles of its 32 bytes at q + 128j + 32r) and 2j+1 (high nibbles), scaled, added to its accumulator. */
+@inline function rowPairK(Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
+  lowNib: v128, one: v128): void {
+  const n = q + (<usize>j << 7) + (r << 5);
+  const v0 = v128.load(n), v1 = v128.load(n, 16);
   let w0 = v128.and(v0, lowNib), w1 = v128.and(v1, lowNib);
-  if (Q5) {
-    w0 = v128.or(w0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(p + 64 + (r << 5)), 2 * j), one), 4));
-    w1 = v128.or(w1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(p + 64 + (r << 5), 16), 2 * j), one), 4));
+  let w2 = v128.and(i16x8.shr_u(v0, 4), lowNib), w3 = v128.and(i16x8.shr_u(v1, 4), lowNib);
+  if (Q5) { // fifth bits: bits 2j, 2j+1 of the row's qh bytes, moved to bit 4
+    const h0 = v128.load(p + 64 + (r << 5)), h1 = v128.load(p + 64 + (r << 5), 16);
+    const b16 = i8x16.shl(one, 4);
+    w0 = v128.or(w0, v128.and(fifthBit(h0, 2 * j), b16));
+    w1 = v128.or(w1, v128.and(fifthBit(h1, 2 * j), b16));
+    w2 = v128.or(w2, v128.and(fifthBit(h0, 2 * j + 1), b16));
+    w3 = v128.or(w3, v128.and(fifthBit(h1, 2 * j + 1), b16));
   }
-  return dotW(w0, w1, x0, x1, a, cols, b);
+  const o = SC + (r << 4) + (<usize>j << 2);
+  const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(o)), dot32(w2, w3, x2, x3, xh, scale(o + 2)));
+  v128.store(scratch + ACC + (r << 4), i32x4.add(v128.load(scratch + ACC + (r << 4)), s));
 }
 
-/** Row r's int32x4 partial dot of sub-block 2j+1 (high nibbles). */
-@inline function rowHi(Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, a: usize, cols: i32, b: i32,
-  lowNib: v128, one: v128): v128 {
-  const v0 = v128.load(q + (r << 5)), v1 = v128.load(q + (r << 5), 16);
-  let w0 = v128.and(i16x8.shr_u(v0, 4), lowNib), w1 = v128.and(i16x8.shr_u(v1, 4), lowNib);
-  if (Q5) {
-    w0 = v128.or(w0, i16x8.shl(v128.and(i16x8.shr_u(v128.load(p + 64 + (r << 5)), 2 * j + 1), one), 4));
-    w1 = v128.or(w1, i16x8.shl(v128.and(i16x8.shr_u(v128.load(p + 64 + (r << 5), 16), 2 * j + 1), one), 4));
-  }
-  return dotW(w0, w1, x0, x1, a, cols, b);
+/** Bit b of each byte moved to bit 4 (i16 shifts: the bit kept never crosses a byte). */
+@inline function fifthBit(v: v128, b: i32): v128 {
+  return b < 4 ? i16x8.shl(v, 4 - b) : b == 4 ? v : i16x8.shr_u(v, b - 4);
 }
 
-/** Rows 4g..4g+3 (group at g) of a packed Q4_K / Q5_K matrix dotted with the A16 activation at a: 4 floats at out. */
-export function groupK(type: i32, g: usize, a: usize, nb: i32, cols: i32, out: usize, kMask: i32, kRebias: f32): void {
-  if (type == Q5_K) groupKOf(true, g, a, nb, cols, out, kMask, kRebias);
-  else groupKOf(false, g, a, nb, cols, out, kMask, kRebias);
+/**
+ * The four rows' dots of one packed Q6_K super-block at p. Values are the
+ * unsigned 6-bit q (0..63) with scale s per 16 values; the -32 of each value
+ * is 32 * sum(s * bsum16) per row, formed once per super-block.
+ */
+function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  const k15 = (kMask >>> 28) + 7;
+  const lowNib = i8x16.splat(<i8>k15), hiMask = i8x16.splat(<i8>(k15 * 3 + 3)); // 0x0f, 0x30
+  const b0 = v128.load(a + akB16(cols) + (<usize>sb << 5)), b1 = v128.load(a + akB16(cols) + (<usize>sb << 5), 16);
+  // per row: its 16 scales as int16 to the scratch, -32 * sum(scale * bsum16) as its accumulator's start
+  q6Start(p, 0, b0, b1);
+  q6Start(p, 1, b0, b1);
+  q6Start(p, 2, b0, b1);
+  q6Start(p, 3, b0, b1);
+  // quarters k and k + 2 of each half share their ql bytes (low and high nibbles); unrolled so that every shift count is a constant
+  const y = sb << 8;
+  pairQ6(p, 0, 0, a, cols, y, lowNib, hiMask);
+  pairQ6(p, 0, 1, a, cols, y, lowNib, hiMask);
+  pairQ6(p, 1, 0, a, cols, y, lowNib, hiMask);
+  pairQ6(p, 1, 1, a, cols, y, lowNib, hiMask);
+  const sumi = sum4(v128.load(scratch + ACC), v128.load(scratch + ACC, 16), v128.load(scratch + ACC, 32), v128.load(scratch + ACC, 48));
+  const d = halves4(i32x4.extend_low_i16x8_s(v128.load64_zero(p + 832)), kMask, kRebias);
+  const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
+  return f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(d, da));
 }
 
-@inline function groupKOf(Q5: bool, g: usize, a: usize, nb: i32, cols: i32, out: usize, kMask: i32, kRebias: f32): void {
-  const sb4 = sbBytes(Q5) << 2;
-  const nsb = nb >> 3;
+@inline function q6Start(p: usize, r: usize, b0: v128, b1: v128): void {
+  const s = v128.load(p + (r << 4));
+  const lo = i16x8.extend_low_i8x16_s(s), hi = i16x8.extend_high_i8x16_s(s);
+  v128.store(scratch + SC + (r << 5), lo);
+  v128.store(scratch + SC + (r << 5), hi, 16);
+  v128.store(scratch + ACC + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5)));
+}
+
+/** Quarters k and k + 2 of half h of the four rows added to their accumulators; the activations are loaded once for the four rows. */
+@inline function pairQ6(p: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128): void {
+  const yl = y + (h << 7) + (k << 5), yh = yl + 64;
+  const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
+  const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
+  rowPairQ6(p, 0, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(p, 1, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(p, 2, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(p, 3, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+}
+
+/**
+ * Row r's values 128h + 32k .. +31 and 128h + 32(k+2) .. +31 of a Q6_Kx4
+ * super-block, scaled, added to its accumulator: low 4 bits from the low
+ * and high nibbles of ql[64h + 32k + l], high 2 bits from bits 2k and
+ * 2k + 4 of qh[32h + l]; scales 8h + 2k, +1 and 8h + 2k + 4, +5.
+ */
+@inline function rowPairQ6(p: usize, r: usize, h: i32, k: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
+  lowNib: v128, hiMask: v128): void {
+  const row = p + 64 + r * 192;
+  const l = row + (<usize>h << 6) + (<usize>k << 5), qh = row + 128 + (<usize>h << 5);
+  const l0 = v128.load(l), l1 = v128.load(l, 16), h0 = v128.load(qh), h1 = v128.load(qh, 16);
+  const w0 = v128.or(v128.and(l0, lowNib), v128.and(q6High(h0, k), hiMask));
+  const w1 = v128.or(v128.and(l1, lowNib), v128.and(q6High(h1, k), hiMask));
+  const w2 = v128.or(v128.and(i16x8.shr_u(l0, 4), lowNib), v128.and(q6High(h0, k + 2), hiMask));
+  const w3 = v128.or(v128.and(i16x8.shr_u(l1, 4), lowNib), v128.and(q6High(h1, k + 2), hiMask));
+  const s = SC + (r << 5) + (<usize>((h << 3) + (k << 1)) << 1);
+  const n = ASC_FEATURE_RELAXED_SIMD ? 16 : 32;
+  const lo = i32x4.add(dot16(w0, x0, xl, scale(s)), dot16(w1, x1, xl + n, scale(s + 2)));
+  const hi = i32x4.add(dot16(w2, x2, xh, scale(s + 8)), dot16(w3, x3, xh + n, scale(s + 10)));
+  v128.store(scratch + ACC + (r << 4), i32x4.add(v128.load(scratch + ACC + (r << 4)), i32x4.add(lo, hi)));
+}
+
+/** Bits 2k, 2k+1 of each byte moved to bits 4, 5 (i16 shifts: the bits kept never cross a byte). */
+@inline function q6High(v: v128, k: i32): v128 {
+  return k == 0 ? i16x8.shl(v, 4) : k == 1 ? i16x8.shl(v, 2) : k == 2 ? v : i16x8.shr_u(v, 2);
+}
+
+/** Rows 4g..4g+3 (group at g) of a packed K matrix dotted with the AK activation at a: 4 floats at out. */
+export function groupK(type: i32, g: usize, a: usize, cols: i32, out: usize, kMask: i32, kRebias: f32): void {
+  const sb4 = sbBytes(type) << 2;
+  const nsb = cols >> 8;
   let acc = f32x4.splat(0);
-  for (let s = 0; s < nsb; s++) acc = f32x4.add(acc, superOf(Q5, g + <usize>s * sb4, a, nb, cols, s, kMask, kRebias));
+  for (let s = 0; s < nsb; s++) acc = f32x4.add(acc, superOf(type, g + <usize>s * sb4, a, cols, s, kMask, kRebias));
   v128.store(out, acc);
 }
 
@@ -202,20 +333,34 @@ export function groupK(type: i32, g: usize, a: usize, nb: i32, cols: i32, out: u
 export const STREAMS_K: i32 = 2;
 
 /** groupK of the STREAMS_K groups at g + i*d (bytes); outputs at out + i*od. */
-export function streamsK(type: i32, g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
-  if (type == Q5_K) streamsKOf(true, g, d, a, nb, cols, out, od, kMask, kRebias);
-  else streamsKOf(false, g, d, a, nb, cols, out, od, kMask, kRebias);
-}
-
-@inline function streamsKOf(Q5: bool, g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
-  const sb4 = sbBytes(Q5) << 2;
-  const nsb = nb >> 3;
+export function streamsK(type: i32, g: usize, d: usize, a: usize, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
+  const sb4 = sbBytes(type) << 2;
+  const nsb = cols >> 8;
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
   for (let s = 0; s < nsb; s++) {
     const p = g + <usize>s * sb4;
-    acc0 = f32x4.add(acc0, superOf(Q5, p, a, nb, cols, s, kMask, kRebias));
-    acc1 = f32x4.add(acc1, superOf(Q5, p + d, a, nb, cols, s, kMask, kRebias));
+    acc0 = f32x4.add(acc0, superOf(type, p, a, cols, s, kMask, kRebias));
+    acc1 = f32x4.add(acc1, superOf(type, p + d, a, cols, s, kMask, kRebias));
   }
   v128.store(out, acc0);
   v128.store(out + od, acc1);
+}
+
+/**
+ * Rows of a K matrix still in the plain layout (a matrix never prepared, or
+ * the last rows % 4 of a packed one): rows r..r+m-1 (m <= 4; the last one
+ * repeated to fill the group) are staged as one packed group in the scratch
+ * and go through groupK, so they get exactly what they would get packed.
+ * Their outputs for the n tokens: out + 4*(t*outStride + r).
+ */
+export function plainRowsK(type: i32, p: usize, rowBytes: i32, m: i32, cols: i32, act: usize, actStride: i32, n: i32,
+  out: usize, outStride: i32, kMask: i32, kRebias: f32): void {
+  const rb = <usize>rowBytes;
+  const last = <usize>(m - 1);
+  packRows(type, p, p + min<usize>(1, last) * rb, p + min<usize>(2, last) * rb, p + min<usize>(3, last) * rb, cols, scratch + STAGE);
+  for (let t = 0; t < n; t++) {
+    groupK(type, scratch + STAGE, act + <usize>t * <usize>actStride, cols, scratch + TMP, kMask, kRebias);
+    const o = out + (<usize>t * <usize>outStride << 2);
+    for (let i = 0; i < m; i++) store<f32>(o + (<usize>i << 2), load<f32>(scratch + TMP + (<usize>i << 2)));
+  }
 }
