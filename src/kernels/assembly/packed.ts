@@ -101,16 +101,22 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /**
  * One block of a packed Q4_0 group (at p): as blockQ4_1 with m = -8d, so sa
- * arrives as -8 times the activation sum and d serves both terms. Unlike
- * Q4_1, the 2^112 of the h2f trick goes on d here, not on da and sa: the
- * sum s·da is formed before d scales it, and with 2^112 in da it overflowed
- * to infinity once a block's largest activation passed ~256 (the FFN
- * down-projection's input reaches that in real models).
+ * arrives as -8 times the activation sum and d serves both terms. The 2^112
+ * of the h2f trick is split: 2^80 rides on da and sa (one multiply per block
+ * for all streams, see actFactor), 2^32 on the kernel's outputs (outScale),
+ * and d is used as its raw bit pattern (d·2^-112), which saves a multiply
+ * per group and block. All of 2^112 on da overflowed: s·da is formed before
+ * d scales it and reaches 480·amax, infinite times 2^112 once amax passed
+ * ~136; times 2^80 it stays below 2^105 for any f16 amax. The products and
+ * sums are those of d·(s·da + sa) times 2^-32, which stay normal floats
+ * (a nonzero term is at least 2^-48·2^-32), so the outputs are bit-identical
+ * to multiplying by d itself.
  */
 @inline export function blockQ4_0(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  m: v128, mask: v128, out: usize): v128 {
   const s = nibSums(p + 8, x0, x1, x2, x3, m, out);
-  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
+  v128.store(out, s); // scheduling barrier: without it TurboFan hoists all 8 streams' loads to the top and spills them
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask);
   return f32x4.mul(d, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
 }
 
@@ -185,21 +191,29 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
 @inline export function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  m: v128, mask: v128, out: usize): v128 {
   if (sizeof<Q>() == 2) return blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
-  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
+  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
 }
-/** True for the Q4_0 instance, whose d carries the 2^112 instead of da and sa (see blockQ4_0). */
-@inline export function rebiasOnD<Q>(): bool {
+/** True for the Q4_0 instance, which splits the 2^112 between da, sa and its outputs (see blockQ4_0). */
+@inline export function splitRebias<Q>(): bool {
   return sizeof<Q>() == 1 && isSigned<Q>();
 }
-/** The factor on the activation sums of the Q kernels (see blockQ4_0), given 2^112. */
-@inline export function sumFactor<Q>(rebias: v128): v128 {
-  return rebiasOnD<Q>() ? f32x4.splat(-8.0) : rebias;
+/** The factor on the activation scales of the Q kernels, given kRebias = 2^112: 2^112, for Q4_0 2^80. */
+@inline export function actFactor<Q>(kRebias: f32): v128 {
+  return f32x4.splat(splitRebias<Q>() ? kRebias * <f32>2.3283064365386963e-10 : kRebias);
 }
-/** The Q kernels' activation scale of the block whose f32 scale is at pa, splatted (times 2^112 but for Q4_0). */
-@inline export function actScale<Q>(pa: usize, rebias: v128): v128 {
-  return rebiasOnD<Q>() ? v128.load32_splat(pa) : f32x4.mul(v128.load32_splat(pa), rebias);
+/** The factor on the activation sums of the Q kernels: 2^112, for Q4_0 -8·2^80 (see blockQ4_0). */
+@inline export function sumFactor<Q>(kRebias: f32): v128 {
+  return f32x4.splat(splitRebias<Q>() ? kRebias * <f32>-1.862645149230957e-9 : kRebias);
+}
+/** The Q kernels' activation scale of the block whose f32 scale is at pa, splatted, times af (actFactor). */
+@inline export function actScale(pa: usize, af: v128): v128 {
+  return f32x4.mul(v128.load32_splat(pa), af);
+}
+/** A Q kernel's summed block contributions acc as outputs: times 2^32 for Q4_0 (the rest of its 2^112), else acc. */
+@inline export function outScale<Q>(acc: v128, kRebias: f32): v128 {
+  return splitRebias<Q>() ? f32x4.mul(acc, f32x4.splat(kRebias * <f32>8.271806125530277e-25)) : acc;
 }
 /** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
 @inline export function int8Act<Q>(): bool {
