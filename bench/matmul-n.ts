@@ -2,10 +2,11 @@
 // matrices, for one or two kernel builds alternating in one process, CPU time
 // per call (robust on a shared machine), best of --rounds rounds (5); one thread.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/matmul-n.js [--n 1,2,4,8,64]
-//        [--cases '[[3,1536,576],[2,2048,5632],[8,49152,576]]'] [--builds build/kernels-relaxed.wasm,OLD.wasm] [--rounds 5]
+//        [--cases '[[3,1536,576],[2,2048,5632],[8,49152,576]]'] [--builds build/kernels-relaxed.wasm,OLD.wasm] [--rounds 5] [--mib 64]
 //   cases: [ggmlTypeId, rows, cols]; default SmolLM2's gate (Q4_1 1536x576) and down (Q4_1 576x1536),
 //   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
-//   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass.
+//   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass;
+//   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
@@ -19,6 +20,7 @@ const { values: opts } = parseArgs({
     cases: { type: "string", default: "[[3,1536,576],[3,576,1536],[2,5632,2048],[8,2048,640],[8,49152,576]]" },
     builds: { type: "string", default: "" },
     rounds: { type: "string", default: "5" },
+    mib: { type: "string", default: "64" },
   },
 });
 const ns = opts.n.split(",").map(Number);
@@ -35,7 +37,7 @@ const rand = rng(5);
 const nMax = Math.max(...ns);
 for (const [type, rows, cols] of cases) {
   const first = randomMatrix(heap, type, rows, cols, rand);
-  const copies = Math.max(1, Math.ceil((64 << 20) / (rows * first.rowBytes)));
+  const copies = Math.max(1, Math.ceil((Number(opts.mib) << 20) / (rows * first.rowBytes)));
   const ws = [first, ...Array.from({ length: copies - 1 }, () => randomMatrix(heap, type, rows, cols, rand))];
   const scratch = heap.alloc(4 * first.rowBytes, 64);
   for (const w of ws) builds[0].K.repack(type, w.ptr, w.rowBytes, cols, rows, scratch); // same layout for every build
@@ -49,7 +51,7 @@ for (const [type, rows, cols] of cases) {
   });
   for (const n of ns) {
     const best = builds.map(() => Infinity);
-    const reps = Math.max(2, Math.min(copies, Math.ceil(40 / n)));
+    const reps = copies === 1 ? Math.ceil(200 / n) : Math.max(2, Math.min(copies, Math.ceil(40 / n)));
     for (let round = 0; round < Number(opts.rounds); round++) {
       builds.forEach(({ K }, b) => {
         const c0 = process.cpuUsage();

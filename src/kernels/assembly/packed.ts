@@ -101,23 +101,29 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /**
  * One block of a packed Q4_0 group (at p): as blockQ4_1 with m = -8d, so sa
- * arrives as -8 times the activation sum and d serves both terms. Unlike
- * Q4_1, the 2^112 of the h2f trick goes on d here, not on da and sa: the
- * sum s·da is formed before d scales it, and with 2^112 in da it overflowed
- * to infinity once a block's largest activation passed ~256 (the FFN
- * down-projection's input reaches that in real models).
+ * arrives as -8 times the activation sum and d serves both terms. The 2^112
+ * of the h2f trick is split: 2^80 rides on da and sa (one multiply per block
+ * for all streams, see actFactor), 2^32 on the kernel's outputs (outScale),
+ * and d is used as its raw bit pattern (d·2^-112), which saves a multiply
+ * per group and block. All of 2^112 on da overflowed: s·da is formed before
+ * d scales it and reaches 480·amax, infinite times 2^112 once amax passed
+ * ~136; times 2^80 it stays below 2^105 for any f16 amax. The products and
+ * sums are those of d·(s·da + sa) times 2^-32, which stay normal floats
+ * (a nonzero term is at least 2^-48·2^-32), so the outputs are bit-identical
+ * to multiplying by d itself.
  */
 @inline export function blockQ4_0(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  m: v128, mask: v128, out: usize): v128 {
   const s = nibSums(p + 8, x0, x1, x2, x3, m, out);
-  const d = f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask), rebias);
+  v128.store(out, s); // scheduling barrier: without it TurboFan hoists all 8 streams' loads to the top and spills them
+  const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask);
   return f32x4.mul(d, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
 }
 
 /** [sum] of each of the four packed 16-byte nibble rows at q (64 bytes) dotted with the block's activations. */
 @inline function nibSums(q: usize, x0: v128, x1: v128, x2: v128, x3: v128, m: v128, out: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return sum4(nib4r(q, x0, x1, m), nib4r(q + 16, x0, x1, m), nib4r(q + 32, x0, x1, m), nib4r(q + 48, x0, x1, m));
+    return sum4w(nib16r(q, x0, x1, m), nib16r(q + 16, x0, x1, m), nib16r(q + 32, x0, x1, m), nib16r(q + 48, x0, x1, m));
   }
   // The stores to `out` (overwritten at the end) are scheduling barriers:
   // without them TurboFan hoists all 20 loads of the block to the top and
@@ -135,16 +141,29 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 }
 
 /**
- * Relaxed build: int32x4 partial dot of one packed Q4_1 row block (16 bytes
+ * Relaxed build: int16x8 partial dot of one packed Q4_1 row block (16 bytes
  * at p) with the block's int8 activations lo/hi (see quantizeAct); m8 = 0x0f
  * in every byte. A pair of products is at most 2*127*15, so the two dots add
- * in int16 without overflow.
+ * in int16 without overflow: |lane| <= 4*127*15 = 7620.
  */
-@inline export function nib4r(p: usize, lo: v128, hi: v128, m8: v128): v128 {
+@inline function nib16r(p: usize, lo: v128, hi: v128, m8: v128): v128 {
   const v = v128.load(p);
-  const s = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.and(v, m8)),
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.and(v, m8)),
     i16x8.relaxed_dot_i8x16_i7x16_s(hi, v128.and(i16x8.shr_u(v, 4), m8)));
-  return i32x4.extadd_pairwise_i16x8_s(s);
+}
+
+/**
+ * [sum(s0), sum(s1), sum(s2), sum(s3)] as int32x4 of four int16x8 vectors of
+ * nib16r partial sums. The 4x4 transpose-add runs on the int16 lanes (two
+ * levels add four lanes: |lane| <= 4*7620 = 30480 < 32767, exact) and one
+ * widening pairwise add ends it, instead of widening each row and then
+ * sum4: 10 instructions instead of 13, and one load of the widening's
+ * constant instead of four. The sums are the same integers.
+ */
+@inline function sum4w(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const t0 = i16x8.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
+  const t1 = i16x8.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7)));
 }
 
 /**
@@ -172,21 +191,29 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /** One packed block of either type at p, given the activations as loaded by the group/stream kernels. */
 @inline export function blockOf<Q>(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, da: v128, sa: v128,
-  m: v128, mask: v128, rebias: v128, out: usize): v128 {
+  m: v128, mask: v128, out: usize): v128 {
   if (sizeof<Q>() == 2) return blockQ8_0(p, x0, x1, x2, x3, da, mask, out);
-  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
+  return isSigned<Q>() ? blockQ4_0(p, x0, x1, x2, x3, da, sa, m, mask, out) : blockQ4_1(p, x0, x1, x2, x3, da, sa, m, mask, out);
 }
-/** True for the Q4_0 instance, whose d carries the 2^112 instead of da and sa (see blockQ4_0). */
-@inline export function rebiasOnD<Q>(): bool {
+/** True for the Q4_0 instance, which splits the 2^112 between da, sa and its outputs (see blockQ4_0). */
+@inline export function splitRebias<Q>(): bool {
   return sizeof<Q>() == 1 && isSigned<Q>();
 }
-/** The factor on the activation sums of the Q kernels (see blockQ4_0), given 2^112. */
-@inline export function sumFactor<Q>(rebias: v128): v128 {
-  return rebiasOnD<Q>() ? f32x4.splat(-8.0) : rebias;
+/** The factor on the activation scales of the Q kernels, given kRebias = 2^112: 2^112, for Q4_0 2^80. */
+@inline export function actFactor<Q>(kRebias: f32): v128 {
+  return f32x4.splat(splitRebias<Q>() ? kRebias * <f32>2.3283064365386963e-10 : kRebias);
 }
-/** The Q kernels' activation scale of the block whose f32 scale is at pa, splatted (times 2^112 but for Q4_0). */
-@inline export function actScale<Q>(pa: usize, rebias: v128): v128 {
-  return rebiasOnD<Q>() ? v128.load32_splat(pa) : f32x4.mul(v128.load32_splat(pa), rebias);
+/** The factor on the activation sums of the Q kernels: 2^112, for Q4_0 -8·2^80 (see blockQ4_0). */
+@inline export function sumFactor<Q>(kRebias: f32): v128 {
+  return f32x4.splat(splitRebias<Q>() ? kRebias * <f32>-1.862645149230957e-9 : kRebias);
+}
+/** The Q kernels' activation scale of the block whose f32 scale is at pa, splatted, times af (actFactor). */
+@inline export function actScale(pa: usize, af: v128): v128 {
+  return f32x4.mul(v128.load32_splat(pa), af);
+}
+/** A Q kernel's summed block contributions acc as outputs: times 2^32 for Q4_0 (the rest of its 2^112), else acc. */
+@inline export function outScale<Q>(acc: v128, kRebias: f32): v128 {
+  return splitRebias<Q>() ? f32x4.mul(acc, f32x4.splat(kRebias * <f32>8.271806125530277e-25)) : acc;
 }
 /** True when the Q kernels read the int8 activation copy (Q4_1 in the relaxed build). */
 @inline export function int8Act<Q>(): bool {

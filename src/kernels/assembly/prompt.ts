@@ -1,5 +1,5 @@
 import { qOffset, q8Offset } from "./common";
-import { blockBytes, int8Act, sumFactor, actScale } from "./packed";
+import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale } from "./packed";
 
 // Batches (prompt chunks, several sequences decoding together): a weight
 // group is used by every row of the batch, so for n > 1 it is first expanded
@@ -126,7 +126,7 @@ export function expand<Q>(g: usize, d: usize, groups: i32, nb: i32, kMask: i32):
  * group<Q> (blockOf) block by block.
  */
 export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: usize, kRebias: f32): void {
-  const rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
   const ub = <usize>expandedBlock<Q>();
   let pa = a;
   let acc = f32x4.splat(0);
@@ -142,7 +142,7 @@ export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: us
       let s = quarter8(v128.load(x), p + 32, i16x8.splat(0));
       v128.store(out, s);
       s = quarter8(v128.load(x, 16), p + 96, s);
-      acc = f32x4.add(acc, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s), p, pa, nb, rebias, sf));
+      acc = f32x4.add(acc, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s), p, pa, nb, af, sf));
       x += 32;
       pa += 4;
     }
@@ -156,12 +156,12 @@ export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: us
       s = quarter(v128.load(x, 32), p + 160, s);
       v128.store(out, s);
       s = quarter(v128.load(x, 48), p + 224, s);
-      acc = f32x4.add(acc, scaled<Q>(s, p, pa, nb, rebias, sf));
+      acc = f32x4.add(acc, scaled<Q>(s, p, pa, nb, af, sf));
       x += 64;
       pa += 4;
     }
   }
-  v128.store(out, acc);
+  v128.store(out, outScale<Q>(acc, kRebias));
 }
 
 /** Lane k of v in every lane. */
@@ -175,7 +175,7 @@ export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: us
  * row's operations are exactly expandedGroup's.
  */
 export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32, oa: usize, ob: usize, kRebias: f32): void {
-  const rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
   const ub = <usize>expandedBlock<Q>();
   let xa = a + q8Offset(cols), xb = b + q8Offset(cols);
   let pa = a, pb = b;
@@ -201,15 +201,15 @@ export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32
       v128.store(oa, sA); // scheduling barriers (see expandedGroup)
       v128.store(ob, sB);
     }
-    accA = f32x4.add(accA, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sA), p, pa, nb, rebias, sf));
-    accB = f32x4.add(accB, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sB), p, pb, nb, rebias, sf));
+    accA = f32x4.add(accA, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sA), p, pa, nb, af, sf));
+    accB = f32x4.add(accB, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sB), p, pb, nb, af, sf));
     xa += 32;
     xb += 32;
     pa += 4;
     pb += 4;
   }
-  v128.store(oa, accA);
-  v128.store(ob, accB);
+  v128.store(oa, outScale<Q>(accA, kRebias));
+  v128.store(ob, outScale<Q>(accB, kRebias));
 }
 
 /** s plus the int8 path's relaxed dots of four groups of 4 activation bytes (x: 16) with the expanded W_i at w, w+16, w+32, w+48. */
@@ -229,10 +229,10 @@ export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32
 }
 
 /** The four rows' float contributions of one block from their integer sums s, as blockOf<Q> forms them. */
-@inline function scaled<Q>(s: v128, p: usize, pa: usize, nb: i32, rebias: v128, sf: v128): v128 {
-  const da = actScale<Q>(pa, rebias);
+@inline function scaled<Q>(s: v128, p: usize, pa: usize, nb: i32, af: v128, sf: v128): v128 {
+  const da = actScale(pa, af);
   if (sizeof<Q>() == 2) return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da));
   const sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
-  if (isSigned<Q>()) return f32x4.mul(f32x4.mul(v128.load(p), rebias), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
+  if (isSigned<Q>()) return f32x4.mul(v128.load(p), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da)), f32x4.mul(v128.load(p, 16), sa));
 }

@@ -1,10 +1,10 @@
 // Packed-group kernels: one group of four rows (group), or several far-apart
 // groups in one pass (streams) for decoding.
 
-import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act, sumFactor, actScale } from "./packed";
+import { blockOf, nibMask, blockBytes, actBase, actStep, int8Act, actFactor, sumFactor, actScale, outScale } from "./packed";
 
 export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15: i32, kMask: i32, kRebias: f32): void {
-  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const m = nibMask(k15), mask = i32x4.splat(kMask), af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
   const bb = blockBytes<Q>();
   let qa = actBase<Q>(a, cols);
   let pa = a;
@@ -13,12 +13,12 @@ export function group<Q>(g: usize, a: usize, nb: i32, cols: i32, out: usize, k15
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = actScale<Q>(pa, rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
-    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    const da = actScale(pa, af), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+    acc = f32x4.add(acc, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
     qa += actStep<Q>();
     pa += 4;
   }
-  v128.store(out, acc);
+  v128.store(out, outScale<Q>(acc, kRebias));
 }
 
 // Decoding reads each weight once, so it is bound by memory, and one stream
@@ -35,7 +35,7 @@ export const STREAMS: i32 = 8;
 
 /** group<Q> of the eight groups at g + i*d (bytes, i < 8); outputs at out + i*od. */
 export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out: usize, od: usize, k15: i32, kMask: i32, kRebias: f32): void {
-  const m = nibMask(k15), mask = i32x4.splat(kMask), rebias = f32x4.splat(kRebias), sf = sumFactor<Q>(rebias);
+  const m = nibMask(k15), mask = i32x4.splat(kMask), af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
   const bb = blockBytes<Q>();
   let qa = actBase<Q>(a, cols);
   let pa = a;
@@ -45,24 +45,24 @@ export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out
   for (let p = g; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
-    const da = actScale<Q>(pa, rebias), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
-    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
-    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, rebias, out));
+    const da = actScale(pa, af), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+    acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
     qa += actStep<Q>();
     pa += 4;
   }
-  v128.store(out, acc0);
-  v128.store(out + od, acc1);
-  v128.store(out + 2 * od, acc2);
-  v128.store(out + 3 * od, acc3);
-  v128.store(out + 4 * od, acc4);
-  v128.store(out + 5 * od, acc5);
-  v128.store(out + 6 * od, acc6);
-  v128.store(out + 7 * od, acc7);
+  v128.store(out, outScale<Q>(acc0, kRebias));
+  v128.store(out + od, outScale<Q>(acc1, kRebias));
+  v128.store(out + 2 * od, outScale<Q>(acc2, kRebias));
+  v128.store(out + 3 * od, outScale<Q>(acc3, kRebias));
+  v128.store(out + 4 * od, outScale<Q>(acc4, kRebias));
+  v128.store(out + 5 * od, outScale<Q>(acc5, kRebias));
+  v128.store(out + 6 * od, outScale<Q>(acc6, kRebias));
+  v128.store(out + 7 * od, outScale<Q>(acc7, kRebias));
 }
