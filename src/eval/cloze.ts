@@ -68,6 +68,35 @@ export function roundRobin<T extends { relation: string }>(rows: T[]): { index: 
   return out;
 }
 
+/**
+ * An informed-guess baseline for the cloze task: answer every item with the
+ * most frequent object of its relation among the OTHER rows of that relation
+ * (leave-one-out, lowercased; a tie goes to the object seen first in file
+ * order). "Chance ≈ 0" is open-vocabulary guessing; this is what knowing only
+ * the relation gets. Returns the share of `items` it answers correctly.
+ */
+export function majorityBaseline<T extends { relation: string; object: string }>(items: T[], all: T[]): number {
+  const counts = new Map<string, Map<string, number>>();
+  for (const r of all) {
+    const c = counts.get(r.relation) ?? new Map<string, number>();
+    const o = r.object.toLowerCase();
+    c.set(o, (c.get(o) ?? 0) + 1);
+    counts.set(r.relation, c);
+  }
+  let hits = 0;
+  for (const it of items) {
+    const own = it.object.toLowerCase();
+    let best = "",
+      bestN = 0;
+    for (const [o, n0] of counts.get(it.relation) ?? []) {
+      const n = o === own ? n0 - 1 : n0;
+      if (n > bestN) [best, bestN] = [o, n];
+    }
+    if (bestN > 0 && best === own) hits++;
+  }
+  return items.length ? hits / items.length : NaN;
+}
+
 /** Rank of `id` among the logits (0 = the greedy pick; a tie with a lower id ranks first, as argmax picks it). */
 export function rankOf(logits: Float32Array, id: number): number {
   const v = logits[id];

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { splitPairs } from "../../src/eval/choice.js";
-import { clozeAnswer, clozePrompt, clozeTask, rankOf, roundRobin } from "../../src/eval/cloze.js";
+import { clozeAnswer, clozePrompt, clozeTask, majorityBaseline, rankOf, roundRobin } from "../../src/eval/cloze.js";
 import { fewshotPrompt, fewshotTask } from "../../src/eval/fewshot.js";
 import { argmax, hellaswagPreprocess, MC_TASKS, mcTask } from "../../src/eval/knowledge.js";
 import { taskSkipConfig, type EvalRecord } from "../../src/eval/evaluate.js";
@@ -89,6 +89,21 @@ test("cloze: template to prompt, answer extraction, relation round-robin, rank",
   assert.equal(rankOf(new Float32Array([0.5, 2, 1, 2]), 2), 2);
   assert.equal(rankOf(new Float32Array([0.5, 2, 1, 2]), 1), 0);
   assert.equal(rankOf(new Float32Array([0.5, 2, 1, 2]), 3), 1, "a tie with a lower id ranks first (argmax)");
+});
+
+test("cloze majority baseline: the relation's most frequent other object, leave-one-out", () => {
+  const rows = [
+    { relation: "lang", object: "English" },
+    { relation: "lang", object: "english" },
+    { relation: "lang", object: "French" },
+    { relation: "city", object: "Paris" },
+    { relation: "city", object: "Rome" },
+  ];
+  // lang: rows 0 and 1 see "english" once more among the others (hit), row 2 sees "english" ×2 (miss);
+  // city: each sees only the other city once, which is not its own object (miss)
+  assert.equal(majorityBaseline(rows, rows), 2 / 5);
+  // a single "english" row alone in its relation has no other row to guess from
+  assert.equal(majorityBaseline([rows[0]], [rows[0], rows[2]]), 0);
 });
 
 test("cloze and few-shot tasks on real rows", (t) => {
