@@ -4,7 +4,7 @@
  * (linear-fit.ts), its explained variance on a held-out calibration prompt
  * (fit without it) and in-sample (the shipped fit, on every prompt).
  */
-import { explainedVariance, fitLowRank, type FitOptions, type Samples } from "./linear-fit.js";
+import { fitLowRank, predictionScore, type FitOptions, type Samples } from "./linear-fit.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { mapBytes, type StandInMaps } from "./linear.js";
 
@@ -16,10 +16,13 @@ function roundF16(m: { b: Float32Array; U: Float32Array; V: Float32Array }): voi
 export interface LayerFit {
   layer: number;
   samples: number;
-  /** explained variance on the held-out prompt's samples, of a fit without them */
+  /** explained variance on the held-out prompt's samples, of a fit without them (predictionScore) */
   ev_heldout: number;
+  /** the same fit's squared error removed on the held-out samples compared with adding nothing */
+  gain_heldout: number;
   /** explained variance of the shipped fit on all samples */
   ev_fit: number;
+  gain_fit: number;
 }
 
 /** The rows of `s` whose sequence passes `keep`. */
@@ -50,18 +53,21 @@ export function fitStandIn(
   let dim = 0;
   for (const [l, s] of [...samples].sort((a, b) => a[0] - b[0])) {
     dim = s.dim;
-    let evHeld = NaN;
+    let held = { ev: NaN, gain: NaN };
     if (o.heldOut >= 0) {
       const train = selectRows(s, seqOf, (q) => q !== o.heldOut),
         test = selectRows(s, seqOf, (q) => q === o.heldOut);
-      if (train.n >= 2 && test.n >= 1) evHeld = explainedVariance(fitLowRank(train, o), test);
+      if (train.n >= 2 && test.n >= 1) held = predictionScore(fitLowRank(train, o), test);
     }
     const map = fitLowRank(s, o);
     roundF16(map);
     layers[l] = map;
-    const f: LayerFit = { layer: l, samples: s.n, ev_heldout: evHeld, ev_fit: explainedVariance(map, s) };
+    const all = predictionScore(map, s);
+    const f: LayerFit = { layer: l, samples: s.n, ev_heldout: held.ev, gain_heldout: held.gain, ev_fit: all.ev, gain_fit: all.gain };
     fits.push(f);
-    o.log?.(`fit: layer ${l}: ${s.n} samples, explained variance ${f.ev_fit.toFixed(3)} (held-out prompt ${evHeld.toFixed(3)})`);
+    o.log?.(
+      `fit: layer ${l}: ${s.n} samples, explained variance ${f.ev_fit.toFixed(3)}, error removed vs nothing ${f.gain_fit.toFixed(3)} (held-out prompt: ${held.ev.toFixed(3)}, ${held.gain.toFixed(3)})`,
+    );
   }
   return { maps: { nLayers, dim, rank: o.rank, layers }, fits };
 }

@@ -279,15 +279,22 @@ export function applyLowRank(map: LowRankMap, xs: Float32Array, xAt: number, ys:
   }
 }
 
-/** Explained variance 1 − Σ‖y − ŷ‖² / Σ‖y − ȳ‖² of `map` on samples (ȳ their own mean). */
-export function explainedVariance(map: LowRankMap, s: Samples): number {
+/**
+ * How well `map` predicts the samples' y: `ev` = 1 − Σ‖y − ŷ‖² / Σ‖y − ȳ‖²
+ * (explained variance, ȳ the samples' own mean: a map that only knows
+ * another text's mean can score below 0), and `gain` = 1 − Σ‖y − ŷ‖² / Σ‖y‖²
+ * (the error removed compared with adding nothing, which is what skipping
+ * without a stand-in adds).
+ */
+export function predictionScore(map: LowRankMap, s: Samples): { ev: number; gain: number } {
   const d = s.dim;
   const my = new Float64Array(d);
   for (let t = 0; t < s.n; t++) for (let i = 0; i < d; i++) my[i] += s.y[t * d + i] / s.n;
   const pred = new Float32Array(d),
     z = new Float64Array(map.rank);
   let sse = 0,
-    sst = 0;
+    sst = 0,
+    ss0 = 0;
   for (let t = 0; t < s.n; t++) {
     pred.fill(0);
     applyLowRank(map, s.x, t * d, pred, 0, z);
@@ -295,7 +302,8 @@ export function explainedVariance(map: LowRankMap, s: Samples): number {
       const y = s.y[t * d + i];
       sse += (y - pred[i]) ** 2;
       sst += (y - my[i]) ** 2;
+      ss0 += y * y;
     }
   }
-  return sst > 0 ? 1 - sse / sst : NaN;
+  return { ev: sst > 0 ? 1 - sse / sst : NaN, gain: ss0 > 0 ? 1 - sse / ss0 : NaN };
 }

@@ -8,7 +8,7 @@ import { fitStandIn } from "./calibrate-linear.js";
 import { createPolicy, resolveConfig } from "./config.js";
 import { FfnSkipPolicy } from "./ffn-skip.js";
 import { configFromFlags } from "./flags.js";
-import { applyLowRank, explainedVariance, fitLowRank, type Samples } from "./linear-fit.js";
+import { applyLowRank, fitLowRank, predictionScore, type Samples } from "./linear-fit.js";
 import { decodeStandIn, encodeStandIn, LinearSkipPolicy, mapBytes, unitRms, writeStandIn, type StandInMaps } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
 import { configFromProfile, profileToJSON, readSkipProfile } from "./skip-profile.js";
@@ -47,7 +47,8 @@ test("the reduced-rank fit recovers a known low-rank linear map", () => {
     r = 4;
   const { s, A, b } = synthetic(d, r, 400, 0);
   const map = fitLowRank(s, { rank: r, ridge: 1e-9 });
-  assert.ok(explainedVariance(map, s) > 0.999999, `explained variance ${explainedVariance(map, s)}`);
+  const sc = predictionScore(map, s);
+  assert.ok(sc.ev > 0.999999 && sc.gain > 0.999999, `scores ${JSON.stringify(sc)}`);
   // on a fresh input the prediction is the true map's
   const x = Float32Array.from({ length: d }, (_, i) => Math.sin(i + 1));
   const y = new Float32Array(d);
@@ -58,7 +59,7 @@ test("the reduced-rank fit recovers a known low-rank linear map", () => {
     assert.ok(Math.abs(y[i] - want) < 1e-3, `row ${i}: ${y[i]} vs ${want}`);
   }
   // a too-small rank explains less, but more than nothing
-  const low = explainedVariance(fitLowRank(s, { rank: 1, ridge: 1e-9 }), s);
+  const low = predictionScore(fitLowRank(s, { rank: 1, ridge: 1e-9 }), s).ev;
   assert.ok(low > 0.05 && low < 0.99, `rank-1 explained variance ${low}`);
   assert.throws(() => fitLowRank(s, { rank: 0 }), /rank must be an integer in \[1, 24\]/);
 });
@@ -84,7 +85,7 @@ test("fitStandIn fits only the sampled layers and scores a held-out sequence", (
     fits.map((f) => f.layer),
     [2, 3],
   );
-  for (const f of fits) assert.ok(f.ev_heldout > 0.99 && f.ev_fit > 0.99, JSON.stringify(f));
+  for (const f of fits) assert.ok(f.ev_heldout > 0.99 && f.ev_fit > 0.99 && f.gain_heldout > 0.99, JSON.stringify(f));
 });
 
 test("the side file round-trips (f16) and bad files are refused", () => {

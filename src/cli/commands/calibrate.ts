@@ -5,14 +5,14 @@
  * write a skip profile JSON.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { loadModel } from "../../api/engine.js";
 import { CALIB_PROMPTS, buildCalibSet, collectFFNPairs, loadPrompts, measure } from "../../eval/calib.js";
 import { fileSha256 } from "../../eval/provenance.js";
 import { calibrate, defaultGrid, type CalibrateResult, type Evaluator } from "../../skip/calibrate.js";
 import { calibrateGuarded } from "../../skip/calibrate-guarded.js";
 import { fitStandIn, standInShare } from "../../skip/calibrate-linear.js";
-import { mapBytes, writeStandIn } from "../../skip/linear.js";
+import { loadStandIn, mapBytes, writeStandIn } from "../../skip/linear.js";
 import { GUARD_DEFAULTS } from "../../skip/config.js";
 import { profileToJSON } from "../../skip/skip-profile.js";
 import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
@@ -27,7 +27,9 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   --method ffn-skip-linear [--rank R --ridge A --fit-tokens N --fit-temp T --cold C --k 1,2]: FFN-SkipLLM with a low-rank
   linear stand-in for skipped FFNs (docs/method.md): dense FFN input/output pairs over the calibration prompts and their
   dense continuations (N tokens, sampled at temperature T, default 256 and 0.7) give per middle layer a rank-R ridge fit
-  (default 32, ridge 0.01), written next to --out as .standin; then tau is bisected per k (teacher-forced ratio).`;
+  (default 32, ridge 0.01), written next to --out as .standin (or --stand-in-file F: reuse maps fitted before); then
+  tau is bisected per k (teacher-forced ratio), or --tau T --k K fixes them (e.g. ffn-skip's profile's, to add only the
+  stand-in to its decisions).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -52,7 +54,9 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       ridge: { type: "string" },
       "fit-tokens": { type: "string" },
       "fit-temp": { type: "string" },
+      "stand-in-file": { type: "string" },
       k: { type: "string" },
+      tau: { type: "string" },
     },
     false,
   );
@@ -93,56 +97,75 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         ridge = num(v, "ridge") ?? 0.01,
         fitTokens = num(v, "fit-tokens", true) ?? 256,
         fitTemp = num(v, "fit-temp") ?? 0.7;
-      // the fit's text: the calibration prompts and the dense model's own sampled continuations of them
-      const seqs: number[][] = [];
-      for (const [i, ids] of set.prompts.entries()) {
-        const g = await engine.generate({ tokens: ids }, { temperature: fitTemp, seed: 1 + i, maxTokens: fitTokens, ignoreEog: true });
-        seqs.push([...ids, ...g.tokens]);
-      }
-      const layers = Array.from({ length: L - 2 * cold }, (_, i) => cold + i);
-      const { samples, seqOf } = collectFFNPairs(engine, seqs, layers);
-      const { maps, fits } = fitStandIn(samples, seqOf, L, {
-        rank,
-        ridge,
-        heldOut: seqs.length - 1,
-        log: (line) => process.stderr.write(`calibrate: ${line}\n`),
-      });
-      const file = (v.out as string).replace(/\.json$/, "") + ".standin";
-      mkdirSync(dirname(file), { recursive: true });
-      writeStandIn(file, maps);
-      const ffnBytes = engine.weightBytes.ffnPerLayer[cold];
-      const share = standInShare(engine.config.dim, rank, ffnBytes);
-      process.stderr.write(
-        `calibrate: wrote ${file}: ${layers.length} maps of rank ${rank}, ${mapBytes(engine.config.dim, rank)} bytes each = ${(share * 100).toFixed(1)}% of an FFN's ${ffnBytes} weight bytes\n`,
-      );
-      const ks = ((v.k as string | undefined) ?? "1").split(",").map(Number);
-      r = await calibrateGuarded({
-        method: "ffn-skip-linear",
-        nLayers: L,
-        targetRatio: target,
-        k: ks,
-        base: { warmup, coldStart: cold, coldEnd: cold, standInFile: resolve(file) },
-        evaluate,
-      });
-      // the profile names its side file relative to itself
-      (r.best.config as { standInFile?: string }).standInFile = basename(file);
-      extra = {
-        stand_in: {
+      let file: string;
+      if (v["stand-in-file"]) {
+        // maps fitted before (for another target: they do not depend on tau) — only tau is calibrated
+        file = v["stand-in-file"] as string;
+        const maps = loadStandIn(file);
+        if (maps.nLayers !== L) throw new Error(`--stand-in-file ${file}: maps for ${maps.nLayers} layers, the model has ${L}`);
+        extra = {
+          stand_in: {
+            reused: file,
+            rank: maps.rank,
+            share_of_ffn_bytes: +standInShare(maps.dim, maps.rank, engine.weightBytes.ffnPerLayer[cold]).toFixed(4),
+          },
+        };
+      } else {
+        // the fit's text: the calibration prompts and the dense model's own sampled continuations of them
+        const seqs: number[][] = [];
+        for (const [i, ids] of set.prompts.entries()) {
+          const g = await engine.generate({ tokens: ids }, { temperature: fitTemp, seed: 1 + i, maxTokens: fitTokens, ignoreEog: true });
+          seqs.push([...ids, ...g.tokens]);
+        }
+        const layers = Array.from({ length: L - 2 * cold }, (_, i) => cold + i);
+        const { samples, seqOf } = collectFFNPairs(engine, seqs, layers);
+        const { maps, fits } = fitStandIn(samples, seqOf, L, {
           rank,
           ridge,
-          fit_tokens_per_prompt: fitTokens,
-          fit_temperature: fitTemp,
-          held_out_prompt: seqs.length - 1,
-          bytes_per_layer_f16: mapBytes(engine.config.dim, rank),
-          share_of_ffn_bytes: +share.toFixed(4),
-          layers: fits.map((f) => ({
-            layer: f.layer,
-            samples: f.samples,
-            ev_fit: +f.ev_fit.toFixed(4),
-            ev_heldout: +f.ev_heldout.toFixed(4),
-          })),
-        },
-      };
+          heldOut: seqs.length - 1,
+          log: (line) => process.stderr.write(`calibrate: ${line}\n`),
+        });
+        file = (v.out as string).replace(/\.json$/, "") + ".standin";
+        mkdirSync(dirname(file), { recursive: true });
+        writeStandIn(file, maps);
+        const ffnBytes = engine.weightBytes.ffnPerLayer[cold];
+        const share = standInShare(engine.config.dim, rank, ffnBytes);
+        process.stderr.write(
+          `calibrate: wrote ${file}: ${layers.length} maps of rank ${rank}, ${mapBytes(engine.config.dim, rank)} bytes each = ${(share * 100).toFixed(1)}% of an FFN's ${ffnBytes} weight bytes\n`,
+        );
+        extra = {
+          stand_in: {
+            rank,
+            ridge,
+            fit_tokens_per_prompt: fitTokens,
+            fit_temperature: fitTemp,
+            held_out_prompt: seqs.length - 1,
+            bytes_per_layer_f16: mapBytes(engine.config.dim, rank),
+            share_of_ffn_bytes: +share.toFixed(4),
+            layers: fits.map((f) => ({
+              layer: f.layer,
+              samples: f.samples,
+              ev_fit: +f.ev_fit.toFixed(4),
+              ev_heldout: +f.ev_heldout.toFixed(4),
+              gain_fit: +f.gain_fit.toFixed(4),
+              gain_heldout: +f.gain_heldout.toFixed(4),
+            })),
+          },
+        };
+      }
+      const ks = ((v.k as string | undefined) ?? "1").split(",").map(Number);
+      const base = { warmup, coldStart: cold, coldEnd: cold, standInFile: resolve(file) };
+      const tau = num(v, "tau");
+      if (tau !== undefined) {
+        // FFN-SkipLLM's own calibrated tau and k (--tau, --k): the decisions of that profile, with the stand-in added
+        if (ks.length !== 1) throw new Error("calibrate --tau takes one --k");
+        const config = { method: "ffn-skip-linear" as const, ...base, tau, k: ks[0] };
+        const t = { config, ...(await evaluate(config)) };
+        r = { best: t, met: t.ratio >= target - 0.01, trials: [t], truncated: false };
+      } else
+        r = await calibrateGuarded({ method: "ffn-skip-linear", nLayers: L, targetRatio: target, k: ks, base, evaluate });
+      // the profile names its side file relative to itself
+      (r.best.config as { standInFile?: string }).standInFile = relative(dirname(resolve(v.out as string)), resolve(file));
     } else if (method === "ffn-skip-guarded") {
       const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
       const base = {
