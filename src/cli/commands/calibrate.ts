@@ -162,8 +162,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         const config = { method: "ffn-skip-linear" as const, ...base, tau, k: ks[0] };
         const t = { config, ...(await evaluate(config)) };
         r = { best: t, met: t.ratio >= target - 0.01, trials: [t], truncated: false };
-      } else
-        r = await calibrateGuarded({ method: "ffn-skip-linear", nLayers: L, targetRatio: target, k: ks, base, evaluate });
+      } else r = await calibrateGuarded({ method: "ffn-skip-linear", nLayers: L, targetRatio: target, k: ks, base, evaluate });
       // the profile names its side file relative to itself
       (r.best.config as { standInFile?: string }).standInFile = relative(dirname(resolve(v.out as string)), resolve(file));
     } else if (method === "ffn-skip-guarded") {
