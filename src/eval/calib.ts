@@ -161,8 +161,7 @@ export function collectFFNPairs(
   skipFirst = 4,
 ): { samples: Map<number, Samples>; seqOf: Int32Array } {
   const model = engine.model,
-    dim = engine.config.dim,
-    L = engine.config.nLayers;
+    dim = engine.config.dim;
   const total = seqs.reduce((s, q) => s + Math.max(0, q.length - skipFirst), 0);
   const samples = new Map<number, Samples>();
   for (const l of layers) samples.set(l, { dim, n: 0, x: new Float32Array(total * dim), y: new Float32Array(total * dim) });
@@ -181,7 +180,6 @@ export function collectFFNPairs(
       s.n = row + 1;
     }
   })(engine.policy({ method: "none" }));
-  if (collector.nLayers !== L) throw new Error("collectFFNPairs: policy/model layer mismatch");
   seqs.forEach((ids, q) => {
     collector.reset();
     model.kv.truncate(0);
