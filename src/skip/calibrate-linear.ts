@@ -8,9 +8,9 @@ import { fitLowRank, predictionScore, type FitOptions, type Samples } from "./li
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { mapBytes, type StandInMaps } from "./linear.js";
 
-/** Round a map's numbers to f16 in place, as the side file stores them (scores are of what ships). */
-function roundF16(m: { b: Float32Array; U: Float32Array; V: Float32Array }): void {
-  for (const a of [m.b, m.U, m.V]) for (let i = 0; i < a.length; i++) a[i] = f16ToF32(f32ToF16(a[i]));
+/** Round U and V to f16 in place, as the side file stores them (scores are of what ships; b is stored f32). */
+function roundF16(m: { U: Float32Array; V: Float32Array }): void {
+  for (const a of [m.U, m.V]) for (let i = 0; i < a.length; i++) a[i] = f16ToF32(f32ToF16(a[i]));
 }
 
 export interface LayerFit {

@@ -105,6 +105,13 @@ test("the side file round-trips (f16) and bad files are refused", () => {
   assert.deepEqual(back, maps); // these values are exact in f16
   assert.throws(() => decodeStandIn(new Uint8Array(40)), /not an ffn-skip-linear stand-in file/);
   assert.throws(() => decodeStandIn(bytes.subarray(0, bytes.length - 2)), /bytes, expected/);
+  // b is f32 (Gemma's FFN outputs exceed f16's range), U and V must fit in f16
+  const big = { ...map, b: Float32Array.of(1e5, 0, 0, 0) };
+  assert.equal(decodeStandIn(encodeStandIn({ ...maps, layers: [null, big, null] })).layers[1]!.b[0], 1e5);
+  assert.throws(
+    () => encodeStandIn({ ...maps, layers: [null, { ...map, V: new Float32Array(8).fill(1e5) }, null] }),
+    /does not fit in f16/,
+  );
 });
 
 const L = 10;

@@ -11,9 +11,11 @@
  * The maps live in a side file next to the profile (f16, format below); their
  * bytes are read for every skipped FFN and count against the speed-up.
  *
- * File: "FSLI", then u32 version (1), nLayers, dim, rank, then nLayers u32
- * flags (1 = the layer has a map), then per mapped layer in order b (dim),
- * U (dim × rank, row-major), V (dim × rank) as little-endian f16.
+ * File: "FSLI", then u32 version (2), nLayers, dim, rank, then nLayers u32
+ * flags (1 = the layer has a map), then per mapped layer in order b (dim,
+ * f32: Gemma's FFN outputs have entries beyond f16's range), U (dim × rank,
+ * row-major) and V (dim × rank) as f16, all little-endian. Version 1 stored b
+ * as f16 too and is still read.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -32,7 +34,9 @@ export interface StandInMaps {
 }
 
 const MAGIC = 0x494c5346; // "FSLI" little-endian
-const VERSION = 1;
+const VERSION = 2;
+/** bytes of one entry of b by file version */
+const B_BYTES: Record<number, number> = { 1: 2, 2: 4 };
 
 /** eps of the unit-RMS normalization of the stand-in's input (the fit uses the same) */
 export const UNIT_RMS_EPS = 1e-6;
@@ -45,9 +49,9 @@ export function unitRms(m: Float32Array, at: number, dim: number, out: Float32Ar
   for (let i = 0; i < dim; i++) out[i] = m[at + i] * s;
 }
 
-/** Bytes of one layer's map in the file (f16): what a skipped FFN reads instead of its weights. */
-export function mapBytes(dim: number, rank: number): number {
-  return 2 * (dim + 2 * dim * rank);
+/** Bytes of one layer's map in the file (b f32, U and V f16): what a skipped FFN reads instead of its weights. */
+export function mapBytes(dim: number, rank: number, version = VERSION): number {
+  return B_BYTES[version] * dim + 2 * 2 * dim * rank;
 }
 
 /** Encode maps as the side file's bytes. */
@@ -63,7 +67,13 @@ export function encodeStandIn(s: StandInMaps): Uint8Array {
     if (!m) return;
     if (m.dim !== s.dim || m.rank !== s.rank)
       throw new Error(`encodeStandIn: layer ${l} is ${m.dim}×${m.rank}, file is ${s.dim}×${s.rank}`);
-    for (const a of [m.b, m.U, m.V]) for (let i = 0; i < a.length; i++, o += 2) dv.setUint16(o, f32ToF16(a[i]), true);
+    for (let i = 0; i < m.b.length; i++, o += 4) dv.setFloat32(o, m.b[i], true);
+    for (const a of [m.U, m.V])
+      for (let i = 0; i < a.length; i++, o += 2) {
+        const h = f32ToF16(a[i]);
+        if ((h & 0x7c00) === 0x7c00) throw new Error(`encodeStandIn: layer ${l}: ${a[i]} does not fit in f16`);
+        dv.setUint16(o, h, true);
+      }
   });
   return new Uint8Array(buf);
 }
@@ -74,11 +84,11 @@ export function decodeStandIn(bytes: Uint8Array, where = "stand-in file"): Stand
   if (bytes.byteLength < 20 || dv.getUint32(0, true) !== MAGIC)
     throw new Error(`${where}: not an ffn-skip-linear stand-in file (magic FSLI)`);
   const [version, nLayers, dim, rank] = [1, 2, 3, 4].map((i) => dv.getUint32(4 * i, true));
-  if (version !== VERSION) throw new Error(`${where}: version ${version}, supported: ${VERSION}`);
+  if (!B_BYTES[version]) throw new Error(`${where}: version ${version}, supported: 1, 2`);
   const head = 4 * (5 + nLayers);
   if (bytes.byteLength < head) throw new Error(`${where}: truncated header`);
   const flags = Array.from({ length: nLayers }, (_, l) => dv.getUint32(4 * (5 + l), true));
-  const need = head + flags.filter((f) => f === 1).length * mapBytes(dim, rank);
+  const need = head + flags.filter((f) => f === 1).length * mapBytes(dim, rank, version);
   if (bytes.byteLength !== need) throw new Error(`${where}: ${bytes.byteLength} bytes, expected ${need} for its header`);
   let o = head;
   const read = (n: number): Float32Array => {
@@ -86,7 +96,13 @@ export function decodeStandIn(bytes: Uint8Array, where = "stand-in file"): Stand
     for (let i = 0; i < n; i++, o += 2) a[i] = f16ToF32(dv.getUint16(o, true));
     return a;
   };
-  const layers = flags.map((f) => (f === 1 ? { dim, rank, b: read(dim), U: read(dim * rank), V: read(dim * rank) } : null));
+  const readB = (): Float32Array => {
+    if (version === 1) return read(dim);
+    const a = new Float32Array(dim);
+    for (let i = 0; i < dim; i++, o += 4) a[i] = dv.getFloat32(o, true);
+    return a;
+  };
+  const layers = flags.map((f) => (f === 1 ? { dim, rank, b: readB(), U: read(dim * rank), V: read(dim * rank) } : null));
   return { nLayers, dim, rank, layers };
 }
 

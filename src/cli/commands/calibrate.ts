@@ -24,7 +24,7 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   --method ffn-skip-guarded [--guard N --hold N --min-conf P --stand-in 0|1|2 --cold C --free-tokens N]: this project's
   guarded method (docs/method.md): the guards are fixed, tau is bisected per k ∈ {1, 2} until the ratio on free greedy
   generation of the calibration prompts (N tokens each, default 64) meets the target; agreement is teacher-forced.
-  --method ffn-skip-linear [--rank R --ridge A --fit-tokens N --fit-temp T --cold C --k 1,2]: FFN-SkipLLM with a low-rank
+  --method ffn-skip-linear [--rank R --ridge A --fit-tokens N --fit-temp T --held-out P --cold C --k 1,2]: FFN-SkipLLM with a low-rank
   linear stand-in for skipped FFNs (docs/method.md): dense FFN input/output pairs over the calibration prompts and their
   dense continuations (N tokens, sampled at temperature T, default 256 and 0.7) give per middle layer a rank-R ridge fit
   (default 32, ridge 0.01), written next to --out as .standin (or --stand-in-file F: reuse maps fitted before); then
@@ -55,6 +55,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "fit-tokens": { type: "string" },
       "fit-temp": { type: "string" },
       "stand-in-file": { type: "string" },
+      "held-out": { type: "string" },
       k: { type: "string" },
       tau: { type: "string" },
     },
@@ -96,7 +97,9 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       const rank = num(v, "rank", true) ?? 32,
         ridge = num(v, "ridge") ?? 0.01,
         fitTokens = num(v, "fit-tokens", true) ?? 256,
-        fitTemp = num(v, "fit-temp") ?? 0.7;
+        fitTemp = num(v, "fit-temp") ?? 0.7,
+        // which prompt's samples score a fit without them (-1: none, half the fitting time)
+        heldOut = num(v, "held-out") ?? 5;
       let file: string;
       if (v["stand-in-file"]) {
         // maps fitted before (for another target: they do not depend on tau) — only tau is calibrated
@@ -122,7 +125,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         const { maps, fits } = fitStandIn(samples, seqOf, L, {
           rank,
           ridge,
-          heldOut: seqs.length - 1,
+          heldOut: heldOut < 0 ? -1 : Math.min(heldOut, seqs.length - 1),
           log: (line) => process.stderr.write(`calibrate: ${line}\n`),
         });
         file = (v.out as string).replace(/\.json$/, "") + ".standin";
@@ -139,7 +142,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
             ridge,
             fit_tokens_per_prompt: fitTokens,
             fit_temperature: fitTemp,
-            held_out_prompt: seqs.length - 1,
+            held_out_prompt: heldOut < 0 ? "none" : Math.min(heldOut, seqs.length - 1),
             bytes_per_layer_f16: mapBytes(engine.config.dim, rank),
             share_of_ffn_bytes: +share.toFixed(4),
             layers: fits.map((f) => ({
