@@ -1,5 +1,5 @@
 /**
- * Measurements of the guarded method (docs/method.md) against dense,
+ * Measurements of this project's methods (ffn-skip-guarded, ffn-skip-linear; docs/method.md) against dense,
  * FFN-SkipLLM and the baselines, from `ffnskip sweep` outputs:
  *
  *   node dist/bench/method.js speed  --dir results/method/M [--model M] [--tokens 128] [--rounds 3] [--threads 1]
@@ -26,10 +26,12 @@ import { normalizeAnswer } from "../src/eval/factoid.js";
 import { rougeL } from "../src/eval/rouge.js";
 import { bootstrapMean, mcnemar, pairedBootstrap, type Interval } from "../src/eval/stats.js";
 import type { SkipConfig } from "../src/skip/config.js";
+import { loadStandIn, mapBytes } from "../src/skip/linear.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
 
-const NEW = "ffn-skip-guarded";
-const METHOD_ORDER = ["ffn-skip", NEW, "random", "static", "early-exit", "layer-drop"];
+/** this project's methods, each tested against ffn-skip */
+const NEW = ["ffn-skip-guarded", "ffn-skip-linear"];
+const METHOD_ORDER = ["ffn-skip", ...NEW, "random", "static", "early-exit", "layer-drop"];
 
 interface Cell {
   method: string;
@@ -71,6 +73,13 @@ function items(path: string): Map<string, Record<string, unknown>> {
   return m;
 }
 
+/** Bytes of ffn-skip-linear's maps read per token (0 for methods without a stand-in). */
+function standInBytesPerToken(config: SkipConfig, skippedPerToken: number): number {
+  if (config.method !== "ffn-skip-linear" || !config.standInFile) return 0;
+  const maps = loadStandIn(config.standInFile);
+  return skippedPerToken * mapBytes(maps.dim, maps.rank);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const h = s.length >> 1;
@@ -108,7 +117,8 @@ async function speed(dir: string, model: string | undefined, tokens: number, rou
         config: t.config,
         ratio: last.skip.skipped_ffn / (tokens * engine.config.nLayers),
         speedup: median(ups),
-        bound: total / last.weight_bytes_per_token,
+        // a stand-in's bytes are read for every skipped FFN: they count against the bound
+        bound: total / (last.weight_bytes_per_token + standInBytesPerToken(t.config, last.skip.skipped_ffn / tokens)),
         dense_tok_s: median(dense),
         tok_s: median(mine),
       };
@@ -242,7 +252,7 @@ function report(dir: string): void {
         lines.push(
           `| ${c.method} | ${c.ratio} | ${fmt(c.record.achieved_ratio * 100)}% | ${fmt(iv.mean, 2)} [${fmt(iv.lo, 2)}, ${fmt(iv.hi, 2)}] | ${
             s ? `×${s.speedup.toFixed(3)} (×${s.bound.toFixed(3)})` : "–"
-          } | ${c.method === NEW && ffnVals ? test(ffnVals) : ""} | ${c.method === NEW || c.method === "ffn-skip" ? test(dense) : ""} |`,
+          } | ${NEW.includes(c.method) && ffnVals ? test(ffnVals) : ""} | ${NEW.includes(c.method) || c.method === "ffn-skip" ? test(dense) : ""} |`,
         );
         const add = (m: Map<string, ChartSeries>, x0: number, x: number) => {
           if (!m.has(c.method)) m.set(c.method, { name: c.method, points: [{ x: x0, y: dci.mean, lo: dci.lo, hi: dci.hi }] });

@@ -10,6 +10,9 @@ import type { SkipPolicy } from "../skip/policy.js";
 import { withTrace, type StepRecord } from "../skip/trace.js";
 import { readJsonl, readText } from "./data.js";
 import { prefill } from "../model/prefill.js";
+import { unitRms } from "../skip/linear.js";
+import type { Samples } from "../skip/linear-fit.js";
+import { PolicyWrapper } from "../skip/wrapper.js";
 
 /**
  * Calibration prompts: generic instructions unrelated to the evaluation
@@ -141,4 +144,49 @@ export function meanCosines(engine: Engine, set: CalibSet): number[] {
     });
   }
   return Array.from(sum, (s, l) => (cnt[l] ? s / cnt[l] : NaN));
+}
+
+/**
+ * Dense (x̂, y) pairs of the FFNs of `layers` over token sequences, fed one
+ * token at a time: x̂ = the residual entering the FFN over its RMS (unitRms,
+ * the stand-in's input), y = the FFN's output as added to the residual.
+ * Positions below `skipFirst` are left out (the first tokens carry outsized
+ * activations and are never skipped). Returns per layer the samples, and
+ * which sequence each sample came from (for held-out splits).
+ */
+export function collectFFNPairs(
+  engine: Engine,
+  seqs: readonly number[][],
+  layers: readonly number[],
+  skipFirst = 4,
+): { samples: Map<number, Samples>; seqOf: Int32Array } {
+  const model = engine.model,
+    dim = engine.config.dim;
+  const total = seqs.reduce((s, q) => s + Math.max(0, q.length - skipFirst), 0);
+  const samples = new Map<number, Samples>();
+  for (const l of layers) samples.set(l, { dim, n: 0, x: new Float32Array(total * dim), y: new Float32Array(total * dim) });
+  const seqOf = new Int32Array(total);
+  let pos = 0,
+    row = 0;
+  const collector = new (class extends PolicyWrapper {
+    override get wantsFFNOutput(): boolean {
+      return true;
+    }
+    override observeFFNOutput(layer: number, m: Float32Array, at: number, d: number, hAt: number): void {
+      const s = samples.get(layer);
+      if (!s || pos < skipFirst) return;
+      unitRms(m, hAt, d, s.x.subarray(row * d, (row + 1) * d));
+      s.y.set(m.subarray(at, at + d), row * d);
+      s.n = row + 1;
+    }
+  })(engine.policy({ method: "none" }));
+  seqs.forEach((ids, q) => {
+    collector.reset();
+    model.kv.truncate(0);
+    for (pos = 0; pos < ids.length; pos++) {
+      model.forward([ids[pos]], pos, { policy: collector, phase: "prompt", logits: "none" });
+      if (pos >= skipFirst) seqOf[row++] = q;
+    }
+  });
+  return { samples, seqOf };
 }

@@ -13,6 +13,8 @@
  *   the calibration set (the most saturated ones).
  * - early-exit: adaptive (CALM) tau found by bisection so that the ratio on
  *   the calibration set is closest to the target.
+ * - ffn-skip-guarded / ffn-skip-linear: their shipped profiles
+ *   profiles/<model>-guarded-<pct>.json / -linear-<pct>.json (guarded: else tau bisection).
  * - layer-drop: ShortGPT — the round(ratio·L) layers with the lowest Block
  *   Influence, 1 − cos(layer input, layer output), measured dense on the
  *   calibration set (the forward pass reports it through observeLayer).
@@ -28,7 +30,7 @@ import { withBlockInfluence } from "../skip/block-influence.js";
 import { buildCalibSet, meanCosines, measure, type CalibMeasure, type CalibSet } from "./calib.js";
 import { hashOf } from "./provenance.js";
 
-export const TARGET_METHODS = ["ffn-skip", "random", "static", "early-exit", "layer-drop", "ffn-skip-guarded"] as const;
+export const TARGET_METHODS = ["ffn-skip", "random", "static", "early-exit", "layer-drop", "ffn-skip-guarded", "ffn-skip-linear"] as const;
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 
 export interface Target {
@@ -145,7 +147,7 @@ export class Targeter {
     if (file && existsSync(file)) {
       const t = JSON.parse(readFileSync(file, "utf8")) as Target;
       // a profile may have appeared (or changed) since: targets of methods with a shipped profile are found again
-      const tag = m === "ffn-skip" ? "" : m === "ffn-skip-guarded" ? "-guarded" : null;
+      const tag = m === "ffn-skip" ? "" : m === "ffn-skip-guarded" ? "-guarded" : m === "ffn-skip-linear" ? "-linear" : null;
       if (tag === null || !this.profilePath(ratio, tag)) return t;
     }
     const t = await this.find(m, ratio);
@@ -207,6 +209,15 @@ export class Targeter {
           r.best.config,
           `calibrateGuarded: ${r.trials.length} evaluations, ${r.met ? "target met" : "target NOT met (best effort)"}`,
         );
+      }
+      case "ffn-skip-linear": {
+        // this project's method (src/skip/linear.ts): its stand-in maps are fitted by `ffnskip calibrate`, shipped as a profile
+        const prof = this.profilePath(ratio, "-linear");
+        if (!prof)
+          throw new Error(
+            `ratio targeting: ffn-skip-linear needs a shipped profile ${modelStem(this.engine.path)}-linear-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-skip-linear)`,
+          );
+        return done(readSkipProfile(prof, L).config, `profile ${prof}`);
       }
       case "random": {
         const sched = kSchedule(ratio * L);

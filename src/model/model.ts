@@ -442,7 +442,7 @@ export class Model {
       // cos(h, h + FFN) of each sequence's last row, before it is added
       if (t === rows.last[rows.seq[t]] && s.policy.wantsCosine)
         s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
-      if (t === rows.last[rows.seq[t]] && s.policy.wantsFFNOutput) s.policy.observeFFNOutput!(l, m, o + j * dim, dim);
+      if (t === rows.last[rows.seq[t]] && s.policy.wantsFFNOutput) s.policy.observeFFNOutput!(l, m, o + j * dim, dim, x + t * dim);
     }
     if (nf === n) ops.addInto(m, x, m, o, n * dim);
     else for (let j = 0; j < nf; j++) ops.addInto(m, x + rows.ffnRow[j] * dim, m, o + j * dim, dim);

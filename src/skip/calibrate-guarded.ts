@@ -1,5 +1,5 @@
 /**
- * Calibration of ffn-skip-guarded to a target ratio: the guards are fixed
+ * Calibration of ffn-skip-guarded (and ffn-skip-linear) to a target ratio: the guards are fixed
  * (they are the method), the cold regions too, and for each window length k
  * a bisection on tau finds the highest tau whose ratio on the calibration
  * prompts still meets the target (the ratio falls as tau rises; the guards
@@ -9,15 +9,17 @@
  * evaluator; the evaluations use calibration prompts only.
  */
 import { closerToDense, type CalibrateResult, type Evaluator, type Trial } from "./calibrate.js";
-import { resolveConfig, type SkipConfig } from "./config.js";
+import { resolveConfig, type LinearOptions, type SkipConfig } from "./config.js";
 import type { GuardedOptions } from "./guarded.js";
 
 export interface CalibrateGuardedOptions {
+  /** the method whose tau is bisected (default ffn-skip-guarded; ffn-skip-linear works the same way) */
+  method?: "ffn-skip-guarded" | "ffn-skip-linear";
   nLayers: number;
   targetRatio: number;
   evaluate: Evaluator;
   /** everything but tau and k (missing knobs take their defaults) */
-  base: Partial<Omit<GuardedOptions, "tau" | "k">>;
+  base: Partial<Omit<GuardedOptions, "tau" | "k">> | Partial<Omit<LinearOptions, "tau" | "k">>;
   /** window lengths to try (default 1, 2) */
   k?: number[];
   /** bisection steps on tau per k (default 10: tau to ±0.002) */
@@ -37,7 +39,7 @@ export async function calibrateGuarded(o: CalibrateGuardedOptions): Promise<Cali
   const trials: Trial[] = [];
   const meets = (t: Trial) => t.ratio >= target - tol;
   const run = async (tau: number, k: number): Promise<Trial> => {
-    const c: SkipConfig = { method: "ffn-skip-guarded", ...o.base, tau, k };
+    const c = { method: o.method ?? "ffn-skip-guarded", ...o.base, tau, k } as SkipConfig;
     resolveConfig(c, o.nLayers); // a bad knob fails before any model run
     const r = await o.evaluate(c);
     if (!Number.isFinite(r.ratio) || !Number.isFinite(r.agreement)) {

@@ -8,8 +8,17 @@ import { drive } from "../../test/helpers/fake-driver.js";
 import { configFromFlags } from "./flags.js";
 import { skipConfigFromArgs } from "../cli/skip-flags.js";
 import { configFromProfile, profileToJSON, readSkipProfile } from "./skip-profile.js";
+import { writeStandIn } from "./linear.js";
 
 const L = 30;
+
+/** A stand-in file for ffn-skip-linear with a (zero) map for every layer. */
+function linearMaps(): string {
+  const path = join(mkdtempSync(join(tmpdir(), "ffnskip-config-")), "maps.standin");
+  const map = { dim: 2, rank: 1, b: new Float32Array(2), U: new Float32Array(2), V: new Float32Array(2) };
+  writeStandIn(path, { nLayers: L, dim: 2, rank: 1, layers: new Array(L).fill(map) });
+  return path;
+}
 
 test("createPolicy makes every method, with defaults from the research code", () => {
   const cfgs: SkipConfig[] = [
@@ -20,6 +29,7 @@ test("createPolicy makes every method, with defaults from the research code", ()
     { method: "early-exit" },
     { method: "layer-drop", layers: [20] },
     { method: "ffn-skip-guarded", guard: 3, standIn: 2 },
+    { method: "ffn-skip-linear", standInFile: linearMaps() },
   ];
   assert.deepEqual(
     cfgs.map((c) => createPolicy(c, L).method),

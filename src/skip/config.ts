@@ -9,11 +9,21 @@ import { EarlyExitPolicy, type EarlyExitOptions } from "./early-exit.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
 import { GuardedSkipPolicy, type GuardedOptions } from "./guarded.js";
 import { LayerDropPolicy, type LayerDropOptions } from "./layer-drop.js";
+import { LinearSkipPolicy, loadStandIn } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
 import { StaticPolicy, type StaticOptions } from "./static.js";
 
-export const SKIP_METHODS = ["none", "ffn-skip", "random", "static", "early-exit", "layer-drop", "ffn-skip-guarded"] as const;
+export const SKIP_METHODS = [
+  "none",
+  "ffn-skip",
+  "random",
+  "static",
+  "early-exit",
+  "layer-drop",
+  "ffn-skip-guarded",
+  "ffn-skip-linear",
+] as const;
 export type SkipMethod = (typeof SKIP_METHODS)[number];
 
 /** A method's knobs; omitted ones take SKIP_DEFAULTS when the policy is made. */
@@ -24,7 +34,8 @@ export type SkipConfig =
   | ({ method: "static" } & Partial<StaticOptions>)
   | ({ method: "early-exit" } & Partial<EarlyExitOptions>)
   | ({ method: "layer-drop" } & Partial<LayerDropOptions>)
-  | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>);
+  | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>)
+  | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -34,7 +45,11 @@ export type ResolvedSkipConfig =
   | ({ method: "static" } & StaticOptions)
   | ({ method: "early-exit" } & EarlyExitOptions)
   | ({ method: "layer-drop" } & LayerDropOptions)
-  | ({ method: "ffn-skip-guarded" } & GuardedOptions);
+  | ({ method: "ffn-skip-guarded" } & GuardedOptions)
+  | ({ method: "ffn-skip-linear" } & LinearOptions);
+
+/** ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs and the file of fitted stand-in maps. */
+export type LinearOptions = FfnSkipOptions & { standInFile: string };
 
 /**
  * Defaults. tau 0.95 and cold regions of 5 layers out of 32 (scaled to the
@@ -64,10 +79,14 @@ export type KnobName =
   | "guard"
   | "hold"
   | "minConf"
-  | "standIn";
+  | "standIn"
+  | "standInFile";
+
+/** How a knob's value is written: integers, a number, a list of integers, a file path. */
+export type KnobKind = "int" | "number" | "int[]" | "path";
 
 /** Every knob: its CLI flag, its skip-profile JSON key and its value kind. */
-export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" | "number" | "int[]"; doc: string }> = {
+export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKind; doc: string }> = {
   warmup: { flag: "warmup", json: "warmup", kind: "int", doc: "generated tokens run dense first" },
   coldStart: { flag: "cold-start", json: "cold_start", kind: "int", doc: "first layers always run" },
   coldEnd: { flag: "cold-end", json: "cold_end", kind: "int", doc: "last layers always run" },
@@ -82,6 +101,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: "int" |
   hold: { flag: "hold", json: "hold", kind: "int", doc: "dense tokens after the loop guard fires" },
   minConf: { flag: "min-conf", json: "min_conf", kind: "number", doc: "skip only after a step with top-1 probability ≥ this (0 = off)" },
   standIn: { flag: "stand-in", json: "stand_in", kind: "int", doc: "skipped FFN output: 0 none, 1 previous token's, 2 running mean" },
+  standInFile: {
+    flag: "stand-in-file",
+    json: "stand_in_file",
+    kind: "path",
+    doc: "ffn-skip-linear's fitted maps (in a profile: relative to the profile's folder)",
+  },
 };
 
 /** Which knobs each method takes. */
@@ -93,6 +118,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "early-exit": ["warmup", "coldStart", "coldEnd", "tau", "exitLayers"],
   "layer-drop": ["layers"],
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
+  "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -134,9 +160,12 @@ export function buildConfig(
         ? Number.isInteger(v)
         : kind === "number"
           ? typeof v === "number" && Number.isFinite(v)
-          : Array.isArray(v) && v.every((x) => Number.isInteger(x));
+          : kind === "path"
+            ? typeof v === "string" && v.length > 0
+            : Array.isArray(v) && v.every((x) => Number.isInteger(x));
     if (!good) {
-      const want = kind === "int" ? "an integer" : kind === "number" ? "a finite number" : "a list of integers";
+      const want =
+        kind === "int" ? "an integer" : kind === "number" ? "a finite number" : kind === "path" ? "a file path" : "a list of integers";
       throw new Error(`${where}: ${name(key)} must be ${want}, got ${JSON.stringify(v)}`);
     }
     out[key] = Array.isArray(v) ? [...v] : v;
@@ -203,17 +232,21 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
   switch (m) {
     case "none":
       return { method: "none" };
-    case "ffn-skip": {
+    case "ffn-skip":
+    case "ffn-skip-linear": {
       checkCommon();
       checkTau();
       // windows are cut at the cold end, so any k up to the whole stack is meaningful
       checkK(nLayers);
       const maxWindows = c.maxWindows as number | undefined;
       if (maxWindows !== undefined) intAtLeast("maxWindows", maxWindows, 1);
-      const r: ResolvedSkipConfig = { method: m, warmup, coldStart, coldEnd, tau, k };
-      if (schedule) r.schedule = [...schedule];
-      if (maxWindows !== undefined) r.maxWindows = maxWindows;
-      return r;
+      const o: FfnSkipOptions = { warmup, coldStart, coldEnd, tau, k };
+      if (schedule) o.schedule = [...schedule];
+      if (maxWindows !== undefined) o.maxWindows = maxWindows;
+      if (m === "ffn-skip") return { method: m, ...o };
+      const standInFile = c.standInFile as string | undefined;
+      need(typeof standInFile === "string" && standInFile.length > 0, `method "ffn-skip-linear" needs standInFile (the fitted maps)`);
+      return { method: m, ...o, standInFile: standInFile! };
     }
     case "random": {
       checkCommon();
@@ -289,5 +322,9 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       return new LayerDropPolicy(nLayers, r);
     case "ffn-skip-guarded":
       return new GuardedSkipPolicy(nLayers, r);
+    case "ffn-skip-linear": {
+      const { standInFile, ...o } = r;
+      return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile));
+    }
   }
 }

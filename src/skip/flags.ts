@@ -7,7 +7,7 @@
  * Parsing argv is node:util parseArgs' job (src/cli); this module turns the
  * flag values into a validated config.
  */
-import { buildConfig, KNOBS, type KnobName, type SkipConfig } from "./config.js";
+import { buildConfig, KNOBS, type KnobKind, type KnobName, type SkipConfig } from "./config.js";
 import { readSkipProfile } from "./skip-profile.js";
 
 const BY_FLAG = new Map<string, KnobName>((Object.keys(KNOBS) as KnobName[]).map((k) => [KNOBS[k].flag, k]));
@@ -15,8 +15,12 @@ const BY_FLAG = new Map<string, KnobName>((Object.keys(KNOBS) as KnobName[]).map
 /** Every flag this module understands (without the leading "--"). */
 export const SKIP_FLAGS: readonly string[] = ["skip", "skip-profile", ...BY_FLAG.keys()];
 
-function parseValue(flag: string, kind: "int" | "number" | "int[]", s: string): number | number[] {
+function parseValue(flag: string, kind: KnobKind, s: string): number | number[] | string {
   const bad = (want: string): Error => new Error(`--${flag}: expected ${want}, got "${s}"`);
+  if (kind === "path") {
+    if (s.trim() === "") throw bad("a file path");
+    return s;
+  }
   if (kind === "int[]") {
     const parts = s.split(",").map((p) => p.trim());
     if (!parts.every((p) => /^-?\d+$/.test(p))) throw bad("a comma-separated list of integers (e.g. 1,2,0)");

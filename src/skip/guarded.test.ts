@@ -29,7 +29,7 @@ function step(
     }
     ran[l] = true;
     p.observeFFN(l, cos(l, genIndex));
-    if (p.wantsFFNOutput) p.observeFFNOutput!(l, new Float32Array(dim).fill(value(l) * (genIndex + 1)), 0, dim);
+    if (p.wantsFFNOutput) p.observeFFNOutput!(l, new Float32Array(dim).fill(value(l) * (genIndex + 1)), 0, dim, 0);
   }
   p.endStep();
   return { ran, x };

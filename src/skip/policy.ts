@@ -72,8 +72,11 @@ export interface SkipPolicy {
    * outputs (`observeFFNOutput`) and asks for a stand-in after a skip.
    */
   readonly wantsFFNOutput?: boolean;
-  /** When wantsFFNOutput: after a computed FFN, its output for the last token: `dim` floats at index `at` of `m` (valid during the call). */
-  observeFFNOutput?(layer: number, m: Float32Array, at: number, dim: number): void;
+  /**
+   * When wantsFFNOutput: after a computed FFN, its output for the last token: `dim` floats at index `at` of `m`
+   * (valid during the call); `hAt` is where the FFN's input, the residual row before the output is added, lies in `m`.
+   */
+  observeFFNOutput?(layer: number, m: Float32Array, at: number, dim: number, hAt: number): void;
   /** When wantsFFNOutput: after a skipped FFN, add a stand-in for its output to the `n` residual rows of `dim` at index `at` of `m`. */
   standIn?(layer: number, m: Float32Array, at: number, n: number, dim: number): void;
   /** Optional: the last token's logits after a step that computed them (a view valid during the call), for confidence gating. */

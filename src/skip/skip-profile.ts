@@ -4,10 +4,11 @@
  * method needs them; keys are the snake_case names of KNOBS):
  *
  *   {
- *     "method": "ffn-skip" | "random" | "static" | "early-exit" | "layer-drop" | "none",
+ *     "method": one of SKIP_METHODS (config.ts),
  *     "warmup": 2, "cold_start": 4, "cold_end": 4, "tau": 0.93, "k": 2,
  *     "schedule": [2, 2, 0], "max_windows": 1, "seed": 1,
  *     "layers": [5, 6], "exit_layers": [20, 18],
+ *     "stand_in_file": "x.standin",               // ffn-skip-linear; relative to the profile's folder
  *     "target_ratio": 0.25,                       // optional, in [0, 1]
  *     "description": "free text",                 // optional
  *     "calibrated": {                             // optional metadata, free-form;
@@ -19,6 +20,7 @@
  * Any other key is an error (a typo must not silently fall back to a default).
  */
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import { buildConfig, KNOBS, type KnobName, type SkipConfig } from "./config.js";
 
 export interface SkipProfile {
@@ -90,7 +92,11 @@ export function readSkipProfile(path: string, nLayers?: number): SkipProfile {
   } catch (e) {
     throw new Error(`skip profile ${path}: not valid JSON (${(e as Error).message})`);
   }
-  return configFromProfile(json, `skip profile ${path}`, nLayers);
+  const p = configFromProfile(json, `skip profile ${path}`, nLayers);
+  // a profile's side file (ffn-skip-linear's maps) is named relative to the profile
+  const c = p.config as { standInFile?: string };
+  if (c.standInFile !== undefined && !isAbsolute(c.standInFile)) c.standInFile = join(dirname(path), c.standInFile);
+  return p;
 }
 
 /** The JSON object for a profile (inverse of configFromProfile). */

@@ -42,8 +42,8 @@ export class PolicyWrapper implements SkipPolicy {
   get wantsFFNOutput(): boolean {
     return this.inner.wantsFFNOutput ?? false;
   }
-  observeFFNOutput(layer: number, m: Float32Array, at: number, dim: number): void {
-    this.inner.observeFFNOutput?.(layer, m, at, dim);
+  observeFFNOutput(layer: number, m: Float32Array, at: number, dim: number, hAt: number): void {
+    this.inner.observeFFNOutput?.(layer, m, at, dim, hAt);
   }
   standIn(layer: number, m: Float32Array, at: number, n: number, dim: number): void {
     this.inner.standIn?.(layer, m, at, n, dim);

@@ -40,6 +40,11 @@ const SKIPS: [string, () => SkipConfig][] = [
     "ffn-skip-guarded (25% profile, running-mean stand-in)",
     () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-guarded-25.json"), 30).config,
   ],
+  // adds a low-rank map of each skipped row's own input: per-row work, scratch per policy
+  [
+    "ffn-skip-linear (25% profile, low-rank stand-in)",
+    () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-linear-25.json"), 30).config,
+  ],
 ];
 
 for (const [name, skip] of SKIPS) {

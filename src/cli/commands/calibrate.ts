@@ -5,12 +5,14 @@
  * write a skip profile JSON.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { loadModel } from "../../api/engine.js";
-import { CALIB_PROMPTS, buildCalibSet, loadPrompts, measure } from "../../eval/calib.js";
+import { CALIB_PROMPTS, buildCalibSet, collectFFNPairs, loadPrompts, measure } from "../../eval/calib.js";
 import { fileSha256 } from "../../eval/provenance.js";
 import { calibrate, defaultGrid, type CalibrateResult, type Evaluator } from "../../skip/calibrate.js";
 import { calibrateGuarded } from "../../skip/calibrate-guarded.js";
+import { fitStandIn, standInShare } from "../../skip/calibrate-linear.js";
+import { loadStandIn, mapBytes, writeStandIn } from "../../skip/linear.js";
 import { GUARD_DEFAULTS } from "../../skip/config.js";
 import { profileToJSON } from "../../skip/skip-profile.js";
 import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
@@ -21,7 +23,13 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   --skip-profile FILE).
   --method ffn-skip-guarded [--guard N --hold N --min-conf P --stand-in 0|1|2 --cold C --free-tokens N]: this project's
   guarded method (docs/method.md): the guards are fixed, tau is bisected per k ∈ {1, 2} until the ratio on free greedy
-  generation of the calibration prompts (N tokens each, default 64) meets the target; agreement is teacher-forced.`;
+  generation of the calibration prompts (N tokens each, default 64) meets the target; agreement is teacher-forced.
+  --method ffn-skip-linear [--rank R --ridge A --fit-tokens N --fit-temp T --held-out P --cold C --k 1,2]: FFN-SkipLLM with a low-rank
+  linear stand-in for skipped FFNs (docs/method.md): dense FFN input/output pairs over the calibration prompts and their
+  dense continuations (N tokens, sampled at temperature T, default 256 and 0.7) give per middle layer a rank-R ridge fit
+  (default 32, ridge 0.01), written next to --out as .standin (or --stand-in-file F: reuse maps fitted before); then
+  tau is bisected per k (teacher-forced ratio), or --tau T --k K fixes them (e.g. ffn-skip's profile's, to add only the
+  stand-in to its decisions).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -42,12 +50,20 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "stand-in": { type: "string" },
       cold: { type: "string" },
       "free-tokens": { type: "string" },
+      rank: { type: "string" },
+      ridge: { type: "string" },
+      "fit-tokens": { type: "string" },
+      "fit-temp": { type: "string" },
+      "stand-in-file": { type: "string" },
+      "held-out": { type: "string" },
+      k: { type: "string" },
+      tau: { type: "string" },
     },
     false,
   );
   const method = (v.method as string | undefined) ?? "ffn-skip";
-  if (method !== "ffn-skip" && method !== "ffn-skip-guarded")
-    throw new Error(`calibrate: --method must be ffn-skip or ffn-skip-guarded, got "${method}"`);
+  if (method !== "ffn-skip" && method !== "ffn-skip-guarded" && method !== "ffn-skip-linear")
+    throw new Error(`calibrate: --method must be ffn-skip, ffn-skip-guarded or ffn-skip-linear, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
     return 0;
@@ -74,7 +90,85 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       return m;
     };
     let r: CalibrateResult;
-    if (method === "ffn-skip-guarded") {
+    let extra: Record<string, unknown> = {};
+    if (method === "ffn-skip-linear") {
+      if (!v.out) throw new Error("calibrate --method ffn-skip-linear needs --out FILE (the stand-in maps are written next to it)");
+      const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
+      const rank = num(v, "rank", true) ?? 32,
+        ridge = num(v, "ridge") ?? 0.01,
+        fitTokens = num(v, "fit-tokens", true) ?? 256,
+        fitTemp = num(v, "fit-temp") ?? 0.7,
+        // which prompt's samples score a fit without them (-1: none, half the fitting time)
+        heldOut = num(v, "held-out") ?? 5;
+      let file: string;
+      if (v["stand-in-file"]) {
+        // maps fitted before (for another target: they do not depend on tau) — only tau is calibrated
+        file = v["stand-in-file"] as string;
+        const maps = loadStandIn(file);
+        if (maps.nLayers !== L) throw new Error(`--stand-in-file ${file}: maps for ${maps.nLayers} layers, the model has ${L}`);
+        extra = {
+          stand_in: {
+            reused: file,
+            rank: maps.rank,
+            share_of_ffn_bytes: +standInShare(maps.dim, maps.rank, engine.weightBytes.ffnPerLayer[cold]).toFixed(4),
+          },
+        };
+      } else {
+        // the fit's text: the calibration prompts and the dense model's own sampled continuations of them
+        const seqs: number[][] = [];
+        for (const [i, ids] of set.prompts.entries()) {
+          const g = await engine.generate({ tokens: ids }, { temperature: fitTemp, seed: 1 + i, maxTokens: fitTokens, ignoreEog: true });
+          seqs.push([...ids, ...g.tokens]);
+        }
+        const layers = Array.from({ length: L - 2 * cold }, (_, i) => cold + i);
+        const { samples, seqOf } = collectFFNPairs(engine, seqs, layers);
+        const { maps, fits } = fitStandIn(samples, seqOf, L, {
+          rank,
+          ridge,
+          heldOut: heldOut < 0 ? -1 : Math.min(heldOut, seqs.length - 1),
+          log: (line) => process.stderr.write(`calibrate: ${line}\n`),
+        });
+        file = (v.out as string).replace(/\.json$/, "") + ".standin";
+        mkdirSync(dirname(file), { recursive: true });
+        writeStandIn(file, maps);
+        const ffnBytes = engine.weightBytes.ffnPerLayer[cold];
+        const share = standInShare(engine.config.dim, rank, ffnBytes);
+        process.stderr.write(
+          `calibrate: wrote ${file}: ${layers.length} maps of rank ${rank}, ${mapBytes(engine.config.dim, rank)} bytes each = ${(share * 100).toFixed(1)}% of an FFN's ${ffnBytes} weight bytes\n`,
+        );
+        extra = {
+          stand_in: {
+            rank,
+            ridge,
+            fit_tokens_per_prompt: fitTokens,
+            fit_temperature: fitTemp,
+            held_out_prompt: heldOut < 0 ? "none" : Math.min(heldOut, seqs.length - 1),
+            bytes_per_layer_f16: mapBytes(engine.config.dim, rank),
+            share_of_ffn_bytes: +share.toFixed(4),
+            layers: fits.map((f) => ({
+              layer: f.layer,
+              samples: f.samples,
+              ev_fit: +f.ev_fit.toFixed(4),
+              ev_heldout: +f.ev_heldout.toFixed(4),
+              gain_fit: +f.gain_fit.toFixed(4),
+              gain_heldout: +f.gain_heldout.toFixed(4),
+            })),
+          },
+        };
+      }
+      const ks = ((v.k as string | undefined) ?? "1").split(",").map(Number);
+      const base = { warmup, coldStart: cold, coldEnd: cold, standInFile: resolve(file) };
+      const tau = num(v, "tau");
+      if (tau !== undefined) {
+        // FFN-SkipLLM's own calibrated tau and k (--tau, --k): the decisions of that profile, with the stand-in added
+        if (ks.length !== 1) throw new Error("calibrate --tau takes one --k");
+        const config = { method: "ffn-skip-linear" as const, ...base, tau, k: ks[0] };
+        const t = { config, ...(await evaluate(config)) };
+        r = { best: t, met: t.ratio >= target - 0.01, trials: [t], truncated: false };
+      } else r = await calibrateGuarded({ method: "ffn-skip-linear", nLayers: L, targetRatio: target, k: ks, base, evaluate });
+      // the profile names its side file relative to itself
+      (r.best.config as { standInFile?: string }).standInFile = relative(dirname(resolve(v.out as string)), resolve(file));
+    } else if (method === "ffn-skip-guarded") {
       const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
       const base = {
         warmup,
@@ -113,7 +207,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `${method === "ffn-skip" ? "FFN-SkipLLM" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),
@@ -127,6 +221,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         tokens_per_prompt: nTokens,
         seconds: +((performance.now() - t0) / 1000).toFixed(1),
         command: `ffnskip calibrate ${argv.join(" ")}`.trim(),
+        ...extra,
       },
     });
     const text = JSON.stringify(profile, null, 2) + "\n";
