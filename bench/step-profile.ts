@@ -35,7 +35,7 @@ let bestP = Infinity;
 for (let r = 0; r < rounds; r++)
   bestP = Math.min(
     bestP,
-    cpuMs(() => m.forwardBatch([{ slot: 1, tokens: prompt, pos: 0, policy: engine.policy(), phase: "prompt", logits: "last" }])),
+    cpuMs(() => m.forwardBatch([{ slot: 0, tokens: prompt, pos: 0, policy: engine.policy(), phase: "prompt", logits: "last" }])),
   );
 line.push(`prompt 64 tokens ${bestP.toFixed(1)} ms (${((64 * 1000) / bestP).toFixed(0)} tok/s)`);
 console.log(`${engine.model.kernels.name} decode steps (CPU time, best of ${rounds}): ${line.join("; ")}`);

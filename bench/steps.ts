@@ -1,10 +1,10 @@
 import type { Engine } from "../src/api/engine.js";
 import type { SeqStep } from "../src/model/model.js";
 
-/** n sequences (KV slots 1..n) that each decode one token at position 0, dense: a batched decode step for the profiles. */
+/** n sequences (KV slots 0..n-1) that each decode one token at position 0, dense: a batched decode step for the profiles. */
 export function decodeRows(engine: Engine, n: number): SeqStep[] {
   return Array.from({ length: n }, (_, i) => ({
-    slot: i + 1,
+    slot: i,
     tokens: [100 + i],
     pos: 0,
     policy: engine.policy(),
