@@ -10,7 +10,7 @@
  * Writes results/bench/scale.{md,json}.
  *
  *   npm run build && node dist/bench/scale.js --shapes tinyllama-1.1b --types Q4_0,Q4_K_M [--real gemma3-270m,smollm2-135m]
- *     [--threads 1,2] [--rounds 3] [--prompt-tokens 32] [--gen-tokens 16] [--skip-on tinyllama-1.1b-Q4_0,llama2-7b-Q4_0] [--out results/bench/scale]
+ *     [--threads 1,2] [--rounds 3] [--prompt-tokens 32] [--gen-tokens 16] [--skip-on tinyllama-1.1b-Q4_0,llama2-7b-Q4_0] [--skip-pairs 3] [--out results/bench/scale]
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync, execSync } from "node:child_process";
@@ -37,6 +37,8 @@ interface Job {
   genTokens: number;
   /** ffnskip: also time decode with this skip config (dense first, same load) */
   skip?: SkipConfig;
+  /** skip/dense decode pairs timed in alternation after the main run (default 3) */
+  skipPairs?: number;
   /** instead of timing: the first `genTokens` greedy tokens after these prompt ids */
   greedy?: number[];
 }
@@ -47,7 +49,7 @@ interface JobResult {
   prompt_tok_per_s?: number;
   decode_tok_per_s?: number;
   /**
-   * dense and skip decode timed in alternation (`SKIP_PAIRS` pairs after the
+   * dense and skip decode timed in alternation (`skipPairs` pairs after the
    * main run): each pair's skip ÷ dense is one speed-up sample on the same load
    */
   skip?: { decode_tok_per_s: number; dense_decode_tok_per_s: number; speedups: number[]; ratio: number; weight_bytes_per_token: number };
@@ -89,7 +91,7 @@ async function runJob(j: Job): Promise<JobResult> {
       // one pair is noise-bound on a shared machine: alternate, so drifts in load hit both sides alike
       const d: number[] = [],
         s: BenchResult[] = [];
-      for (let i = 0; i < SKIP_PAIRS; i++) {
+      for (let i = 0; i < (j.skipPairs ?? 3); i++) {
         s.push(benchmark(engine, { ...o, skip: j.skip }));
         d.push(benchmark(engine, o).decode_tok_per_s);
       }
@@ -109,8 +111,6 @@ async function runJob(j: Job): Promise<JobResult> {
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** Skip/dense decode pairs timed in alternation in a child (see JobResult.skip). */
-const SKIP_PAIRS = 3;
 
 function median(xs: number[]): number {
   return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN;
@@ -168,6 +168,7 @@ async function main(): Promise<void> {
       "prompt-tokens": { type: "string" },
       "gen-tokens": { type: "string" },
       "skip-on": { type: "string" },
+      "skip-pairs": { type: "string" },
       out: { type: "string" },
       files: { type: "string" },
     },
@@ -188,7 +189,9 @@ async function main(): Promise<void> {
   const threadList = list(v.threads ?? "1,2").map(Number);
   const rounds = Number(v.rounds ?? 3),
     promptTokens = Number(v["prompt-tokens"] ?? 32),
-    genTokens = Number(v["gen-tokens"] ?? 16);
+    genTokens = Number(v["gen-tokens"] ?? 16),
+    skipPairs = Number(v["skip-pairs"] ?? 3);
+  if (!(Number.isInteger(skipPairs) && skipPairs >= 1)) throw new Error(`--skip-pairs takes a whole number >= 1, got ${v["skip-pairs"]}`);
   const skipOn = new Set(list(v["skip-on"] ?? "tinyllama-1.1b-Q4_0,llama2-7b-Q4_0"));
   const GB = 1e9,
     GiB = 2 ** 30;
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
     ...real.map((r) => ({ name: r, path: REAL[r], synthetic: false })),
     ...extra.map(named), // last: the big files take longest
   ];
-  const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""}${extra.length ? ` --files ${extra.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")}`;
+  const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""}${extra.length ? ` --files ${extra.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")} --skip-pairs ${skipPairs}`;
   const uptimeStart = execSync("uptime").toString().trim();
   const bw0 = probeBandwidth(128, 3).gbps;
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -248,7 +251,7 @@ async function main(): Promise<void> {
         "",
         `## FFN skipping at ~25%: decode speed against dense`,
         "",
-        `Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the \`static\` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed in the same child, alternating ${SKIP_PAIRS} times after the main run; the speed-up is the median of the pairs' skip ÷ dense, and the dense column is the median of those dense runs. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).`,
+        `Random weights make FFN-SkipLLM's cosine test meaningless (nothing saturates the way trained models do), so the skip is the \`static\` method with warm-up 0: the FFNs of ~25% of the layers (evenly spread, first and last eighth kept) skipped on every decode token; the achieved ratio is the policy's own count. Dense and skip are timed in the same child, alternating ${skipPairs} times after the main run; the speed-up is the median of the pairs' skip ÷ dense, and the dense column is the median of those dense runs. Bound = decode bytes ÷ (decode bytes − skipped FFN bytes); 'of bound' = (speed-up − 1) ÷ (bound − 1).`,
         "",
         `| file | threads | skip | achieved ratio | dense decode tok/s | skip decode tok/s | speed-up | byte bound | of bound | note |`,
         `|---|---|---|---|---|---|---|---|---|---|`,
@@ -310,7 +313,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < rounds; r++) {
         const base = { model: f.path, threads, promptTokens, genTokens };
         // a file ffnskip cannot load is tried once, not every round
-        if (!ours[0]?.error) ours.push(inChild({ engine: "ffnskip", ...base, skip }));
+        if (!ours[0]?.error) ours.push(inChild({ engine: "ffnskip", ...base, skip, skipPairs }));
         peer.push(inChild({ engine: "llama.cpp", ...base }));
         const o = ours[ours.length - 1],
           p = peer[r];
