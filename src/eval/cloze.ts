@@ -22,6 +22,7 @@ import { KNOWLEDGE_WARMUP } from "./knowledge.js";
 import { splitPairs } from "./choice.js";
 import { dataPath, readJsonl, select, str } from "./data.js";
 import type { ItemOutput, Task, TaskItem, TaskOptions } from "./task.js";
+import { decodedTokens } from "./generation.js";
 
 export const CLOZE_DEFAULT = "knowledge/lama-trex-28rel.jsonl";
 export const CLOZE_MAX_TOKENS = 8;
@@ -139,7 +140,8 @@ export function clozeTask(o: TaskOptions): Task {
         exact: clozeAnswer(r.text, it.after) === it.object.toLowerCase() ? 1 : 0,
         rank,
         tokens: r.tokens.length,
-        decoded: r.skip.tokens ?? 0,
+        decoded: decodedTokens(r),
+        eog: r.eog,
         skipped_ffn: r.skip.skipped_ffn,
         total_ffn: r.skip.total_ffn,
       };

@@ -17,6 +17,7 @@
  */
 import { dataPath, readJsonl, select, str } from "./data.js";
 import type { ItemOutput, Task, TaskItem, TaskOptions } from "./task.js";
+import { decodedTokens } from "./generation.js";
 
 export const FACTOID_DEFAULT = "factoid/freebaseqa-train.jsonl";
 export const FACTOID_LIMIT = 1000;
@@ -87,8 +88,8 @@ export function factoidTask(o: TaskOptions): Task {
         output: r.text,
         correct: isCorrect(r.text, it.golds),
         tokens: r.tokens.length,
-        // answer tokens predicted by decode steps after the warm-up (the rest were dense)
-        decoded: r.skip.tokens ?? 0,
+        decoded: decodedTokens(r),
+        eog: r.eog,
         finish: r.finish_reason,
         skipped_ffn: r.skip.skipped_ffn,
         total_ffn: r.skip.total_ffn,

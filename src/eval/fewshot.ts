@@ -13,6 +13,7 @@ import { dataPath, readJsonl, select } from "./data.js";
 import { FACTOID_DEFAULT, FACTOID_LIMIT, factoidItems, isCorrect } from "./factoid.js";
 import { KNOWLEDGE_WARMUP } from "./knowledge.js";
 import type { ItemOutput, Task, TaskItem, TaskOptions } from "./task.js";
+import { decodedTokens } from "./generation.js";
 
 export const FEWSHOT_SHOTS = 5;
 export const FEWSHOT_MAX_TOKENS = 16;
@@ -57,7 +58,8 @@ export function fewshotTask(o: TaskOptions): Task {
         output: r.text,
         correct: isCorrect(r.text, it.golds) ? 1 : 0,
         tokens: r.tokens.length,
-        decoded: r.skip.tokens ?? 0,
+        decoded: decodedTokens(r),
+        eog: r.eog,
         skipped_ffn: r.skip.skipped_ffn,
         total_ffn: r.skip.total_ffn,
       };

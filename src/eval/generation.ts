@@ -4,6 +4,7 @@
  * collapse metrics over a set of answers.
  */
 import type { Engine } from "../api/engine.js";
+import type { GenerateResult } from "../generate/generate.js";
 import type { ChatMessage } from "../generate/chat-template.js";
 import { distinctN, isLooping } from "./collapse.js";
 import { mean, type RunContext } from "./task.js";
@@ -20,6 +21,16 @@ export interface ChatTurn {
 export async function chatReply(engine: Engine, messages: ChatMessage[], maxTokens: number, ctx: RunContext): Promise<ChatTurn> {
   const r = await engine.generate({ messages }, { temperature: 0, maxTokens, skip: ctx.policy, signal: ctx.signal });
   return { text: r.text, tokens: r.tokens.length, finish: r.finish_reason, skipped_ffn: r.skip.skipped_ffn, total_ffn: r.skip.total_ffn };
+}
+
+/**
+ * Generated tokens predicted by decode steps after the warm-up, i.e. under
+ * the skip policy (the first token comes from the prefill, the warm-up's
+ * from dense steps). The policy also counts the step that picked an
+ * end-of-generation token, which is not among the answer's tokens.
+ */
+export function decodedTokens(r: Pick<GenerateResult, "skip" | "eog">): number {
+  return Math.max(0, (r.skip.tokens ?? 0) - (r.eog ? 1 : 0));
 }
 
 /**

@@ -68,8 +68,15 @@ export type FinishReason = "stop" | "length" | "aborted";
 
 export interface GenerateResult {
   text: string;
+  /** generated ids; an end-of-generation token that ended the generation is not among them */
   tokens: number[];
   finish_reason: FinishReason;
+  /**
+   * True when generation ended because the model picked an end-of-generation
+   * token. The decode step that picked it is counted in `skip` (it ran under
+   * the policy) although its token is not in `tokens`.
+   */
+  eog: boolean;
   stats: GenerateStats;
   skip: SkipStats;
   /** with `logprobs` */

@@ -37,6 +37,8 @@ export class Sequence {
   readonly lp: TokenLogprobs | undefined;
   /** set when the sequence has ended */
   finish: FinishReason | null = null;
+  /** ended on an end-of-generation token (see GenerateResult.eog) */
+  eog = false;
   /** decode steps run (forward calls after the prompt) */
   decodeSteps = 0;
   promptMs = 0;
@@ -91,6 +93,7 @@ export class Sequence {
     }
     if (!this.opts.ignoreEog && this.tokenizer.eogIds.has(id)) {
       this.finish = "stop";
+      this.eog = true;
       return "";
     }
     this.out.push(id);
@@ -119,6 +122,7 @@ export class Sequence {
       text: this.text,
       tokens: this.out,
       finish_reason: this.finish ?? "length",
+      eog: this.eog,
       stats: {
         prompt_tokens: n,
         generated_tokens: this.out.length,
