@@ -111,7 +111,6 @@ async function runJob(j: Job): Promise<JobResult> {
 
 const SELF = fileURLToPath(import.meta.url);
 
-
 function median(xs: number[]): number {
   return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN;
 }
