@@ -17,7 +17,8 @@ import { loadModel } from "../src/api/engine.js";
 import { benchmark, type BenchResult } from "../src/api/bench.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
-import { loadStandIn, mapBytes } from "../src/skip/linear.js";
+import { loadStandIn } from "../src/skip/linear.js";
+import { runBytes } from "../src/skip/linear-kernel.js";
 import { benchLlamaCpp } from "./peer.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
 
@@ -103,9 +104,9 @@ for (const threads of threadList) {
       { name: "dense", skip: undefined as never, mapPerSkip: 0 },
       ...PROFILES.map((p) => {
         const skip = readSkipProfile(p.path, engine.config.nLayers).config;
-        // ffn-skip-linear reads its rank-r maps for every skipped FFN: those bytes count against its bound
+        // ffn-skip-linear reads its rank-r maps (f32 at run time) for every skipped FFN: those bytes count against its bound
         const standIn = skip.method === "ffn-skip-linear" && skip.standInFile ? loadStandIn(skip.standInFile) : null;
-        const mapPerSkip = standIn ? mapBytes(standIn.dim, standIn.rank) : 0;
+        const mapPerSkip = standIn ? runBytes(standIn.dim, standIn.rank) : 0;
         return { name: `${skip.method} ${p.pct}%`, skip: skip as never, mapPerSkip };
       }),
     ];

@@ -26,7 +26,8 @@ import { normalizeAnswer } from "../src/eval/factoid.js";
 import { rougeL } from "../src/eval/rouge.js";
 import { bootstrapMean, mcnemar, pairedBootstrap, type Interval } from "../src/eval/stats.js";
 import type { SkipConfig } from "../src/skip/config.js";
-import { loadStandIn, mapBytes } from "../src/skip/linear.js";
+import { loadStandIn } from "../src/skip/linear.js";
+import { runBytes } from "../src/skip/linear-kernel.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
 
 /** this project's methods, each tested against ffn-skip */
@@ -77,7 +78,7 @@ function items(path: string): Map<string, Record<string, unknown>> {
 function standInBytesPerToken(config: SkipConfig, skippedPerToken: number): number {
   if (config.method !== "ffn-skip-linear" || !config.standInFile) return 0;
   const maps = loadStandIn(config.standInFile);
-  return skippedPerToken * mapBytes(maps.dim, maps.rank);
+  return skippedPerToken * runBytes(maps.dim, maps.rank);
 }
 
 function median(xs: number[]): number {

@@ -10,7 +10,7 @@ import type { SkipPolicy } from "../skip/policy.js";
 import { withTrace, type StepRecord } from "../skip/trace.js";
 import { readJsonl, readText } from "./data.js";
 import { prefill } from "../model/prefill.js";
-import { unitRms } from "../skip/linear.js";
+import { unitRms } from "../skip/linear-kernel.js";
 import type { Samples } from "../skip/linear-fit.js";
 import { PolicyWrapper } from "../skip/wrapper.js";
 

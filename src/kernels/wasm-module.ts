@@ -36,6 +36,7 @@ export interface KernelExports {
   relaxed(): number;
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;
+  lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
   attention(
     out: number,
     q: number,

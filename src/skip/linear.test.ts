@@ -9,7 +9,8 @@ import { createPolicy, resolveConfig } from "./config.js";
 import { FfnSkipPolicy } from "./ffn-skip.js";
 import { configFromFlags } from "./flags.js";
 import { applyLowRank, fitLowRank, predictionScore, type Samples } from "./linear-fit.js";
-import { decodeStandIn, encodeStandIn, LinearSkipPolicy, mapBytes, unitRms, writeStandIn, type StandInMaps } from "./linear.js";
+import { decodeStandIn, encodeStandIn, LinearSkipPolicy, mapBytes, writeStandIn, type StandInMaps } from "./linear.js";
+import { unitRms } from "./linear-kernel.js";
 import type { SkipPolicy } from "./policy.js";
 import { configFromProfile, profileToJSON, readSkipProfile } from "./skip-profile.js";
 

@@ -6,7 +6,8 @@
  * over the calibration prompts (linear-fit.ts). x̂ = h / rms(h) is the FFN's
  * input before the norm's weight (the weight is a diagonal scale, which the
  * fit absorbs into V), so the stand-in needs only the residual row the
- * forward pass hands to `standIn`.
+ * forward pass hands to `standIn`. The product runs in a wasm SIMD kernel
+ * (linear-kernel.ts), bit-identical to the TypeScript reference applyLowRank.
  *
  * The maps live in a side file next to the profile (f16, format below); their
  * bytes are read for every skipped FFN and count against the speed-up.
@@ -21,7 +22,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
-import { applyLowRank, type LowRankMap } from "./linear-fit.js";
+import type { LowRankMap } from "./linear-fit.js";
+import { StandInKernel } from "./linear-kernel.js";
 import type { SkipStats } from "./policy.js";
 import { PolicyWrapper } from "./wrapper.js";
 
@@ -37,17 +39,6 @@ const MAGIC = 0x494c5346; // "FSLI" little-endian
 const VERSION = 2;
 /** bytes of one entry of b by file version */
 const B_BYTES: Record<number, number> = { 1: 2, 2: 4 };
-
-/** eps of the unit-RMS normalization of the stand-in's input (the fit uses the same) */
-export const UNIT_RMS_EPS = 1e-6;
-
-/** out[0..dim) = row / rms(row): the FFN input before the norm's weight. */
-export function unitRms(m: Float32Array, at: number, dim: number, out: Float32Array): void {
-  let ss = 0;
-  for (let i = 0; i < dim; i++) ss += m[at + i] * m[at + i];
-  const s = 1 / Math.sqrt(ss / dim + UNIT_RMS_EPS);
-  for (let i = 0; i < dim; i++) out[i] = m[at + i] * s;
-}
 
 /** Bytes of one layer's map in the file (b f32, U and V f16): what a skipped FFN reads instead of its weights. */
 export function mapBytes(dim: number, rank: number, version = VERSION): number {
@@ -111,6 +102,17 @@ export function writeStandIn(path: string, s: StandInMaps): void {
 }
 
 const loaded = new Map<string, StandInMaps>();
+const kernels = new WeakMap<StandInMaps, StandInKernel>();
+
+/** The kernel over `maps`, placed once per process (every sequence's policy shares it). */
+export function standInKernel(maps: StandInMaps): StandInKernel {
+  let k = kernels.get(maps);
+  if (!k) {
+    k = new StandInKernel(maps.layers, maps.dim, maps.rank);
+    kernels.set(maps, k);
+  }
+  return k;
+}
 
 /** Read a side file once per process (every sequence's policy shares the maps; they are read-only). */
 export function loadStandIn(path: string): StandInMaps {
@@ -132,8 +134,7 @@ export function loadStandIn(path: string): StandInMaps {
 /** FFN-SkipLLM's decisions with the low-rank stand-in added for every skipped FFN. */
 export class LinearSkipPolicy extends PolicyWrapper {
   private readonly maps: StandInMaps;
-  private readonly xn: Float32Array;
-  private readonly z: Float64Array;
+  private readonly kernel: StandInKernel;
 
   constructor(nLayers: number, o: FfnSkipOptions, maps: StandInMaps) {
     super(new FfnSkipPolicy(nLayers, o));
@@ -145,8 +146,7 @@ export class LinearSkipPolicy extends PolicyWrapper {
           `ffn-skip-linear: the stand-in file has no map for layer ${l}, which may be skipped (middle layers ${o.coldStart}..${nLayers - o.coldEnd - 1}); refit it with this cold region`,
         );
     this.maps = maps;
-    this.xn = new Float32Array(maps.dim);
-    this.z = new Float64Array(maps.rank);
+    this.kernel = standInKernel(maps);
   }
 
   override get method(): string {
@@ -160,14 +160,9 @@ export class LinearSkipPolicy extends PolicyWrapper {
   override observeFFNOutput(): void {}
 
   override standIn(layer: number, m: Float32Array, at: number, n: number, dim: number): void {
-    const map = this.maps.layers[layer];
-    if (!map) return;
-    if (map.dim !== dim) throw new Error(`ffn-skip-linear: stand-in maps have dim ${map.dim}, the model ${dim}`);
-    for (let t = 0; t < n; t++) {
-      const r = at + t * dim;
-      unitRms(m, r, dim, this.xn);
-      applyLowRank(map, this.xn, 0, m, r, this.z);
-    }
+    if (!this.kernel.has(layer)) return;
+    if (this.maps.dim !== dim) throw new Error(`ffn-skip-linear: stand-in maps have dim ${this.maps.dim}, the model ${dim}`);
+    for (let t = 0; t < n; t++) this.kernel.apply(layer, m, at + t * dim);
   }
 
   override stats(): SkipStats {

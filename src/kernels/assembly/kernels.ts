@@ -9,7 +9,8 @@
 // rows4.ts (four-row kernels, plain layout), packed.ts (4-row packed layouts),
 // packed-k.ts (the K-quants: packed layout and kernels), streams.ts (decode kernels over packed groups),
 // prompt.ts (batched kernels over unpacked groups), matmul.ts (dispatch, getRow),
-// attention.ts, elementwise.ts (swiglu), probe.ts (build checks, bandwidth probe).
+// attention.ts, elementwise.ts (swiglu), lowrank.ts (ffn-skip-linear's stand-in),
+// probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
 //
 // The module is compiled twice (see package.json build:kernels): plain
@@ -29,3 +30,4 @@ export { packableK, plainRowK, scratchNeedK } from "./packed-k";
 export { setScratch } from "./prompt";
 export { attention } from "./attention";
 export { swiglu } from "./elementwise";
+export { lowRank } from "./lowrank";
