@@ -1,13 +1,14 @@
 // Matvec (decode) and matmul (prompt) throughput of the wasm kernels per
 // weight type, against the memory-bandwidth probe.
-// Run: npm run build && node dist/bench/kernels.js [--threads 1,2] [--types Q4_K,Q6_K] [--prompt 64]
+// Run: npm run build && node dist/bench/kernels.js [--threads 1,2] [--types Q4_K,Q6_K] [--prompt 64] [--subnormal-scales]
+//   --subnormal-scales: K-quant super-block scales as subnormal halves, as real Q6_K files have them
 //   streaming: 64 MiB of copies of the matrix, read in turn (as a forward pass reads weights);
 //   hot: one matrix repeated (in L2/L3), the kernel's compute bound.
 import { parseArgs } from "node:util";
 import { GGMLType, typeInfo } from "../src/quant/types.js";
 import { WasmKernels } from "../src/kernels/wasm.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
-import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
+import { K_SCALE_OFFSETS, randomActivations, randomMatrix, rng, subnormalScales } from "../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "../src/kernels/types.js";
 
 const { values: opts } = parseArgs({
@@ -15,6 +16,7 @@ const { values: opts } = parseArgs({
     threads: { type: "string", default: "1,2" },
     types: { type: "string", default: "" },
     prompt: { type: "string", default: "64" },
+    "subnormal-scales": { type: "boolean", default: false },
   },
 });
 const threadList = opts.threads.split(",").map(Number);
@@ -56,6 +58,7 @@ for (const threads of threadList) {
   for (const [type, rows, cols] of cases) {
     const copies = Math.max(1, Math.ceil((64 << 20) / ((rows * typeInfo(type).typeSize * cols) / typeInfo(type).blockSize)));
     const ws: WeightMatrix[] = Array.from({ length: copies }, () => randomMatrix(k.heap, type, rows, cols, rand));
+    if (opts["subnormal-scales"] && K_SCALE_OFFSETS[type]) for (const w of ws) subnormalScales(k.heap.u8(w.ptr, rows * w.rowBytes), type);
     for (const w of ws) k.prepare(w);
     const x = randomActivations(k.heap, nPrompt * cols, rand);
     const out = k.heap.alloc(nPrompt * rows * 4);
@@ -64,7 +67,8 @@ for (const threads of threadList) {
     const stream = time(Math.max(20, copies), () => k.matvec(ws[i++ % copies], x, out));
     const hot = time(200, () => k.matvec(ws[0], x, out));
     const mm = time(3, () => k.matmul(ws[0], x, out, nPrompt));
-    const name = `${typeInfo(type).name} ${rows}x${cols}${ws[0].packed ? " packed" : ""}`;
+    const subnormal = opts["subnormal-scales"] && K_SCALE_OFFSETS[type] ? " subnormal scales" : "";
+    const name = `${typeInfo(type).name} ${rows}x${cols}${ws[0].packed ? " packed" : ""}${subnormal}`;
     console.log(
       `${threads}t ${k.name} ${name}: streaming ${(bytes / stream / 1e9).toFixed(1)} GB/s (${(stream * 1e6).toFixed(0)} us), ` +
         `hot ${(bytes / hot / 1e9).toFixed(1)} GB/s, matmul ${nPrompt} tokens ${(mm * 1e3).toFixed(2)} ms ` +

@@ -4,7 +4,7 @@ import { GGMLType, typeInfo } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
 import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
-import { randomActivations, randomMatrix, rng } from "../../test/helpers/kernel-testdata.js";
+import { randomActivations, randomMatrix, rng, subnormalScales } from "../../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "./types.js";
 import type { KernelVariant } from "./wasm-module.js";
 import { attention, swiglu } from "./ops.js";
@@ -260,6 +260,36 @@ test("large activations (up to 2,048 in a block, as real models' FFN down-projec
           1,
           `${name} ${variant}${m === w ? " packed" : ""} matvec, large activations`,
         );
+      }
+    }
+  }
+});
+
+test("K-quant scales that are subnormal halves (as in real Q6_K files) match the reference, plain and packed, decode and batch", async () => {
+  for (const variant of ["baseline", "relaxed"] as const) {
+    const k = await kernelsFor(1, variant);
+    for (const type of [GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
+      const name = typeInfo(type).name;
+      const rand = rng(type * 7 + 3);
+      const rows = 8,
+        cols = 512,
+        n = 3;
+      const [w, plain] = matrixPair(k, type, rows, cols, rand);
+      for (const m of [w, plain]) subnormalScales(k.heap.u8(m.ptr, rows * m.rowBytes), type);
+      k.prepare(w);
+      const x = randomActivations(k.heap, n * cols, rand);
+      for (const m of [plain, w]) {
+        const what = `${name} ${variant}${m === w ? " packed" : ""}, subnormal scales`;
+        const out = k.heap.alloc(n * rows * 4);
+        k.matmul(m, x, out, n);
+        checkAgainstReference(k, plain, x, k.heap.f32(out, n * rows), n, `${what} batch`);
+        k.matvec(m, x, out);
+        const got = k.heap.f32(out, rows);
+        assert.ok(
+          got.some((v) => v !== 0),
+          `${what}: all zero`,
+        );
+        checkAgainstReference(k, plain, x, got, 1, `${what} matvec`);
       }
     }
   }

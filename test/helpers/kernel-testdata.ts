@@ -86,3 +86,25 @@ export function randomActivations(heap: Heap, n: number, rand: () => number): nu
   for (let i = 0; i < n; i++) x[i] = (rand() * 2 - 1) * (rand() < 0.02 ? 20 : 1);
   return ptr;
 }
+
+/** Byte offsets of the f16 scales in a K-quant super-block: Q4_K/Q5_K d and dmin, Q6_K d. */
+export const K_SCALE_OFFSETS: Partial<Record<GGMLType, number[]>> = {
+  [GGMLType.Q4_K]: [0, 2],
+  [GGMLType.Q5_K]: [0, 2],
+  [GGMLType.Q6_K]: [208],
+};
+
+/**
+ * Overwrite the f16 scales of the K-quant blocks in `u8` with subnormal halves
+ * (exponent 0, either sign), a few normal ones and zeros between, as real
+ * files have them: 99.9% of Gemma 3 270M's Q6_K scales are subnormal.
+ */
+export function subnormalScales(u8: Uint8Array, type: GGMLType): void {
+  const offsets = K_SCALE_OFFSETS[type];
+  if (!offsets) throw new Error(`subnormalScales: ${GGMLType[type]} is not a K-quant`);
+  const blockBytes = typeInfo(type).typeSize;
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  for (let b = 0, i = 0; b < u8.length; b += blockBytes)
+    for (const o of offsets)
+      dv.setUint16(b + o, i++ % 7 === 6 ? 0x0400 + (i % 5) : i % 11 === 0 ? 0 : ((i * 389) % 1023) + 1 + (i % 3 === 0 ? 0x8000 : 0), true);
+}

@@ -111,9 +111,24 @@ export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i
   for (let s = 0; s < nsb; s++) moveK(type, dst + <usize>s * sb, g + <usize>s * (sb << 2), <usize>(row & 3), false);
 }
 
-/** IEEE halves (sign-extended in the i32 lanes of h) as f32x4; exact (kMask/kRebias: see rows4.ts h2f4). */
+/**
+ * IEEE halves (sign-extended in the i32 lanes of h) as f32x4; exact. The
+ * exponent is re-biased with an integer add (kRebias = 2^112 is opaque, see
+ * matmul.ts, so its bits give the 112 << 23), not h2f's multiply by 2^112:
+ * that multiply takes an f32 subnormal whenever the half is subnormal, and
+ * x86 runs every such operand through a slow microcode assist. Real Q6_K
+ * files hit it on almost every super-block (Gemma 3 270M: 99.9% of the Q6_K
+ * scales are subnormal halves, 0.5% of the Q4_K ones). A subnormal half
+ * m·2⁻²⁴ is formed as (2⁻¹⁴ + m·2⁻²⁴) − 2⁻¹⁴ with the half's sign on both
+ * terms, every operand a normal float.
+ */
 @inline function halves4(h: v128, kMask: i32, kRebias: f32): v128 {
-  return f32x4.mul(v128.and(i32x4.shl(h, 13), i32x4.splat(kMask)), f32x4.splat(kRebias));
+  const bits = v128.and(i32x4.shl(h, 13), i32x4.splat(kMask)); // sign, exponent (bias 15) and mantissa in f32 places
+  const sub = i32x4.eq(v128.and(bits, i32x4.splat(0x0f800000)), i32x4.splat(0)); // exponent 0: subnormal or zero
+  const rebias = i32x4.splat(reinterpret<i32>(kRebias) - 0x3f800000); // 112 << 23
+  const biased = i32x4.add(i32x4.add(bits, rebias), v128.and(sub, i32x4.splat(0x00800000)));
+  const corr = v128.and(sub, v128.or(i32x4.splat(0x38800000), v128.and(bits, i32x4.splat(0x80000000)))); // ±2⁻¹⁴
+  return f32x4.sub(biased, corr);
 }
 
 /**
