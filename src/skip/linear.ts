@@ -9,8 +9,9 @@
  * forward pass hands to `standIn`. The product runs in a wasm SIMD kernel
  * (linear-kernel.ts), bit-identical to the TypeScript reference applyLowRank.
  *
- * The maps live in a side file next to the profile (f16, format below); their
- * bytes are read for every skipped FFN and count against the speed-up.
+ * The maps live in a side file next to the profile (f16, format below); at
+ * run time they are read, widened to f32 (runBytes), for every skipped FFN,
+ * and those bytes count against the speed-up.
  *
  * File: "FSLI", then u32 version (2), nLayers, dim, rank, then nLayers u32
  * flags (1 = the layer has a map), then per mapped layer in order b (dim,
