@@ -17,8 +17,7 @@ import { loadModel } from "../src/api/engine.js";
 import { benchmark, type BenchResult } from "../src/api/bench.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
-import { loadStandIn } from "../src/skip/linear.js";
-import { runBytes } from "../src/skip/linear-kernel.js";
+import { bytesPerSkip } from "../src/skip/linear.js";
 import { benchLlamaCpp } from "./peer.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
 
@@ -105,9 +104,7 @@ for (const threads of threadList) {
       ...PROFILES.map((p) => {
         const skip = readSkipProfile(p.path, engine.config.nLayers).config;
         // ffn-skip-linear reads its rank-r maps (f32 at run time) for every skipped FFN: those bytes count against its bound
-        const standIn = skip.method === "ffn-skip-linear" && skip.standInFile ? loadStandIn(skip.standInFile) : null;
-        const mapPerSkip = standIn ? runBytes(standIn.dim, standIn.rank) : 0;
-        return { name: `${skip.method} ${p.pct}%`, skip: skip as never, mapPerSkip };
+        return { name: `${skip.method} ${p.pct}%`, skip: skip as never, mapPerSkip: bytesPerSkip(skip) };
       }),
     ];
     const res = new Map<string, BenchResult[]>(configs.map((c) => [c.name, []]));

@@ -26,8 +26,7 @@ import { normalizeAnswer } from "../src/eval/factoid.js";
 import { rougeL } from "../src/eval/rouge.js";
 import { bootstrapMean, mcnemar, pairedBootstrap, type Interval } from "../src/eval/stats.js";
 import type { SkipConfig } from "../src/skip/config.js";
-import { loadStandIn } from "../src/skip/linear.js";
-import { runBytes } from "../src/skip/linear-kernel.js";
+import { bytesPerSkip } from "../src/skip/linear.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
 
 /** this project's methods, each tested against ffn-skip */
@@ -76,9 +75,7 @@ function items(path: string): Map<string, Record<string, unknown>> {
 
 /** Bytes of ffn-skip-linear's maps read per token (0 for methods without a stand-in). */
 function standInBytesPerToken(config: SkipConfig, skippedPerToken: number): number {
-  if (config.method !== "ffn-skip-linear" || !config.standInFile) return 0;
-  const maps = loadStandIn(config.standInFile);
-  return skippedPerToken * runBytes(maps.dim, maps.rank);
+  return skippedPerToken * bytesPerSkip(config);
 }
 
 function median(xs: number[]): number {

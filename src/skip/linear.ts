@@ -24,7 +24,7 @@ import { resolve } from "node:path";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
 import type { LowRankMap } from "./linear-fit.js";
-import { StandInKernel } from "./linear-kernel.js";
+import { runBytes, StandInKernel } from "./linear-kernel.js";
 import type { SkipStats } from "./policy.js";
 import { PolicyWrapper } from "./wrapper.js";
 
@@ -130,6 +130,13 @@ export function loadStandIn(path: string): StandInMaps {
     loaded.set(abs, s);
   }
   return s;
+}
+
+/** Bytes a skipped FFN still reads under `skip`, for speed bounds: ffn-skip-linear's maps (runBytes), none for other methods. */
+export function bytesPerSkip(skip: { method: string; standInFile?: string }): number {
+  if (skip.method !== "ffn-skip-linear" || !skip.standInFile) return 0;
+  const maps = loadStandIn(skip.standInFile);
+  return runBytes(maps.dim, maps.rank);
 }
 
 /** FFN-SkipLLM's decisions with the low-rank stand-in added for every skipped FFN. */
