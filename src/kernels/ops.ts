@@ -4,6 +4,10 @@
  * kilobytes per token, the matrix products megabytes, so plain loops over
  * Float32Array views of the heap are fine here.
  */
+import { f16ToF32, f32ToF16 } from "../quant/f16.js";
+
+/** x rounded to the nearest f16 value. */
+const f16Round = (x: number): number => f16ToF32(f32ToF16(x));
 
 /** out[i] = x[i] / rms(x) * w[i] over one row of n (out may alias x). */
 export function rmsnorm(out: Float32Array, oOff: number, x: Float32Array, xOff: number, w: Float32Array, n: number, eps: number): void {
@@ -72,15 +76,25 @@ export function swiglu(x: Float32Array, xOff: number, y: Float32Array, yOff: num
   }
 }
 
-/** x[i] = gelu(x[i]) * y[i] — GeGLU's gate, gelu with the tanh approximation (Gemma). */
+/**
+ * x[i] = gelu(x[i]) * y[i] — GeGLU's gate (Gemma), gelu with the tanh
+ * approximation as llama.cpp applies it: of the gate rounded to f16, the
+ * result rounded to f16 (ggml's f16 table), 0 at or below -10 and the gate
+ * itself at or above 10.
+ */
 export function geglu(x: Float32Array, xOff: number, y: Float32Array, yOff: number, n: number): void {
   const c = Math.sqrt(2 / Math.PI);
   for (let i = 0; i < n; i++) {
     const g = x[xOff + i];
-    x[xOff + i] = 0.5 * g * (1 + Math.tanh(c * (g + 0.044715 * g * g * g))) * y[yOff + i];
+    let r = 0;
+    if (g >= 10) r = g;
+    else if (g > -10) {
+      const h = f16Round(g);
+      r = f16Round(0.5 * h * (1 + Math.tanh(c * (h + 0.044715 * h * h * h))));
+    }
+    x[xOff + i] = r * y[yOff + i];
   }
 }
-
 /** dst[i] += src[i] */
 export function addInto(dst: Float32Array, dOff: number, src: Float32Array, sOff: number, n: number): void {
   for (let i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];

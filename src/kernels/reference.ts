@@ -1,6 +1,6 @@
 import { dequantizeRow } from "../quant/dequant.js";
 import { kvBytes, type Heap, type Kernels, type KVType, type WeightMatrix } from "./types.js";
-import { attention, swiglu } from "./ops.js";
+import { attention, geglu, swiglu } from "./ops.js";
 import { f16ToF32 } from "../quant/f16.js";
 import { SharedHeap } from "./heap.js";
 import { rowBytes } from "../quant/types.js";
@@ -101,6 +101,11 @@ export class ReferenceKernels implements Kernels {
   swiglu(x: number, y: number, n: number): void {
     const f32 = this.heap.viewsF32();
     swiglu(f32, x >>> 2, f32, y >>> 2, n);
+  }
+
+  geglu(x: number, y: number, n: number): void {
+    const f32 = this.heap.viewsF32();
+    geglu(f32, x >>> 2, f32, y >>> 2, n);
   }
 
   getRow(w: WeightMatrix, row: number, dst: number): void {

@@ -92,6 +92,8 @@ export interface Kernels {
   ): void;
   /** x[i] = silu(x[i]) * y[i] for i < n (f32 at heap byte offsets), as src/model/ops.ts swiglu. */
   swiglu(x: number, y: number, n: number): void;
+  /** x[i] = gelu(x[i]) * y[i] (tanh approximation, Gemma), as src/model/ops.ts geglu. */
+  geglu(x: number, y: number, n: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

@@ -36,6 +36,7 @@ export interface KernelExports {
   relaxed(): number;
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;
+  geglu(x: number, y: number, n: number): void;
   lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
   attention(
     out: number,
@@ -50,6 +51,8 @@ export interface KernelExports {
     scores: number,
     f16: number,
   ): void;
+  /** bytes of `scores` scratch attention needs at `pos` (absent in builds before it) */
+  attentionScratch(pos: number, nHeads: number, nKvHeads: number, headDim: number): number;
 }
 
 /**

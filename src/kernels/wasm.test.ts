@@ -7,7 +7,7 @@ import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng, subnormalScales } from "../../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "./types.js";
 import type { KernelVariant } from "./wasm-module.js";
-import { attention, swiglu } from "./ops.js";
+import { attention, geglu, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
 const TYPES = [
@@ -479,6 +479,49 @@ test("wasm attention matches ops.attention over an f32 and an f16 cache (GQA, se
   assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5, "f8" as "f16"), /KV cache type "f8" is not supported; supported: f16, f32/);
 });
 
+test("wasm attention over an f16 cache equals attention over the same halves widened to f32, bit for bit (GQA groups share widened blocks)", async () => {
+  const k = await kernelsFor(1);
+  const rand = rng(22);
+  // group sizes 1, 3, 4, 8; head sizes with tails; positions across the widened blocks' ends (128 rows at 64, 32 at 256)
+  for (const [nHeads, nKv, hd, positions] of [
+    [9, 3, 64, [0, 3, 127, 128, 130, 299]],
+    [4, 1, 256, [31, 32, 33, 70]],
+    [8, 1, 20, [5, 409, 410]],
+    [6, 6, 64, [0, 77]],
+    [16, 2, 30, [0, 1, 2, 3, 4, 272, 273]],
+  ] as const) {
+    const kvDim = nKv * hd,
+      ctx = Math.max(...positions) + 1;
+    const q = randomActivations(k.heap, nHeads * hd, rand);
+    const keysH = k.heap.alloc(ctx * kvDim * 2),
+      valuesH = k.heap.alloc(ctx * kvDim * 2);
+    const keys = k.heap.alloc(ctx * kvDim * 4),
+      values = k.heap.alloc(ctx * kvDim * 4);
+    const f = k.heap.viewsF32(),
+      h = new Uint16Array(f.buffer);
+    for (let i = 0; i < ctx * kvDim; i++) {
+      // a spread of magnitudes, subnormal halves included
+      const m = 2 ** (-20 + 24 * rand());
+      h[(keysH >>> 1) + i] = f32ToF16((rand() - 0.5) * m);
+      h[(valuesH >>> 1) + i] = f32ToF16((rand() - 0.5) * m);
+      f[(keys >>> 2) + i] = f16ToF32(h[(keysH >>> 1) + i]);
+      f[(values >>> 2) + i] = f16ToF32(h[(valuesH >>> 1) + i]);
+    }
+    const outH = k.heap.alloc(nHeads * hd * 4),
+      outF = k.heap.alloc(nHeads * hd * 4);
+    for (const pos of positions) {
+      k.attention(outH, q, keysH, valuesH, kvDim, pos, nHeads, nKv, hd, "f16");
+      k.attention(outF, q, keys, values, kvDim, pos, nHeads, nKv, hd, "f32");
+      const a = k.heap.f32(outH, nHeads * hd),
+        b = k.heap.f32(outF, nHeads * hd);
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(Number.isFinite(b[i]), `${nHeads}/${nKv}x${hd} pos ${pos} [${i}] finite`);
+        assert.ok(Object.is(a[i], b[i]), `${nHeads}/${nKv}x${hd} pos ${pos} [${i}]: f16 ${a[i]} vs f32 ${b[i]}`);
+      }
+    }
+  }
+});
+
 test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gates", async () => {
   const k = await kernelsFor(1);
   const rand = rng(31);
@@ -500,6 +543,32 @@ test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gate
   for (let i = 0; i < n; i++) {
     assert.ok(Math.abs(got[i] - want[i]) <= 4e-7 * Math.abs(want[i]) + 1e-35, `[${i}] ${got[i]} vs ${want[i]}`);
   }
+});
+test("wasm geglu matches ops.geglu: llama.cpp's f16-rounded gelu, equal but for an f16 rounding step at ties of f32 vs f64 tanh", async () => {
+  const k = await kernelsFor(1);
+  const rand = rng(32);
+  const n = 4003;
+  const x = randomActivations(k.heap, n, rand),
+    y = randomActivations(k.heap, n, rand);
+  const xs = k.heap.f32(x, n);
+  [100, -100, 0, -5, 1e-30, 30, -0.5, 3, 10, -10, 9.999, -9.999, 3e-5, -2e-7].forEach((v, i) => {
+    xs[i] = v;
+  });
+  for (let i = 16; i < 4000; i++) xs[i] = (i - 2000) / 180; // the whole bend, -11..11
+  const want = Float32Array.from(xs);
+  geglu(want, 0, k.heap.f32(y, n), 0, n);
+  k.geglu(x, y, n);
+  const got = k.heap.f32(x, n);
+  let differ = 0;
+  for (let i = 0; i < n; i++) {
+    if (got[i] !== want[i]) differ++;
+    // one f16 step (2^-11 relative) where f32 and f64 tanh land on either side of a rounding boundary
+    assert.ok(Math.abs(got[i] - want[i]) <= 2 ** -10 * Math.abs(want[i]) + 1e-12, `[${i}] ${xs[i]}: ${got[i]} vs ${want[i]}`);
+  }
+  assert.ok(differ <= n / 100, `${differ} of ${n} differ`);
+  assert.equal(got[0], Math.fround(100 * k.heap.f32(y, 1)[0]));
+  assert.equal(got[1], 0);
+  assert.throws(() => k.geglu(2, 0, 4), /geglu: 4 floats at 2 \/ 0 are misaligned/);
 });
 
 test("wasm kernels reject bad input with clear errors", async () => {

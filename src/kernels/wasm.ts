@@ -35,7 +35,7 @@ export class WasmKernels implements Kernels {
   /** staging buffer for prepare() */
   private scratch = 0;
   private scratchCap = 0;
-  /** attention scores, grown with the position */
+  /** attention scratch (scores, widened f16 rows; bytes), grown with the position */
   private scores = 0;
   private scoresCap = 0;
   /** reused job records: no allocation per token */
@@ -182,19 +182,29 @@ export class WasmKernels implements Kernels {
     ) {
       throw new Error("attention: a buffer is misaligned or outside the heap");
     }
-    if (pos + 1 > this.scoresCap) {
-      this.scoresCap = Math.max(pos + 1, 2 * this.scoresCap, 1024);
-      this.scores = this.heap.alloc(this.scoresCap * 4, 64);
+    const need = this.k.attentionScratch(pos, nHeads, nKvHeads, headDim);
+    if (need > this.scoresCap) {
+      this.scoresCap = Math.max(need, 2 * this.scoresCap, 4096);
+      this.scores = this.heap.alloc(this.scoresCap, 64);
     }
     this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores, kvType === "f16" ? 1 : 0);
   }
 
   swiglu(x: number, y: number, n: number): void {
+    this.checkGate("swiglu", x, y, n);
+    this.k.swiglu(x, y, n);
+  }
+
+  geglu(x: number, y: number, n: number): void {
+    this.checkGate("geglu", x, y, n);
+    this.k.geglu(x, y, n);
+  }
+
+  private checkGate(what: string, x: number, y: number, n: number): void {
     const size = this.heap.memory.buffer.byteLength;
     if ((x | y) & 3 || x < 0 || y < 0 || x + n * 4 > size || y + n * 4 > size || !(n >= 0)) {
-      throw new Error(`swiglu: ${n} floats at ${x} / ${y} are misaligned or outside the heap`);
+      throw new Error(`${what}: ${n} floats at ${x} / ${y} are misaligned or outside the heap`);
     }
-    this.k.swiglu(x, y, n);
   }
 
   private ensureAct(bytes: number): void {

@@ -420,8 +420,6 @@ export class Model {
       m = S.views();
     const x = p.x / 4,
       xb = p.xb / 4,
-      h1 = p.h1 / 4,
-      h3 = p.h3 / 4,
       o = p.o / 4;
     const L = this.weights.layers[l];
     const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
@@ -431,7 +429,7 @@ export class Model {
       K.matmul(L.w1, p.xb, p.h1, nf);
       K.matmul(L.w3, p.xb, p.h3, nf);
     }
-    if (c.ffnAct === "gelu") ops.geglu(m, h1, m, h3, nf * ffnDim);
+    if (c.ffnAct === "gelu") K.geglu(p.h1, p.h3, nf * ffnDim);
     else K.swiglu(p.h1, p.h3, nf * ffnDim);
     this.mat(K, L.w2, p.h1, p.o, nf);
     // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds

@@ -1,11 +1,12 @@
 /**
  * Weights: every tensor the forward pass reads, copied once into the
  * kernels' heap at load time. Matrices stay in their file's quantized form
- * (the kernels dequantize on the fly); norm vectors become f32.
+ * (the kernels dequantize on the fly), except minority Q5_0 matrices, which
+ * are widened exactly to Q8_0 (see heapType); norm vectors become f32.
  */
-import type { GGMLType } from "../quant/types.js";
-import { rowBytes } from "../quant/types.js";
+import { GGMLType, rowBytes } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
+import { widenQ5_0InPlace } from "../quant/widen.js";
 import type { Heap, WeightMatrix } from "../kernels/types.js";
 import type { ModelConfig } from "./config.js";
 
@@ -120,10 +121,10 @@ function layerTensors(cfg: ModelConfig, l: number): TensorSpec[] {
   return t;
 }
 
-/** Heap bytes a tensor takes once loaded (matrices as in the file, vectors as f32), plus its alignment slack. */
-function heapBytes(src: TensorSource, name: string, dims: number[]): number {
+/** Heap bytes a tensor takes once loaded (matrices in their heap type, vectors as f32), plus its alignment slack. */
+function heapBytes(src: TensorSource, name: string, dims: number[], widen: boolean): number {
   expectDims(src, name, dims);
-  const bytes = dims.length === 1 ? dims[0] * 4 : rowBytes(src.type(name), dims[0]) * dims[1];
+  const bytes = dims.length === 1 ? dims[0] * 4 : rowBytes(heapType(src, name, widen), dims[0]) * dims[1];
   return bytes + ALIGN;
 }
 const ALIGN = 64;
@@ -131,11 +132,43 @@ const ALIGN = 64;
 /** Heap bytes of the parts of the model, for planning shards (before anything is read). */
 export function weightSizes(src: TensorSource, cfg: ModelConfig): { layers: number[]; embed: number; output: number } {
   const { dim, vocabSize } = cfg;
+  const widen = widenQ5_0(src, cfg);
   const layers: number[] = [];
-  for (let l = 0; l < cfg.nLayers; l++) layers.push(layerTensors(cfg, l).reduce((s, [, name, dims]) => s + heapBytes(src, name, dims), 0));
-  const embed = heapBytes(src, "token_embd.weight", [dim, vocabSize]);
-  const output = heapBytes(src, "output_norm.weight", [dim]) + (tiedOutput(src) ? 0 : heapBytes(src, "output.weight", [dim, vocabSize]));
+  for (let l = 0; l < cfg.nLayers; l++)
+    layers.push(layerTensors(cfg, l).reduce((s, [, name, dims]) => s + heapBytes(src, name, dims, widen), 0));
+  const embed = heapBytes(src, "token_embd.weight", [dim, vocabSize], widen);
+  const output =
+    heapBytes(src, "output_norm.weight", [dim], widen) + (tiedOutput(src) ? 0 : heapBytes(src, "output.weight", [dim, vocabSize], widen));
   return { layers, embed, output };
+}
+
+/**
+ * Whether the file's Q5_0 matrices load widened to Q8_0 (quant/widen.ts):
+ * when they are under half of its matrix bytes — llama.cpp's fallback type
+ * inside K-quant mixes, e.g. Gemma 3 270M's 640-wide rows — since the Q8_0
+ * kernels compute them about three times faster and the extra bytes are
+ * few. A file mostly of Q5_0 keeps it, so its memory stays at its size.
+ */
+export function widenQ5_0(src: TensorSource, cfg: ModelConfig): boolean {
+  let q5 = 0,
+    all = 0;
+  const add = (name: string): void => {
+    if (!src.has(name)) return;
+    const d = src.dims(name);
+    const b = rowBytes(src.type(name), d[0]) * (d[1] ?? 1);
+    all += b;
+    if (src.type(name) === GGMLType.Q5_0) q5 += b;
+  };
+  for (let l = 0; l < cfg.nLayers; l++) for (const [, name, dims] of layerTensors(cfg, l)) if (dims.length === 2) add(name);
+  add("token_embd.weight");
+  add("output.weight");
+  return q5 > 0 && q5 < all / 2;
+}
+
+/** The type matrix `name` has in the heap (Q8_0 for a widened Q5_0, else the file's). */
+function heapType(src: TensorSource, name: string, widen: boolean): GGMLType {
+  const t = src.type(name);
+  return widen && t === GGMLType.Q5_0 ? GGMLType.Q8_0 : t;
 }
 
 /**
@@ -147,12 +180,19 @@ export function loadWeights(src: TensorSource, cfg: ModelConfig, heaps: Heap | r
   const hs = Array.isArray(heaps) ? (heaps as readonly Heap[]) : [heaps as Heap];
   if (hs.length !== plan.layers.length) throw new Error(`loadWeights: ${hs.length} heaps for a plan of ${plan.layers.length} shards`);
   let bytes = 0;
+  const widen = widenQ5_0(src, cfg);
   const matrix = (heap: Heap, name: string, cols: number, rows: number): WeightMatrix => {
     expectDims(src, name, [cols, rows]);
-    const type = src.type(name);
+    const type = heapType(src, name, widen);
     const rb = rowBytes(type, cols);
     const ptr = heap.alloc(rb * rows, ALIGN);
-    src.readInto(name, heap.u8(ptr, rb * rows));
+    if (type === src.type(name)) src.readInto(name, heap.u8(ptr, rb * rows));
+    else {
+      // Q5_0 read into the end of the Q8_0-sized block, widened in place from the front
+      const fileBytes = rowBytes(src.type(name), cols) * rows;
+      src.readInto(name, heap.u8(ptr + rb * rows - fileBytes, fileBytes));
+      widenQ5_0InPlace(heap.u8(ptr, rb * rows), (cols / 32) * rows);
+    }
     bytes += rb * rows;
     return { ptr, type, rows, cols, rowBytes: rb };
   };

@@ -35,91 +35,187 @@ export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32
 function attentionOf<T>(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize): void {
   const group = nHeads / nKvHeads;
-  const scale = <f32>1.0 / Mathf.sqrt(<f32>headDim);
-  const hd4 = headDim & ~3;
   const rowBytes = <usize>kvDim * sizeof<T>();
   const n = pos + 1;
-  for (let h = 0; h < nHeads; h++) {
-    const qb = q + (<usize>(h * headDim) << 2);
-    const kvOff = <usize>((h / group) * headDim) * sizeof<T>();
-    // scores
-    let maxv = f32x4.splat(-Infinity);
-    let t = 0;
-    for (; t + 4 <= n; t += 4) {
-      const k0 = kc + kvOff + <usize>t * rowBytes;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      for (let i = 0; i < hd4; i += 4) {
-        const qv = v128.load(qb + (<usize>i << 2));
-        a0 = f32x4.add(a0, f32x4.mul(qv, kv4<T>(k0, i)));
-        a1 = f32x4.add(a1, f32x4.mul(qv, kv4<T>(k0 + rowBytes, i)));
-        a2 = f32x4.add(a2, f32x4.mul(qv, kv4<T>(k0 + 2 * rowBytes, i)));
-        a3 = f32x4.add(a3, f32x4.mul(qv, kv4<T>(k0 + 3 * rowBytes, i)));
-      }
-      let sc = sum4f(a0, a1, a2, a3);
-      if (hd4 < headDim) sc = f32x4.add(sc, tailDots<T>(qb, k0, rowBytes, hd4, headDim));
-      sc = f32x4.mul(sc, f32x4.splat(scale));
-      v128.store(scores + (<usize>t << 2), sc);
-      maxv = f32x4.max(maxv, sc);
+  if (sizeof<T>() == 4 || group == 1) {
+    // each query head reads its KV head's rows itself (halves widened as read)
+    for (let h = 0; h < nHeads; h++) {
+      const kvOff = <usize>((h / group) * headDim) * sizeof<T>();
+      const ob = out + (<usize>(h * headDim) << 2);
+      scoresRange<T>(q + (<usize>(h * headDim) << 2), kc + kvOff, rowBytes, headDim, 0, n, scores);
+      const sum = softmax(scores, n);
+      valuesRange<T>(ob, vc + kvOff, rowBytes, headDim, 0, n, scores);
+      finish(ob, headDim, sum);
     }
-    let mx = Mathf.max(Mathf.max(f32x4.extract_lane(maxv, 0), f32x4.extract_lane(maxv, 1)), Mathf.max(f32x4.extract_lane(maxv, 2), f32x4.extract_lane(maxv, 3)));
-    for (; t < n; t++) {
-      const kb = kc + kvOff + <usize>t * rowBytes;
-      let acc = f32x4.splat(0);
-      let i = 0;
-      for (; i < hd4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qb + (<usize>i << 2)), kv4<T>(kb, i)));
-      let sc = hsum(acc);
-      for (; i < headDim; i++) sc += load<f32>(qb + (<usize>i << 2)) * kv1<T>(kb, i);
-      sc *= scale;
-      store<f32>(scores + (<usize>t << 2), sc);
-      if (sc > mx) mx = sc;
-    }
-    // softmax numerators and their sum
-    const mv = f32x4.splat(mx);
-    let sumv = f32x4.splat(0);
-    t = 0;
-    for (; t + 4 <= n; t += 4) {
-      const e = exp4(f32x4.sub(v128.load(scores + (<usize>t << 2)), mv));
-      v128.store(scores + (<usize>t << 2), e);
-      sumv = f32x4.add(sumv, e);
-    }
-    let sum = hsum(sumv);
-    for (; t < n; t++) {
-      const e = Mathf.exp(load<f32>(scores + (<usize>t << 2)) - mx);
-      store<f32>(scores + (<usize>t << 2), e);
-      sum += e;
-    }
-    // out = sum_t e_t v_t / sum
-    const inv = f32x4.splat(<f32>1.0 / sum);
-    const ob = out + (<usize>(h * headDim) << 2);
-    const vb = vc + kvOff;
-    let i = 0;
-    for (; i + 16 <= headDim; i += 16) {
-      let o0 = f32x4.splat(0), o1 = f32x4.splat(0), o2 = f32x4.splat(0), o3 = f32x4.splat(0);
-      let vp = vb + <usize>i * sizeof<T>();
-      for (let u = 0; u < n; u++) {
-        const pv = v128.load32_splat(scores + (<usize>u << 2));
-        o0 = f32x4.add(o0, f32x4.mul(pv, kv4<T>(vp, 0)));
-        o1 = f32x4.add(o1, f32x4.mul(pv, kv4<T>(vp, 4)));
-        o2 = f32x4.add(o2, f32x4.mul(pv, kv4<T>(vp, 8)));
-        o3 = f32x4.add(o3, f32x4.mul(pv, kv4<T>(vp, 12)));
-        vp += rowBytes;
-      }
-      const o = ob + (<usize>i << 2);
-      v128.store(o, f32x4.mul(o0, inv));
-      v128.store(o, f32x4.mul(o1, inv), 16);
-      v128.store(o, f32x4.mul(o2, inv), 32);
-      v128.store(o, f32x4.mul(o3, inv), 48);
-    }
-    for (; i < headDim; i++) {
-      let acc: f32 = 0;
-      let vp = vb + <usize>i * sizeof<T>();
-      for (let u = 0; u < n; u++) {
-        acc += load<f32>(scores + (<usize>u << 2)) * kv1<T>(vp, 0);
-        vp += rowBytes;
-      }
-      store<f32>(ob + (<usize>i << 2), acc * f32x4.extract_lane(inv, 0));
-    }
+    return;
   }
+  // An f16 cache read by `group` query heads (GQA): widen a block of B rows
+  // once into f32 scratch and run every head of the group over it. Widening
+  // was most of the per-element work, and it is exact, so each head gets the
+  // same f32 operations in the same order as above: bit-identical results.
+  // Scratch: group x stride scores | B rows of widened K or V | group sums.
+  const hb = <usize>headDim << 2;
+  const stride = <usize>((n + 3) & ~3) << 2;
+  const conv = scores + <usize>group * stride;
+  const B = blockRows(headDim);
+  const sums = conv + <usize>B * hb;
+  for (let kv = 0; kv < nKvHeads; kv++) {
+    const kvOff = <usize>(kv * headDim) << 1;
+    const h0 = kv * group;
+    for (let tb = 0; tb < n; tb += B) {
+      const te = min(tb + B, n);
+      widen(conv, kc + kvOff + <usize>tb * rowBytes, rowBytes, headDim, te - tb);
+      // row t of the block at conv + (t - tb) * hb (wrapping pointer arithmetic)
+      const base = conv - <usize>tb * hb;
+      for (let g = 0; g < group; g++)
+        scoresRange<f32>(q + (<usize>((h0 + g) * headDim) << 2), base, hb, headDim, tb, te, scores + <usize>g * stride);
+    }
+    for (let g = 0; g < group; g++) store<f32>(sums + (<usize>g << 2), softmax(scores + <usize>g * stride, n));
+    for (let tb = 0; tb < n; tb += B) {
+      const te = min(tb + B, n);
+      widen(conv, vc + kvOff + <usize>tb * rowBytes, rowBytes, headDim, te - tb);
+      const base = conv - <usize>tb * hb;
+      for (let g = 0; g < group; g++)
+        valuesRange<f32>(out + (<usize>((h0 + g) * headDim) << 2), base, hb, headDim, tb, te, scores + <usize>g * stride);
+    }
+    for (let g = 0; g < group; g++)
+      finish(out + (<usize>((h0 + g) * headDim) << 2), headDim, load<f32>(sums + (<usize>g << 2)));
+  }
+}
+
+/** Rows per widened block: about 32 KB of f32 (a multiple of 4, so blocks keep the four-position steps aligned). */
+@inline function blockRows(headDim: i32): i32 {
+  return max(4, (8192 / headDim) & ~3);
+}
+
+/** Scratch bytes attention needs at position pos (see attentionOf); the caller allocates it. */
+export function attentionScratch(pos: i32, nHeads: i32, nKvHeads: i32, headDim: i32): i32 {
+  const group = nHeads / nKvHeads;
+  return group * (((pos + 1 + 3) & ~3) << 2) + blockRows(headDim) * (headDim << 2) + (group << 2);
+}
+
+/** rows halves (rowBytes apart, headDim each, from p) widened to f32 at dst, headDim floats per row. */
+function widen(dst: usize, p: usize, rowBytes: usize, headDim: i32, rows: i32): void {
+  const hd4 = headDim & ~3;
+  for (let r = 0; r < rows; r++) {
+    let i = 0;
+    for (; i < hd4; i += 4) v128.store(dst + (<usize>i << 2), kv4<u16>(p, i));
+    for (; i < headDim; i++) store<f32>(dst + (<usize>i << 2), kv1<u16>(p, i));
+    dst += <usize>headDim << 2;
+    p += rowBytes;
+  }
+}
+
+/**
+ * Scaled scores q . k_t / sqrt(headDim) of positions [t0, t1) (row t at
+ * kb + t * rowBytes) into sc[t]: four positions at a time while t + 4 <= t1,
+ * then one at a time (t0 and every block end but the last are multiples of
+ * 4, so the split matches one pass over [0, n)).
+ */
+function scoresRange<T>(qb: usize, kb: usize, rowBytes: usize, headDim: i32, t0: i32, t1: i32, sc: usize): void {
+  const scale = <f32>1.0 / Mathf.sqrt(<f32>headDim);
+  const hd4 = headDim & ~3;
+  let t = t0;
+  for (; t + 4 <= t1; t += 4) {
+    const k0 = kb + <usize>t * rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let i = 0; i < hd4; i += 4) {
+      const qv = v128.load(qb + (<usize>i << 2));
+      a0 = f32x4.add(a0, f32x4.mul(qv, kv4<T>(k0, i)));
+      a1 = f32x4.add(a1, f32x4.mul(qv, kv4<T>(k0 + rowBytes, i)));
+      a2 = f32x4.add(a2, f32x4.mul(qv, kv4<T>(k0 + 2 * rowBytes, i)));
+      a3 = f32x4.add(a3, f32x4.mul(qv, kv4<T>(k0 + 3 * rowBytes, i)));
+    }
+    let s = sum4f(a0, a1, a2, a3);
+    if (hd4 < headDim) s = f32x4.add(s, tailDots<T>(qb, k0, rowBytes, hd4, headDim));
+    v128.store(sc + (<usize>t << 2), f32x4.mul(s, f32x4.splat(scale)));
+  }
+  for (; t < t1; t++) {
+    const k = kb + <usize>t * rowBytes;
+    let acc = f32x4.splat(0);
+    let i = 0;
+    for (; i < hd4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qb + (<usize>i << 2)), kv4<T>(k, i)));
+    let s = hsum(acc);
+    for (; i < headDim; i++) s += load<f32>(qb + (<usize>i << 2)) * kv1<T>(k, i);
+    store<f32>(sc + (<usize>t << 2), s * scale);
+  }
+}
+
+/** sc[0..n) := exp(sc - max); returns their sum. */
+function softmax(sc: usize, n: i32): f32 {
+  const n4 = n & ~3;
+  let maxv = f32x4.splat(-Infinity);
+  for (let t = 0; t < n4; t += 4) maxv = f32x4.max(maxv, v128.load(sc + (<usize>t << 2)));
+  let mx = Mathf.max(Mathf.max(f32x4.extract_lane(maxv, 0), f32x4.extract_lane(maxv, 1)), Mathf.max(f32x4.extract_lane(maxv, 2), f32x4.extract_lane(maxv, 3)));
+  for (let t = n4; t < n; t++) {
+    const s = load<f32>(sc + (<usize>t << 2));
+    if (s > mx) mx = s;
+  }
+  const mv = f32x4.splat(mx);
+  let sumv = f32x4.splat(0);
+  let t = 0;
+  for (; t < n4; t += 4) {
+    const e = exp4(f32x4.sub(v128.load(sc + (<usize>t << 2)), mv));
+    v128.store(sc + (<usize>t << 2), e);
+    sumv = f32x4.add(sumv, e);
+  }
+  let sum = hsum(sumv);
+  for (; t < n; t++) {
+    const e = Mathf.exp(load<f32>(sc + (<usize>t << 2)) - mx);
+    store<f32>(sc + (<usize>t << 2), e);
+    sum += e;
+  }
+  return sum;
+}
+
+/**
+ * ob[i] += sum over t in [t0, t1) of e_t v_t[i] (row t at vb + t * rowBytes),
+ * starting from 0 when t0 = 0: 16 floats at a time kept in registers across
+ * the positions, the rest one by one. Partial sums wait in ob between blocks.
+ */
+function valuesRange<T>(ob: usize, vb: usize, rowBytes: usize, headDim: i32, t0: i32, t1: i32, sc: usize): void {
+  let i = 0;
+  for (; i + 16 <= headDim; i += 16) {
+    const o = ob + (<usize>i << 2);
+    let o0 = f32x4.splat(0), o1 = f32x4.splat(0), o2 = f32x4.splat(0), o3 = f32x4.splat(0);
+    if (t0 > 0) {
+      o0 = v128.load(o);
+      o1 = v128.load(o, 16);
+      o2 = v128.load(o, 32);
+      o3 = v128.load(o, 48);
+    }
+    let vp = vb + <usize>t0 * rowBytes + <usize>i * sizeof<T>();
+    for (let u = t0; u < t1; u++) {
+      const pv = v128.load32_splat(sc + (<usize>u << 2));
+      o0 = f32x4.add(o0, f32x4.mul(pv, kv4<T>(vp, 0)));
+      o1 = f32x4.add(o1, f32x4.mul(pv, kv4<T>(vp, 4)));
+      o2 = f32x4.add(o2, f32x4.mul(pv, kv4<T>(vp, 8)));
+      o3 = f32x4.add(o3, f32x4.mul(pv, kv4<T>(vp, 12)));
+      vp += rowBytes;
+    }
+    v128.store(o, o0);
+    v128.store(o, o1, 16);
+    v128.store(o, o2, 32);
+    v128.store(o, o3, 48);
+  }
+  for (; i < headDim; i++) {
+    let acc: f32 = t0 > 0 ? load<f32>(ob + (<usize>i << 2)) : 0;
+    let vp = vb + <usize>t0 * rowBytes + <usize>i * sizeof<T>();
+    for (let u = t0; u < t1; u++) {
+      acc += load<f32>(sc + (<usize>u << 2)) * kv1<T>(vp, 0);
+      vp += rowBytes;
+    }
+    store<f32>(ob + (<usize>i << 2), acc);
+  }
+}
+
+/** ob[0..headDim) /= sum (as a multiply by 1 / sum). */
+function finish(ob: usize, headDim: i32, sum: f32): void {
+  const inv: f32 = <f32>1.0 / sum;
+  const iv = f32x4.splat(inv);
+  let i = 0;
+  for (; i + 4 <= headDim; i += 4) v128.store(ob + (<usize>i << 2), f32x4.mul(v128.load(ob + (<usize>i << 2)), iv));
+  for (; i < headDim; i++) store<f32>(ob + (<usize>i << 2), load<f32>(ob + (<usize>i << 2)) * inv);
 }
 
 /** Dots of q[i0, hd) with the same slice of the four key rows at k0 (rowBytes apart), for a headDim that is not a multiple of 4. */

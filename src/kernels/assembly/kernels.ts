@@ -9,7 +9,7 @@
 // rows4.ts (four-row kernels, plain layout), packed.ts (4-row packed layouts),
 // packed-k.ts (the K-quants: packed layout and kernels), streams.ts (decode kernels over packed groups),
 // prompt.ts (batched kernels over unpacked groups), matmul.ts (dispatch, getRow),
-// attention.ts, elementwise.ts (swiglu), lowrank.ts (ffn-skip-linear's stand-in),
+// attention.ts, elementwise.ts (swiglu, geglu), lowrank.ts (ffn-skip-linear's stand-in),
 // probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
 //
@@ -28,6 +28,6 @@ export { actKind, supports, getRow, matmul } from "./matmul";
 export { packable, repack } from "./packed";
 export { packableK, plainRowK, scratchNeedK } from "./packed-k";
 export { setScratch } from "./prompt";
-export { attention } from "./attention";
-export { swiglu } from "./elementwise";
+export { attention, attentionScratch } from "./attention";
+export { swiglu, geglu } from "./elementwise";
 export { lowRank } from "./lowrank";
