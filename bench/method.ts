@@ -64,8 +64,9 @@ function items(path: string): Map<string, Record<string, unknown>> {
     .forEach((l) => {
       if (!l.trim()) return;
       try {
-        const v = JSON.parse(l) as { id: string; output: Record<string, unknown> };
-        m.set(v.id, v.output);
+        const v = JSON.parse(l) as { id?: string; output?: Record<string, unknown> };
+        // session headers ({"session": ...}, one per resumed run) are not items
+        if (v.id !== undefined && v.output !== undefined) m.set(v.id, v.output);
       } catch {
         // torn line of an interrupted run
       }
