@@ -40,6 +40,8 @@ export interface Job {
   n: number;
   out: number;
   outStride: number;
+  /** rows per chunk when the job fixes it (attention: query heads), else 0 */
+  step: number;
 }
 
 /** How long the main thread waits without any worker heartbeat before it declares the pool dead. */
@@ -146,6 +148,7 @@ export class KernelPool {
    * at a time) and few enough chunks to fit the `budget`.
    */
   private chunkRows(b: Job, budget: number): number {
+    if (b.step > 0) return b.step;
     let r = Math.ceil(b.rows / (this.threads * CHUNKS_PER_THREAD));
     r = Math.max(r, MIN_CHUNK_ROWS);
     r = Math.min(r, Math.max(1, Math.floor(CHUNK_MACS / (b.cols * b.n))));

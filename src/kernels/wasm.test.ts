@@ -479,6 +479,58 @@ test("wasm attention matches ops.attention over an f32 and an f16 cache (GQA, se
   assert.throws(() => k.attention(0, 0, 0, 0, 10, 0, 3, 2, 5, "f8" as "f16"), /KV cache type "f8" is not supported; supported: f16, f32/);
 });
 
+test("wasm attention split over 2 and 3 threads equals one thread bit for bit (whole KV groups, one group split, no GQA)", async () => {
+  const rand = rng(23);
+  // positions past the split threshold (65,536 query-key products) and below it
+  for (const [nHeads, nKv, hd, positions] of [
+    [9, 3, 64, [50, 200, 301]],
+    [4, 1, 256, [20, 100, 129]],
+    [8, 8, 32, [300, 555]],
+    [32, 8, 20, [150]],
+  ] as const) {
+    const one = await kernelsFor(1);
+    const kvDim = nKv * hd,
+      ctx = Math.max(...positions) + 1;
+    const q = randomActivations(one.heap, nHeads * hd, rand);
+    const keys = randomActivations(one.heap, ctx * kvDim, rand),
+      values = randomActivations(one.heap, ctx * kvDim, rand);
+    const keysH = one.heap.alloc(ctx * kvDim * 2),
+      valuesH = one.heap.alloc(ctx * kvDim * 2);
+    const f = one.heap.viewsF32(),
+      h = new Uint16Array(f.buffer);
+    for (let i = 0; i < ctx * kvDim; i++) {
+      h[(keysH >>> 1) + i] = f32ToF16(f[(keys >>> 2) + i]);
+      h[(valuesH >>> 1) + i] = f32ToF16(f[(values >>> 2) + i]);
+    }
+    for (const threads of [2, 3]) {
+      const many = await kernelsFor(threads);
+      // the same inputs in the other kernels' heap
+      const copy = (p: number, bytes: number) => {
+        const d = many.heap.alloc(bytes, 64);
+        many.heap.u8(d, bytes).set(one.heap.u8(p, bytes));
+        return d;
+      };
+      const q2 = copy(q, nHeads * hd * 4),
+        kH2 = copy(keysH, ctx * kvDim * 2),
+        vH2 = copy(valuesH, ctx * kvDim * 2),
+        k2 = copy(keys, ctx * kvDim * 4),
+        v2 = copy(values, ctx * kvDim * 4);
+      const outA = one.heap.alloc(nHeads * hd * 4),
+        outB = many.heap.alloc(nHeads * hd * 4);
+      for (const pos of positions)
+        for (const kvType of ["f16", "f32"] as const) {
+          const [ka, va, kb, vb] = kvType === "f16" ? [keysH, valuesH, kH2, vH2] : [keys, values, k2, v2];
+          one.attention(outA, q, ka, va, kvDim, pos, nHeads, nKv, hd, kvType);
+          many.attention(outB, q2, kb, vb, kvDim, pos, nHeads, nKv, hd, kvType);
+          const a = one.heap.f32(outA, nHeads * hd),
+            b = many.heap.f32(outB, nHeads * hd);
+          for (let i = 0; i < a.length; i++)
+            assert.ok(Object.is(a[i], b[i]), `${threads} threads ${kvType} ${nHeads}/${nKv}x${hd} pos ${pos} [${i}]: ${b[i]} vs ${a[i]}`);
+        }
+    }
+  }
+});
+
 test("wasm attention over an f16 cache equals attention over the same halves widened to f32, bit for bit (GQA groups share widened blocks)", async () => {
   const k = await kernelsFor(1);
   const rand = rng(22);

@@ -8,6 +8,10 @@ import { dequantizeRow } from "../quant/dequant.js";
 
 /** Type-id flag the wasm module uses for packed matrices (assembly/packed.ts PACKED). */
 const PACKED = 0x100;
+/** Type-id flag of an attention job (assembly/attention.ts ATTENTION); bit 0 = f16 cache. */
+const ATTENTION = 0x10000;
+/** Attention below this many query-key products per call runs on the calling thread alone (see attentionStep). */
+const ATTENTION_SPLIT_MACS = 65536;
 /** A wait for workers longer than this (ms) after the main thread's own chunks means a worker was preempted. */
 const PREEMPTED_MS = 2;
 /** Dispatches (about one decoded token) run on the main thread alone after such a wait. */
@@ -77,7 +81,7 @@ export class WasmKernels implements Kernels {
 
   private job(i: number): Job {
     while (this.jobs.length <= i) {
-      this.jobs.push({ type: 0, w: 0, rowBytes: 0, cols: 0, rows: 0, act: 0, actStride: 0, x: 0, n: 0, out: 0, outStride: 0 });
+      this.jobs.push({ type: 0, w: 0, rowBytes: 0, cols: 0, rows: 0, act: 0, actStride: 0, x: 0, n: 0, out: 0, outStride: 0, step: 0 });
     }
     return this.jobs[i];
   }
@@ -102,6 +106,7 @@ export class WasmKernels implements Kernels {
     j.outStride = w.rows;
     j.act = 0;
     j.actStride = 0;
+    j.step = 0;
     const kind = this.k.actKind(w.type); // 0: f32 x, 1: A16, 2: AK (K-quants)
     if (kind !== 0) {
       if (kind === 2 && this.k.scratchNeedK(w.rowBytes) > SCRATCH_BYTES) {
@@ -182,12 +187,38 @@ export class WasmKernels implements Kernels {
     ) {
       throw new Error("attention: a buffer is misaligned or outside the heap");
     }
-    const need = this.k.attentionScratch(pos, nHeads, nKvHeads, headDim);
+    const f16 = kvType === "f16" ? 1 : 0;
+    const step = this.attentionStep(pos, nHeads, nKvHeads, headDim);
+    const per = this.k.attentionScratch(pos, nHeads, nKvHeads, headDim);
+    // a split over threads gives each query head index its own scratch region
+    const need = step > 0 ? per * nHeads : per;
     if (need > this.scoresCap) {
       this.scoresCap = Math.max(need, 2 * this.scoresCap, 4096);
       this.scores = this.heap.alloc(this.scoresCap, 64);
     }
-    this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores, kvType === "f16" ? 1 : 0);
+    if (step === 0) {
+      this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores, f16);
+      return;
+    }
+    const j = this.job(0);
+    Object.assign(j, { type: ATTENTION | f16, w: q, rowBytes: kvDim, cols: headDim, rows: nHeads, act: keys, actStride: nKvHeads });
+    Object.assign(j, { x: values, n: pos, out, outStride: this.scores, step });
+    this.exec(1);
+  }
+
+  /**
+   * Query heads per chunk when attention at `pos` is worth splitting over the
+   * threads, else 0: whole KV groups while there are at least two (a group
+   * shares its widened K/V), otherwise the one group's query heads split in
+   * two or more (each chunk widens the K/V itself). Below ATTENTION_SPLIT_MACS
+   * of work the hand-off would cost more than it saves.
+   */
+  private attentionStep(pos: number, nHeads: number, nKvHeads: number, headDim: number): number {
+    if (!this.pool || (pos + 1) * nHeads * headDim < ATTENTION_SPLIT_MACS) return 0;
+    const group = nHeads / nKvHeads,
+      T = this.pool.threads;
+    if (nKvHeads >= 2) return group * Math.max(1, Math.floor(nKvHeads / (2 * T)));
+    return Math.ceil(nHeads / T);
   }
 
   swiglu(x: number, y: number, n: number): void {

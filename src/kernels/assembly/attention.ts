@@ -13,8 +13,21 @@ import { hsum, sum4f, exp4, h2f } from "./common";
  */
 export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize, f16: i32): void {
-  if (f16) attentionOf<u16>(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores);
-  else attentionOf<f32>(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores);
+  attentionHeads(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores, f16, 0, nHeads);
+}
+
+/** Type-id flag of an attention job handed through matmul (see there and WasmKernels.attention): bit 0 = f16 cache. */
+export const ATTENTION: i32 = 0x10000;
+
+/**
+ * attention for query heads [h0, h1) only (a chunk of a dispatch over
+ * threads: every head is computed the same way whatever the split, so the
+ * results do not depend on the thread count); `scores` as for attention.
+ */
+export function attentionHeads(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
+  nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize, f16: i32, h0: i32, h1: i32): void {
+  if (f16) attentionOf<u16>(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores, h0, h1);
+  else attentionOf<f32>(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores, h0, h1);
 }
 
 // The cache element type T is a compile-time marker (f32 or u16 = IEEE
@@ -33,13 +46,13 @@ export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32
 }
 
 function attentionOf<T>(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
-  nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize): void {
+  nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize, h0: i32, h1: i32): void {
   const group = nHeads / nKvHeads;
   const rowBytes = <usize>kvDim * sizeof<T>();
   const n = pos + 1;
   if (sizeof<T>() == 4 || group == 1) {
     // each query head reads its KV head's rows itself (halves widened as read)
-    for (let h = 0; h < nHeads; h++) {
+    for (let h = h0; h < h1; h++) {
       const kvOff = <usize>((h / group) * headDim) * sizeof<T>();
       const ob = out + (<usize>(h * headDim) << 2);
       scoresRange<T>(q + (<usize>(h * headDim) << 2), kc + kvOff, rowBytes, headDim, 0, n, scores);
@@ -59,27 +72,29 @@ function attentionOf<T>(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, 
   const conv = scores + <usize>group * stride;
   const B = blockRows(headDim);
   const sums = conv + <usize>B * hb;
-  for (let kv = 0; kv < nKvHeads; kv++) {
+  for (let kv = h0 / group; kv * group < h1; kv++) {
     const kvOff = <usize>(kv * headDim) << 1;
-    const h0 = kv * group;
+    // this KV head's query heads inside [h0, h1): hs .. hs + gn - 1
+    const hs = max(h0, kv * group),
+      gn = min(h1, (kv + 1) * group) - hs;
     for (let tb = 0; tb < n; tb += B) {
       const te = min(tb + B, n);
       widen(conv, kc + kvOff + <usize>tb * rowBytes, rowBytes, headDim, te - tb);
       // row t of the block at conv + (t - tb) * hb (wrapping pointer arithmetic)
       const base = conv - <usize>tb * hb;
-      for (let g = 0; g < group; g++)
-        scoresRange<f32>(q + (<usize>((h0 + g) * headDim) << 2), base, hb, headDim, tb, te, scores + <usize>g * stride);
+      for (let g = 0; g < gn; g++)
+        scoresRange<f32>(q + (<usize>((hs + g) * headDim) << 2), base, hb, headDim, tb, te, scores + <usize>g * stride);
     }
-    for (let g = 0; g < group; g++) store<f32>(sums + (<usize>g << 2), softmax(scores + <usize>g * stride, n));
+    for (let g = 0; g < gn; g++) store<f32>(sums + (<usize>g << 2), softmax(scores + <usize>g * stride, n));
     for (let tb = 0; tb < n; tb += B) {
       const te = min(tb + B, n);
       widen(conv, vc + kvOff + <usize>tb * rowBytes, rowBytes, headDim, te - tb);
       const base = conv - <usize>tb * hb;
-      for (let g = 0; g < group; g++)
-        valuesRange<f32>(out + (<usize>((h0 + g) * headDim) << 2), base, hb, headDim, tb, te, scores + <usize>g * stride);
+      for (let g = 0; g < gn; g++)
+        valuesRange<f32>(out + (<usize>((hs + g) * headDim) << 2), base, hb, headDim, tb, te, scores + <usize>g * stride);
     }
-    for (let g = 0; g < group; g++)
-      finish(out + (<usize>((h0 + g) * headDim) << 2), headDim, load<f32>(sums + (<usize>g << 2)));
+    for (let g = 0; g < gn; g++)
+      finish(out + (<usize>((hs + g) * headDim) << 2), headDim, load<f32>(sums + (<usize>g << 2)));
   }
 }
 

@@ -8,6 +8,7 @@ import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair } from "./prompt";
+import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 
 /**
  * The activation a `type` matrix (PACKED | type for a packed one) reads:
@@ -100,6 +101,15 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  */
 export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
   act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
+  if (type & ATTENTION) {
+    // an attention job (WasmKernels.attention): rows r0..r1 are query heads; the
+    // fields carry q (w), kvDim (rowBytes), headDim (cols), nHeads (rows), keys
+    // (act), nKvHeads (actStride), values (x), pos (n) and the scratch base
+    // (outStride), one attentionScratch-sized region per head index
+    const s = <usize>outStride + <usize>r0 * <usize>attentionScratch(n, rows, actStride, cols);
+    attentionHeads(out, w, act, x, rowBytes, n, rows, actStride, cols, s, type & 1, r0, r1);
+    return;
+  }
   let r = r0;
   if (packableK(type & ~PACKED)) {
     matmulK(type & ~PACKED, (type & PACKED) != 0, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
