@@ -4,6 +4,7 @@
  * round, so both see the same machine load.
  *
  *   node dist/bench/ab-trees.js --a /path/to/other/checkout --b . [--threads 2] [--rounds 5] [--model M]
+ *     [--prompt-tokens 128] [--gen-tokens 64]
  *   (each checkout built: npm run build)
  */
 import { loadavg } from "node:os";
@@ -21,12 +22,16 @@ const { values: v } = parseArgs({
     threads: { type: "string" },
     rounds: { type: "string" },
     model: { type: "string" },
+    "prompt-tokens": { type: "string" },
+    "gen-tokens": { type: "string" },
   },
 });
 if (!v.a || !v.b) throw new Error("--a DIR and --b DIR (built checkouts) are required");
 const threads = Number(v.threads ?? 2),
   rounds = Number(v.rounds ?? 5),
-  model = v.model ?? SMOLLM2;
+  model = v.model ?? SMOLLM2,
+  promptTokens = Number(v["prompt-tokens"] ?? 128),
+  genTokens = Number(v["gen-tokens"] ?? 64);
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 interface Side {
@@ -41,17 +46,23 @@ for (const dir of [v.a, v.b]) {
   const at = (p: string) => pathToFileURL(resolve(dir, "dist/src", p)).href;
   const { loadModel } = (await import(at("api/engine.js"))) as typeof import("../src/api/engine.js");
   const { benchmark } = (await import(at("api/bench.js"))) as typeof import("../src/api/bench.js");
-  sides.push({ name: dir, engine: await loadModel(model, { threads, ctx: 256 }), bench: benchmark, prompt: [], decode: [] });
+  sides.push({
+    name: dir,
+    engine: await loadModel(model, { threads, ctx: Math.max(256, promptTokens + genTokens + 8) }),
+    bench: benchmark,
+    prompt: [],
+    decode: [],
+  });
 }
 for (let r = 0; r < rounds; r++) {
   for (const s of r % 2 ? [...sides].reverse() : sides) {
-    const b = s.bench(s.engine, { promptTokens: 128, genTokens: 64 });
+    const b = s.bench(s.engine, { promptTokens, genTokens });
     s.prompt.push(b.prompt_tok_per_s);
     s.decode.push(b.decode_tok_per_s);
   }
 }
 console.log(
-  `${model.split("/").pop()}, ${threads} thread(s), ${rounds} alternating rounds, load average ${loadavg()
+  `${model.split("/").pop()}, ${threads} thread(s), ${rounds} alternating rounds, prompt ${promptTokens} + ${genTokens} decoded tokens, load average ${loadavg()
     .map((x) => x.toFixed(2))
     .join(" ")}`,
 );
