@@ -1,13 +1,14 @@
 // Matvec (decode) and matmul (prompt) throughput of the wasm kernels per
 // weight type, against the memory-bandwidth probe.
 // Run: npm run build && node dist/bench/kernels.js [--threads 1,2] [--types Q4_K,Q6_K] [--prompt 64] [--subnormal-scales]
+//   the matmul (prompt) figures are also shown as a share of the int8 instruction bound of the same run (probe.ts peakInt8Macs)
 //   --subnormal-scales: K-quant super-block scales as subnormal halves, as real Q6_K files have them
 //   streaming: 64 MiB of copies of the matrix, read in turn (as a forward pass reads weights);
 //   hot: one matrix repeated (in L2/L3), the kernel's compute bound.
 import { parseArgs } from "node:util";
 import { GGMLType, typeInfo } from "../src/quant/types.js";
 import { WasmKernels } from "../src/kernels/wasm.js";
-import { probeBandwidth } from "../src/kernels/probe.js";
+import { peakInt8Macs, probeBandwidth } from "../src/kernels/probe.js";
 import { K_SCALE_OFFSETS, randomActivations, randomMatrix, rng, subnormalScales } from "../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "../src/kernels/types.js";
 
@@ -25,6 +26,11 @@ const nPrompt = Number(opts.prompt);
 
 const probe = probeBandwidth(256, 3);
 console.log(`probe: wasm SIMD sum over ${probe.bytes / 2 ** 20} MiB: ${probe.gbps.toFixed(1)} GB/s (1 core)`);
+// the int8 kernels' instruction bound: a matmul's GMAC/s below is shown as a share of it (per thread)
+const peak = peakInt8Macs();
+console.log(
+  `instruction bound: ${peak.relaxed ? "i16x8.relaxed_dot_i8x16_i7x16_s" : "i32x4.dot_i16x8_s"} + add on L1 data, ${peak.gmacs.toFixed(1)} GMAC/s (1 core)`,
+);
 
 // [type, rows, cols]: shapes of SmolLM2-135M (576/1536), Gemma 3 270M (640/2048/1024) and a 1B (2048/5632)
 const cases: [GGMLType, number, number][] = [
@@ -72,7 +78,7 @@ for (const threads of threadList) {
     console.log(
       `${threads}t ${k.name} ${name}: streaming ${(bytes / stream / 1e9).toFixed(1)} GB/s (${(stream * 1e6).toFixed(0)} us), ` +
         `hot ${(bytes / hot / 1e9).toFixed(1)} GB/s, matmul ${nPrompt} tokens ${(mm * 1e3).toFixed(2)} ms ` +
-        `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s)`,
+        `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s, ${((100 * (rows * cols * nPrompt)) / mm / 1e9 / (peak.gmacs * threads)).toFixed(0)}% of ${threads} × the bound)`,
     );
   }
   await k.dispose();

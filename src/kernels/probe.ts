@@ -30,3 +30,28 @@ export function probeBandwidth(mb = 256, passes = 3): BandwidthResult {
   }
   return { bytes, gbps: bytes / best / 1e9 };
 }
+
+/**
+ * The int8 kernels' instruction bound on one core: multiply-adds per second
+ * of the dot + add pair every int8 kernel needs per 16 (relaxed build) or 8
+ * (baseline) products, on L1 data with nothing else (assembly/probe.ts
+ * peakDot), best of `passes`. Kernel throughput divided by this is the share
+ * of the bound a kernel reaches (bench/kernels.ts).
+ */
+export function peakInt8Macs(passes = 5, iters = 2_000_000): { gmacs: number; relaxed: boolean } {
+  const heap = new SharedHeap();
+  const p = heap.alloc(256);
+  heap.u8(p, 256).forEach((_, i, a) => {
+    a[i] = (i * 37) & 127;
+  });
+  const k = instantiateKernels(kernelModule(), heap.memory);
+  const relaxed = k.relaxed() === 1;
+  k.peakDot(p, iters / 10);
+  let best = Infinity;
+  for (let i = 0; i < passes; i++) {
+    const t0 = process.hrtime.bigint();
+    k.peakDot(p, iters);
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { gmacs: (iters * (relaxed ? 128 : 64)) / best / 1e9, relaxed };
+}

@@ -33,6 +33,8 @@ export interface KernelExports {
     outStride: number,
   ): void;
   probeSum(p: number, bytes: number): number;
+  /** rounds of 8 int8 dot + add steps on L1 data (see assembly/probe.ts); returns a checksum */
+  peakDot(p: number, iters: number): number;
   relaxed(): number;
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;

@@ -23,7 +23,7 @@
 // builds give bit-identical results.
 
 export { actBytes, quantizeAct, quantizeActK } from "./act";
-export { relaxed, selfTest, probeSum } from "./probe";
+export { relaxed, selfTest, probeSum, peakDot } from "./probe";
 export { actKind, supports, getRow, matmul } from "./matmul";
 export { packable, repack } from "./packed";
 export { packableK, plainRowK, scratchNeedK } from "./packed-k";

@@ -52,3 +52,43 @@ export function probeSum(p: usize, bytes: i32): f32 {
   }
   return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
 }
+
+/**
+ * The int8 kernels' instruction bound: `iters` rounds of 8 independent
+ * multiply-add steps on 128 bytes at p (L1), each step the pair every int8
+ * kernel needs per 16 products at least — a dot of 16 byte pairs into int16
+ * lanes (i16x8.relaxed_dot_i8x16_i7x16_s, pmaddubsw on x86) and an add into an
+ * accumulator — with an operand load per step. 128 multiply-adds per round in
+ * the relaxed build; the baseline build has no int8 dot and runs
+ * i32x4.dot_i16x8_s on int16 pairs instead (64 per round). No unpacking, no
+ * scales: what is left of a kernel's work. Returns a checksum.
+ */
+export function peakDot(p: usize, iters: i32): i32 {
+  const w0 = v128.load(p), w1 = v128.load(p, 16), w2 = v128.load(p, 32), w3 = v128.load(p, 48);
+  let a0 = i16x8.splat(0), a1 = i16x8.splat(0), a2 = i16x8.splat(0), a3 = i16x8.splat(0);
+  let a4 = i16x8.splat(0), a5 = i16x8.splat(0), a6 = i16x8.splat(0), a7 = i16x8.splat(0);
+  for (let i = 0; i < iters; i++) {
+    const q = p + 64 + (<usize>(i & 3) << 4);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      a0 = i16x8.add(a0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q), w0));
+      a1 = i16x8.add(a1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 4), w1));
+      a2 = i16x8.add(a2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 8), w2));
+      a3 = i16x8.add(a3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 12), w3));
+      a4 = i16x8.add(a4, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 2), w0));
+      a5 = i16x8.add(a5, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 6), w1));
+      a6 = i16x8.add(a6, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 10), w2));
+      a7 = i16x8.add(a7, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 14), w3));
+    } else {
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(q), w0));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(q, 4), w1));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(q, 8), w2));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(q, 12), w3));
+      a4 = i32x4.add(a4, i32x4.dot_i16x8_s(v128.load(q, 2), w0));
+      a5 = i32x4.add(a5, i32x4.dot_i16x8_s(v128.load(q, 6), w1));
+      a6 = i32x4.add(a6, i32x4.dot_i16x8_s(v128.load(q, 10), w2));
+      a7 = i32x4.add(a7, i32x4.dot_i16x8_s(v128.load(q, 14), w3));
+    }
+  }
+  const s = v128.xor(v128.xor(v128.xor(a0, a1), v128.xor(a2, a3)), v128.xor(v128.xor(a4, a5), v128.xor(a6, a7)));
+  return i32x4.extract_lane(s, 0) ^ i32x4.extract_lane(s, 1) ^ i32x4.extract_lane(s, 2) ^ i32x4.extract_lane(s, 3);
+}
