@@ -69,26 +69,21 @@ export function peakDot(p: usize, iters: i32): i32 {
   let a4 = i16x8.splat(0), a5 = i16x8.splat(0), a6 = i16x8.splat(0), a7 = i16x8.splat(0);
   for (let i = 0; i < iters; i++) {
     const q = p + 64 + (<usize>(i & 3) << 4);
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      a0 = i16x8.add(a0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q), w0));
-      a1 = i16x8.add(a1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 4), w1));
-      a2 = i16x8.add(a2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 8), w2));
-      a3 = i16x8.add(a3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 12), w3));
-      a4 = i16x8.add(a4, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 2), w0));
-      a5 = i16x8.add(a5, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 6), w1));
-      a6 = i16x8.add(a6, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 10), w2));
-      a7 = i16x8.add(a7, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(q, 14), w3));
-    } else {
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(q), w0));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(q, 4), w1));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(q, 8), w2));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(q, 12), w3));
-      a4 = i32x4.add(a4, i32x4.dot_i16x8_s(v128.load(q, 2), w0));
-      a5 = i32x4.add(a5, i32x4.dot_i16x8_s(v128.load(q, 6), w1));
-      a6 = i32x4.add(a6, i32x4.dot_i16x8_s(v128.load(q, 10), w2));
-      a7 = i32x4.add(a7, i32x4.dot_i16x8_s(v128.load(q, 14), w3));
-    }
+    a0 = dotAdd(a0, v128.load(q), w0);
+    a1 = dotAdd(a1, v128.load(q, 4), w1);
+    a2 = dotAdd(a2, v128.load(q, 8), w2);
+    a3 = dotAdd(a3, v128.load(q, 12), w3);
+    a4 = dotAdd(a4, v128.load(q, 2), w0);
+    a5 = dotAdd(a5, v128.load(q, 6), w1);
+    a6 = dotAdd(a6, v128.load(q, 10), w2);
+    a7 = dotAdd(a7, v128.load(q, 14), w3);
   }
   const s = v128.xor(v128.xor(v128.xor(a0, a1), v128.xor(a2, a3)), v128.xor(v128.xor(a4, a5), v128.xor(a6, a7)));
   return i32x4.extract_lane(s, 0) ^ i32x4.extract_lane(s, 1) ^ i32x4.extract_lane(s, 2) ^ i32x4.extract_lane(s, 3);
+}
+
+/** acc plus the build's integer dot of x and w: 16 int8 products in int16 lanes (relaxed), else 8 int16 products in int32 lanes. */
+@inline function dotAdd(acc: v128, x: v128, w: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(x, w));
 }
