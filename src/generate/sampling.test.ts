@@ -68,3 +68,20 @@ test("logit bias shifts raw logits before the other processors; ids past the voc
   assert.throws(() => createSampler({ temperature: 0, logitBias: { 6: 1 } }).sample(logits(), []), /outside the vocabulary \[0, 6\)/);
   assert.throws(() => resolveSampling({ logitBias: { 1: NaN } }), /logit-bias/);
 });
+
+test("top-k on a large vocabulary draws only among the k largest logits (selected without copying the vocabulary)", () => {
+  const n = 5000,
+    k = 6;
+  const lg = new Float32Array(n).fill(-10);
+  // the six largest: ids 4000, 17, 2500 and three of the five tied at 2.0
+  lg[4000] = 5;
+  lg[17] = 4;
+  lg[2500] = 3;
+  const tied = [10, 20, 30, 40, 50];
+  for (const id of tied) lg[id] = 2;
+  const s = createSampler({ temperature: 100, topK: k, topP: 1, minP: 0, seed: 5 });
+  const seen = new Set(Array.from({ length: 400 }, () => s.sample(Float32Array.from(lg), [])));
+  assert.equal(seen.size, k, `draws: ${[...seen]}`);
+  for (const id of [17, 2500, 4000]) assert.ok(seen.has(id), `${id} drawn`);
+  assert.equal([...seen].filter((id) => tied.includes(id)).length, 3);
+});

@@ -113,31 +113,22 @@ function sortDesc(c: Candidates): void {
   c.sorted = true;
 }
 
-export const topK =
-  (k: number): Processor =>
-  (c) => {
-    if (k <= 0 || k >= c.n) return sortDesc(c);
-    // partial selection: keep the k largest without sorting the whole vocabulary
-    const heapIds: number[] = [],
-      heapV: number[] = [];
-    let minV = Infinity,
-      minAt = -1;
-    for (let i = 0; i < c.n; i++) {
-      const v = c.logits[i];
-      if (heapIds.length < k) {
-        heapIds.push(c.ids[i]);
-        heapV.push(v);
-        if (heapIds.length === k) {
-          minV = Infinity;
-          for (let j = 0; j < k; j++)
-            if (heapV[j] < minV) {
-              minV = heapV[j];
-              minAt = j;
-            }
-        }
-      } else if (v > minV) {
-        heapIds[minAt] = c.ids[i];
-        heapV[minAt] = v;
+/**
+ * The k largest of the first n values (partial selection, no sort of the
+ * whole vocabulary), with their ids (ids[i], or i when ids is null), written
+ * to outIds / outV in selection order.
+ */
+function selectK(v: ArrayLike<number>, ids: ArrayLike<number> | null, n: number, k: number, outIds: Int32Array, outV: Float32Array): void {
+  const heapIds: number[] = [],
+    heapV: number[] = [];
+  let minV = Infinity,
+    minAt = -1;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (heapIds.length < k) {
+      heapIds.push(ids ? ids[i] : i);
+      heapV.push(x);
+      if (heapIds.length === k) {
         minV = Infinity;
         for (let j = 0; j < k; j++)
           if (heapV[j] < minV) {
@@ -145,9 +136,26 @@ export const topK =
             minAt = j;
           }
       }
+    } else if (x > minV) {
+      heapIds[minAt] = ids ? ids[i] : i;
+      heapV[minAt] = x;
+      minV = Infinity;
+      for (let j = 0; j < k; j++)
+        if (heapV[j] < minV) {
+          minV = heapV[j];
+          minAt = j;
+        }
     }
-    c.ids.set(heapIds);
-    c.logits.set(heapV);
+  }
+  outIds.set(heapIds);
+  outV.set(heapV);
+}
+
+export const topK =
+  (k: number): Processor =>
+  (c) => {
+    if (k <= 0 || k >= c.n) return sortDesc(c);
+    selectK(c.logits, c.ids, c.n, k, c.ids, c.logits);
     c.n = k;
     c.sorted = false;
     sortDesc(c);
@@ -205,20 +213,33 @@ export function createSampler(opts: SamplingOptions = {}): Sampler {
   const chain: Processor[] = [topK(o.topK), topP(o.topP), minP(o.minP)];
   let ids = new Int32Array(0),
     lg = new Float32Array(0);
+  // with top-k on, the k candidates are selected straight from the logits
+  // (the same selection topK makes), not from a full copy of the vocabulary:
+  // ~1 ms less per token on a 262,144-entry vocabulary
+  const kIds = new Int32Array(Math.max(0, o.topK)),
+    kLg = new Float32Array(Math.max(0, o.topK));
   return {
     options: o,
     sample(logits, history) {
       applyRepetitionPenalty(logits, history, o.repetitionPenalty, o.repeatLastN);
       applyLogitBias(logits, o.logitBias);
       if (o.temperature === 0) return argmax(logits);
-      if (ids.length !== logits.length) {
-        ids = new Int32Array(logits.length);
-        lg = new Float32Array(logits.length);
+      let c: Candidates;
+      if (o.topK > 0 && o.topK < logits.length) {
+        selectK(logits, null, logits.length, o.topK, kIds, kLg);
+        c = { ids: kIds, logits: kLg, n: o.topK, sorted: false };
+        sortDesc(c);
+        for (const p of chain.slice(1)) p(c);
+      } else {
+        if (ids.length !== logits.length) {
+          ids = new Int32Array(logits.length);
+          lg = new Float32Array(logits.length);
+        }
+        for (let i = 0; i < logits.length; i++) ids[i] = i;
+        lg.set(logits);
+        c = { ids, logits: lg, n: logits.length, sorted: false };
+        for (const p of chain) p(c);
       }
-      for (let i = 0; i < logits.length; i++) ids[i] = i;
-      lg.set(logits);
-      const c: Candidates = { ids, logits: lg, n: logits.length, sorted: false };
-      for (const p of chain) p(c);
       const pr = probs(c, o.temperature);
       let r = rand(),
         i = 0;
