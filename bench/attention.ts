@@ -5,10 +5,9 @@
 //        [--shapes 9/3/64,4/1/256,32/32/128,32/8/128] [--pos 100,500] [--builds build/kernels-relaxed.wasm,OLD.wasm] [--rounds 20]
 //   (default shapes: SmolLM2-135M, Gemma 3 270M, LLaMA-2-7B, Llama-3-8B; a build without attentionScratch
 //   gets the scratch it asked for before, pos + 1 floats)
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
-import { kernelWasmPath, type KernelExports } from "../src/kernels/wasm-module.js";
+import { loadBuilds } from "./builds.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -18,13 +17,8 @@ const { values: opts } = parseArgs({
     rounds: { type: "string", default: "20" },
   },
 });
-const paths = opts.builds ? opts.builds.split(",") : [kernelWasmPath("relaxed")];
 const heap = new SharedHeap();
-const builds = paths.map((p) => {
-  const K = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(p)), { env: { memory: heap.memory } })
-    .exports as unknown as KernelExports;
-  return { name: p.replace(/.*\//, ""), K };
-});
+const builds = loadBuilds(opts.builds, heap);
 const positions = opts.pos.split(",").map(Number);
 const maxPos = Math.max(...positions);
 for (const shape of opts.shapes.split(",")) {

@@ -6,17 +6,14 @@
 //   (keep a copy of build/*.wasm from before a change to compare against)
 //   The matrices are not prepared (plain layout): builds since the K-quants read the AK activation
 //   stage plain K rows as packed groups per call, so compare K-quants with bench/kernels.ts instead.
-import { readFileSync } from "node:fs";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
-import type { KernelExports } from "../src/kernels/wasm-module.js";
+import { loadBuild } from "./builds.js";
 
 const [oldPath, newPath, casesArg, nArg] = process.argv.slice(2);
 if (!oldPath || !newPath) throw new Error("usage: kernels-ab.js OLD.wasm NEW.wasm [cases-json] [n]");
 const heap = new SharedHeap();
-const instance = (p: string) =>
-  new WebAssembly.Instance(new WebAssembly.Module(readFileSync(p)), { env: { memory: heap.memory } }).exports as unknown as KernelExports;
-const builds = { old: instance(oldPath), new: instance(newPath) };
+const builds = { old: loadBuild(oldPath, heap), new: loadBuild(newPath, heap) };
 const cases: [number, number, number][] = JSON.parse(
   casesArg ?? "[[2,5632,2048],[6,2048,640],[12,640,1024],[12,2048,2048],[13,2048,2048],[14,640,2048]]",
 );

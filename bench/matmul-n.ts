@@ -7,10 +7,9 @@
 //   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
 //   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass;
 //   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
-import { kernelWasmPath, type KernelExports } from "../src/kernels/wasm-module.js";
+import { loadBuilds } from "./builds.js";
 import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
 
 const PACKED = 0x100;
@@ -25,14 +24,9 @@ const { values: opts } = parseArgs({
 });
 const ns = opts.n.split(",").map(Number);
 const cases: [number, number, number][] = JSON.parse(opts.cases);
-const paths = opts.builds ? opts.builds.split(",") : [kernelWasmPath("relaxed")];
 const heap = new SharedHeap();
-const builds = paths.map((p) => {
-  const K = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(p)), { env: { memory: heap.memory } })
-    .exports as unknown as KernelExports;
-  K.setScratch(heap.alloc(288 * 512, 64), 288 * 512);
-  return { name: p.replace(/.*\//, ""), K };
-});
+const builds = loadBuilds(opts.builds, heap);
+for (const { K } of builds) K.setScratch(heap.alloc(288 * 512, 64), 288 * 512);
 const rand = rng(5);
 const nMax = Math.max(...ns);
 for (const [type, rows, cols] of cases) {

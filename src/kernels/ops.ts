@@ -4,10 +4,7 @@
  * kilobytes per token, the matrix products megabytes, so plain loops over
  * Float32Array views of the heap are fine here.
  */
-import { f16ToF32, f32ToF16 } from "../quant/f16.js";
-
-/** x rounded to the nearest f16 value. */
-const f16Round = (x: number): number => f16ToF32(f32ToF16(x));
+import { roundToF16 } from "../quant/f16.js";
 
 /** out[i] = x[i] / rms(x) * w[i] over one row of n (out may alias x). */
 export function rmsnorm(out: Float32Array, oOff: number, x: Float32Array, xOff: number, w: Float32Array, n: number, eps: number): void {
@@ -89,12 +86,13 @@ export function geglu(x: Float32Array, xOff: number, y: Float32Array, yOff: numb
     let r = 0;
     if (g >= 10) r = g;
     else if (g > -10) {
-      const h = f16Round(g);
-      r = f16Round(0.5 * h * (1 + Math.tanh(c * (h + 0.044715 * h * h * h))));
+      const h = roundToF16(g);
+      r = roundToF16(0.5 * h * (1 + Math.tanh(c * (h + 0.044715 * h * h * h))));
     }
     x[xOff + i] = r * y[yOff + i];
   }
 }
+
 /** dst[i] += src[i] */
 export function addInto(dst: Float32Array, dOff: number, src: Float32Array, sOff: number, n: number): void {
   for (let i = 0; i < n; i++) dst[dOff + i] += src[sOff + i];

@@ -80,3 +80,8 @@ export function f32ToBF16(x: number): number {
   if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) | 0x40) & 0xffff;
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
+
+/** x rounded to the nearest fp16 value (ties to even), as a number. */
+export function roundToF16(x: number): number {
+  return f16ToF32(f32ToF16(x));
+}

@@ -5,12 +5,12 @@
  * (fit without it) and in-sample (the shipped fit, on every prompt).
  */
 import { fitLowRank, predictionScore, type FitOptions, type Samples } from "./linear-fit.js";
-import { f16ToF32, f32ToF16 } from "../quant/f16.js";
+import { roundToF16 } from "../quant/f16.js";
 import { mapBytes, type StandInMaps } from "./linear.js";
 
 /** Round U and V to f16 in place, as the side file stores them (scores are of what ships; b is stored f32). */
 function roundF16(m: { U: Float32Array; V: Float32Array }): void {
-  for (const a of [m.U, m.V]) for (let i = 0; i < a.length; i++) a[i] = f16ToF32(f32ToF16(a[i]));
+  for (const a of [m.U, m.V]) for (let i = 0; i < a.length; i++) a[i] = roundToF16(a[i]);
 }
 
 export interface LayerFit {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { f16ToF32, f32ToF16 } from "../quant/f16.js";
+import { roundToF16 } from "../quant/f16.js";
 import { applyLowRank, type LowRankMap } from "./linear-fit.js";
 import { StandInKernel, unitRms } from "./linear-kernel.js";
 
@@ -11,7 +11,7 @@ function randomMap(dim: number, rank: number, seed: number): LowRankMap {
     s = (s * 1103515245 + 12345) >>> 0;
     return s / 2 ** 32 - 0.5;
   };
-  const h = (v: number) => f16ToF32(f32ToF16(v));
+  const h = roundToF16;
   return {
     dim,
     rank,
