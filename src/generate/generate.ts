@@ -128,8 +128,10 @@ export async function* generateStream(
     if (emit) yield emit;
     if (seq.finish) break;
     // the next token's logits; yield to the event loop so cancellation and I/O get a turn
-    const id = seq.lastToken;
-    logits = model.forward([id], promptIds.length + i, { policy, phase: "decode", genIndex: genBase + i, logits: "last" })!;
+    // the fed token's position and index follow the kept tokens (a loop rewind may have taken some back)
+    const id = seq.lastToken,
+      k = seq.out.length - 1;
+    logits = model.forward([id], promptIds.length + k, { policy, phase: "decode", genIndex: genBase + k, logits: "last" })!;
     seq.decodeSteps++;
     opts.onToken?.(id, i);
     await new Promise<void>((r) => setImmediate(r));

@@ -49,6 +49,9 @@ export class Sequence {
   private readonly history: number[];
   private readonly raw: Float32Array | null;
   private text = "";
+  /** generated tokens handed to the detokenizer (the rest may still be taken back) */
+  private emitted = 0;
+  private readonly lookBehind: number;
 
   constructor(
     model: Model,
@@ -62,6 +65,7 @@ export class Sequence {
     this.decoder = tokenizer.createStreamDecoder();
     this.history = [...promptIds];
     this.policy = opts.policy;
+    this.lookBehind = this.policy.lookBehind ?? 0;
     this.lp = opts.logprobs === undefined ? undefined : { tokens: [], logprobs: [], top: [], promptTokens: 0 };
     this.raw = this.lp ? new Float32Array(model.config.vocabSize) : null;
   }
@@ -75,7 +79,10 @@ export class Sequence {
    * The logits after the last fed token: sample the next token and return the
    * text it completes ("" while a stop string or a UTF-8 sequence is pending).
    * Sets `finish` when the sequence ends (end-of-generation token, stop
-   * string, token limit); otherwise `lastToken` is to be fed next.
+   * string, token limit); otherwise `lastToken` is to be fed next. A policy
+   * with a loop rewind (SkipPolicy.takeBack) may take trailing tokens back:
+   * then `lastToken` is an earlier one, fed again at its own position, and the
+   * text of the last `lookBehind` tokens is held back until it is final.
    */
   accept(logits: Float32Array): string {
     if (this.out.length >= this.limit) {
@@ -98,21 +105,60 @@ export class Sequence {
     }
     this.out.push(id);
     this.history.push(id);
-    const { emit, stopped } = this.stop.push(this.decoder.push(id));
-    this.text += emit;
-    if (stopped) this.finish = "stop";
-    else if (this.out.length >= this.limit) this.finish = "length";
+    const back = this.policy.takeBack?.(this.out) ?? 0;
+    if (back > 0) {
+      this.drop(this.out.length - back);
+      return "";
+    }
+    const emit = this.release(this.out.length - this.lookBehind);
+    if (!this.finish && this.out.length >= this.limit) this.finish = "length";
     return emit;
+  }
+
+  /** Keep only the first `n` generated tokens (and their log-probabilities). */
+  private drop(n: number): void {
+    const cut = this.out.length - n;
+    if (cut <= 0) return;
+    this.out.length = n;
+    this.history.length -= cut;
+    if (this.lp) for (const a of [this.lp.tokens, this.lp.logprobs, this.lp.top]) a.length -= cut;
+  }
+
+  /** Hand generated tokens up to index `upto` to the detokenizer and stop matcher; a stop string ends the sequence there. */
+  private release(upto: number): string {
+    let text = "";
+    while (this.emitted < upto && !this.finish) {
+      const { emit, stopped } = this.stop.push(this.decoder.push(this.out[this.emitted++]));
+      text += emit;
+      if (stopped) {
+        this.finish = "stop";
+        // tokens made after the one that completed the stop string (held back by the look-behind) are not part of the result
+        this.drop(this.emitted);
+      }
+    }
+    this.text += text;
+    return text;
   }
 
   /** End the sequence (`reason` unless it already ended) and return the text still held back, if it ended without a stop string. */
   end(reason: FinishReason = "length"): string {
     this.finish ??= reason;
-    if (this.finish === "stop") return "";
+    // tokens held back for a possible take-back are final now
+    const held = this.eog || this.finish !== "stop" ? this.releaseAll() : "";
+    if (this.finish === "stop") return held;
     const tail = this.stop.push(this.decoder.flush());
     const rest = tail.stopped ? tail.emit : tail.emit + this.stop.flush();
     this.text += rest;
-    return rest;
+    return held + rest;
+  }
+
+  /** release() of every held-back token, whatever `finish` says. */
+  private releaseAll(): string {
+    const f = this.finish;
+    this.finish = null;
+    const text = this.release(this.out.length);
+    this.finish ??= f;
+    return text;
   }
 
   /** The whole result (after `end`). */

@@ -17,6 +17,11 @@ export abstract class BasePolicy implements SkipPolicy {
   protected active = false;
   /** index of this decode token among the tokens after warm-up (-1 otherwise) */
   protected tokenIndex = -1;
+  /** the next step runs every FFN (denseNextStep), and this one does */
+  private denseNext = false;
+  private denseNow = false;
+  /** this step (or the last one, after endStep) skipped an FFN */
+  private skippedNow = false;
 
   constructor(
     readonly nLayers: number,
@@ -27,6 +32,9 @@ export abstract class BasePolicy implements SkipPolicy {
   }
 
   beginStep(step: StepInfo): void {
+    this.denseNow = this.denseNext;
+    this.denseNext = false;
+    this.skippedNow = false;
     this.counter.begin(step, this.warmup);
     this.active = this.counter.counted;
     this.tokenIndex = this.active ? step.genIndex - this.warmup : -1;
@@ -38,9 +46,25 @@ export abstract class BasePolicy implements SkipPolicy {
   }
 
   runFFN(layer: number): boolean {
-    const run = this.decideFFN(layer);
+    const run = this.denseNow || this.decideFFN(layer);
     if (run) this.counter.ran(layer);
+    else this.skippedNow = true;
     return run;
+  }
+
+  /** Run every FFN in the next step, whatever the method decides (loop rewind's dense recomputation). */
+  denseNextStep(): void {
+    this.denseNext = true;
+  }
+
+  /** Whether the last step begun skipped at least one FFN. */
+  get skippedLastStep(): boolean {
+    return this.skippedNow;
+  }
+
+  /** Take back the last `steps` counted decode steps (SkipCounter.discard). */
+  discardSteps(steps: number): void {
+    this.counter.discard(steps);
   }
 
   observeFFN(layer: number, cos: number): void {
@@ -57,6 +81,7 @@ export abstract class BasePolicy implements SkipPolicy {
   reset(): void {
     this.counter.reset();
     this.active = false;
+    this.denseNext = this.denseNow = this.skippedNow = false;
     this.tokenIndex = -1;
     this.onReset();
   }

@@ -12,6 +12,7 @@ import { LayerDropPolicy, type LayerDropOptions } from "./layer-drop.js";
 import { LinearSkipPolicy, loadStandIn } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
+import { RewindGuard } from "./rewind.js";
 import { StaticPolicy, type StaticOptions } from "./static.js";
 
 export const SKIP_METHODS = [
@@ -48,8 +49,14 @@ export type ResolvedSkipConfig =
   | ({ method: "ffn-skip-guarded" } & GuardedOptions)
   | ({ method: "ffn-skip-linear" } & LinearOptions);
 
-/** ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs and the file of fitted stand-in maps. */
-export type LinearOptions = FfnSkipOptions & { standInFile: string };
+/**
+ * ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs, the file of fitted stand-in maps and the loop rewind
+ * (rewind.ts; `rewind` = n-gram length, 0 = off; `hold` = dense steps after a rewind).
+ */
+export type LinearOptions = FfnSkipOptions & { standInFile: string; rewind: number; hold: number };
+
+/** Defaults of ffn-skip-linear's loop rewind: off, so profiles without it run as before. */
+export const REWIND_DEFAULTS = { rewind: 0, hold: 8 } as const;
 
 /**
  * Defaults. tau 0.95 and cold regions of 5 layers out of 32 (scaled to the
@@ -80,7 +87,8 @@ export type KnobName =
   | "hold"
   | "minConf"
   | "standIn"
-  | "standInFile";
+  | "standInFile"
+  | "rewind";
 
 /** How a knob's value is written: integers, a number, a list of integers, a file path. */
 export type KnobKind = "int" | "number" | "int[]" | "path";
@@ -98,7 +106,13 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
   layers: { flag: "layers", json: "layers", kind: "int[]", doc: "layer list (static: FFNs skipped; layer-drop: removed)" },
   exitLayers: { flag: "exit-layers", json: "exit_layers", kind: "int[]", doc: "fixed first copied layer per token, cycling" },
   guard: { flag: "guard", json: "guard", kind: "int", doc: "loop guard: n-gram length whose repeat makes tokens dense (0 = off)" },
-  hold: { flag: "hold", json: "hold", kind: "int", doc: "dense tokens after the loop guard fires" },
+  hold: { flag: "hold", json: "hold", kind: "int", doc: "dense tokens after the loop guard fires (ffn-skip-linear: after a rewind)" },
+  rewind: {
+    flag: "rewind",
+    json: "rewind",
+    kind: "int",
+    doc: "ffn-skip-linear loop rewind: n-gram length whose repeat made under skipping is taken back and made again dense (0 = off)",
+  },
   minConf: { flag: "min-conf", json: "min_conf", kind: "number", doc: "skip only after a step with top-1 probability ≥ this (0 = off)" },
   standIn: { flag: "stand-in", json: "stand_in", kind: "int", doc: "skipped FFN output: 0 none, 1 previous token's, 2 running mean" },
   standInFile: {
@@ -118,7 +132,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "early-exit": ["warmup", "coldStart", "coldEnd", "tau", "exitLayers"],
   "layer-drop": ["layers"],
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
-  "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile"],
+  "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "rewind", "hold"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -246,7 +260,11 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       if (m === "ffn-skip") return { method: m, ...o };
       const standInFile = c.standInFile as string | undefined;
       need(typeof standInFile === "string" && standInFile.length > 0, `method "ffn-skip-linear" needs standInFile (the fitted maps)`);
-      return { method: m, ...o, standInFile: standInFile! };
+      const rewind = (c.rewind as number | undefined) ?? REWIND_DEFAULTS.rewind;
+      const hold = (c.hold as number | undefined) ?? REWIND_DEFAULTS.hold;
+      intAtLeast("rewind", rewind, 0);
+      intAtLeast("hold", hold, 0);
+      return { method: m, ...o, standInFile: standInFile!, rewind, hold };
     }
     case "random": {
       checkCommon();
@@ -323,8 +341,8 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
     case "ffn-skip-guarded":
       return new GuardedSkipPolicy(nLayers, r);
     case "ffn-skip-linear": {
-      const { standInFile, ...o } = r;
-      return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile));
+      const { standInFile, rewind, hold, ...o } = r;
+      return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile), rewind > 0 ? new RewindGuard(rewind, hold) : null);
     }
   }
 }

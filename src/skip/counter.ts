@@ -53,6 +53,20 @@ export class SkipCounter {
     this.counting = false;
   }
 
+  /**
+   * Take back the last `steps` counted tokens (loop rewind): they leave the
+   * denominator, and every FFN they skipped is charged as run — whatever they
+   * computed was work for nothing — so the ratio stays FFN work saved per
+   * kept token (it may turn negative if more is thrown away than skipped).
+   */
+  discard(steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0 || steps > this.tokens)
+      throw new RangeError(`skip counter: cannot discard ${steps} of ${this.tokens} counted tokens`);
+    this.tokens -= steps;
+    this.skipped -= this.nLayers * steps;
+    for (let l = 0; l < this.nLayers; l++) this.skippedPerLayer[l] -= steps;
+  }
+
   reset(): void {
     this.counting = false;
     this.skipped = 0;

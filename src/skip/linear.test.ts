@@ -200,7 +200,15 @@ test("ffn-skip-linear through config, flags and profiles", () => {
     tau: 0.9,
     k: 1,
     standInFile: join(dir, "m.standin"),
+    rewind: 0,
+    hold: 8,
   });
+  // the loop rewind is off unless asked for, and checked
+  const rw = configFromFlags({ skip: "ffn-skip-linear", "stand-in-file": join(dir, "m.standin"), rewind: "3", hold: "12" });
+  assert.deepEqual([(rw as { rewind: number }).rewind, (rw as { hold: number }).hold], [3, 12]);
+  assert.equal(createPolicy({ ...rw, coldStart: 2, coldEnd: 2 } as typeof rw, L).lookBehind, 3);
+  assert.equal(createPolicy(viaFlags, L).lookBehind, 0);
+  assert.throws(() => createPolicy({ ...rw, rewind: -1 } as typeof rw, L), /rewind must be an integer ≥ 0/);
   // a profile names its side file relative to itself
   const json = { method: "ffn-skip-linear", tau: 0.9, k: 1, cold_start: 2, cold_end: 2, stand_in_file: "m.standin", target_ratio: 0.25 };
   writeFileSync(join(dir, "p.json"), JSON.stringify(json));

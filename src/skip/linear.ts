@@ -25,7 +25,8 @@ import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
 import type { LowRankMap } from "./linear-fit.js";
 import { runBytes, StandInKernel } from "./linear-kernel.js";
-import type { SkipStats } from "./policy.js";
+import type { SkipStats, StepInfo } from "./policy.js";
+import type { RewindGuard } from "./rewind.js";
 import { PolicyWrapper } from "./wrapper.js";
 
 /** Per-layer maps (null where the FFN always runs). */
@@ -139,13 +140,25 @@ export function bytesPerSkip(skip: { method: string; standInFile?: string }): nu
   return runBytes(maps.dim, maps.rank);
 }
 
-/** FFN-SkipLLM's decisions with the low-rank stand-in added for every skipped FFN. */
+/**
+ * FFN-SkipLLM's decisions with the low-rank stand-in added for every skipped
+ * FFN, and optionally the loop rewind (rewind.ts): a repeat made under
+ * skipping is taken back and the inner policy runs dense while it is made again.
+ */
 export class LinearSkipPolicy extends PolicyWrapper {
   private readonly maps: StandInMaps;
   private readonly kernel: StandInKernel;
+  private readonly ffn: FfnSkipPolicy;
 
-  constructor(nLayers: number, o: FfnSkipOptions, maps: StandInMaps) {
-    super(new FfnSkipPolicy(nLayers, o));
+  constructor(
+    nLayers: number,
+    o: FfnSkipOptions,
+    maps: StandInMaps,
+    private readonly guard: RewindGuard | null = null,
+  ) {
+    const ffn = new FfnSkipPolicy(nLayers, o);
+    super(ffn);
+    this.ffn = ffn;
     if (maps.nLayers !== nLayers)
       throw new Error(`ffn-skip-linear: stand-in maps are for ${maps.nLayers} layers, the model has ${nLayers}`);
     for (let l = o.coldStart; l < nLayers - o.coldEnd; l++)
@@ -165,6 +178,27 @@ export class LinearSkipPolicy extends PolicyWrapper {
     return true;
   }
 
+  override beginStep(step: StepInfo): void {
+    if (this.guard && step.phase === "decode" && this.guard.nextDense()) this.ffn.denseNextStep();
+    super.beginStep(step);
+  }
+
+  override takeBack(out: readonly number[]): number {
+    if (!this.guard) return 0;
+    const back = this.guard.accept(out, this.ffn.skippedLastStep);
+    if (back > 0) this.ffn.discardSteps(back);
+    return back;
+  }
+
+  override get lookBehind(): number {
+    return this.guard?.lookBehind ?? 0;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.guard?.reset();
+  }
+
   override observeFFNOutput(): void {}
 
   override standIn(layer: number, m: Float32Array, at: number, n: number, dim: number): void {
@@ -174,6 +208,7 @@ export class LinearSkipPolicy extends PolicyWrapper {
   }
 
   override stats(): SkipStats {
-    return { ...super.stats(), method: this.method };
+    const s = { ...super.stats(), method: this.method };
+    return this.guard ? { ...s, taken_back: this.guard.takenBack, rewinds: this.guard.rewinds } : s;
   }
 }

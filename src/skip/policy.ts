@@ -81,6 +81,13 @@ export interface SkipPolicy {
   standIn?(layer: number, m: Float32Array, at: number, n: number, dim: number): void;
   /** Optional: the last token's logits after a step that computed them (a view valid during the call), for confidence gating. */
   observeLogits?(logits: Float32Array): void;
+  /**
+   * Optional (loop rewind, rewind.ts): called by the generation loop after each generated token is appended to `out`
+   * (the kept generated tokens); returns how many trailing tokens to take back and generate again (0: keep them).
+   */
+  takeBack?(out: readonly number[]): number;
+  /** The most tokens `takeBack` may return: generated text is held back this many tokens before it is final (0 or absent: none). */
+  readonly lookBehind?: number;
   /** Forget per-sequence state (a new prompt starts). */
   reset(): void;
   /** Counts so far (since the last reset). */
@@ -98,4 +105,7 @@ export interface SkipStats {
   tokens?: number;
   /** FFNs not run, per layer, over the same tokens (length = layers) */
   per_layer?: number[];
+  /** loop rewind: generated tokens taken back and made again (their steps are charged as run FFNs), and how many times */
+  taken_back?: number;
+  rewinds?: number;
 }

@@ -51,6 +51,11 @@ function recorder(calls: string[]): SkipPolicy {
     observeLogits: () => {
       calls.push("observeLogits");
     },
+    takeBack: () => {
+      calls.push("takeBack");
+      return 2;
+    },
+    lookBehind: 3,
     reset: () => {
       calls.push("reset");
     },
@@ -77,6 +82,8 @@ const HOOKS = {
   observeFFNOutput: (p: SkipPolicy) => p.observeFFNOutput?.(1, new Float32Array(4), 0, 4, 0),
   standIn: (p: SkipPolicy) => p.standIn?.(1, new Float32Array(4), 0, 1, 4),
   observeLogits: (p: SkipPolicy) => p.observeLogits?.(new Float32Array(4)),
+  takeBack: (p: SkipPolicy) => assert.equal(p.takeBack?.([1, 2]), 2),
+  lookBehind: (p: SkipPolicy) => assert.equal(p.lookBehind, 3),
   reset: (p: SkipPolicy) => p.reset(),
   stats: (p: SkipPolicy) => assert.equal(p.stats().method, "rec"),
 } satisfies { [K in keyof SkipPolicy]-?: (p: SkipPolicy) => void };
@@ -90,6 +97,7 @@ const CALLS = [
   "observeFFNOutput",
   "standIn",
   "observeLogits",
+  "takeBack",
   "reset",
   "stats",
 ];

@@ -51,6 +51,12 @@ export class PolicyWrapper implements SkipPolicy {
   observeLogits(logits: Float32Array): void {
     this.inner.observeLogits?.(logits);
   }
+  takeBack(out: readonly number[]): number {
+    return this.inner.takeBack?.(out) ?? 0;
+  }
+  get lookBehind(): number {
+    return this.inner.lookBehind ?? 0;
+  }
   reset(): void {
     this.inner.reset();
   }
