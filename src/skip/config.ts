@@ -53,7 +53,7 @@ export type ResolvedSkipConfig =
  * ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs, the file of fitted stand-in maps and the loop rewind
  * (rewind.ts; `rewind` = n-gram length, 0 = off; `hold` = dense steps after a rewind).
  */
-export type LinearOptions = FfnSkipOptions & { standInFile: string; rewind: number; hold: number };
+export type LinearOptions = FfnSkipOptions & { standInFile: string; standInScale: number; rewind: number; hold: number };
 
 /** Defaults of ffn-skip-linear's loop rewind: off, so profiles without it run as before. */
 export const REWIND_DEFAULTS = { rewind: 0, hold: 8 } as const;
@@ -88,6 +88,7 @@ export type KnobName =
   | "minConf"
   | "standIn"
   | "standInFile"
+  | "standInScale"
   | "rewind";
 
 /** How a knob's value is written: integers, a number, a list of integers, a file path. */
@@ -107,6 +108,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
   exitLayers: { flag: "exit-layers", json: "exit_layers", kind: "int[]", doc: "fixed first copied layer per token, cycling" },
   guard: { flag: "guard", json: "guard", kind: "int", doc: "loop guard: n-gram length whose repeat makes tokens dense (0 = off)" },
   hold: { flag: "hold", json: "hold", kind: "int", doc: "dense tokens after the loop guard fires (ffn-skip-linear: after a rewind)" },
+  standInScale: {
+    flag: "stand-in-scale",
+    json: "stand_in_scale",
+    kind: "number",
+    doc: "ffn-skip-linear: the fitted stand-in times this (shrinkage towards zero; default 1)",
+  },
   rewind: {
     flag: "rewind",
     json: "rewind",
@@ -132,7 +139,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "early-exit": ["warmup", "coldStart", "coldEnd", "tau", "exitLayers"],
   "layer-drop": ["layers"],
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
-  "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "rewind", "hold"],
+  "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "standInScale", "rewind", "hold"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -264,7 +271,12 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       const hold = (c.hold as number | undefined) ?? REWIND_DEFAULTS.hold;
       intAtLeast("rewind", rewind, 0);
       intAtLeast("hold", hold, 0);
-      return { method: m, ...o, standInFile: standInFile!, rewind, hold };
+      const standInScale = (c.standInScale as number | undefined) ?? 1;
+      need(
+        typeof standInScale === "number" && Number.isFinite(standInScale) && standInScale >= 0 && standInScale <= 2,
+        `standInScale must be a number in [0, 2], got ${standInScale}`,
+      );
+      return { method: m, ...o, standInFile: standInFile!, standInScale, rewind, hold };
     }
     case "random": {
       checkCommon();
@@ -341,8 +353,11 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
     case "ffn-skip-guarded":
       return new GuardedSkipPolicy(nLayers, r);
     case "ffn-skip-linear": {
-      const { standInFile, rewind, hold, ...o } = r;
-      return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile), rewind > 0 ? new RewindGuard(rewind, hold) : null);
+      const { standInFile, standInScale, rewind, hold, ...o } = r;
+      return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile), {
+        guard: rewind > 0 ? new RewindGuard(rewind, hold) : null,
+        scale: standInScale,
+      });
     }
   }
 }

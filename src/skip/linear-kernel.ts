@@ -56,7 +56,17 @@ export class StandInKernel {
   private readonly xView: Float32Array;
   private readonly uView: Float64Array;
 
-  constructor(layers: readonly (LowRankMap | null)[], dim: number, rank: number) {
+  /**
+   * @param scale the stand-in is added times this (1: as fitted, bit for bit the reference; the
+   *   stand-in-scale knob shrinks a map that predicts poorly towards zero)
+   */
+  constructor(
+    layers: readonly (LowRankMap | null)[],
+    dim: number,
+    rank: number,
+    readonly scale = 1,
+  ) {
+    if (!(Number.isFinite(scale) && scale >= 0 && scale <= 2)) throw new Error(`stand-in scale must be a number in [0, 2], got ${scale}`);
     this.dim = dim;
     this.rank = rank;
     const mapped = layers.filter((m) => m !== null).length;
@@ -88,14 +98,15 @@ export class StandInKernel {
     return !!this.placed[layer];
   }
 
-  /** m[at..at+dim) += b + U Vᵀ (row / rms(row)) with layer's map; as unitRms + applyLowRank, bit for bit. */
+  /** m[at..at+dim) += scale · (b + U Vᵀ (row / rms(row))) with layer's map; at scale 1 as unitRms + applyLowRank, bit for bit. */
   apply(layer: number, m: Float32Array, at: number): void {
     const p = this.placed[layer];
     if (!p) return;
     const dim = this.dim;
     unitRms(m, at, dim, this.xView);
     this.k.lowRank(this.x, dim, this.rank, p.v, p.ut, p.b, this.z, this.u);
-    const u = this.uView;
-    for (let i = 0; i < dim; i++) m[at + i] += u[i];
+    const u = this.uView,
+      scale = this.scale;
+    for (let i = 0; i < dim; i++) m[at + i] += u[i] * scale;
   }
 }

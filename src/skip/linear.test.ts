@@ -200,6 +200,7 @@ test("ffn-skip-linear through config, flags and profiles", () => {
     tau: 0.9,
     k: 1,
     standInFile: join(dir, "m.standin"),
+    standInScale: 1,
     rewind: 0,
     hold: 8,
   });
@@ -220,4 +221,25 @@ test("ffn-skip-linear through config, flags and profiles", () => {
   assert.throws(() => createPolicy({ method: "ffn-skip-linear", tau: 0.9 }, L), /needs standInFile/);
   assert.throws(() => configFromFlags({ skip: "ffn-skip", "stand-in-file": "x" }), /--stand-in-file does not apply to method "ffn-skip"/);
   assert.throws(() => createPolicy({ method: "ffn-skip-linear", standInFile: join(dir, "none") }, L), /stand-in file .*none: cannot read/);
+});
+
+test("the stand-in scale multiplies the stand-in; scale 1 is the fitted map", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ffnskip-linear-scale-"));
+  const dim = 4;
+  const m = { dim, rank: 1, b: Float32Array.of(1, -2, 3, 0.5), U: Float32Array.of(0.5, 1, -1, 2), V: Float32Array.of(1, 0.25, 0, -1) };
+  const file = join(dir, "s.standin");
+  writeStandIn(file, { nLayers: L, dim, rank: 1, layers: Array.from({ length: L }, () => m) });
+  const base = { method: "ffn-skip-linear" as const, coldStart: 2, coldEnd: 2, standInFile: file };
+  const x0 = [0.3, -1, 2, 0.7];
+  const added = (scale?: number) => {
+    const row = Float32Array.from(x0);
+    createPolicy(scale === undefined ? base : { ...base, standInScale: scale }, L).standIn!(3, row, 0, 1, dim);
+    return [...row].map((x, i) => x - x0[i]);
+  };
+  const full = added(),
+    one = added(1),
+    half = added(0.5);
+  assert.deepEqual(one, full);
+  for (let i = 0; i < dim; i++) assert.ok(Math.abs(half[i] - full[i] / 2) < 1e-6, `component ${i}: ${half[i]} vs ${full[i]} / 2`);
+  assert.throws(() => createPolicy({ ...base, standInScale: -1 }, L), /standInScale must be a number in \[0, 2\]/);
 });

@@ -104,14 +104,16 @@ export function writeStandIn(path: string, s: StandInMaps): void {
 }
 
 const loaded = new Map<string, StandInMaps>();
-const kernels = new WeakMap<StandInMaps, StandInKernel>();
+const kernels = new WeakMap<StandInMaps, Map<number, StandInKernel>>();
 
-/** The kernel over `maps`, placed once per process (every sequence's policy shares it). */
-export function standInKernel(maps: StandInMaps): StandInKernel {
-  let k = kernels.get(maps);
+/** The kernel over `maps` with the stand-in times `scale`, placed once per process (every sequence's policy shares it). */
+export function standInKernel(maps: StandInMaps, scale = 1): StandInKernel {
+  let byScale = kernels.get(maps);
+  if (!byScale) kernels.set(maps, (byScale = new Map()));
+  let k = byScale.get(scale);
   if (!k) {
-    k = new StandInKernel(maps.layers, maps.dim, maps.rank);
-    kernels.set(maps, k);
+    k = new StandInKernel(maps.layers, maps.dim, maps.rank, scale);
+    byScale.set(scale, k);
   }
   return k;
 }
@@ -140,6 +142,14 @@ export function bytesPerSkip(skip: { method: string; standInFile?: string }): nu
   return runBytes(maps.dim, maps.rank);
 }
 
+/** Options of LinearSkipPolicy beyond FFN-SkipLLM's. */
+export interface LinearExtras {
+  /** the loop rewind (rewind.ts), or none */
+  guard?: RewindGuard | null;
+  /** the stand-in times this (shrinkage towards zero; 1 = as fitted) */
+  scale?: number;
+}
+
 /**
  * FFN-SkipLLM's decisions with the low-rank stand-in added for every skipped
  * FFN, and optionally the loop rewind (rewind.ts): a repeat made under
@@ -149,16 +159,13 @@ export class LinearSkipPolicy extends PolicyWrapper {
   private readonly maps: StandInMaps;
   private readonly kernel: StandInKernel;
   private readonly ffn: FfnSkipPolicy;
+  private readonly guard: RewindGuard | null;
 
-  constructor(
-    nLayers: number,
-    o: FfnSkipOptions,
-    maps: StandInMaps,
-    private readonly guard: RewindGuard | null = null,
-  ) {
+  constructor(nLayers: number, o: FfnSkipOptions, maps: StandInMaps, extras: LinearExtras = {}) {
     const ffn = new FfnSkipPolicy(nLayers, o);
     super(ffn);
     this.ffn = ffn;
+    this.guard = extras.guard ?? null;
     if (maps.nLayers !== nLayers)
       throw new Error(`ffn-skip-linear: stand-in maps are for ${maps.nLayers} layers, the model has ${nLayers}`);
     for (let l = o.coldStart; l < nLayers - o.coldEnd; l++)
@@ -167,7 +174,7 @@ export class LinearSkipPolicy extends PolicyWrapper {
           `ffn-skip-linear: the stand-in file has no map for layer ${l}, which may be skipped (middle layers ${o.coldStart}..${nLayers - o.coldEnd - 1}); refit it with this cold region`,
         );
     this.maps = maps;
-    this.kernel = standInKernel(maps);
+    this.kernel = standInKernel(maps, extras.scale ?? 1);
   }
 
   override get method(): string {
