@@ -109,7 +109,10 @@ const kernels = new WeakMap<StandInMaps, Map<number, StandInKernel>>();
 /** The kernel over `maps` with the stand-in times `scale`, placed once per process (every sequence's policy shares it). */
 export function standInKernel(maps: StandInMaps, scale = 1): StandInKernel {
   let byScale = kernels.get(maps);
-  if (!byScale) kernels.set(maps, (byScale = new Map()));
+  if (!byScale) {
+    byScale = new Map();
+    kernels.set(maps, byScale);
+  }
   let k = byScale.get(scale);
   if (!k) {
     k = new StandInKernel(maps.layers, maps.dim, maps.rank, scale);
