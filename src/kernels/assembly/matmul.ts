@@ -3,7 +3,7 @@
 import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
-import { PACKED, packable, int8Act } from "./packed";
+import { PACKED, packable, int8Act, nibByte } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
@@ -65,9 +65,9 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       if (row < full) {
         const blk = g + <usize>b * (q4_1 ? 80 : 72);
         const d = h2f(load<u16>(blk + (lane << 1))), m = q4_1 ? h2f(load<u16>(blk + 8 + (lane << 1))) : 0;
-        const p = blk + (q4_1 ? 16 : 8) + (lane << 4);
+        const p = blk + (q4_1 ? 16 : 8) + (lane << 2);
         for (let i = 0; i < 8; i++) {
-          const lo = load<u8>(p + (<usize>i << 1)), hi = load<u8>(p + (<usize>i << 1) + 1);
+          const lo = load<u8>(p + nibByte(i << 1)), hi = load<u8>(p + nibByte((i << 1) + 1));
           store<f32>(o + (<usize>i << 2), nibValue(q4_1, lo & 15, d, m));
           store<f32>(o + (<usize>(8 + i) << 2), nibValue(q4_1, lo >> 4, d, m));
           store<f32>(o + (<usize>(16 + i) << 2), nibValue(q4_1, hi & 15, d, m));

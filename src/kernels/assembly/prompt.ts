@@ -15,7 +15,9 @@ import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale } from ".
 // of a row's instructions in the one-row kernels (nibSums, q8x32 + sum4).
 //
 //   int8 path (relaxed build, Q4_1 / Q4_0): W_0..W_7 from the 16 low and 16
-//     high nibble bytes of each row (the order of the activations' q8 copy);
+//     high nibble bytes of each row (the order of the activations' q8 copy;
+//     the packed nibble words already hold row k in lane k, so expanding
+//     them is a mask and a shift, see packed.ts);
 //     relaxed dots (pairs of products) add in int16: 8 dots x 2 x 127 x 15 =
 //     30480 < 32767, then one pairwise widening gives the four rows' sums.
 //   int16 path (baseline Q4_1 / Q4_0, and Q8_0 in both builds): W_0..W_15
@@ -80,22 +82,22 @@ export function setScratch(p: usize, bytes: i32): void {
   const sc = v128.load(p);
   v128.store(u, scaleBits(i32x4.extend_low_i16x8_s(sc), mask));
   if (!isSigned<Q>()) v128.store(u, scaleBits(i32x4.extend_high_i16x8_s(sc), mask), 16);
-  const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48);
-  if (int8Act<Q>()) {
-    const m8 = i8x16.splat(15);
-    transpose4(v128.and(v0, m8), v128.and(v1, m8), v128.and(v2, m8), v128.and(v3, m8), u + 32);
-    transpose4(v128.and(i16x8.shr_u(v0, 4), m8), v128.and(i16x8.shr_u(v1, 4), m8), v128.and(i16x8.shr_u(v2, 4), m8),
-      v128.and(i16x8.shr_u(v3, 4), m8), u + 96);
-    return;
+  // the packed nibble words already have row k in i32 lane k (see repack): word i gives W_i / W_4+i (int8
+  // path: low / high nibbles) or W_i, W_4+i, W_8+i, W_12+i (int16 path: nibble j of each int16 lane)
+  for (let i: usize = 0; i < 4; i++) {
+    const v = v128.load(q + (i << 4));
+    if (int8Act<Q>()) {
+      const m8 = i8x16.splat(15);
+      v128.store(u + 32 + (i << 4), v128.and(v, m8));
+      v128.store(u + 96 + (i << 4), v128.and(i16x8.shr_u(v, 4), m8));
+    } else {
+      const m = i16x8.splat(15);
+      v128.store(u + 32 + (i << 4), v128.and(v, m));
+      v128.store(u + 96 + (i << 4), v128.and(i16x8.shr_u(v, 4), m));
+      v128.store(u + 160 + (i << 4), v128.and(i16x8.shr_u(v, 8), m));
+      v128.store(u + 224 + (i << 4), i16x8.shr_u(v, 12));
+    }
   }
-  // int16 lane i of a row's 16 bytes holds values i, 8+i, 16+i, 24+i (see repack)
-  const m = i16x8.splat(15);
-  transpose4(v128.and(v0, m), v128.and(v1, m), v128.and(v2, m), v128.and(v3, m), u + 32);
-  transpose4(v128.and(i16x8.shr_u(v0, 4), m), v128.and(i16x8.shr_u(v1, 4), m), v128.and(i16x8.shr_u(v2, 4), m),
-    v128.and(i16x8.shr_u(v3, 4), m), u + 96);
-  transpose4(v128.and(i16x8.shr_u(v0, 8), m), v128.and(i16x8.shr_u(v1, 8), m), v128.and(i16x8.shr_u(v2, 8), m),
-    v128.and(i16x8.shr_u(v3, 8), m), u + 160);
-  transpose4(i16x8.shr_u(v0, 12), i16x8.shr_u(v1, 12), i16x8.shr_u(v2, 12), i16x8.shr_u(v3, 12), u + 224);
 }
 
 /**
