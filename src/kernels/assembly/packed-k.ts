@@ -37,14 +37,15 @@ export function packableK(type: i32): bool {
   return type == Q6_K ? 210 : type == Q5_K ? 176 : 144;
 }
 
-// This thread's scratch (prompt.ts): [0, 16) the other kernels' fence stores, [16, 144) the
-// four rows' sub-block scales as int16 (splat-loaded per sub-block),
-// [144, 160) one group's outputs, [160, 224) four rows' int32 accumulators,
+// This thread's scratch (prompt.ts): [0, 16) the other kernels' fence stores, [16, 272) the
+// four rows' sub-block scales, each in both int16 halves of an i32 (splat-loaded per sub-block:
+// a 32-bit splat from memory is a plain load, a 16-bit one costs a shuffle as well),
+// [272, 288) one group's outputs, [288, 352) four rows' int32 accumulators,
 // from STAGE on a group staged from plain rows.
 const SC: usize = 16;
-const TMP: usize = 144;
-const ACC: usize = 160;
-const STAGE: usize = 256;
+const TMP: usize = 272;
+const ACC: usize = 288;
+const STAGE: usize = 384;
 
 /** Scratch bytes the K kernels need for rows of rowBytes bytes (plain rows are staged there as a packed group). */
 export function scratchNeedK(rowBytes: i32): i32 {
@@ -162,9 +163,15 @@ export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i
   return ASC_FEATURE_RELAXED_SIMD ? v128.load(akAt(a, cols, y)) : i32x4.splat(0);
 }
 
-/** The int16 scale at scratch offset o in every lane. */
+/** The int16 scale at scratch offset o (stored twice, as an i32) in every lane. */
 @inline function scale(sc: usize, o: usize): v128 {
-  return v128.load16_splat(sc + o);
+  return v128.load32_splat(sc + o);
+}
+
+/** The eight int16 scales in s stored as i32 pairs (s_t | s_t << 16) at o, o + 4, ..., o + 28. */
+@inline function storeScales(o: usize, s: v128): void {
+  v128.store(o, v128.shuffle<i16>(s, s, 0, 0, 1, 1, 2, 2, 3, 3));
+  v128.store(o, v128.shuffle<i16>(s, s, 4, 4, 5, 5, 6, 6, 7, 7), 16);
 }
 
 /**
@@ -196,10 +203,10 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const mnHi = v128.or(i8x16.shr_u(c2, 4), i8x16.shl(i8x16.shr_u(c1, 6), 4));
   // per row its eight scales as int16, to the scratch (splat-loaded per sub-block)
   const s01 = v128.shuffle<i32>(scLo, scHi, 0, 4, 1, 5), s23 = v128.shuffle<i32>(scLo, scHi, 2, 6, 3, 7);
-  v128.store(sc + SC, i16x8.extend_low_i8x16_u(s01));
-  v128.store(sc + SC, i16x8.extend_high_i8x16_u(s01), 16);
-  v128.store(sc + SC, i16x8.extend_low_i8x16_u(s23), 32);
-  v128.store(sc + SC, i16x8.extend_high_i8x16_u(s23), 48);
+  storeScales(sc + SC, i16x8.extend_low_i8x16_u(s01));
+  storeScales(sc + SC + 32, i16x8.extend_high_i8x16_u(s01));
+  storeScales(sc + SC + 64, i16x8.extend_low_i8x16_u(s23));
+  storeScales(sc + SC + 96, i16x8.extend_high_i8x16_u(s23));
   // the mins times the activation's 32-value sums, per row
   const m01 = v128.shuffle<i32>(mnLo, mnHi, 0, 4, 1, 5), m23 = v128.shuffle<i32>(mnLo, mnHi, 2, 6, 3, 7);
   const bs = v128.load(a + akB32(cols) + (<usize>sb << 4));
@@ -250,8 +257,8 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
     w2 = v128.or(w2, v128.and(fifthBit(h0, 2 * j + 1), b16));
     w3 = v128.or(w3, v128.and(fifthBit(h1, 2 * j + 1), b16));
   }
-  const o = SC + (r << 4) + (<usize>j << 2);
-  const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(sc, o)), dot32(w2, w3, x2, x3, xh, scale(sc, o + 2)));
+  const o = SC + (r << 5) + (<usize>j << 3);
+  const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(sc, o)), dot32(w2, w3, x2, x3, xh, scale(sc, o + 4)));
   v128.store(sc + ACC + (r << 4), i32x4.add(v128.load(sc + ACC + (r << 4)), s));
 }
 
@@ -290,8 +297,8 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
 @inline function q6Start(sc: usize, p: usize, r: usize, b0: v128, b1: v128): void {
   const s = v128.load(p + (r << 4));
   const lo = i16x8.extend_low_i8x16_s(s), hi = i16x8.extend_high_i8x16_s(s);
-  v128.store(sc + SC + (r << 5), lo);
-  v128.store(sc + SC + (r << 5), hi, 16);
+  storeScales(sc + SC + (r << 6), lo);
+  storeScales(sc + SC + (r << 6) + 32, hi);
   v128.store(sc + ACC + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5)));
 }
 
@@ -321,10 +328,10 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const w1 = v128.or(v128.and(l1, lowNib), v128.and(q6High(h1, k), hiMask));
   const w2 = v128.or(v128.and(i16x8.shr_u(l0, 4), lowNib), v128.and(q6High(h0, k + 2), hiMask));
   const w3 = v128.or(v128.and(i16x8.shr_u(l1, 4), lowNib), v128.and(q6High(h1, k + 2), hiMask));
-  const s = SC + (r << 5) + (<usize>((h << 3) + (k << 1)) << 1);
+  const s = SC + (r << 6) + (<usize>((h << 3) + (k << 1)) << 2);
   const n = ASC_FEATURE_RELAXED_SIMD ? 16 : 32;
-  const lo = i32x4.add(dot16(w0, x0, xl, scale(sc, s)), dot16(w1, x1, xl + n, scale(sc, s + 2)));
-  const hi = i32x4.add(dot16(w2, x2, xh, scale(sc, s + 8)), dot16(w3, x3, xh + n, scale(sc, s + 10)));
+  const lo = i32x4.add(dot16(w0, x0, xl, scale(sc, s)), dot16(w1, x1, xl + n, scale(sc, s + 4)));
+  const hi = i32x4.add(dot16(w2, x2, xh, scale(sc, s + 16)), dot16(w3, x3, xh + n, scale(sc, s + 20)));
   v128.store(sc + ACC + (r << 4), i32x4.add(v128.load(sc + ACC + (r << 4)), i32x4.add(lo, hi)));
 }
 
