@@ -352,22 +352,29 @@ export function groupK(type: i32, g: usize, a: usize, cols: i32, out: usize, kMa
 /**
  * Groups decoded in one pass (memory streams) by streamsK. Same-process CPU
  * time against the plain four-row kernel (Q4_K 2048x2048, loaded machine):
- * 1 group 1.03-1.07x, 2 groups 1.19-1.32x, 4 groups ~1.05x.
+ * 1 group 1.03-1.07x, 2 groups 1.19-1.32x, 4 groups ~1.05x. Since the
+ * kernels got cheaper (scales splat-loaded 32 bits wide) 4 groups beat 2:
+ * bench/decode-ab.ts, Q4_K 2048x2048, 2048x5632, 5632x2048 x1.07-1.21 in 3
+ * of 4 runs, Q6_K 2048x5632 x1.03-1.06; 8 groups were no better than 4.
  */
-export const STREAMS_K: i32 = 2;
+export const STREAMS_K: i32 = 4;
 
 /** groupK of the STREAMS_K groups at g + i*d (bytes); outputs at out + i*od. */
 export function streamsK(type: i32, g: usize, d: usize, a: usize, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
   const sb4 = sbBytes(type) << 2;
   const nsb = cols >> 8;
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   for (let s = 0; s < nsb; s++) {
     const p = g + <usize>s * sb4;
     acc0 = f32x4.add(acc0, superOf(type, p, a, cols, s, kMask, kRebias));
     acc1 = f32x4.add(acc1, superOf(type, p + d, a, cols, s, kMask, kRebias));
+    acc2 = f32x4.add(acc2, superOf(type, p + 2 * d, a, cols, s, kMask, kRebias));
+    acc3 = f32x4.add(acc3, superOf(type, p + 3 * d, a, cols, s, kMask, kRebias));
   }
   v128.store(out, acc0);
   v128.store(out + od, acc1);
+  v128.store(out + 2 * od, acc2);
+  v128.store(out + 3 * od, acc3);
 }
 
 /**
