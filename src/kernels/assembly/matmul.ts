@@ -3,7 +3,7 @@
 import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
-import { PACKED, packable, int8Act, nibByte } from "./packed";
+import { PACKED, packable, int8Act, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
@@ -56,10 +56,15 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   for (let b = 0; b < nb; b++) {
     const o = dst + (<usize>b << 7);
     if (base == Q8_0) {
-      let d: f32, p: usize;
-      if (row < full) { const blk = g + <usize>b * 136; d = h2f(load<u16>(blk + (lane << 1))); p = blk + 8 + (lane << 5); }
-      else { const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34; d = h2f(load<u16>(blk)); p = blk + 2; }
-      for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(p + j));
+      if (row < full) {
+        const blk = g + <usize>b * 136;
+        const d = h2f(load<u16>(blk + (lane << 1)));
+        for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(blk + q8Pair(j >> 1) + (lane << 1) + <usize>(j & 1)));
+      } else {
+        const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34;
+        const d = h2f(load<u16>(blk));
+        for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(blk + 2 + j));
+      }
     } else { // Q4_1: d*q + m; Q4_0: d*(q - 8)
       const q4_1 = base == Q4_1;
       if (row < full) {

@@ -1,4 +1,4 @@
-import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
+import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset } from "./common";
 import { packableK, repackK } from "./packed-k";
 
 // ---------------------------------------------------------------------------
@@ -10,7 +10,8 @@ import { packableK, repackK } from "./packed-k";
 //
 //   Q4_1x4 block b of rows 4g..4g+3 (80 bytes): f16 d[4] | f16 m[4] | nibbles: word k (0..3) of rows 0..3
 //   Q4_0x4 block b of rows 4g..4g+3 (72 bytes): f16 d[4] | nibbles: word k (0..3) of rows 0..3
-//   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | i8 q[4][32]
+//   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | values by pairs: pair i (0..15) of rows 0..3
+//     at 8 + 8i (values 2i, 2i+1 of row r at bytes 2r, 2r+1)
 //
 // Group g (4 rows) occupies bytes [4g*rowBytes, (4g+4)*rowBytes) as before;
 // the last rows % 4 rows stay in the plain layout. One v128 load then gives
@@ -21,7 +22,10 @@ import { packableK, repackK } from "./packed-k";
 // of the nibble area hold word k (bytes 4k..4k+3) of rows 0, 1, 2, 3. A
 // v128 of nibbles thus has row r in i32 lane r, and a dot with one
 // activation word splatted to all lanes sums row r in lane r: the four rows'
-// sums need no 4x4 transpose-add per block (see nibSums).
+// sums need no 4x4 transpose-add per block (see nibSums). Q8_0 values are
+// interleaved by pairs for the same reason: widened to int16, a v128 half
+// holds one pair of each row, and i32x4.dot_i16x8_s against one activation
+// pair splatted gives row r's sum in lane r (see blockQ8_0).
 // ---------------------------------------------------------------------------
 
 /** Type-id flag of a packed matrix (the job's `type` is PACKED | ggml type). */
@@ -69,7 +73,7 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
           const blk = row + <usize>b * 34;
           const dst = src + <usize>b * 136;
           store<u16>(dst + (<usize>r << 1), load<u16>(blk));
-          memory.copy(dst + 8 + (<usize>r << 5), blk + 2, 32);
+          for (let i = 0; i < 16; i++) store<u16>(dst + q8Pair(i) + (<usize>r << 1), load<u16>(blk + 2 + (<usize>i << 1)));
         }
       }
     }
@@ -232,24 +236,35 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /** Rows 4g..4g+3 of a packed Q matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
 
-/** int32x4 partial dot of 32 int8 weights at p with 32 int16 activations a0..a3. */
-@inline export function q8x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const v0 = v128.load(p), v1 = v128.load(p, 16);
-  let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), a0);
-  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), a1));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), a2));
-  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), a3));
+/** Offset of values 2i, 2i+1 of row 0 in a packed Q8_0 block (row r: + 2r). */
+@inline export function q8Pair(i: i32): usize {
+  return 8 + (<usize>i << 3);
+}
+
+/**
+ * int32x4 dots of the four rows' value pairs 2k, 2k+1 (the v128 at p: pair
+ * 2k of rows 0..3, then pair 2k+1) with the activation pairs lo and hi
+ * splatted: row r in lane r.
+ */
+@inline function q8pairs(p: usize, lo: v128, hi: v128): v128 {
+  // two sign-extending 8-byte loads: V8 widens the high half of a v128 in two instructions, the low one in one
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), lo), i32x4.dot_i16x8_s(v128.load8x8_s(p + 8), hi));
 }
 
 /** One block of a packed Q8_0 group (at p) against the block's activations (int16 a0..a3, scale da splatted): the four rows' contributions. */
 @inline export function blockQ8_0(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, da: v128, mask: v128, out: usize): v128 {
-  const s0 = q8x32(p + 8, a0, a1, a2, a3);
-  v128.store(out, s0); // scheduling barrier, see blockQ4_1
-  const s1 = q8x32(p + 40, a0, a1, a2, a3);
-  v128.store(out, s1);
-  const s2 = q8x32(p + 72, a0, a1, a2, a3);
-  v128.store(out, s2);
-  const s3 = q8x32(p + 104, a0, a1, a2, a3);
+  // activation pair i is i32 lane i & 3 of a(i >> 2)
+  let s = q8pairs(p + 8, v128.shuffle<i32>(a0, a0, 0, 0, 0, 0), v128.shuffle<i32>(a0, a0, 1, 1, 1, 1));
+  s = i32x4.add(s, q8pairs(p + 24, v128.shuffle<i32>(a0, a0, 2, 2, 2, 2), v128.shuffle<i32>(a0, a0, 3, 3, 3, 3)));
+  v128.store(out, s); // scheduling barrier, see blockQ4_0
+  s = i32x4.add(s, q8pairs(p + 40, v128.shuffle<i32>(a1, a1, 0, 0, 0, 0), v128.shuffle<i32>(a1, a1, 1, 1, 1, 1)));
+  s = i32x4.add(s, q8pairs(p + 56, v128.shuffle<i32>(a1, a1, 2, 2, 2, 2), v128.shuffle<i32>(a1, a1, 3, 3, 3, 3)));
+  v128.store(out, s);
+  s = i32x4.add(s, q8pairs(p + 72, v128.shuffle<i32>(a2, a2, 0, 0, 0, 0), v128.shuffle<i32>(a2, a2, 1, 1, 1, 1)));
+  s = i32x4.add(s, q8pairs(p + 88, v128.shuffle<i32>(a2, a2, 2, 2, 2, 2), v128.shuffle<i32>(a2, a2, 3, 3, 3, 3)));
+  v128.store(out, s);
+  s = i32x4.add(s, q8pairs(p + 104, v128.shuffle<i32>(a3, a3, 0, 0, 0, 0), v128.shuffle<i32>(a3, a3, 1, 1, 1, 1)));
+  s = i32x4.add(s, q8pairs(p + 120, v128.shuffle<i32>(a3, a3, 2, 2, 2, 2), v128.shuffle<i32>(a3, a3, 3, 3, 3, 3)));
   const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask); // times 2^112 in da
-  return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, da));
+  return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da));
 }

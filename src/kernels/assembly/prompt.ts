@@ -67,14 +67,11 @@ export function setScratch(p: usize, bytes: i32): void {
 @inline function expandBlock<Q>(p: usize, u: usize, mask: v128): void {
   if (sizeof<Q>() == 2) {
     v128.store(u, scaleBits(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), mask));
-    for (let h: usize = 0; h < 2; h++) {
-      // values 16h..16h+15 of the four rows, widened to int16
-      const v0 = v128.load(p + 8 + (h << 4)), v1 = v128.load(p + 40 + (h << 4));
-      const v2 = v128.load(p + 72 + (h << 4)), v3 = v128.load(p + 104 + (h << 4));
-      transpose4(i16x8.extend_low_i8x16_s(v0), i16x8.extend_low_i8x16_s(v1), i16x8.extend_low_i8x16_s(v2),
-        i16x8.extend_low_i8x16_s(v3), u + 32 + (h << 7));
-      transpose4(i16x8.extend_high_i8x16_s(v0), i16x8.extend_high_i8x16_s(v1), i16x8.extend_high_i8x16_s(v2),
-        i16x8.extend_high_i8x16_s(v3), u + 96 + (h << 7));
+    // the packed pairs already have row k in i32 lane k (see repack): widening gives W_i directly
+    for (let i: usize = 0; i < 8; i++) {
+      const v = v128.load(p + 8 + (i << 4));
+      v128.store(u + 32 + (i << 5), i16x8.extend_low_i8x16_s(v));
+      v128.store(u + 48 + (i << 5), i16x8.extend_high_i8x16_s(v));
     }
     return;
   }
