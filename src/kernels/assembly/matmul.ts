@@ -7,7 +7,7 @@ import { PACKED, packable, int8Act, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
-import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair } from "./prompt";
+import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 
 /**
@@ -202,11 +202,15 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   return r;
 }
 
-/** The expanded group at u (rows r..r+3) dotted with each of the n activations. */
+/** The expanded group at u (rows r..r+3) dotted with each of the n activations (int8 path: four at a time, then two). */
 @inline function expandedTokens<Q>(u: usize, r: i32, act: usize, actStride: i32, nb: i32, cols: i32, n: i32,
   out: usize, outStride: i32, kRebias: f32): void {
   let t = 0;
   if (int8Act<Q>()) {
+    const as = <usize>actStride, os = <usize>outStride << 2;
+    for (; t + 4 <= n; t += 4) {
+      expandedQuad<Q>(u, act + <usize>t * as, as, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), os, kRebias);
+    }
     for (; t + 2 <= n; t += 2) {
       const a = act + <usize>t * <usize>actStride, o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
       expandedPair<Q>(u, a, a + <usize>actStride, nb, cols, o, o + (<usize>outStride << 2), kRebias);

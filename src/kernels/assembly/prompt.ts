@@ -211,6 +211,53 @@ export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32
   v128.store(ob, outScale<Q>(accB, kRebias));
 }
 
+/**
+ * int8 path: expandedGroup<Q> for four activations at a, a + as, a + 2as,
+ * a + 3as (outputs at o, o + os, ...) in one pass: each expanded weight
+ * vector W_i is loaded once and dotted with all four rows' activation words
+ * (register blocking over tokens), each word splatted by its load
+ * (vbroadcastss, a load-port uop: the shuffles of expandedPair compete with
+ * the dots and adds for the vector ports). Each row's operations are exactly
+ * expandedGroup's: the same 8 dots summed in int16 (8 x 2 x 127 x 15 < 32767
+ * per row, as there) and the same float step per block. The inner loop is
+ * left rolled: unrolled, TurboFan issues all 32 splat loads of a block first
+ * and spills them.
+ */
+export function expandedQuad<Q>(u: usize, a: usize, as: usize, nb: i32, cols: i32, o: usize, os: usize, kRebias: f32): void {
+  const af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
+  const ub = <usize>expandedBlock<Q>();
+  const q8 = q8Offset(cols);
+  let p0 = a, p1 = a + as, p2 = a + 2 * as, p3 = a + 3 * as;
+  let x0 = p0 + q8, x1 = p1 + q8, x2 = p2 + q8, x3 = p3 + q8;
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  const end = u + <usize>nb * ub;
+  for (let p = u; p < end; p += ub) {
+    // W_i (at p + 32 + 16i) against activation bytes [4i, 4i + 4) of each row's block (its int8 copy)
+    let w = v128.load(p + 32);
+    let s0 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x0), w);
+    let s1 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1), w);
+    let s2 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2), w);
+    let s3 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3), w);
+    for (let i: usize = 4; i < 32; i += 4) {
+      w = v128.load(p + 32 + (i << 2));
+      s0 = i16x8.add(s0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x0 + i), w));
+      s1 = i16x8.add(s1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + i), w));
+      s2 = i16x8.add(s2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + i), w));
+      s3 = i16x8.add(s3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + i), w));
+    }
+    acc0 = f32x4.add(acc0, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s0), p, p0, nb, af, sf));
+    acc1 = f32x4.add(acc1, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s1), p, p1, nb, af, sf));
+    acc2 = f32x4.add(acc2, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s2), p, p2, nb, af, sf));
+    acc3 = f32x4.add(acc3, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s3), p, p3, nb, af, sf));
+    x0 += 32; x1 += 32; x2 += 32; x3 += 32;
+    p0 += 4; p1 += 4; p2 += 4; p3 += 4;
+  }
+  v128.store(o, outScale<Q>(acc0, kRebias));
+  v128.store(o + os, outScale<Q>(acc1, kRebias));
+  v128.store(o + 2 * os, outScale<Q>(acc2, kRebias));
+  v128.store(o + 3 * os, outScale<Q>(acc3, kRebias));
+}
+
 /** s plus the int8 path's relaxed dots of four groups of 4 activation bytes (x: 16) with the expanded W_i at w, w+16, w+32, w+48. */
 @inline function quarter8(x: v128, w: usize, s: v128): v128 {
   s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w)));
