@@ -7,6 +7,7 @@
 //   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
 //   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass;
 //   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
+//   --scratch-kib K: each build's prompt scratch (assembly/prompt.ts setScratch; default 1024, as src/kernels/wasm.ts gives it).
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { loadBuilds } from "./builds.js";
@@ -20,13 +21,15 @@ const { values: opts } = parseArgs({
     builds: { type: "string", default: "" },
     rounds: { type: "string", default: "5" },
     mib: { type: "string", default: "64" },
+    "scratch-kib": { type: "string", default: "1024" },
   },
 });
 const ns = opts.n.split(",").map(Number);
 const cases: [number, number, number][] = JSON.parse(opts.cases);
 const heap = new SharedHeap();
 const builds = loadBuilds(opts.builds, heap);
-for (const { K } of builds) K.setScratch(heap.alloc(288 * 512, 64), 288 * 512);
+const scratchBytes = Number(opts["scratch-kib"]) << 10;
+for (const { K } of builds) K.setScratch(heap.alloc(scratchBytes, 64), scratchBytes);
 const rand = rng(5);
 const nMax = Math.max(...ns);
 for (const [type, rows, cols] of cases) {

@@ -7,7 +7,8 @@ import { PACKED, packable, int8Act, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
-import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad } from "./prompt";
+import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
+  SPLIT_BLOCK, splitActs, splitPair } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 
 /**
@@ -187,6 +188,26 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   // (bench/matmul-n.ts) slower than group<Q> per row at n = 2 (int8) and
   // below ~8-16 rows (int16)
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
+  if (int8Act<Q>()) {
+    // split activations (see splitActs) after S = 4 (else 2) expanded groups, in tiles of as many tokens as fit
+    const sb = nb * SPLIT_BLOCK;
+    let S = 4, T = ((scratchBytes - 4 * gs) / sb) & ~1;
+    if (T < min(n, SPLIT_TOKENS)) {
+      S = 2;
+      T = ((scratchBytes - 2 * gs) / sb) & ~1;
+    }
+    if (T >= min(n, SPLIT_TOKENS)) {
+      T = min(T, n);
+      const split = scratch + <usize>(S * gs);
+      let end = r;
+      for (let t = 0; t < n; t += T) {
+        const nt = min(T, n - t);
+        splitActs<Q>(act + <usize>t * <usize>actStride, <usize>actStride, nt, nb, cols, split, kRebias);
+        end = splitGroups<Q>(w, rowBytes, nb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
+      }
+      return end;
+    }
+  }
   const rb = <usize>rowBytes;
   const S = 4 * gs <= scratchBytes ? 4 : 1;
   const q = ((full - r) >> 2) / S; // groups per stream
@@ -200,6 +221,48 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   expand<Q>(w + <usize>r * rb, rb << 2, rest, nb, kMask);
   for (let s = 0; s < rest; s++, r += 4) expandedTokens<Q>(scratch + <usize>(s * gs), r, act, actStride, nb, cols, n, out, outStride, kRebias);
   return r;
+}
+
+/** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
+const SPLIT_TOKENS = 8;
+
+/**
+ * batch<Q>'s int8 path for n tokens whose split activations are at split:
+ * groups [r, full) expanded S (4 or 2) at a time, a S-th of the range apart,
+ * then dotted in pairs with the tokens in pairs (splitPair). Returns the
+ * first row not done.
+ */
+function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, split: usize, n: i32, out: usize,
+  outStride: i32, kMask: i32, kRebias: f32, S: i32): i32 {
+  const gs = <usize>(nb * expandedBlock<Q>()), rb = <usize>rowBytes;
+  const q = ((full - r) >> 2) / S; // groups per stream
+  const d = <usize>(q << 2) * rb;
+  for (let i = 0; i < q; i++, r += 4) {
+    expand<Q>(w + <usize>r * rb, d, S, nb, kMask);
+    for (let s = 0; s < S; s += 2) {
+      splitTokens<Q>(scratch + <usize>s * gs, scratch + <usize>(s + 1) * gs, r + s * 4 * q, r + (s + 1) * 4 * q, split, nb, n, out, outStride, kRebias);
+    }
+  }
+  r += (S - 1) * 4 * q; // the other streams' groups are done too
+  const rest = (full - r) >> 2;
+  expand<Q>(w + <usize>r * rb, rb << 2, rest, nb, kMask);
+  for (let s = 0; s < rest; s += 2) {
+    const s1 = min(s + 1, rest - 1); // a lone last group is passed twice
+    splitTokens<Q>(scratch + <usize>s * gs, scratch + <usize>s1 * gs, r + 4 * s, r + 4 * s1, split, nb, n, out, outStride, kRebias);
+  }
+  return r + 4 * rest;
+}
+
+/** Expanded groups u0, u1 (rows r0.., r1..) times the n split activations at split, two at a time (a lone last one twice). */
+@inline function splitTokens<Q>(u0: usize, u1: usize, r0: i32, r1: i32, split: usize, nb: i32, n: i32, out: usize,
+  outStride: i32, kRebias: f32): void {
+  const sb = <usize>(nb * SPLIT_BLOCK);
+  for (let t = 0; t < n; t += 2) {
+    const t1 = min(t + 1, n - 1);
+    const oa = out + (<usize>t * <usize>outStride << 2), ob = out + (<usize>t1 * <usize>outStride << 2);
+    splitPair<Q>(u0, u1, split + <usize>t * sb, split + <usize>t1 * sb, nb,
+      oa + (<usize>r0 << 2), ob + (<usize>r0 << 2), oa + (<usize>r1 << 2), ob + (<usize>r1 << 2), kRebias);
+  }
 }
 
 /** The expanded group at u (rows r..r+3) dotted with each of the n activations (int8 path: four at a time, then two). */

@@ -20,6 +20,13 @@ import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale } from ".
 //     them is a mask and a shift, see packed.ts);
 //     relaxed dots (pairs of products) add in int16: 8 dots x 2 x 127 x 15 =
 //     30480 < 32767, then one pairwise widening gives the four rows' sums.
+//     The activation words are "split" once per batch (splitActs: each
+//     splatted to a v128, with the block's float factors), and splitPair
+//     dots two expanded groups with two split tokens per pass: every
+//     operand a plain load, four dots per four loads (64 products per 4
+//     loads, 4 dots and 4 adds, where the bound, probe.ts peakDot, is 4
+//     dots and 4 adds). expandedQuad (four tokens, splat loads from the A16
+//     copy) serves rows too wide for a tile of split tokens in the scratch.
 //   int16 path (baseline Q4_1 / Q4_0, and Q8_0 in both builds): W_0..W_15
 //     from the values widened to int16 (natural order); i32x4.dot_i16x8_s
 //     gives lane k = row k directly.
@@ -29,14 +36,17 @@ import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale } from ".
 // the same order, so every row gets bit-identical results to decoding it
 // alone (batched and token-by-token generation agree exactly).
 
-/** This instance's (thread's) scratch for expanded groups; see setScratch. */
+/** This instance's (thread's) scratch for expanded groups and split activations; see setScratch. */
 export let scratch: usize = 0;
 export let scratchBytes: i32 = 0;
+/** The last 64 bytes of the scratch, which splitPair's scheduling barriers write (see pin4): not counted in scratchBytes. */
+let sink: usize = 0;
 
 /** Give this instance `bytes` of scratch at p (each thread needs its own). */
 export function setScratch(p: usize, bytes: i32): void {
   scratch = p;
-  scratchBytes = bytes;
+  scratchBytes = bytes - 64;
+  sink = p + <usize>scratchBytes;
 }
 
 /**
@@ -258,6 +268,121 @@ export function expandedQuad<Q>(u: usize, a: usize, as: usize, nb: i32, cols: i3
   v128.store(o + 3 * os, outScale<Q>(acc3, kRebias));
 }
 
+/** Bytes of one token's block in the split activations (see splitActs). */
+export const SPLIT_BLOCK: i32 = 160;
+
+/**
+ * int8 path: the n activations at act (A16, stride as) "split" for
+ * splitPair<Q>: token k's block b at dst + (k * nb + b) * SPLIT_BLOCK holds
+ * its 8 activation words (bytes 4i..4i+3 of the block's int8 copy) each
+ * splatted to a v128, then its scale times actFactor and its sum times
+ * sumFactor, splatted (as actScale and scaled<Q> form them: the same f32
+ * products, so the same bits). Four times the int8 copy's bytes, written
+ * once per batch so that every splat the kernel needs is a plain load with
+ * its offset in the address (a load32_splat costs a load plus an address
+ * add in V8, a shuffle a vector-port uop).
+ */
+export function splitActs<Q>(act: usize, as: usize, n: i32, nb: i32, cols: i32, dst: usize, kRebias: f32): void {
+  const af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
+  const q8 = q8Offset(cols), nb4 = <usize>nb << 2;
+  let d = dst;
+  for (let k = 0; k < n; k++) {
+    const a = act + <usize>k * as;
+    let x = a + q8;
+    for (let b: usize = 0; b < nb4; b += 4) {
+      for (let i: usize = 0; i < 32; i += 4) v128.store(d + (i << 2), v128.load32_splat(x + i));
+      v128.store(d, actScale(a + b, af), 128);
+      v128.store(d, f32x4.mul(v128.load32_splat(a + nb4 + b), sf), 144);
+      x += 32;
+      d += <usize>SPLIT_BLOCK;
+    }
+  }
+}
+
+/**
+ * int8 path: two expanded groups (at u0, u1; nb blocks) times two split
+ * activations (at x0, x1, see splitActs) in one pass, outputs o_gk for group
+ * g and token k: per weight step two W_i and two activation words are
+ * loaded and give four dots (register blocking over groups and tokens), and
+ * every load is a plain one. Each (group, token) gets expandedGroup's
+ * operations: the same 8 dots summed in int16 (8 x 2 x 127 x 15 < 32767) and
+ * the same float step per block, so the same bits. A lone group or token is
+ * passed twice (u1 = u0, or x1 = x0, with the same outputs). Per 64
+ * products: 4 loads, 4 dots, 4 adds and 4 barrier stores (see pin4), where
+ * expandedQuad has 5 loads and 4 address adds.
+ */
+export function splitPair<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i32,
+  o00: usize, o01: usize, o10: usize, o11: usize, kRebias: f32): void {
+  const k = sink;
+  const ub = <usize>expandedBlock<Q>();
+  let acc00 = f32x4.splat(0), acc01 = f32x4.splat(0), acc10 = f32x4.splat(0), acc11 = f32x4.splat(0);
+  let p1 = u1;
+  const end = u0 + <usize>nb * ub;
+  for (let p0 = u0; p0 < end; p0 += ub) {
+    // W_i (at p + 32 + 16i) against activation word i (at x + 16i) of the block
+    let wa = v128.load(p0, 32), wb = v128.load(p1, 32), c0 = v128.load(x0), c1 = v128.load(x1);
+    let s00 = i16x8.relaxed_dot_i8x16_i7x16_s(c0, wa), s01 = i16x8.relaxed_dot_i8x16_i7x16_s(c1, wa);
+    let s10 = i16x8.relaxed_dot_i8x16_i7x16_s(c0, wb), s11 = i16x8.relaxed_dot_i8x16_i7x16_s(c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 48); wb = v128.load(p1, 48); c0 = v128.load(x0, 16); c1 = v128.load(x1, 16);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 64); wb = v128.load(p1, 64); c0 = v128.load(x0, 32); c1 = v128.load(x1, 32);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 80); wb = v128.load(p1, 80); c0 = v128.load(x0, 48); c1 = v128.load(x1, 48);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 96); wb = v128.load(p1, 96); c0 = v128.load(x0, 64); c1 = v128.load(x1, 64);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 112); wb = v128.load(p1, 112); c0 = v128.load(x0, 80); c1 = v128.load(x1, 80);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 128); wb = v128.load(p1, 128); c0 = v128.load(x0, 96); c1 = v128.load(x1, 96);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    wa = v128.load(p0, 144); wb = v128.load(p1, 144); c0 = v128.load(x0, 112); c1 = v128.load(x1, 112);
+    s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
+    pin4(k, s00, s01, s10, s11);
+    acc00 = f32x4.add(acc00, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s00), p0, v128.load(x0, 128), v128.load(x0, 144)));
+    v128.store(k, acc00); // scheduling barriers (see pin4): one float step at a time
+    acc01 = f32x4.add(acc01, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s01), p0, v128.load(x1, 128), v128.load(x1, 144)));
+    v128.store(k, acc01, 16);
+    acc10 = f32x4.add(acc10, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s10), p1, v128.load(x0, 128), v128.load(x0, 144)));
+    v128.store(k, acc10, 32);
+    acc11 = f32x4.add(acc11, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s11), p1, v128.load(x1, 128), v128.load(x1, 144)));
+    p1 += ub;
+    x0 += <usize>SPLIT_BLOCK;
+    x1 += <usize>SPLIT_BLOCK;
+  }
+  v128.store(o00, outScale<Q>(acc00, kRebias));
+  v128.store(o01, outScale<Q>(acc01, kRebias));
+  v128.store(o10, outScale<Q>(acc10, kRebias));
+  v128.store(o11, outScale<Q>(acc11, kRebias));
+}
+
+/** s plus the relaxed dot of x and w. */
+@inline function dotAdd(s: v128, x: v128, w: v128): v128 {
+  return i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
+}
+
+/**
+ * Scheduling barrier: four partial sums stored to the sink k (64 bytes never
+ * read). TurboFan places a pure value just before its first use, so without
+ * a use per step all of a block's loads are issued first and their values
+ * spilled; a store keeps its place among the loads, so each step's dots and
+ * adds are done before the next step's loads. Stores beside the outputs
+ * (as expandedGroup's) measured ~15% slower here: the kernel's loads stream
+ * past their addresses (4K aliasing).
+ */
+@inline function pin4(k: usize, s0: v128, s1: v128, s2: v128, s3: v128): void {
+  v128.store(k, s0);
+  v128.store(k, s1, 16);
+  v128.store(k, s2, 32);
+  v128.store(k, s3, 48);
+}
+
 /** s plus the int8 path's relaxed dots of four groups of 4 activation bytes (x: 16) with the expanded W_i at w, w+16, w+32, w+48. */
 @inline function quarter8(x: v128, w: usize, s: v128): v128 {
   s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w)));
@@ -277,8 +402,13 @@ export function expandedQuad<Q>(u: usize, a: usize, as: usize, nb: i32, cols: i3
 /** The four rows' float contributions of one block from their integer sums s, as blockOf<Q> forms them. */
 @inline function scaled<Q>(s: v128, p: usize, pa: usize, nb: i32, af: v128, sf: v128): v128 {
   const da = actScale(pa, af);
+  if (sizeof<Q>() == 2) return blockFloat<Q>(s, p, da, da);
+  return blockFloat<Q>(s, p, da, f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf));
+}
+
+/** scaled<Q> given the block's activation factors: da (scale times actFactor), sa (sum times sumFactor; unused for Q8_0). */
+@inline function blockFloat<Q>(s: v128, p: usize, da: v128, sa: v128): v128 {
   if (sizeof<Q>() == 2) return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da));
-  const sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
   if (isSigned<Q>()) return f32x4.mul(v128.load(p), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da)), f32x4.mul(v128.load(p, 16), sa));
 }
