@@ -8,7 +8,7 @@ import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
-  SPLIT_BLOCK, splitActs, splitPair } from "./prompt";
+  splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 
 /**
@@ -171,7 +171,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
 const EXPAND_INT8_ROWS = 3;
-const EXPAND_INT16_ROWS = 16;
+const EXPAND_INT16_ROWS = 4;
 
 /**
  * Packed groups [r, full) of a Q matrix times n > 1 activations (see
@@ -183,31 +183,12 @@ const EXPAND_INT16_ROWS = 16;
 function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
   const gs = nb * expandedBlock<Q>();
-  // expanding costs about a row's work per block; the int16 path saves only
-  // the per-row reductions and pays 32 shuffles per block to expand: measured
-  // (bench/matmul-n.ts) slower than group<Q> per row at n = 2 (int8) and
-  // below ~8-16 rows (int16)
+  // expanding (and splitting the activations) costs about a row's work per
+  // block: measured (bench/matmul-n.ts) slower than group<Q> per row at n = 2
+  // (int8) and n = 3 (int16, split path; 16 before it, with shuffles per row)
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
-  if (int8Act<Q>()) {
-    // split activations (see splitActs) after S = 4 (else 2) expanded groups, in tiles of as many tokens as fit
-    const sb = nb * SPLIT_BLOCK;
-    let S = 4, T = ((scratchBytes - 4 * gs) / sb) & ~1;
-    if (T < min(n, SPLIT_TOKENS)) {
-      S = 2;
-      T = ((scratchBytes - 2 * gs) / sb) & ~1;
-    }
-    if (T >= min(n, SPLIT_TOKENS)) {
-      T = min(T, n);
-      const split = scratch + <usize>(S * gs);
-      let end = r;
-      for (let t = 0; t < n; t += T) {
-        const nt = min(T, n - t);
-        splitActs<Q>(act + <usize>t * <usize>actStride, <usize>actStride, nt, nb, cols, split, kRebias);
-        end = splitGroups<Q>(w, rowBytes, nb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
-      }
-      return end;
-    }
-  }
+  const done = splitBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+  if (done > r) return done;
   const rb = <usize>rowBytes;
   const S = 4 * gs <= scratchBytes ? 4 : 1;
   const q = ((full - r) >> 2) / S; // groups per stream
@@ -221,6 +202,32 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   expand<Q>(w + <usize>r * rb, rb << 2, rest, nb, kMask);
   for (let s = 0; s < rest; s++, r += 4) expandedTokens<Q>(scratch + <usize>(s * gs), r, act, actStride, nb, cols, n, out, outStride, kRebias);
   return r;
+}
+
+/**
+ * batch<Q> with split activations (see splitActs): S = 4 (else 2) expanded
+ * groups and then the tokens' split activations in the scratch, in tiles of
+ * as many tokens as fit. Returns the first row not done: r itself when a
+ * tile of SPLIT_TOKENS (or n) does not fit.
+ */
+function splitBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
+  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  const gs = nb * expandedBlock<Q>(), sb = nb * splitBlock<Q>();
+  let S = 4, T = ((scratchBytes - 4 * gs) / sb) & ~1;
+  if (T < min(n, SPLIT_TOKENS)) {
+    S = 2;
+    T = ((scratchBytes - 2 * gs) / sb) & ~1;
+  }
+  if (T < min(n, SPLIT_TOKENS)) return r;
+  T = min(T, n);
+  const split = scratch + <usize>(S * gs);
+  let end = r;
+  for (let t = 0; t < n; t += T) {
+    const nt = min(T, n - t);
+    splitActs<Q>(act + <usize>t * <usize>actStride, <usize>actStride, nt, nb, cols, split, kRebias);
+    end = splitGroups<Q>(w, rowBytes, nb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
+  }
+  return end;
 }
 
 /** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
@@ -256,12 +263,14 @@ function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, spl
 /** Expanded groups u0, u1 (rows r0.., r1..) times the n split activations at split, two at a time (a lone last one twice). */
 @inline function splitTokens<Q>(u0: usize, u1: usize, r0: i32, r1: i32, split: usize, nb: i32, n: i32, out: usize,
   outStride: i32, kRebias: f32): void {
-  const sb = <usize>(nb * SPLIT_BLOCK);
+  const sb = <usize>(nb * splitBlock<Q>());
   for (let t = 0; t < n; t += 2) {
     const t1 = min(t + 1, n - 1);
     const oa = out + (<usize>t * <usize>outStride << 2), ob = out + (<usize>t1 * <usize>outStride << 2);
-    splitPair<Q>(u0, u1, split + <usize>t * sb, split + <usize>t1 * sb, nb,
-      oa + (<usize>r0 << 2), ob + (<usize>r0 << 2), oa + (<usize>r1 << 2), ob + (<usize>r1 << 2), kRebias);
+    const x0 = split + <usize>t * sb, x1 = split + <usize>t1 * sb;
+    const o00 = oa + (<usize>r0 << 2), o01 = ob + (<usize>r0 << 2), o10 = oa + (<usize>r1 << 2), o11 = ob + (<usize>r1 << 2);
+    if (int8Act<Q>()) splitPair<Q>(u0, u1, x0, x1, nb, o00, o01, o10, o11, kRebias);
+    else splitPair16<Q>(u0, u1, x0, x1, nb, o00, o01, o10, o11, kRebias);
   }
 }
 

@@ -29,7 +29,8 @@ import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale } from ".
 //     copy) serves rows too wide for a tile of split tokens in the scratch.
 //   int16 path (baseline Q4_1 / Q4_0, and Q8_0 in both builds): W_0..W_15
 //     from the values widened to int16 (natural order); i32x4.dot_i16x8_s
-//     gives lane k = row k directly.
+//     gives lane k = row k directly. Split activations the same way (16
+//     words of int16 pairs per block), dotted by splitPair16.
 //
 // Integer sums are exact in any order, and the float steps per block are the
 // decode kernels' (blockQ4_1 / blockQ4_0 / blockQ8_0) on the same operands in
@@ -268,33 +269,37 @@ export function expandedQuad<Q>(u: usize, a: usize, as: usize, nb: i32, cols: i3
   v128.store(o + 3 * os, outScale<Q>(acc3, kRebias));
 }
 
-/** Bytes of one token's block in the split activations (see splitActs). */
-export const SPLIT_BLOCK: i32 = 160;
+/** Bytes of one token's block in the split activations (see splitActs): int8 path 160, int16 path 288. */
+@inline export function splitBlock<Q>(): i32 {
+  return int8Act<Q>() ? 160 : 288;
+}
 
 /**
- * int8 path: the n activations at act (A16, stride as) "split" for
- * splitPair<Q>: token k's block b at dst + (k * nb + b) * SPLIT_BLOCK holds
- * its 8 activation words (bytes 4i..4i+3 of the block's int8 copy) each
- * splatted to a v128, then its scale times actFactor and its sum times
- * sumFactor, splatted (as actScale and scaled<Q> form them: the same f32
- * products, so the same bits). Four times the int8 copy's bytes, written
- * once per batch so that every splat the kernel needs is a plain load with
- * its offset in the address (a load32_splat costs a load plus an address
- * add in V8, a shuffle a vector-port uop).
+ * The n activations at act (A16, stride as) "split" for splitPair<Q>: token
+ * k's block b at dst + (k * nb + b) * splitBlock<Q>() holds its activation
+ * words each splatted to a v128 (int8 path: 8 words, bytes 4i..4i+3 of the
+ * block's int8 copy; int16 path: 16 words, values 2i, 2i+1), then its scale
+ * times actFactor and its sum times sumFactor, splatted (as actScale and
+ * scaled<Q> form them: the same f32 products, so the same bits). Four times
+ * the activation bytes, written once per batch so that every splat the
+ * kernel needs is a plain load with its offset in the address (a
+ * load32_splat costs a load plus an address add in V8, a shuffle a
+ * vector-port uop).
  */
 export function splitActs<Q>(act: usize, as: usize, n: i32, nb: i32, cols: i32, dst: usize, kRebias: f32): void {
   const af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
-  const q8 = q8Offset(cols), nb4 = <usize>nb << 2;
+  const words: usize = int8Act<Q>() ? 8 : 16;
+  const q = int8Act<Q>() ? q8Offset(cols) : qOffset(cols), nb4 = <usize>nb << 2;
   let d = dst;
   for (let k = 0; k < n; k++) {
     const a = act + <usize>k * as;
-    let x = a + q8;
+    let x = a + q;
     for (let b: usize = 0; b < nb4; b += 4) {
-      for (let i: usize = 0; i < 32; i += 4) v128.store(d + (i << 2), v128.load32_splat(x + i));
-      v128.store(d, actScale(a + b, af), 128);
-      v128.store(d, f32x4.mul(v128.load32_splat(a + nb4 + b), sf), 144);
-      x += 32;
-      d += <usize>SPLIT_BLOCK;
+      for (let i: usize = 0; i < words; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
+      v128.store(d + (words << 4), actScale(a + b, af));
+      v128.store(d + (words << 4), f32x4.mul(v128.load32_splat(a + nb4 + b), sf), 16);
+      x += words << 2;
+      d += <usize>splitBlock<Q>();
     }
   }
 }
@@ -353,13 +358,70 @@ export function splitPair<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i32
     v128.store(k, acc10, 32);
     acc11 = f32x4.add(acc11, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s11), p1, v128.load(x1, 128), v128.load(x1, 144)));
     p1 += ub;
-    x0 += <usize>SPLIT_BLOCK;
-    x1 += <usize>SPLIT_BLOCK;
+    x0 += <usize>splitBlock<Q>();
+    x1 += <usize>splitBlock<Q>();
   }
   v128.store(o00, outScale<Q>(acc00, kRebias));
   v128.store(o01, outScale<Q>(acc01, kRebias));
   v128.store(o10, outScale<Q>(acc10, kRebias));
   v128.store(o11, outScale<Q>(acc11, kRebias));
+}
+
+/**
+ * int16 path (Q8_0; Q4_0 / Q4_1 in the baseline build): splitPair<Q> with
+ * the 16 int16 weight vectors W_i of an expanded block and i32x4.dot_i16x8_s
+ * (8 products per dot, summed in int32). Four steps per inner iteration,
+ * their loads at fixed offsets from pointers bumped once per iteration.
+ */
+export function splitPair16<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i32,
+  o00: usize, o01: usize, o10: usize, o11: usize, kRebias: f32): void {
+  const k = sink;
+  const ub = <usize>expandedBlock<Q>();
+  let acc00 = f32x4.splat(0), acc01 = f32x4.splat(0), acc10 = f32x4.splat(0), acc11 = f32x4.splat(0);
+  let p1 = u1;
+  const end = u0 + <usize>nb * ub;
+  for (let p0 = u0; p0 < end; p0 += ub) {
+    let s00 = i32x4.splat(0), s01 = i32x4.splat(0), s10 = i32x4.splat(0), s11 = i32x4.splat(0);
+    let q0 = p0 + 32, q1 = p1 + 32, y0 = x0, y1 = x1;
+    for (let j = 0; j < 4; j++) {
+      // W_i (at q + 16i') against activation word i (at y + 16i'), i = 4j + i'
+      let wa = v128.load(q0), wb = v128.load(q1), c0 = v128.load(y0), c1 = v128.load(y1);
+      s00 = dot16Add(s00, c0, wa); s01 = dot16Add(s01, c1, wa); s10 = dot16Add(s10, c0, wb); s11 = dot16Add(s11, c1, wb);
+      pin4(k, s00, s01, s10, s11);
+      wa = v128.load(q0, 16); wb = v128.load(q1, 16); c0 = v128.load(y0, 16); c1 = v128.load(y1, 16);
+      s00 = dot16Add(s00, c0, wa); s01 = dot16Add(s01, c1, wa); s10 = dot16Add(s10, c0, wb); s11 = dot16Add(s11, c1, wb);
+      pin4(k, s00, s01, s10, s11);
+      wa = v128.load(q0, 32); wb = v128.load(q1, 32); c0 = v128.load(y0, 32); c1 = v128.load(y1, 32);
+      s00 = dot16Add(s00, c0, wa); s01 = dot16Add(s01, c1, wa); s10 = dot16Add(s10, c0, wb); s11 = dot16Add(s11, c1, wb);
+      pin4(k, s00, s01, s10, s11);
+      wa = v128.load(q0, 48); wb = v128.load(q1, 48); c0 = v128.load(y0, 48); c1 = v128.load(y1, 48);
+      s00 = dot16Add(s00, c0, wa); s01 = dot16Add(s01, c1, wa); s10 = dot16Add(s10, c0, wb); s11 = dot16Add(s11, c1, wb);
+      pin4(k, s00, s01, s10, s11);
+      q0 += 64;
+      q1 += 64;
+      y0 += 64;
+      y1 += 64;
+    }
+    acc00 = f32x4.add(acc00, blockFloat<Q>(s00, p0, v128.load(x0, 256), v128.load(x0, 272)));
+    v128.store(k, acc00); // scheduling barriers (see pin4): one float step at a time
+    acc01 = f32x4.add(acc01, blockFloat<Q>(s01, p0, v128.load(x1, 256), v128.load(x1, 272)));
+    v128.store(k, acc01, 16);
+    acc10 = f32x4.add(acc10, blockFloat<Q>(s10, p1, v128.load(x0, 256), v128.load(x0, 272)));
+    v128.store(k, acc10, 32);
+    acc11 = f32x4.add(acc11, blockFloat<Q>(s11, p1, v128.load(x1, 256), v128.load(x1, 272)));
+    p1 += ub;
+    x0 += <usize>splitBlock<Q>();
+    x1 += <usize>splitBlock<Q>();
+  }
+  v128.store(o00, outScale<Q>(acc00, kRebias));
+  v128.store(o01, outScale<Q>(acc01, kRebias));
+  v128.store(o10, outScale<Q>(acc10, kRebias));
+  v128.store(o11, outScale<Q>(acc11, kRebias));
+}
+
+/** s plus the int16 dot of x and w (int32 lanes). */
+@inline function dot16Add(s: v128, x: v128, w: v128): v128 {
+  return i32x4.add(s, i32x4.dot_i16x8_s(x, w));
 }
 
 /** s plus the relaxed dot of x and w. */
