@@ -170,7 +170,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 }
 
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
-const EXPAND_INT8_ROWS = 3;
+const EXPAND_INT8_ROWS = 2;
 const EXPAND_INT16_ROWS = 4;
 
 /**
@@ -184,8 +184,9 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
   const gs = nb * expandedBlock<Q>();
   // expanding (and splitting the activations) costs about a row's work per
-  // block: measured (bench/matmul-n.ts) slower than group<Q> per row at n = 2
-  // (int8) and n = 3 (int16, split path; 16 before it, with shuffles per row)
+  // block: with the split path it pays from n = 2 (int8: x0.81-0.85 on 1.1B
+  // Q4_0 rows, x0.85-1.05 on SmolLM2's) and n = 4 (int16; n = 3 measured
+  // x0.94-1.19), in bench/matmul-n.ts
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
   const done = splitBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
   if (done > r) return done;
