@@ -177,8 +177,9 @@ const EXPAND_INT16_ROWS = 4;
  * Packed groups [r, full) of a Q matrix times n > 1 activations (see
  * prompt.ts): groups are expanded into the scratch four at a time, a quarter
  * of the range apart (four streams through memory), and each expanded group
- * is then dotted with every activation while it is in L1. Returns the first
- * row not done (r itself when a group does not fit the scratch).
+ * is then dotted with every activation while it is in L1 (splitBatch, else
+ * expandedTokens). Returns the first row not done (r itself when a group
+ * does not fit the scratch).
  */
 function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
@@ -235,10 +236,10 @@ function splitBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full
 const SPLIT_TOKENS = 8;
 
 /**
- * batch<Q>'s int8 path for n tokens whose split activations are at split:
- * groups [r, full) expanded S (4 or 2) at a time, a S-th of the range apart,
- * then dotted in pairs with the tokens in pairs (splitPair). Returns the
- * first row not done.
+ * splitBatch<Q> for n tokens whose split activations are at split: groups
+ * [r, full) expanded S (4 or 2) at a time, a S-th of the range apart, then
+ * dotted in pairs with the tokens in pairs (splitPair, splitPair16). Returns
+ * the first row not done.
  */
 function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, split: usize, n: i32, out: usize,
   outStride: i32, kMask: i32, kRebias: f32, S: i32): i32 {
