@@ -7,6 +7,9 @@
 //   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
 //   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass;
 //   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
+//   --bound: also time the int8 instruction bound (assembly/probe.ts peakDot, the first build's) in every round,
+//     and print each product's multiply-adds per second as a share of it (same rounds, same CPU-time clock).
+//   --scratch-kib K: each build's prompt scratch (assembly/prompt.ts setScratch; default 1024, as src/kernels/wasm.ts gives it).
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { loadBuilds } from "./builds.js";
@@ -20,14 +23,29 @@ const { values: opts } = parseArgs({
     builds: { type: "string", default: "" },
     rounds: { type: "string", default: "5" },
     mib: { type: "string", default: "64" },
+    "scratch-kib": { type: "string", default: "1024" },
+    bound: { type: "boolean", default: false },
   },
 });
 const ns = opts.n.split(",").map(Number);
 const cases: [number, number, number][] = JSON.parse(opts.cases);
 const heap = new SharedHeap();
 const builds = loadBuilds(opts.builds, heap);
-for (const { K } of builds) K.setScratch(heap.alloc(288 * 512, 64), 288 * 512);
+const scratchBytes = Number(opts["scratch-kib"]) << 10;
+for (const { K } of builds) K.setScratch(heap.alloc(scratchBytes, 64), scratchBytes);
 const rand = rng(5);
+const probe = heap.alloc(256, 64);
+new Uint8Array(heap.memory.buffer, probe, 256).forEach((_, i, a) => (a[i] = (i * 37) & 127));
+const PROBE_ITERS = 200_000;
+for (let i = 0; i < 50; i++) builds[0].K.peakDot(probe, PROBE_ITERS / 20); // tier up
+/** CPU microseconds of one peakDot call of PROBE_ITERS rounds (128 int8 or 64 int16 multiply-adds each). */
+function boundCall(): number {
+  const c0 = process.cpuUsage();
+  builds[0].K.peakDot(probe, PROBE_ITERS);
+  const c = process.cpuUsage(c0);
+  return c.user + c.system;
+}
+const boundMacs = PROBE_ITERS * (builds[0].K.relaxed() === 1 ? 128 : 64);
 const nMax = Math.max(...ns);
 for (const [type, rows, cols] of cases) {
   const first = randomMatrix(heap, type, rows, cols, rand);
@@ -45,8 +63,10 @@ for (const [type, rows, cols] of cases) {
   });
   for (const n of ns) {
     const best = builds.map(() => Infinity);
+    let boundBest = Infinity;
     const reps = copies === 1 ? Math.ceil(200 / n) : Math.max(2, Math.min(copies, Math.ceil(40 / n)));
     for (let round = 0; round < Number(opts.rounds); round++) {
+      if (opts.bound) boundBest = Math.min(boundBest, boundCall());
       builds.forEach(({ K }, b) => {
         const c0 = process.cpuUsage();
         for (let i = 0; i < reps; i++) {
@@ -62,5 +82,15 @@ for (const [type, rows, cols] of cases) {
         builds.map((b, i) => `${b.name} ${best[i].toFixed(0)} us (${(best[i] / n).toFixed(1)} us/row)`).join(", ") +
         (builds.length === 2 ? `, x${(best[1] / best[0]).toFixed(2)}` : ""),
     );
+    if (opts.bound) {
+      const bound = boundMacs / boundBest / 1e3,
+        macs = rows * cols * n;
+      console.log(
+        `  bound ${bound.toFixed(1)} GMAC/s: ` +
+          builds
+            .map((b, i) => `${b.name} ${(macs / best[i] / 1e3).toFixed(1)} GMAC/s (${((100 * macs) / best[i] / 1e3 / bound).toFixed(0)}%)`)
+            .join(", "),
+      );
+    }
   }
 }

@@ -16,8 +16,14 @@ const ATTENTION_SPLIT_MACS = 65536;
 const PREEMPTED_MS = 2;
 /** Dispatches (about one decoded token) run on the main thread alone after such a wait. */
 const BACKOFF_DISPATCHES = 200;
-/** Per-thread kernel scratch: unpacked weight groups for rows of up to 16384 values (assembly/prompt.ts setScratch). */
-const SCRATCH_BYTES = 288 * 512;
+/**
+ * Per-thread kernel scratch (assembly/prompt.ts setScratch): expanded weight
+ * groups for rows of up to 16384 values, and the int8 path's split
+ * activations of a prompt chunk beside them (160 bytes per 32 values and
+ * token: 64 tokens of 2048 values, fewer of wider rows, which then go in
+ * several tiles, each expanding the groups again).
+ */
+const SCRATCH_BYTES = 1 << 20;
 
 /**
  * WebAssembly SIMD kernels, optionally split by rows over a worker pool.

@@ -3,11 +3,12 @@
 import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
-import { PACKED, packable, int8Act } from "./packed";
+import { PACKED, packable, int8Act, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
-import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair } from "./prompt";
+import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
+  splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 
 /**
@@ -56,18 +57,23 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   for (let b = 0; b < nb; b++) {
     const o = dst + (<usize>b << 7);
     if (base == Q8_0) {
-      let d: f32, p: usize;
-      if (row < full) { const blk = g + <usize>b * 136; d = h2f(load<u16>(blk + (lane << 1))); p = blk + 8 + (lane << 5); }
-      else { const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34; d = h2f(load<u16>(blk)); p = blk + 2; }
-      for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(p + j));
+      if (row < full) {
+        const blk = g + <usize>b * 136;
+        const d = h2f(load<u16>(blk + (lane << 1)));
+        for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(blk + q8Pair(j >> 1) + (lane << 1) + <usize>(j & 1)));
+      } else {
+        const blk = w + <usize>row * <usize>rowBytes + <usize>b * 34;
+        const d = h2f(load<u16>(blk));
+        for (let j = 0; j < 32; j++) store<f32>(o + (<usize>j << 2), d * <f32>load<i8>(blk + 2 + j));
+      }
     } else { // Q4_1: d*q + m; Q4_0: d*(q - 8)
       const q4_1 = base == Q4_1;
       if (row < full) {
         const blk = g + <usize>b * (q4_1 ? 80 : 72);
         const d = h2f(load<u16>(blk + (lane << 1))), m = q4_1 ? h2f(load<u16>(blk + 8 + (lane << 1))) : 0;
-        const p = blk + (q4_1 ? 16 : 8) + (lane << 4);
+        const p = blk + (q4_1 ? 16 : 8) + (lane << 2);
         for (let i = 0; i < 8; i++) {
-          const lo = load<u8>(p + (<usize>i << 1)), hi = load<u8>(p + (<usize>i << 1) + 1);
+          const lo = load<u8>(p + nibByte(i << 1)), hi = load<u8>(p + nibByte((i << 1) + 1));
           store<f32>(o + (<usize>i << 2), nibValue(q4_1, lo & 15, d, m));
           store<f32>(o + (<usize>(8 + i) << 2), nibValue(q4_1, lo >> 4, d, m));
           store<f32>(o + (<usize>(16 + i) << 2), nibValue(q4_1, hi & 15, d, m));
@@ -164,24 +170,27 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 }
 
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
-const EXPAND_INT8_ROWS = 3;
-const EXPAND_INT16_ROWS = 16;
+const EXPAND_INT8_ROWS = 2;
+const EXPAND_INT16_ROWS = 4;
 
 /**
  * Packed groups [r, full) of a Q matrix times n > 1 activations (see
  * prompt.ts): groups are expanded into the scratch four at a time, a quarter
  * of the range apart (four streams through memory), and each expanded group
- * is then dotted with every activation while it is in L1. Returns the first
- * row not done (r itself when a group does not fit the scratch).
+ * is then dotted with every activation while it is in L1 (splitBatch, else
+ * expandedTokens). Returns the first row not done (r itself when a group
+ * does not fit the scratch).
  */
 function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
   const gs = nb * expandedBlock<Q>();
-  // expanding costs about a row's work per block; the int16 path saves only
-  // the per-row reductions and pays 32 shuffles per block to expand: measured
-  // (bench/matmul-n.ts) slower than group<Q> per row at n = 2 (int8) and
-  // below ~8-16 rows (int16)
+  // expanding (and splitting the activations) costs about a row's work per
+  // block: with the split path it pays from n = 2 (int8: x0.81-0.85 on 1.1B
+  // Q4_0 rows, x0.85-1.05 on SmolLM2's) and n = 4 (int16; n = 3 measured
+  // x0.94-1.19), in bench/matmul-n.ts
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
+  const done = splitBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+  if (done > r) return done;
   const rb = <usize>rowBytes;
   const S = 4 * gs <= scratchBytes ? 4 : 1;
   const q = ((full - r) >> 2) / S; // groups per stream
@@ -197,11 +206,85 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   return r;
 }
 
-/** The expanded group at u (rows r..r+3) dotted with each of the n activations. */
+/**
+ * batch<Q> with split activations (see splitActs): S = 4 (else 2) expanded
+ * groups and then the tokens' split activations in the scratch, in tiles of
+ * as many tokens as fit. Returns the first row not done: r itself when a
+ * tile of SPLIT_TOKENS (or n) does not fit.
+ */
+function splitBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
+  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  const gs = nb * expandedBlock<Q>(), sb = nb * splitBlock<Q>();
+  let S = 4, T = ((scratchBytes - 4 * gs) / sb) & ~1;
+  if (T < min(n, SPLIT_TOKENS)) {
+    S = 2;
+    T = ((scratchBytes - 2 * gs) / sb) & ~1;
+  }
+  if (T < min(n, SPLIT_TOKENS)) return r;
+  T = min(T, n);
+  const split = scratch + <usize>(S * gs);
+  let end = r;
+  for (let t = 0; t < n; t += T) {
+    const nt = min(T, n - t);
+    splitActs<Q>(act + <usize>t * <usize>actStride, <usize>actStride, nt, nb, cols, split, kRebias);
+    end = splitGroups<Q>(w, rowBytes, nb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
+  }
+  return end;
+}
+
+/** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
+const SPLIT_TOKENS = 8;
+
+/**
+ * splitBatch<Q> for n tokens whose split activations are at split: groups
+ * [r, full) expanded S (4 or 2) at a time, a S-th of the range apart, then
+ * dotted in pairs with the tokens in pairs (splitPair, splitPair16). Returns
+ * the first row not done.
+ */
+function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, split: usize, n: i32, out: usize,
+  outStride: i32, kMask: i32, kRebias: f32, S: i32): i32 {
+  const gs = <usize>(nb * expandedBlock<Q>()), rb = <usize>rowBytes;
+  const q = ((full - r) >> 2) / S; // groups per stream
+  const d = <usize>(q << 2) * rb;
+  for (let i = 0; i < q; i++, r += 4) {
+    expand<Q>(w + <usize>r * rb, d, S, nb, kMask);
+    for (let s = 0; s < S; s += 2) {
+      splitTokens<Q>(scratch + <usize>s * gs, scratch + <usize>(s + 1) * gs, r + s * 4 * q, r + (s + 1) * 4 * q, split, nb, n, out, outStride, kRebias);
+    }
+  }
+  r += (S - 1) * 4 * q; // the other streams' groups are done too
+  const rest = (full - r) >> 2;
+  expand<Q>(w + <usize>r * rb, rb << 2, rest, nb, kMask);
+  for (let s = 0; s < rest; s += 2) {
+    const s1 = min(s + 1, rest - 1); // a lone last group is passed twice
+    splitTokens<Q>(scratch + <usize>s * gs, scratch + <usize>s1 * gs, r + 4 * s, r + 4 * s1, split, nb, n, out, outStride, kRebias);
+  }
+  return r + 4 * rest;
+}
+
+/** Expanded groups u0, u1 (rows r0.., r1..) times the n split activations at split, two at a time (a lone last one twice). */
+@inline function splitTokens<Q>(u0: usize, u1: usize, r0: i32, r1: i32, split: usize, nb: i32, n: i32, out: usize,
+  outStride: i32, kRebias: f32): void {
+  const sb = <usize>(nb * splitBlock<Q>());
+  for (let t = 0; t < n; t += 2) {
+    const t1 = min(t + 1, n - 1);
+    const oa = out + (<usize>t * <usize>outStride << 2), ob = out + (<usize>t1 * <usize>outStride << 2);
+    const x0 = split + <usize>t * sb, x1 = split + <usize>t1 * sb;
+    const o00 = oa + (<usize>r0 << 2), o01 = ob + (<usize>r0 << 2), o10 = oa + (<usize>r1 << 2), o11 = ob + (<usize>r1 << 2);
+    if (int8Act<Q>()) splitPair<Q>(u0, u1, x0, x1, nb, o00, o01, o10, o11, kRebias);
+    else splitPair16<Q>(u0, u1, x0, x1, nb, o00, o01, o10, o11, kRebias);
+  }
+}
+
+/** The expanded group at u (rows r..r+3) dotted with each of the n activations (int8 path: four at a time, then two). */
 @inline function expandedTokens<Q>(u: usize, r: i32, act: usize, actStride: i32, nb: i32, cols: i32, n: i32,
   out: usize, outStride: i32, kRebias: f32): void {
   let t = 0;
   if (int8Act<Q>()) {
+    const as = <usize>actStride, os = <usize>outStride << 2;
+    for (; t + 4 <= n; t += 4) {
+      expandedQuad<Q>(u, act + <usize>t * as, as, nb, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), os, kRebias);
+    }
     for (; t + 2 <= n; t += 2) {
       const a = act + <usize>t * <usize>actStride, o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
       expandedPair<Q>(u, a, a + <usize>actStride, nb, cols, o, o + (<usize>outStride << 2), kRebias);

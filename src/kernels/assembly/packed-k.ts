@@ -37,14 +37,15 @@ export function packableK(type: i32): bool {
   return type == Q6_K ? 210 : type == Q5_K ? 176 : 144;
 }
 
-// This thread's scratch (prompt.ts): [0, 16) the other kernels' fence stores, [16, 144) the
-// four rows' sub-block scales as int16 (splat-loaded per sub-block),
-// [144, 160) one group's outputs, [160, 224) four rows' int32 accumulators,
+// This thread's scratch (prompt.ts): [0, 16) the other kernels' fence stores, [16, 272) the
+// four rows' sub-block scales, each in both int16 halves of an i32 (splat-loaded per sub-block:
+// a 32-bit splat from memory is a plain load, a 16-bit one costs a shuffle as well),
+// [272, 288) one group's outputs, [288, 352) four rows' int32 accumulators,
 // from STAGE on a group staged from plain rows.
 const SC: usize = 16;
-const TMP: usize = 144;
-const ACC: usize = 160;
-const STAGE: usize = 256;
+const TMP: usize = 272;
+const ACC: usize = 288;
+const STAGE: usize = 384;
 
 /** Scratch bytes the K kernels need for rows of rowBytes bytes (plain rows are staged there as a packed group). */
 export function scratchNeedK(rowBytes: i32): i32 {
@@ -162,9 +163,15 @@ export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i
   return ASC_FEATURE_RELAXED_SIMD ? v128.load(akAt(a, cols, y)) : i32x4.splat(0);
 }
 
-/** The int16 scale at scratch offset o in every lane. */
-@inline function scale(o: usize): v128 {
-  return v128.load16_splat(scratch + o);
+/** The int16 scale at scratch offset o (stored twice, as an i32) in every lane. */
+@inline function scale(sc: usize, o: usize): v128 {
+  return v128.load32_splat(sc + o);
+}
+
+/** The eight int16 scales in s stored as i32 pairs (s_t | s_t << 16) at o, o + 4, ..., o + 28. */
+@inline function storeScales(o: usize, s: v128): void {
+  v128.store(o, v128.shuffle<i16>(s, s, 0, 0, 1, 1, 2, 2, 3, 3));
+  v128.store(o, v128.shuffle<i16>(s, s, 4, 4, 5, 5, 6, 6, 7, 7), 16);
 }
 
 /**
@@ -185,6 +192,7 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
 }
 
 @inline function superK(Q5: bool, p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  const sc = scratch; // a local: each read of the global is a load, and the kernel addresses the scratch ~40 times
   const k15 = (kMask >>> 28) + 7;
   const lowNib = i8x16.splat(<i8>k15), six = i8x16.splat(<i8>(k15 * 4 + 3)), one = i8x16.splat(<i8>(k15 - 14));
   const hd = v128.load(p);
@@ -195,10 +203,10 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const mnHi = v128.or(i8x16.shr_u(c2, 4), i8x16.shl(i8x16.shr_u(c1, 6), 4));
   // per row its eight scales as int16, to the scratch (splat-loaded per sub-block)
   const s01 = v128.shuffle<i32>(scLo, scHi, 0, 4, 1, 5), s23 = v128.shuffle<i32>(scLo, scHi, 2, 6, 3, 7);
-  v128.store(scratch + SC, i16x8.extend_low_i8x16_u(s01));
-  v128.store(scratch + SC, i16x8.extend_high_i8x16_u(s01), 16);
-  v128.store(scratch + SC, i16x8.extend_low_i8x16_u(s23), 32);
-  v128.store(scratch + SC, i16x8.extend_high_i8x16_u(s23), 48);
+  storeScales(sc + SC, i16x8.extend_low_i8x16_u(s01));
+  storeScales(sc + SC + 32, i16x8.extend_high_i8x16_u(s01));
+  storeScales(sc + SC + 64, i16x8.extend_low_i8x16_u(s23));
+  storeScales(sc + SC + 96, i16x8.extend_high_i8x16_u(s23));
   // the mins times the activation's 32-value sums, per row
   const m01 = v128.shuffle<i32>(mnLo, mnHi, 0, 4, 1, 5), m23 = v128.shuffle<i32>(mnLo, mnHi, 2, 6, 3, 7);
   const bs = v128.load(a + akB32(cols) + (<usize>sb << 4));
@@ -209,33 +217,33 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   // the four pairs of sub-blocks, unrolled so that every shift count is a constant; per row an
   // int32 accumulator in the scratch (its store after each row is the scheduling barrier, see rows4.ts fence)
   const z = i32x4.splat(0);
-  v128.store(scratch + ACC, z);
-  v128.store(scratch + ACC, z, 16);
-  v128.store(scratch + ACC, z, 32);
-  v128.store(scratch + ACC, z, 48);
-  pairK(Q5, p, q, 0, a, cols, y, lowNib, one);
-  pairK(Q5, p, q, 1, a, cols, y, lowNib, one);
-  pairK(Q5, p, q, 2, a, cols, y, lowNib, one);
-  pairK(Q5, p, q, 3, a, cols, y, lowNib, one);
-  const sumi = sum4(v128.load(scratch + ACC), v128.load(scratch + ACC, 16), v128.load(scratch + ACC, 32), v128.load(scratch + ACC, 48));
+  v128.store(sc + ACC, z);
+  v128.store(sc + ACC, z, 16);
+  v128.store(sc + ACC, z, 32);
+  v128.store(sc + ACC, z, 48);
+  pairK(sc, Q5, p, q, 0, a, cols, y, lowNib, one);
+  pairK(sc, Q5, p, q, 1, a, cols, y, lowNib, one);
+  pairK(sc, Q5, p, q, 2, a, cols, y, lowNib, one);
+  pairK(sc, Q5, p, q, 3, a, cols, y, lowNib, one);
+  const sumi = sum4(v128.load(sc + ACC), v128.load(sc + ACC, 16), v128.load(sc + ACC, 32), v128.load(sc + ACC, 48));
   const d = halves4(i32x4.extend_low_i16x8_s(hd), kMask, kRebias), dmin = halves4(i32x4.extend_high_i16x8_s(hd), kMask, kRebias);
   const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
   return f32x4.mul(da, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sumi)), f32x4.mul(dmin, f32x4.convert_i32x4_s(summ))));
 }
 
 /** Sub-blocks 2j, 2j+1 of the four rows added to their accumulators; the activations are loaded once for the four rows. */
-@inline function pairK(Q5: bool, p: usize, q: usize, j: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): void {
+@inline function pairK(sc: usize, Q5: bool, p: usize, q: usize, j: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): void {
   const yl = y + (j << 6), yh = yl + 32;
   const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
   const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
-  rowPairK(Q5, p, q, 0, j, x0, x1, x2, x3, xl, xh, lowNib, one);
-  rowPairK(Q5, p, q, 1, j, x0, x1, x2, x3, xl, xh, lowNib, one);
-  rowPairK(Q5, p, q, 2, j, x0, x1, x2, x3, xl, xh, lowNib, one);
-  rowPairK(Q5, p, q, 3, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(sc, Q5, p, q, 0, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(sc, Q5, p, q, 1, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(sc, Q5, p, q, 2, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(sc, Q5, p, q, 3, j, x0, x1, x2, x3, xl, xh, lowNib, one);
 }
 
 /** Row r's sub-blocks 2j (low nibbles of its 32 bytes at q + 128j + 32r) and 2j+1 (high nibbles), scaled, added to its accumulator. */
-@inline function rowPairK(Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
+@inline function rowPairK(sc: usize, Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
   lowNib: v128, one: v128): void {
   const n = q + (<usize>j << 7) + (r << 5);
   const v0 = v128.load(n), v1 = v128.load(n, 16);
@@ -249,9 +257,9 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
     w2 = v128.or(w2, v128.and(fifthBit(h0, 2 * j + 1), b16));
     w3 = v128.or(w3, v128.and(fifthBit(h1, 2 * j + 1), b16));
   }
-  const o = SC + (r << 4) + (<usize>j << 2);
-  const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(o)), dot32(w2, w3, x2, x3, xh, scale(o + 2)));
-  v128.store(scratch + ACC + (r << 4), i32x4.add(v128.load(scratch + ACC + (r << 4)), s));
+  const o = SC + (r << 5) + (<usize>j << 3);
+  const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(sc, o)), dot32(w2, w3, x2, x3, xh, scale(sc, o + 4)));
+  v128.store(sc + ACC + (r << 4), i32x4.add(v128.load(sc + ACC + (r << 4)), s));
 }
 
 /** Bit b of each byte moved to bit 4 (i16 shifts: the bit kept never crosses a byte). */
@@ -265,43 +273,44 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
  * is 32 * sum(s * bsum16) per row, formed once per super-block.
  */
 function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  const sc = scratch; // a local, see superK
   const k15 = (kMask >>> 28) + 7;
   const lowNib = i8x16.splat(<i8>k15), hiMask = i8x16.splat(<i8>(k15 * 3 + 3)); // 0x0f, 0x30
   const b0 = v128.load(a + akB16(cols) + (<usize>sb << 5)), b1 = v128.load(a + akB16(cols) + (<usize>sb << 5), 16);
   // per row: its 16 scales as int16 to the scratch, -32 * sum(scale * bsum16) as its accumulator's start
-  q6Start(p, 0, b0, b1);
-  q6Start(p, 1, b0, b1);
-  q6Start(p, 2, b0, b1);
-  q6Start(p, 3, b0, b1);
+  q6Start(sc, p, 0, b0, b1);
+  q6Start(sc, p, 1, b0, b1);
+  q6Start(sc, p, 2, b0, b1);
+  q6Start(sc, p, 3, b0, b1);
   // quarters k and k + 2 of each half share their ql bytes (low and high nibbles); unrolled so that every shift count is a constant
   const y = sb << 8;
-  pairQ6(p, 0, 0, a, cols, y, lowNib, hiMask);
-  pairQ6(p, 0, 1, a, cols, y, lowNib, hiMask);
-  pairQ6(p, 1, 0, a, cols, y, lowNib, hiMask);
-  pairQ6(p, 1, 1, a, cols, y, lowNib, hiMask);
-  const sumi = sum4(v128.load(scratch + ACC), v128.load(scratch + ACC, 16), v128.load(scratch + ACC, 32), v128.load(scratch + ACC, 48));
+  pairQ6(sc, p, 0, 0, a, cols, y, lowNib, hiMask);
+  pairQ6(sc, p, 0, 1, a, cols, y, lowNib, hiMask);
+  pairQ6(sc, p, 1, 0, a, cols, y, lowNib, hiMask);
+  pairQ6(sc, p, 1, 1, a, cols, y, lowNib, hiMask);
+  const sumi = sum4(v128.load(sc + ACC), v128.load(sc + ACC, 16), v128.load(sc + ACC, 32), v128.load(sc + ACC, 48));
   const d = halves4(i32x4.extend_low_i16x8_s(v128.load64_zero(p + 832)), kMask, kRebias);
   const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
   return f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(d, da));
 }
 
-@inline function q6Start(p: usize, r: usize, b0: v128, b1: v128): void {
+@inline function q6Start(sc: usize, p: usize, r: usize, b0: v128, b1: v128): void {
   const s = v128.load(p + (r << 4));
   const lo = i16x8.extend_low_i8x16_s(s), hi = i16x8.extend_high_i8x16_s(s);
-  v128.store(scratch + SC + (r << 5), lo);
-  v128.store(scratch + SC + (r << 5), hi, 16);
-  v128.store(scratch + ACC + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5)));
+  storeScales(sc + SC + (r << 6), lo);
+  storeScales(sc + SC + (r << 6) + 32, hi);
+  v128.store(sc + ACC + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5)));
 }
 
 /** Quarters k and k + 2 of half h of the four rows added to their accumulators; the activations are loaded once for the four rows. */
-@inline function pairQ6(p: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128): void {
+@inline function pairQ6(sc: usize, p: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128): void {
   const yl = y + (h << 7) + (k << 5), yh = yl + 64;
   const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
   const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
-  rowPairQ6(p, 0, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
-  rowPairQ6(p, 1, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
-  rowPairQ6(p, 2, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
-  rowPairQ6(p, 3, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(sc, p, 0, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(sc, p, 1, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(sc, p, 2, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(sc, p, 3, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
 }
 
 /**
@@ -310,7 +319,7 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
  * and high nibbles of ql[64h + 32k + l], high 2 bits from bits 2k and
  * 2k + 4 of qh[32h + l]; scales 8h + 2k, +1 and 8h + 2k + 4, +5.
  */
-@inline function rowPairQ6(p: usize, r: usize, h: i32, k: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
+@inline function rowPairQ6(sc: usize, p: usize, r: usize, h: i32, k: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
   lowNib: v128, hiMask: v128): void {
   const row = p + 64 + r * 192;
   const l = row + (<usize>h << 6) + (<usize>k << 5), qh = row + 128 + (<usize>h << 5);
@@ -319,11 +328,11 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const w1 = v128.or(v128.and(l1, lowNib), v128.and(q6High(h1, k), hiMask));
   const w2 = v128.or(v128.and(i16x8.shr_u(l0, 4), lowNib), v128.and(q6High(h0, k + 2), hiMask));
   const w3 = v128.or(v128.and(i16x8.shr_u(l1, 4), lowNib), v128.and(q6High(h1, k + 2), hiMask));
-  const s = SC + (r << 5) + (<usize>((h << 3) + (k << 1)) << 1);
+  const s = SC + (r << 6) + (<usize>((h << 3) + (k << 1)) << 2);
   const n = ASC_FEATURE_RELAXED_SIMD ? 16 : 32;
-  const lo = i32x4.add(dot16(w0, x0, xl, scale(s)), dot16(w1, x1, xl + n, scale(s + 2)));
-  const hi = i32x4.add(dot16(w2, x2, xh, scale(s + 8)), dot16(w3, x3, xh + n, scale(s + 10)));
-  v128.store(scratch + ACC + (r << 4), i32x4.add(v128.load(scratch + ACC + (r << 4)), i32x4.add(lo, hi)));
+  const lo = i32x4.add(dot16(w0, x0, xl, scale(sc, s)), dot16(w1, x1, xl + n, scale(sc, s + 4)));
+  const hi = i32x4.add(dot16(w2, x2, xh, scale(sc, s + 16)), dot16(w3, x3, xh + n, scale(sc, s + 20)));
+  v128.store(sc + ACC + (r << 4), i32x4.add(v128.load(sc + ACC + (r << 4)), i32x4.add(lo, hi)));
 }
 
 /** Bits 2k, 2k+1 of each byte moved to bits 4, 5 (i16 shifts: the bits kept never cross a byte). */
@@ -343,22 +352,29 @@ export function groupK(type: i32, g: usize, a: usize, cols: i32, out: usize, kMa
 /**
  * Groups decoded in one pass (memory streams) by streamsK. Same-process CPU
  * time against the plain four-row kernel (Q4_K 2048x2048, loaded machine):
- * 1 group 1.03-1.07x, 2 groups 1.19-1.32x, 4 groups ~1.05x.
+ * 1 group 1.03-1.07x, 2 groups 1.19-1.32x, 4 groups ~1.05x. Since the
+ * kernels got cheaper (scales splat-loaded 32 bits wide) 4 groups beat 2:
+ * bench/decode-ab.ts, Q4_K 2048x2048, 2048x5632, 5632x2048 x1.07-1.21 in 3
+ * of 4 runs, Q6_K 2048x5632 x1.03-1.06; 8 groups were no better than 4.
  */
-export const STREAMS_K: i32 = 2;
+export const STREAMS_K: i32 = 4;
 
 /** groupK of the STREAMS_K groups at g + i*d (bytes); outputs at out + i*od. */
 export function streamsK(type: i32, g: usize, d: usize, a: usize, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
   const sb4 = sbBytes(type) << 2;
   const nsb = cols >> 8;
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   for (let s = 0; s < nsb; s++) {
     const p = g + <usize>s * sb4;
     acc0 = f32x4.add(acc0, superOf(type, p, a, cols, s, kMask, kRebias));
     acc1 = f32x4.add(acc1, superOf(type, p + d, a, cols, s, kMask, kRebias));
+    acc2 = f32x4.add(acc2, superOf(type, p + 2 * d, a, cols, s, kMask, kRebias));
+    acc3 = f32x4.add(acc3, superOf(type, p + 3 * d, a, cols, s, kMask, kRebias));
   }
   v128.store(out, acc0);
   v128.store(out + od, acc1);
+  v128.store(out + 2 * od, acc2);
+  v128.store(out + 3 * od, acc3);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset, sum4 } from "./common";
+import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset } from "./common";
 import { packableK, repackK } from "./packed-k";
 
 // ---------------------------------------------------------------------------
@@ -8,17 +8,24 @@ import { packableK, repackK } from "./packed-k";
 // rearranged once at load time, in place and with the same byte count, so
 // that four rows' blocks sit side by side:
 //
-//   Q4_1x4 block b of rows 4g..4g+3 (80 bytes): f16 d[4] | f16 m[4] | nibbles[4][16]
-//   Q4_0x4 block b of rows 4g..4g+3 (72 bytes): f16 d[4] | nibbles[4][16]
-//   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | i8 q[4][32]
+//   Q4_1x4 block b of rows 4g..4g+3 (80 bytes): f16 d[4] | f16 m[4] | nibbles: word k (0..3) of rows 0..3
+//   Q4_0x4 block b of rows 4g..4g+3 (72 bytes): f16 d[4] | nibbles: word k (0..3) of rows 0..3
+//   Q8_0x4 block b of rows 4g..4g+3 (136 bytes): f16 d[4] | values by pairs: pair i (0..15) of rows 0..3
+//     at 8 + 8i (values 2i, 2i+1 of row r at bytes 2r, 2r+1)
 //
 // Group g (4 rows) occupies bytes [4g*rowBytes, (4g+4)*rowBytes) as before;
 // the last rows % 4 rows stay in the plain layout. One v128 load then gives
-// four rows' scales (converted to f32 in SIMD), the four rows share each
-// activation load, and four int32 partial sums reduce to one vector per
-// block. Q4_1 nibbles are also permuted within a block so that i16 lane i of
-// the 16 bytes holds values i, 8+i, 16+i, 24+i in its four nibbles: a mask or
-// a shift then yields values 0-7, 8-15, 16-23, 24-31 as int16 directly.
+// four rows' scales (converted to f32 in SIMD) and the four rows share each
+// activation load. Q4 nibbles are permuted within a row's 16 bytes so that
+// i16 lane i holds values i, 8+i, 16+i, 24+i in its four nibbles, and the
+// rows' 16 bytes are then interleaved by 4-byte words: bytes [16k, 16k+16)
+// of the nibble area hold word k (bytes 4k..4k+3) of rows 0, 1, 2, 3. A
+// v128 of nibbles thus has row r in i32 lane r, and a dot with one
+// activation word splatted to all lanes sums row r in lane r: the four rows'
+// sums need no 4x4 transpose-add per block (see nibSums). Q8_0 values are
+// interleaved by pairs for the same reason: widened to int16, a v128 half
+// holds one pair of each row, and i32x4.dot_i16x8_s against one activation
+// pair splatted gives row r's sum in lane r (see blockQ8_0).
 // ---------------------------------------------------------------------------
 
 /** Type-id flag of a packed matrix (the job's `type` is PACKED | ggml type). */
@@ -54,32 +61,28 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
           store<u16>(dst + (<usize>r << 1), load<u16>(blk));
           if (q4_1) store<u16>(dst + 8 + (<usize>r << 1), load<u16>(blk, 2));
           const qs = blk + (q4_1 ? 4 : 2);
-          const qd = dst + (q4_1 ? 16 : 8) + (<usize>r << 4);
+          const qd = dst + (q4_1 ? 16 : 8) + (<usize>r << 2);
           for (let i = 0; i < 8; i++) {
             // value j < 16: low nibble of byte j; value 16 + j: high nibble of byte j
             const v0 = load<u8>(qs + i) & 15, v8 = load<u8>(qs + 8 + i) & 15;
             const v16 = load<u8>(qs + i) >> 4, v24 = load<u8>(qs + 8 + i) >> 4;
-            store<u8>(qd + (<usize>i << 1), <u8>(v0 | (v8 << 4)));
-            store<u8>(qd + (<usize>i << 1) + 1, <u8>(v16 | (v24 << 4)));
+            store<u8>(qd + nibByte(i << 1), <u8>(v0 | (v8 << 4)));
+            store<u8>(qd + nibByte((i << 1) + 1), <u8>(v16 | (v24 << 4)));
           }
         } else { // Q8_0
           const blk = row + <usize>b * 34;
           const dst = src + <usize>b * 136;
           store<u16>(dst + (<usize>r << 1), load<u16>(blk));
-          memory.copy(dst + 8 + (<usize>r << 5), blk + 2, 32);
+          for (let i = 0; i < 16; i++) store<u16>(dst + q8Pair(i) + (<usize>r << 1), load<u16>(blk + 2 + (<usize>i << 1)));
         }
       }
     }
   }
 }
 
-/** int32x4 partial dot of one packed Q4_1 row block (16 bytes at p) with the block's 32 int16 activations a0..a3. */
-@inline export function nib4(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, m: v128): v128 {
-  const v = v128.load(p);
-  let s = i32x4.dot_i16x8_s(v128.and(v, m), a0);
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), a1));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), a2));
-  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), a3));
+/** Offset of byte n (0..15) of row 0's permuted nibbles in a packed Q4 block's nibble area (row r: + 4r). */
+@inline export function nibByte(n: i32): usize {
+  return (<usize>(n >> 2) << 4) + <usize>(n & 3);
 }
 
 // The group kernels take their SIMD constants as arguments (k15 = 15,
@@ -120,50 +123,50 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   return f32x4.mul(d, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
 }
 
-/** [sum] of each of the four packed 16-byte nibble rows at q (64 bytes) dotted with the block's activations. */
+/**
+ * [sum] of each of the four rows of a packed nibble area at q (64 bytes)
+ * dotted with the block's activations: row r in lane r. Word k of the rows
+ * (the v128 at q + 16k) meets activation word k splatted (lane k of each
+ * activation vector: the relaxed build's int8 copy x0 (low nibbles) and x1
+ * (high nibbles), the baseline's int16 x0..x3, one per nibble of an int16
+ * lane, see repack).
+ */
 @inline function nibSums(q: usize, x0: v128, x1: v128, x2: v128, x3: v128, m: v128, out: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    return sum4w(nib16r(q, x0, x1, m), nib16r(q + 16, x0, x1, m), nib16r(q + 32, x0, x1, m), nib16r(q + 48, x0, x1, m));
+    // int16 lanes: 8 dots of pairs, |lane| <= 8*2*127*15 = 30480 < 32767, exact; one pairwise widening per block
+    let s = word8(q, v128.shuffle<i32>(x0, x0, 0, 0, 0, 0), v128.shuffle<i32>(x1, x1, 0, 0, 0, 0), m);
+    s = i16x8.add(s, word8(q + 16, v128.shuffle<i32>(x0, x0, 1, 1, 1, 1), v128.shuffle<i32>(x1, x1, 1, 1, 1, 1), m));
+    v128.store(out, s); // scheduling barrier, see blockQ4_0
+    s = i16x8.add(s, word8(q + 32, v128.shuffle<i32>(x0, x0, 2, 2, 2, 2), v128.shuffle<i32>(x1, x1, 2, 2, 2, 2), m));
+    s = i16x8.add(s, word8(q + 48, v128.shuffle<i32>(x0, x0, 3, 3, 3, 3), v128.shuffle<i32>(x1, x1, 3, 3, 3, 3), m));
+    return i32x4.extadd_pairwise_i16x8_s(s);
   }
-  // The stores to `out` (overwritten at the end) are scheduling barriers:
-  // without them TurboFan hoists all 20 loads of the block to the top and
-  // spills half of the values they feed (the relaxed build needs fewer).
-  const s0 = nib4(q, x0, x1, x2, x3, m);
-  v128.store(out, s0);
-  const s1 = nib4(q + 16, x0, x1, x2, x3, m);
-  v128.store(out, s1);
-  const t0 = i32x4.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-  const s2 = nib4(q + 32, x0, x1, x2, x3, m);
-  v128.store(out, s2);
-  const s3 = nib4(q + 48, x0, x1, x2, x3, m);
-  const t1 = i32x4.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
-  return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+  let s = word16(q, v128.shuffle<i32>(x0, x0, 0, 0, 0, 0), v128.shuffle<i32>(x1, x1, 0, 0, 0, 0), v128.shuffle<i32>(x2, x2, 0, 0, 0, 0), v128.shuffle<i32>(x3, x3, 0, 0, 0, 0), m);
+  s = i32x4.add(s, word16(q + 16, v128.shuffle<i32>(x0, x0, 1, 1, 1, 1), v128.shuffle<i32>(x1, x1, 1, 1, 1, 1), v128.shuffle<i32>(x2, x2, 1, 1, 1, 1), v128.shuffle<i32>(x3, x3, 1, 1, 1, 1), m));
+  v128.store(out, s);
+  s = i32x4.add(s, word16(q + 32, v128.shuffle<i32>(x0, x0, 2, 2, 2, 2), v128.shuffle<i32>(x1, x1, 2, 2, 2, 2), v128.shuffle<i32>(x2, x2, 2, 2, 2, 2), v128.shuffle<i32>(x3, x3, 2, 2, 2, 2), m));
+  return i32x4.add(s, word16(q + 48, v128.shuffle<i32>(x0, x0, 3, 3, 3, 3), v128.shuffle<i32>(x1, x1, 3, 3, 3, 3), v128.shuffle<i32>(x2, x2, 3, 3, 3, 3), v128.shuffle<i32>(x3, x3, 3, 3, 3, 3), m));
 }
 
 /**
- * Relaxed build: int16x8 partial dot of one packed Q4_1 row block (16 bytes
- * at p) with the block's int8 activations lo/hi (see quantizeAct); m8 = 0x0f
- * in every byte. A pair of products is at most 2*127*15, so the two dots add
- * in int16 without overflow: |lane| <= 4*127*15 = 7620.
+ * Relaxed build: int16x8 partial dots of one nibble word of the four rows
+ * (v128 at p, row r in i32 lane r) with the activation words lo (low
+ * nibbles) and hi (high nibbles) splatted; m8 = 0x0f in every byte. A pair
+ * of products is at most 2*127*15, so the two dots add in int16.
  */
-@inline function nib16r(p: usize, lo: v128, hi: v128, m8: v128): v128 {
+@inline function word8(p: usize, lo: v128, hi: v128, m8: v128): v128 {
   const v = v128.load(p);
   return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(lo, v128.and(v, m8)),
     i16x8.relaxed_dot_i8x16_i7x16_s(hi, v128.and(i16x8.shr_u(v, 4), m8)));
 }
 
-/**
- * [sum(s0), sum(s1), sum(s2), sum(s3)] as int32x4 of four int16x8 vectors of
- * nib16r partial sums. The 4x4 transpose-add runs on the int16 lanes (two
- * levels add four lanes: |lane| <= 4*7620 = 30480 < 32767, exact) and one
- * widening pairwise add ends it, instead of widening each row and then
- * sum4: 10 instructions instead of 13, and one load of the widening's
- * constant instead of four. The sums are the same integers.
- */
-@inline function sum4w(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
-  const t0 = i16x8.add(v128.shuffle<i32>(s0, s1, 0, 4, 1, 5), v128.shuffle<i32>(s0, s1, 2, 6, 3, 7));
-  const t1 = i16x8.add(v128.shuffle<i32>(s2, s3, 0, 4, 1, 5), v128.shuffle<i32>(s2, s3, 2, 6, 3, 7));
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7)));
+/** Baseline: int32x4 dots of one nibble word of the four rows (v128 at p) with the int16 activation pairs a0..a3 splatted (nibble j of each int16 lane: aj); m = 15 per int16. */
+@inline function word16(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, m: v128): v128 {
+  const v = v128.load(p);
+  let s = i32x4.dot_i16x8_s(v128.and(v, m), a0);
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), a1));
+  s = i32x4.add(s, i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), a2));
+  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), a3));
 }
 
 /**
@@ -233,24 +236,35 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 
 /** Rows 4g..4g+3 of a packed Q matrix (group at g) dotted with the A16 activation at a; stores 4 floats at out. */
 
-/** int32x4 partial dot of 32 int8 weights at p with 32 int16 activations a0..a3. */
-@inline export function q8x32(p: usize, a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const v0 = v128.load(p), v1 = v128.load(p, 16);
-  let s = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), a0);
-  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), a1));
-  s = i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), a2));
-  return i32x4.add(s, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), a3));
+/** Offset of values 2i, 2i+1 of row 0 in a packed Q8_0 block (row r: + 2r). */
+@inline export function q8Pair(i: i32): usize {
+  return 8 + (<usize>i << 3);
+}
+
+/**
+ * int32x4 dots of the four rows' value pairs 2k, 2k+1 (the v128 at p: pair
+ * 2k of rows 0..3, then pair 2k+1) with the activation pairs lo and hi
+ * splatted: row r in lane r.
+ */
+@inline function q8pairs(p: usize, lo: v128, hi: v128): v128 {
+  // two sign-extending 8-byte loads: V8 widens the high half of a v128 in two instructions, the low one in one
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), lo), i32x4.dot_i16x8_s(v128.load8x8_s(p + 8), hi));
 }
 
 /** One block of a packed Q8_0 group (at p) against the block's activations (int16 a0..a3, scale da splatted): the four rows' contributions. */
 @inline export function blockQ8_0(p: usize, a0: v128, a1: v128, a2: v128, a3: v128, da: v128, mask: v128, out: usize): v128 {
-  const s0 = q8x32(p + 8, a0, a1, a2, a3);
-  v128.store(out, s0); // scheduling barrier, see blockQ4_1
-  const s1 = q8x32(p + 40, a0, a1, a2, a3);
-  v128.store(out, s1);
-  const s2 = q8x32(p + 72, a0, a1, a2, a3);
-  v128.store(out, s2);
-  const s3 = q8x32(p + 104, a0, a1, a2, a3);
+  // activation pair i is i32 lane i & 3 of a(i >> 2)
+  let s = q8pairs(p + 8, v128.shuffle<i32>(a0, a0, 0, 0, 0, 0), v128.shuffle<i32>(a0, a0, 1, 1, 1, 1));
+  s = i32x4.add(s, q8pairs(p + 24, v128.shuffle<i32>(a0, a0, 2, 2, 2, 2), v128.shuffle<i32>(a0, a0, 3, 3, 3, 3)));
+  v128.store(out, s); // scheduling barrier, see blockQ4_0
+  s = i32x4.add(s, q8pairs(p + 40, v128.shuffle<i32>(a1, a1, 0, 0, 0, 0), v128.shuffle<i32>(a1, a1, 1, 1, 1, 1)));
+  s = i32x4.add(s, q8pairs(p + 56, v128.shuffle<i32>(a1, a1, 2, 2, 2, 2), v128.shuffle<i32>(a1, a1, 3, 3, 3, 3)));
+  v128.store(out, s);
+  s = i32x4.add(s, q8pairs(p + 72, v128.shuffle<i32>(a2, a2, 0, 0, 0, 0), v128.shuffle<i32>(a2, a2, 1, 1, 1, 1)));
+  s = i32x4.add(s, q8pairs(p + 88, v128.shuffle<i32>(a2, a2, 2, 2, 2, 2), v128.shuffle<i32>(a2, a2, 3, 3, 3, 3)));
+  v128.store(out, s);
+  s = i32x4.add(s, q8pairs(p + 104, v128.shuffle<i32>(a3, a3, 0, 0, 0, 0), v128.shuffle<i32>(a3, a3, 1, 1, 1, 1)));
+  s = i32x4.add(s, q8pairs(p + 120, v128.shuffle<i32>(a3, a3, 2, 2, 2, 2), v128.shuffle<i32>(a3, a3, 3, 3, 3, 3)));
   const d = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), mask); // times 2^112 in da
-  return f32x4.mul(f32x4.convert_i32x4_s(sum4(s0, s1, s2, s3)), f32x4.mul(d, da));
+  return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da));
 }

@@ -1,0 +1,63 @@
+// Bit-exactness of the batched packed kernels under scratch sizes that force
+// the other paths of matmul.ts batch(): tiles of split tokens (n larger than
+// a tile), the expandedQuad fallback (no room for a tile), and the one-group
+// kernels (no room for a group): every row of an n-row product must equal
+// that row's matvec (n = 1), bit for bit.
+// Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/batch-check.js [--builds build/kernels-relaxed.wasm,build/kernels.wasm]
+import { parseArgs } from "node:util";
+import { SharedHeap } from "../src/kernels/heap.js";
+import { loadBuilds } from "./builds.js";
+import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
+
+const PACKED = 0x100;
+const { values: opts } = parseArgs({ options: { builds: { type: "string", default: "" } } });
+const heap = new SharedHeap();
+const builds = loadBuilds(opts.builds, heap);
+const rand = rng(11);
+const scratchKiB = [1024, 96, 24, 4];
+const ns = [2, 3, 5, 8, 9, 17, 40, 64];
+let bad = 0,
+  checked = 0;
+for (const { name, K } of builds) {
+  const scratchMax = 1024 << 10;
+  const scratch = heap.alloc(scratchMax, 64);
+  for (const [type, rows, cols] of [
+    [3, 44, 576],
+    [2, 36, 2048],
+    [2, 20, 5632],
+    [8, 28, 640],
+  ]) {
+    const w = randomMatrix(heap, type, rows, cols, rand);
+    K.repack(type, w.ptr, w.rowBytes, cols, rows, heap.alloc(4 * w.rowBytes, 64));
+    const nMax = Math.max(...ns);
+    const x = randomActivations(heap, cols * nMax, rand);
+    const stride = K.actBytes(cols);
+    const act = heap.alloc(stride * nMax, 64);
+    for (let t = 0; t < nMax; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    const ref = heap.alloc(rows * 4 * nMax, 64);
+    K.setScratch(scratch, scratchMax);
+    for (let t = 0; t < nMax; t++) {
+      K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, 0, rows, act + t * stride, stride, x, 1, ref + t * rows * 4, rows);
+    }
+    const out = heap.alloc(rows * 4 * nMax, 64);
+    for (const kib of scratchKiB) {
+      K.setScratch(scratch, kib << 10);
+      for (const n of ns) {
+        new Uint8Array(heap.memory.buffer, out, rows * 4 * n).fill(0x7f);
+        K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, 0, rows, act, stride, x, n, out, rows);
+        const a = new Uint32Array(heap.memory.buffer, ref, rows * n),
+          b = new Uint32Array(heap.memory.buffer, out, rows * n);
+        checked++;
+        const i = a.findIndex((v, j) => v !== b[j]);
+        if (i >= 0) {
+          bad++;
+          console.log(
+            `${name} type ${type} ${rows}x${cols} scratch ${kib} KiB n=${n}: differs at token ${Math.floor(i / rows)} row ${i % rows}`,
+          );
+        }
+      }
+    }
+  }
+}
+console.log(`${checked - bad}/${checked} batches bit-identical to per-row matvecs`);
+process.exitCode = bad ? 1 : 0;
