@@ -7,6 +7,8 @@
 //   a 1.1B Q4_0 FFN matrix (5632x2048) and Q8_0 2048x640 and SmolLM2's output (Q8_0 49152x576).
 //   Matrices are 64 MiB of copies read in turn, so weights come from memory as in a forward pass;
 //   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
+//   All builds read matrices packed by the first: to compare builds whose packed layouts differ (Q4_0, Q4_1
+//   and Q8_0 changed in session 9), use bench/decode-ab.ts (--n for batches), where each build packs its own.
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { loadBuilds } from "./builds.js";
