@@ -10,6 +10,8 @@
 //   --bound: also time the int8 instruction bound (assembly/probe.ts peakDot, the first build's) in every round,
 //     and print each product's multiply-adds per second as a share of it (same rounds, same CPU-time clock).
 //   --scratch-kib K: each build's prompt scratch (assembly/prompt.ts setScratch; default 1024, as src/kernels/wasm.ts gives it).
+//   All builds read matrices packed by the first: to compare builds whose packed layouts differ (Q4_0, Q4_1
+//   and Q8_0 changed in session 9), use bench/decode-ab.ts (--n for batches), where each build packs its own.
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { loadBuilds } from "./builds.js";
