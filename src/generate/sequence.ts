@@ -127,12 +127,12 @@ export class Sequence {
   /** Hand generated tokens up to index `upto` to the detokenizer and stop matcher; a stop string ends the sequence there. */
   private release(upto: number): string {
     let text = "";
-    while (this.emitted < upto && !this.finish) {
+    // a stop string drops the tokens after it (held back by the look-behind), which ends the loop
+    while (this.emitted < Math.min(upto, this.out.length)) {
       const { emit, stopped } = this.stop.push(this.decoder.push(this.out[this.emitted++]));
       text += emit;
       if (stopped) {
         this.finish = "stop";
-        // tokens made after the one that completed the stop string (held back by the look-behind) are not part of the result
         this.drop(this.emitted);
       }
     }
@@ -143,22 +143,13 @@ export class Sequence {
   /** End the sequence (`reason` unless it already ended) and return the text still held back, if it ended without a stop string. */
   end(reason: FinishReason = "length"): string {
     this.finish ??= reason;
-    // tokens held back for a possible take-back are final now
-    const held = this.eog || this.finish !== "stop" ? this.releaseAll() : "";
+    // tokens held back for a possible take-back are final now (none are left after a stop string)
+    const held = this.release(this.out.length);
     if (this.finish === "stop") return held;
     const tail = this.stop.push(this.decoder.flush());
     const rest = tail.stopped ? tail.emit : tail.emit + this.stop.flush();
     this.text += rest;
     return held + rest;
-  }
-
-  /** release() of every held-back token, whatever `finish` says. */
-  private releaseAll(): string {
-    const f = this.finish;
-    this.finish = null;
-    const text = this.release(this.out.length);
-    this.finish ??= f;
-    return text;
   }
 
   /** The whole result (after `end`). */
