@@ -2,7 +2,10 @@
 // the other paths of matmul.ts batch(): tiles of split tokens (n larger than
 // a tile), the expandedQuad fallback (no room for a tile), and the one-group
 // kernels (no room for a group): every row of an n-row product must equal
-// that row's matvec (n = 1), bit for bit.
+// that row's matvec (n = 1), bit for bit. The K-quants (types 12-14) the
+// same through prompt-k.ts batchK: token tiles (160 KiB), two streams
+// (96 KiB for 5632-wide rows), the groupK fallback (24 and 4 KiB), a lone
+// last group and rows % 4 left in the plain layout.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/batch-check.js [--builds build/kernels-relaxed.wasm,build/kernels.wasm]
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
@@ -14,7 +17,7 @@ const { values: opts } = parseArgs({ options: { builds: { type: "string", defaul
 const heap = new SharedHeap();
 const builds = loadBuilds(opts.builds, heap);
 const rand = rng(11);
-const scratchKiB = [1024, 96, 24, 4];
+const scratchKiB = [1024, 160, 96, 24, 4];
 const ns = [2, 3, 5, 8, 9, 17, 40, 64];
 let bad = 0,
   checked = 0;
@@ -26,6 +29,12 @@ for (const { name, K } of builds) {
     [2, 36, 2048],
     [2, 20, 5632],
     [8, 28, 640],
+    [12, 46, 2048],
+    [12, 8, 256],
+    [13, 20, 5632],
+    [13, 36, 1536],
+    [14, 44, 2048],
+    [14, 6, 768],
   ]) {
     const w = randomMatrix(heap, type, rows, cols, rand);
     K.repack(type, w.ptr, w.rowBytes, cols, rows, heap.alloc(4 * w.rowBytes, 64));
@@ -33,7 +42,10 @@ for (const { name, K } of builds) {
     const x = randomActivations(heap, cols * nMax, rand);
     const stride = K.actBytes(cols);
     const act = heap.alloc(stride * nMax, 64);
-    for (let t = 0; t < nMax; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    for (let t = 0; t < nMax; t++) {
+      if (K.actKind(type) === 2) K.quantizeActK(x + t * cols * 4, cols, act + t * stride);
+      else K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    }
     const ref = heap.alloc(rows * 4 * nMax, 64);
     K.setScratch(scratch, scratchMax);
     for (let t = 0; t < nMax; t++) {

@@ -10,6 +10,7 @@
 //   --bound: also time the int8 instruction bound (assembly/probe.ts peakDot, the first build's) in every round,
 //     and print each product's multiply-adds per second as a share of it (same rounds, same CPU-time clock).
 //   --scratch-kib K: each build's prompt scratch (assembly/prompt.ts setScratch; default 1024, as src/kernels/wasm.ts gives it).
+//   Outputs are compared across builds (OUTPUTS DIFFER on the case line when any bit differs).
 //   All builds read matrices packed by the first: to compare builds whose packed layouts differ (Q4_0, Q4_1
 //   and Q8_0 changed in session 9), use bench/decode-ab.ts (--n for batches), where each build packs its own.
 import { parseArgs } from "node:util";
@@ -60,7 +61,10 @@ for (const [type, rows, cols] of cases) {
   const acts = builds.map(({ K }) => {
     const stride = K.actBytes(cols),
       act = heap.alloc(stride * nMax, 64);
-    for (let t = 0; t < nMax; t++) K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    for (let t = 0; t < nMax; t++) {
+      if (K.actKind(type) === 2) K.quantizeActK(x + t * cols * 4, cols, act + t * stride);
+      else K.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    }
     return { act, stride };
   });
   for (const n of ns) {
@@ -79,8 +83,14 @@ for (const [type, rows, cols] of cases) {
         best[b] = Math.min(best[b], (c.user + c.system) / reps);
       });
     }
+    // outputs of every build against the first's, bit for bit
+    const outs = builds.map(({ K }, b) => {
+      K.matmul(type | PACKED, first.ptr, first.rowBytes, cols, rows, 0, rows, acts[b].act, acts[b].stride, x, n, out, rows);
+      return new Uint32Array(heap.memory.buffer, out, rows * n).slice();
+    });
+    const same = outs.every((o) => o.every((v, i) => v === outs[0][i]));
     console.log(
-      `type ${type} ${rows}x${cols} n=${n}: ` +
+      `type ${type} ${rows}x${cols} n=${n}${same ? "" : " OUTPUTS DIFFER"}: ` +
         builds.map((b, i) => `${b.name} ${best[i].toFixed(0)} us (${(best[i] / n).toFixed(1)} us/row)`).join(", ") +
         (builds.length === 2 ? `, x${(best[1] / best[0]).toFixed(2)}` : ""),
     );

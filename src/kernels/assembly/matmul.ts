@@ -10,6 +10,7 @@ import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
+import { batchK } from "./prompt-k";
 
 /**
  * The activation a `type` matrix (PACKED | type for a packed one) reads:
@@ -298,7 +299,8 @@ function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, spl
 /**
  * matmul's rows [r0, r1) for a K-quant (see packed-k.ts; act is AK): packed
  * groups, decoding STREAMS_K groups a STREAMS_K-th of the range apart per
- * pass; rows in the plain layout (an unprepared matrix, the last rows % 4)
+ * pass, or for n > 1 expanded once and dotted with every token (batchK,
+ * prompt-k.ts; relaxed build); rows in the plain layout (an unprepared matrix, the last rows % 4)
  * are staged four at a time as a packed group.
  */
 function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
@@ -314,6 +316,7 @@ function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, ro
     for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
     r += (STREAMS_K - 1) * 4 * q;
   }
+  if (n > 1) r = batchK(type, w, rowBytes, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
   for (; r < full; r += 4) {
     const g = w + <usize>r * rb;
     for (let t = 0; t < n; t++) {

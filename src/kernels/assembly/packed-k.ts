@@ -33,7 +33,7 @@ export function packableK(type: i32): bool {
 }
 
 /** Plain bytes of one super-block of a row: Q4_K 144, Q5_K 176, Q6_K 210. */
-@inline function sbBytes(type: i32): usize {
+@inline export function sbBytes(type: i32): usize {
   return type == Q6_K ? 210 : type == Q5_K ? 176 : 144;
 }
 
@@ -123,7 +123,7 @@ export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i
  * m·2⁻²⁴ is formed as (2⁻¹⁴ + m·2⁻²⁴) − 2⁻¹⁴ with the half's sign on both
  * terms, every operand a normal float.
  */
-@inline function halves4(h: v128, kMask: i32, kRebias: f32): v128 {
+@inline export function halves4(h: v128, kMask: i32, kRebias: f32): v128 {
   const bits = v128.and(i32x4.shl(h, 13), i32x4.splat(kMask)); // sign, exponent (bias 15) and mantissa in f32 places
   const sub = i32x4.eq(v128.and(bits, i32x4.splat(0x0f800000)), i32x4.splat(0)); // exponent 0: subnormal or zero
   const rebias = i32x4.splat(reinterpret<i32>(kRebias) - 0x3f800000); // 112 << 23

@@ -1,0 +1,492 @@
+import { Q4_K, Q5_K, Q6_K, akD, akB32, akB16, akQ } from "./common";
+import { scratch, scratchBytes } from "./prompt";
+import { halves4, sbBytes } from "./packed-k";
+
+// Batches (n > 1 tokens) of the K-quants Q4_K, Q5_K and Q6_K, relaxed build:
+// the scheme of prompt.ts for Q4_0/Q4_1 (read it first) applied to the packed
+// 4-row super-blocks of packed-k.ts. Each 4-row group is decoded once per
+// batch ("expanded": nibbles, fifth / high bits, 6-bit scales and mins, f16
+// scales) into the scratch, each token's AK activation is split once per
+// batch (every word splatted to a v128), and splitPairK dots two expanded
+// groups with two split tokens per pass, every operand a plain load.
+//
+// Transposed order, as in prompt.ts: W_i holds, in i32 lane k, row k's four
+// weights (0..15, 0..31 or 0..63) for the super-block's activation values
+// [4i, 4i+4) in natural order, so a relaxed dot with the splatted word i of a
+// token gives row k's partial sums in int16 lanes 2k, 2k+1. The per-row
+// sub-block scale is then one i32x4.dot_i16x8_s against a vector holding row
+// k's scale in both int16 lanes 2k, 2k+1: it widens to int32 and applies a
+// different scale to each row (lane) in one instruction. Dots are summed in
+// int16 before widening as far as exactness allows (x: |q| <= 127; each dot
+// lane is two products):
+//   Q4_K  8 dots (one 32-value sub-block): 8 x 2 x 127 x 15 = 30480
+//   Q5_K  4 dots (half a sub-block):       4 x 2 x 127 x 31 = 31496
+//   Q6_K  2 dots (half a 16-value scale):  2 x 2 x 127 x 63 = 32004
+// all < 32767. The mins (Q4_K, Q5_K) and Q6_K's -32 multiply the token's
+// integer sums per 32 / 16 values: dot_i16x8_s of a vector of each row's
+// pair of mins (scales) against the token's splatted pair of sums.
+//
+// Every integer sum is the exact integer packed-k.ts's super* kernels form
+// (exact in any order), and the float steps per super-block and the adds
+// over super-blocks are theirs on the same operands in the same order, so
+// each (row, token) gets groupK's bits: batched and token-by-token results
+// agree exactly.
+
+// This thread's scratch (prompt.ts scratch, from offset 0): [0, 128) the sink
+// (pinK's barrier stores, splitPairK's float sums at 64..127, expandK's
+// transposes), then S expanded groups, then the split activations of a token
+// tile. groupK's own scratch areas (packed-k.ts) overlap; they are not used
+// while a batch runs.
+const SINK: usize = 128;
+
+/** Bytes of one expanded super-block of a 4-row group: Q4_K / Q5_K 1248, Q6_K 1424 (see expandQ45, expandQ6). */
+@inline function expandedSuper(type: i32): i32 {
+  return type == Q6_K ? 1424 : 1248;
+}
+/** Offset of W_0 in an expanded super-block (the header before it: f32 scales, scale vectors). */
+const W45: usize = 224;
+const W6: usize = 400;
+
+/**
+ * Bytes of one token's super-block of split activations (see splitActsK):
+ * words 64 x 16 | bsum32 pairs 4 x 16 | bsum16 pairs 8 x 16 | d 16.
+ */
+export const SPLIT_K: i32 = 1232;
+const SB32: usize = 1024;
+const SB16: usize = 1088;
+const SD: usize = 1216;
+
+/**
+ * The n AK activations at act (stride as bytes; cols values, cols % 256 ==
+ * 0) split for splitPairK, at dst: token k's super-block s at
+ * dst + (k * cols/256 + s) * SPLIT_K holds its 64 int8 words (values 4i..4i+3)
+ * each splatted to a v128, its int16 sums of 32 values in pairs (2m, 2m+1)
+ * splatted (the mins' operand), its sums of 16 values likewise (Q6_K's -32),
+ * and its f32 scale splatted. Type-independent (one split serves Q4_K, Q5_K
+ * and Q6_K matrices of the same activation), and written once per batch so
+ * that every splat the kernel needs is a plain load with its offset in the
+ * address (see prompt.ts splitActs).
+ */
+export function splitActsK(act: usize, as: usize, n: i32, cols: i32, dst: usize): void {
+  const nsb = cols >> 8;
+  let d = dst;
+  for (let k = 0; k < n; k++) {
+    const a = act + <usize>k * as;
+    for (let s = 0; s < nsb; s++) {
+      const x = a + akQ(cols) + (<usize>s << 8);
+      for (let i: usize = 0; i < 64; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
+      const b32 = a + akB32(cols) + (<usize>s << 4), b16 = a + akB16(cols) + (<usize>s << 5);
+      for (let m: usize = 0; m < 4; m++) v128.store(d + SB32 + (m << 4), v128.load32_splat(b32 + (m << 2)));
+      for (let m: usize = 0; m < 8; m++) v128.store(d + SB16 + (m << 4), v128.load32_splat(b16 + (m << 2)));
+      v128.store(d + SD, v128.load32_splat(a + akD(cols) + (<usize>s << 2)));
+      d += <usize>SPLIT_K;
+    }
+  }
+}
+
+/** Four i32x4 vectors transposed (lane k of result c = lane c of input k), stored at u, u+16, u+32, u+48. */
+@inline function transposeTo(a: v128, b: v128, c: v128, d: v128, u: usize): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t2 = v128.shuffle<i32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(u, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
+  v128.store(u, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(u, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(u, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), 48);
+}
+
+/** The 16 bytes at p + 16*0, p + stride, p + 2*stride, p + 3*stride (one per row) transposed to u. */
+@inline function transposeRows(p: usize, stride: usize, u: usize): void {
+  transposeTo(v128.load(p), v128.load(p + stride), v128.load(p + 2 * stride), v128.load(p + 3 * stride), u);
+}
+
+/** Byte b of each i32 lane, zero-extended. */
+@inline function byteOf(v: v128, b: i32): v128 {
+  return v128.and(i32x4.shr_u(v, b << 3), i32x4.splat(255));
+}
+
+/** Each i32 lane's low int16 in both of its int16 halves (a row's scale in both lanes of its pair). */
+@inline function twice16(v: v128): v128 {
+  return v128.or(v128.and(v, i32x4.splat(0xffff)), i32x4.shl(v, 16));
+}
+
+/** Bits b, ..., b + width - 1 of each byte moved to bit 4 (i16 shifts: the bits kept never cross a byte). */
+@inline function bitsTo4(v: v128, b: i32, mask: i32): v128 {
+  return i16x8.shl(v128.and(i16x8.shr_u(v, b), i8x16.splat(<i8>mask)), 4);
+}
+
+/**
+ * Expand packed Q4_Kx4 / Q5_Kx4 super-block p into u: f32 d[4] | f32 dmin[4]
+ * (halves4: superK's bits) | scale vectors sc_j (j = 0..7; i32 lane k = row
+ * k's scale of sub-block j in both int16 halves) | min pairs mn_m (m = 0..3;
+ * int16 lanes 2k, 2k+1 = row k's mins of sub-blocks 2m, 2m+1) | W_0..W_63.
+ */
+function expandQ45(Q5: bool, p: usize, u: usize, kMask: i32, kRebias: f32): void {
+  const hd = v128.load(p);
+  v128.store(u, halves4(i32x4.extend_low_i16x8_s(hd), kMask, kRebias));
+  v128.store(u, halves4(i32x4.extend_high_i16x8_s(hd), kMask, kRebias), 16);
+  // 6-bit scales and mins as superK unpacks them: byte j of lane k is row k's value for sub-block j (lo) or 4 + j (hi)
+  const c0 = v128.load(p, 16), c1 = v128.load(p, 32), c2 = v128.load(p, 48);
+  const six = i8x16.splat(63), lowNib = i8x16.splat(15);
+  const scLo = v128.and(c0, six), mnLo = v128.and(c1, six);
+  const scHi = v128.or(v128.and(c2, lowNib), i8x16.shl(i8x16.shr_u(c0, 6), 4));
+  const mnHi = v128.or(i8x16.shr_u(c2, 4), i8x16.shl(i8x16.shr_u(c1, 6), 4));
+  for (let j = 0; j < 4; j++) {
+    v128.store(u + 32 + (<usize>j << 4), twice16(byteOf(scLo, j)));
+    v128.store(u + 96 + (<usize>j << 4), twice16(byteOf(scHi, j)));
+  }
+  v128.store(u + 160, v128.or(byteOf(mnLo, 0), i32x4.shl(byteOf(mnLo, 1), 16)));
+  v128.store(u + 176, v128.or(byteOf(mnLo, 2), i32x4.shl(byteOf(mnLo, 3), 16)));
+  v128.store(u + 192, v128.or(byteOf(mnHi, 0), i32x4.shl(byteOf(mnHi, 1), 16)));
+  v128.store(u + 208, v128.or(byteOf(mnHi, 2), i32x4.shl(byteOf(mnHi, 3), 16)));
+  // Q5_K: the rows' qh bytes transposed once (halves 0..15, 16..31 of each row), to the sink
+  if (Q5) {
+    transposeRows(p + 64, 32, scratch);
+    transposeRows(p + 80, 32, scratch + 64);
+  }
+  // pair j, half hh: row k's bytes 16hh + 4c.. of its 32 are values 64j + 16hh + 4c.. (low nibbles, W index
+  // 16j + 4hh + c) and 64j + 32 + 16hh + 4c.. (high nibbles, index + 8): transposed into the low slots, then split
+  const q = p + (Q5 ? 192 : 64), w = u + W45;
+  for (let j = 0; j < 4; j++) {
+    for (let hh = 0; hh < 2; hh++) {
+      const base = w + (<usize>(16 * j + 4 * hh) << 4);
+      transposeRows(q + (<usize>j << 7) + (<usize>hh << 4), 32, base);
+      for (let c: usize = 0; c < 4; c++) {
+        const t = v128.load(base + (c << 4));
+        let lo = v128.and(t, i8x16.splat(15)), hi = v128.and(i16x8.shr_u(t, 4), i8x16.splat(15));
+        if (Q5) { // fifth bits: bits 2j (low) and 2j + 1 (high) of the row's qh bytes
+          const h = v128.load(scratch + (<usize>hh << 6) + (c << 4));
+          lo = v128.or(lo, bitsTo4(h, 2 * j, 1));
+          hi = v128.or(hi, bitsTo4(h, 2 * j + 1, 1));
+        }
+        v128.store(base + (c << 4), lo);
+        v128.store(base + (c << 4), hi, 128);
+      }
+    }
+  }
+}
+
+/**
+ * Expand packed Q6_Kx4 super-block p into u: f32 d[4] | scale vectors sc_k
+ * (k = 0..15, per 16 values; i32 lane r = row r's signed scale in both int16
+ * halves) | scale pairs cv_m (m = 0..7; int16 lanes 2r, 2r+1 = row r's scales
+ * 2m, 2m+1, for the -32 term) | W_0..W_63 (unsigned 6-bit values).
+ */
+function expandQ6(p: usize, u: usize, kMask: i32, kRebias: f32): void {
+  v128.store(u, halves4(i32x4.extend_low_i16x8_s(v128.load64_zero(p + 832)), kMask, kRebias));
+  // the rows' 16 int8 scales transposed: lane r of vector c = row r's scales 4c..4c+3
+  transposeRows(p, 16, scratch);
+  for (let c: usize = 0; c < 4; c++) {
+    const t = v128.load(scratch + (c << 4));
+    const lo = i16x8.extend_low_i8x16_s(t), hi = i16x8.extend_high_i8x16_s(t); // rows 0, 1 | rows 2, 3
+    const sc = u + 16 + (c << 6);
+    v128.store(sc, v128.shuffle<i16>(lo, hi, 0, 0, 4, 4, 8, 8, 12, 12));
+    v128.store(sc, v128.shuffle<i16>(lo, hi, 1, 1, 5, 5, 9, 9, 13, 13), 16);
+    v128.store(sc, v128.shuffle<i16>(lo, hi, 2, 2, 6, 6, 10, 10, 14, 14), 32);
+    v128.store(sc, v128.shuffle<i16>(lo, hi, 3, 3, 7, 7, 11, 11, 15, 15), 48);
+    v128.store(u + 272 + (c << 5), v128.shuffle<i32>(lo, hi, 0, 2, 4, 6));
+    v128.store(u + 288 + (c << 5), v128.shuffle<i32>(lo, hi, 1, 3, 5, 7));
+  }
+  // half h, quarter k (0, 1), half hh of its 32 ql bytes: low nibbles are values 128h + 32k + 16hh + 4c..
+  // (W index 32h + 8k + 4hh + c), high nibbles values + 64 (index + 16); their bits 4, 5 from bits 2k, 2k+1
+  // (low) and 2k+4, 2k+5 (high) of qh bytes 32h + 16hh + 4c.. (see packed-k.ts rowPairQ6)
+  const w = u + W6;
+  for (let h = 0; h < 2; h++) {
+    for (let hh = 0; hh < 2; hh++) {
+      transposeRows(p + 64 + 128 + (<usize>h << 5) + (<usize>hh << 4), 192, scratch);
+      for (let k = 0; k < 2; k++) {
+        const base = w + (<usize>(32 * h + 8 * k + 4 * hh) << 4);
+        transposeRows(p + 64 + (<usize>h << 6) + (<usize>k << 5) + (<usize>hh << 4), 192, base);
+        for (let c: usize = 0; c < 4; c++) {
+          const t = v128.load(base + (c << 4)), qh = v128.load(scratch + (c << 4));
+          v128.store(base + (c << 4), v128.or(v128.and(t, i8x16.splat(15)), bitsTo4(qh, 2 * k, 3)));
+          v128.store(base + (c << 4), v128.or(v128.and(i16x8.shr_u(t, 4), i8x16.splat(15)), bitsTo4(qh, 2 * k + 4, 3)), 256);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Expand `groups` packed K groups (g, g + d, g + 2d, ...; nsb super-blocks
+ * each) into the scratch after the sink, one after another, super-block by
+ * super-block across the groups (several streams through memory at once).
+ */
+function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i32, kRebias: f32): void {
+  const eb = <usize>expandedSuper(type), pb = sbBytes(type) << 2;
+  const gs = <usize>nsb * eb;
+  for (let s: usize = 0; s < <usize>nsb; s++) {
+    for (let i = 0; i < groups; i++) {
+      const p = g + <usize>i * d + s * pb, u = scratch + SINK + <usize>i * gs + s * eb;
+      if (type == Q6_K) expandQ6(p, u, kMask, kRebias);
+      else if (type == Q5_K) expandQ45(true, p, u, kMask, kRebias);
+      else expandQ45(false, p, u, kMask, kRebias);
+    }
+  }
+}
+
+/** s plus the relaxed dot of x (int8 activations) and w (weights 0..63). */
+@inline function dotAdd(s: v128, x: v128, w: v128): v128 {
+  return i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
+}
+
+/** The relaxed dot of x and w. */
+@inline function dot(x: v128, w: v128): v128 {
+  return i16x8.relaxed_dot_i8x16_i7x16_s(x, w);
+}
+
+/** acc plus the int16 sums s widened to int32 by the rows' scales sc (each row's scale in both lanes of its pair). */
+@inline function widen(acc: v128, s: v128, sc: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(s, sc));
+}
+
+/**
+ * Scheduling barrier (see prompt.ts pin4): four partial sums stored to the
+ * sink's first 64 bytes, never read, so that each step's dots and adds are
+ * done before the next step's loads.
+ */
+@inline function pinK(k: usize, s0: v128, s1: v128, s2: v128, s3: v128): void {
+  v128.store(k, s0);
+  v128.store(k, s1, 16);
+  v128.store(k, s2, 32);
+  v128.store(k, s3, 48);
+}
+
+/** Sum over m < 4 of the int16-pair dots of the vectors at a + 16m and b + 16m (int32 lanes). */
+@inline function pairs4(a: usize, b: usize): v128 {
+  const s = i32x4.add(i32x4.dot_i16x8_s(v128.load(a), v128.load(b)), i32x4.dot_i16x8_s(v128.load(a, 16), v128.load(b, 16)));
+  return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(v128.load(a, 32), v128.load(b, 32)), i32x4.dot_i16x8_s(v128.load(a, 48), v128.load(b, 48))));
+}
+
+/**
+ * Two expanded Q4_K / Q5_K groups (u0, u1; nsb super-blocks) times two split
+ * tokens (x0, x1) in one pass, outputs o_gk for group g and token k (4 floats
+ * each). Per super-block and sub-block: 8 steps of 2 W loads, 2 word loads, 4
+ * dots and 4 int16 adds, then a widening by the scales (twice for Q5_K);
+ * per super-block the mins, and superK's float step
+ * da * (d * sumi - dmin * summ) added to the (group, token)'s sum (in the
+ * sink). A lone group or token is passed twice.
+ */
+@inline function pairQ45(Q5: bool, u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32,
+  o00: usize, o01: usize, o10: usize, o11: usize): void {
+  const k = scratch;
+  const z = i32x4.splat(0);
+  v128.store(k, z, 64);
+  v128.store(k, z, 80);
+  v128.store(k, z, 96);
+  v128.store(k, z, 112);
+  let e0 = u0, e1 = u1;
+  for (let s = 0; s < nsb; s++) {
+    let i00 = z, i01 = z, i10 = z, i11 = z;
+    let w0 = e0 + W45, w1 = e1 + W45, y0 = x0, y1 = x1, c0 = e0 + 32, c1 = e1 + 32;
+    for (let j = 0; j < 8; j++) {
+      // sub-block j: W_8j+i (at w + 16i) against word 8j+i (at y + 16i)
+      let wa = v128.load(w0), wb = v128.load(w1), xa = v128.load(y0), xb = v128.load(y1);
+      let s00 = dot(xa, wa), s01 = dot(xb, wa), s10 = dot(xa, wb), s11 = dot(xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 16); wb = v128.load(w1, 16); xa = v128.load(y0, 16); xb = v128.load(y1, 16);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 32); wb = v128.load(w1, 32); xa = v128.load(y0, 32); xb = v128.load(y1, 32);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 48); wb = v128.load(w1, 48); xa = v128.load(y0, 48); xb = v128.load(y1, 48);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
+      if (Q5) { // four dots per int16 sum (4 x 2 x 127 x 31 < 32767): widen, start again
+        const sa = v128.load(c0), sb = v128.load(c1);
+        i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+        s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      } else {
+        s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      }
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 80); wb = v128.load(w1, 80); xa = v128.load(y0, 80); xb = v128.load(y1, 80);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 96); wb = v128.load(w1, 96); xa = v128.load(y0, 96); xb = v128.load(y1, 96);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 112); wb = v128.load(w1, 112); xa = v128.load(y0, 112); xb = v128.load(y1, 112);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      const sa = v128.load(c0), sb = v128.load(c1);
+      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      w0 += 128; w1 += 128; y0 += 128; y1 += 128; c0 += 16; c1 += 16;
+    }
+    // the mins times the tokens' sums of 32 values; the float step, one (group, token) at a time
+    const m00 = pairs4(e0 + 160, x0 + SB32), m01 = pairs4(e0 + 160, x1 + SB32);
+    const m10 = pairs4(e1 + 160, x0 + SB32), m11 = pairs4(e1 + 160, x1 + SB32);
+    const d0 = v128.load(e0), n0 = v128.load(e0, 16), d1 = v128.load(e1), n1 = v128.load(e1, 16);
+    v128.store(k, f32x4.add(v128.load(k, 64), floatQ45(i00, m00, d0, n0, v128.load(x0, SD))), 64);
+    v128.store(k, f32x4.add(v128.load(k, 80), floatQ45(i01, m01, d0, n0, v128.load(x1, SD))), 80);
+    v128.store(k, f32x4.add(v128.load(k, 96), floatQ45(i10, m10, d1, n1, v128.load(x0, SD))), 96);
+    v128.store(k, f32x4.add(v128.load(k, 112), floatQ45(i11, m11, d1, n1, v128.load(x1, SD))), 112);
+    e0 += 1248; e1 += 1248; x0 += <usize>SPLIT_K; x1 += <usize>SPLIT_K;
+  }
+  v128.store(o00, v128.load(k, 64));
+  v128.store(o01, v128.load(k, 80));
+  v128.store(o10, v128.load(k, 96));
+  v128.store(o11, v128.load(k, 112));
+}
+
+/** superK's float step: da * (d * sumi - dmin * summ), the same operations in the same order. */
+@inline function floatQ45(sumi: v128, summ: v128, d: v128, dmin: v128, da: v128): v128 {
+  return f32x4.mul(da, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sumi)), f32x4.mul(dmin, f32x4.convert_i32x4_s(summ))));
+}
+
+/**
+ * pairQ45 for Q6_K: per 16 values (one scale) two int16 sums of two dots,
+ * each widened by the scale; per super-block the -32 term (32 times the
+ * scales dotted with the token's sums of 16 values) and superQ6_K's float
+ * step sumi * (d * da).
+ */
+@inline function pairQ6(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32,
+  o00: usize, o01: usize, o10: usize, o11: usize): void {
+  const k = scratch;
+  const z = i32x4.splat(0);
+  v128.store(k, z, 64);
+  v128.store(k, z, 80);
+  v128.store(k, z, 96);
+  v128.store(k, z, 112);
+  let e0 = u0, e1 = u1;
+  for (let s = 0; s < nsb; s++) {
+    let i00 = z, i01 = z, i10 = z, i11 = z;
+    let w0 = e0 + W6, w1 = e1 + W6, y0 = x0, y1 = x1, c0 = e0 + 16, c1 = e1 + 16;
+    for (let j = 0; j < 8; j++) {
+      // values 32j..32j+31: scales 2j (words 8j..8j+3) and 2j+1 (8j+4..8j+7)
+      let wa = v128.load(w0), wb = v128.load(w1), xa = v128.load(y0), xb = v128.load(y1);
+      let s00 = dot(xa, wa), s01 = dot(xb, wa), s10 = dot(xa, wb), s11 = dot(xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 16); wb = v128.load(w1, 16); xa = v128.load(y0, 16); xb = v128.load(y1, 16);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      let sa = v128.load(c0), sb = v128.load(c1);
+      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      wa = v128.load(w0, 32); wb = v128.load(w1, 32); xa = v128.load(y0, 32); xb = v128.load(y1, 32);
+      s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 48); wb = v128.load(w1, 48); xa = v128.load(y0, 48); xb = v128.load(y1, 48);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
+      s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 80); wb = v128.load(w1, 80); xa = v128.load(y0, 80); xb = v128.load(y1, 80);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      sa = v128.load(c0, 16); sb = v128.load(c1, 16);
+      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      wa = v128.load(w0, 96); wb = v128.load(w1, 96); xa = v128.load(y0, 96); xb = v128.load(y1, 96);
+      s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      pinK(k, s00, s01, s10, s11);
+      wa = v128.load(w0, 112); wb = v128.load(w1, 112); xa = v128.load(y0, 112); xb = v128.load(y1, 112);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      w0 += 128; w1 += 128; y0 += 128; y1 += 128; c0 += 32; c1 += 32;
+    }
+    // minus 32 times the scales dotted with the tokens' sums of 16 values; the float step
+    i00 = i32x4.sub(i00, i32x4.shl(i32x4.add(pairs4(e0 + 272, x0 + SB16), pairs4(e0 + 336, x0 + SB16 + 64)), 5));
+    i01 = i32x4.sub(i01, i32x4.shl(i32x4.add(pairs4(e0 + 272, x1 + SB16), pairs4(e0 + 336, x1 + SB16 + 64)), 5));
+    i10 = i32x4.sub(i10, i32x4.shl(i32x4.add(pairs4(e1 + 272, x0 + SB16), pairs4(e1 + 336, x0 + SB16 + 64)), 5));
+    i11 = i32x4.sub(i11, i32x4.shl(i32x4.add(pairs4(e1 + 272, x1 + SB16), pairs4(e1 + 336, x1 + SB16 + 64)), 5));
+    const d0 = v128.load(e0), d1 = v128.load(e1);
+    v128.store(k, f32x4.add(v128.load(k, 64), f32x4.mul(f32x4.convert_i32x4_s(i00), f32x4.mul(d0, v128.load(x0, SD)))), 64);
+    v128.store(k, f32x4.add(v128.load(k, 80), f32x4.mul(f32x4.convert_i32x4_s(i01), f32x4.mul(d0, v128.load(x1, SD)))), 80);
+    v128.store(k, f32x4.add(v128.load(k, 96), f32x4.mul(f32x4.convert_i32x4_s(i10), f32x4.mul(d1, v128.load(x0, SD)))), 96);
+    v128.store(k, f32x4.add(v128.load(k, 112), f32x4.mul(f32x4.convert_i32x4_s(i11), f32x4.mul(d1, v128.load(x1, SD)))), 112);
+    e0 += 1424; e1 += 1424; x0 += <usize>SPLIT_K; x1 += <usize>SPLIT_K;
+  }
+  v128.store(o00, v128.load(k, 64));
+  v128.store(o01, v128.load(k, 80));
+  v128.store(o10, v128.load(k, 96));
+  v128.store(o11, v128.load(k, 112));
+}
+
+/** The pair kernel of each type, not inlined: one compiled function each. */
+function splitPairQ4_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize): void {
+  pairQ45(false, u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+}
+function splitPairQ5_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize): void {
+  pairQ45(true, u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+}
+function splitPairQ6_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize): void {
+  pairQ6(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+}
+
+/** Expanded groups u0, u1 (rows r0.., r1..) times the n split tokens at split, two at a time (a lone last one twice). */
+function splitTokensK(type: i32, u0: usize, u1: usize, r0: i32, r1: i32, split: usize, nsb: i32, n: i32,
+  out: usize, outStride: i32): void {
+  const tb = <usize>nsb * <usize>SPLIT_K;
+  for (let t = 0; t < n; t += 2) {
+    const t1 = min(t + 1, n - 1);
+    const oa = out + (<usize>t * <usize>outStride << 2), ob = out + (<usize>t1 * <usize>outStride << 2);
+    const x0 = split + <usize>t * tb, x1 = split + <usize>t1 * tb;
+    const o00 = oa + (<usize>r0 << 2), o01 = ob + (<usize>r0 << 2), o10 = oa + (<usize>r1 << 2), o11 = ob + (<usize>r1 << 2);
+    if (type == Q6_K) splitPairQ6_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+    else if (type == Q5_K) splitPairQ5_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+    else splitPairQ4_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+  }
+}
+
+/** Fewest tokens for which batchK expands groups (fewer: groupK per token). */
+export const EXPAND_K_TOKENS = 2;
+/** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
+const SPLIT_TOKENS_K = 8;
+
+/**
+ * Packed K groups [r, full) (rows of rowBytes bytes at w, cols values) times
+ * n > 1 AK activations (act, stride actStride; outputs at out + 4*(t*outStride
+ * + row)): the tokens are split in tiles of as many as fit the scratch beside
+ * S = 4 (else 2) expanded groups, and per tile the groups are expanded S at a
+ * time, a S-th of the range apart (S streams through memory), and dotted in
+ * pairs with the tile's tokens in pairs. Returns the first row not done (r
+ * itself in the baseline build, or when a tile of SPLIT_TOKENS_K tokens (or
+ * n) does not fit).
+ */
+export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
+  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD || n < EXPAND_K_TOKENS || full - r < 4) return r;
+  const nsb = cols >> 8;
+  const gs = nsb * expandedSuper(type), tb = nsb * SPLIT_K;
+  const room = scratchBytes - <i32>SINK;
+  let S = 4, T = ((room - 4 * gs) / tb) & ~1;
+  if (T < min(n, SPLIT_TOKENS_K)) {
+    S = 2;
+    T = ((room - 2 * gs) / tb) & ~1;
+  }
+  if (T < min(n, SPLIT_TOKENS_K)) return r;
+  T = min(T, n);
+  const split = scratch + SINK + <usize>(S * gs);
+  let end = r;
+  for (let t = 0; t < n; t += T) {
+    const nt = min(T, n - t);
+    splitActsK(act + <usize>t * <usize>actStride, <usize>actStride, nt, cols, split);
+    end = splitGroupsK(type, w, rowBytes, nsb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
+  }
+  return end;
+}
+
+/**
+ * batchK for one tile of n split tokens at split: groups [r, full) expanded S
+ * at a time, a S-th of the range apart, then dotted in pairs with the tokens
+ * (splitTokensK); the rest S' < S at a time. Returns the first row not done.
+ */
+function splitGroupsK(type: i32, w: usize, rowBytes: i32, nsb: i32, r: i32, full: i32, split: usize, n: i32,
+  out: usize, outStride: i32, kMask: i32, kRebias: f32, S: i32): i32 {
+  const gs = <usize>(nsb * expandedSuper(type)), rb = <usize>rowBytes;
+  const u = scratch + SINK;
+  const q = ((full - r) >> 2) / S; // groups per stream
+  const d = <usize>(q << 2) * rb;
+  for (let i = 0; i < q; i++, r += 4) {
+    expandK(type, w + <usize>r * rb, d, S, nsb, kMask, kRebias);
+    for (let s = 0; s < S; s += 2) {
+      splitTokensK(type, u + <usize>s * gs, u + <usize>(s + 1) * gs, r + s * 4 * q, r + (s + 1) * 4 * q, split, nsb, n, out, outStride);
+    }
+  }
+  r += (S - 1) * 4 * q; // the other streams' groups are done too
+  const rest = (full - r) >> 2;
+  expandK(type, w + <usize>r * rb, rb << 2, rest, nsb, kMask, kRebias);
+  for (let s = 0; s < rest; s += 2) {
+    const s1 = min(s + 1, rest - 1); // a lone last group is passed twice
+    splitTokensK(type, u + <usize>s * gs, u + <usize>s1 * gs, r + 4 * s, r + 4 * s1, split, nsb, n, out, outStride);
+  }
+  return r + 4 * rest;
+}
