@@ -1,4 +1,4 @@
-import { Q4_K, Q5_K, Q6_K, akD, akB32, akB16, akQ } from "./common";
+import { Q4_K, Q5_K, Q6_K, akD, akB32, akQ } from "./common";
 import { scratch, scratchBytes } from "./prompt";
 import { halves4, sbBytes } from "./packed-k";
 
@@ -18,13 +18,18 @@ import { halves4, sbBytes } from "./packed-k";
 // k's scale in both int16 lanes 2k, 2k+1: it widens to int32 and applies a
 // different scale to each row (lane) in one instruction. Dots are summed in
 // int16 before widening as far as exactness allows (x: |q| <= 127; each dot
-// lane is two products):
+// lane is two products; int16 adds wrap, so only the final sum's range
+// matters):
 //   Q4_K  8 dots (one 32-value sub-block): 8 x 2 x 127 x 15 = 30480
 //   Q5_K  4 dots (half a sub-block):       4 x 2 x 127 x 31 = 31496
-//   Q6_K  2 dots (half a 16-value scale):  2 x 2 x 127 x 63 = 32004
-// all < 32767. The mins (Q4_K, Q5_K) and Q6_K's -32 multiply the token's
-// integer sums per 32 / 16 values: dot_i16x8_s of a vector of each row's
-// pair of mins (scales) against the token's splatted pair of sums.
+//   Q6_K  4 dots (one 16-value scale) of the values centred, q - 32 in
+//         [-32, 31]: 4 x 2 x 127 x 32 = 32512; the -32 enters the int16 sum
+//         as the token's vector C (lane 2k: -32 times the sum of the
+//         activations that lane's products take; splitActsK), so the dots
+//         stay on the unsigned q (the relaxed dot's i7 operand)
+// all < 32767. The mins (Q4_K, Q5_K) multiply the token's integer sums per
+// 32 values: dot_i16x8_s of a vector of each row's pair of mins against the
+// token's splatted pair of sums.
 //
 // Every integer sum is the exact integer packed-k.ts's super* kernels form
 // (exact in any order), and the float steps per super-block and the adds
@@ -39,30 +44,32 @@ import { halves4, sbBytes } from "./packed-k";
 // while a batch runs.
 const SINK: usize = 128;
 
-/** Bytes of one expanded super-block of a 4-row group: Q4_K / Q5_K 1248, Q6_K 1424 (see expandQ45, expandQ6). */
+/** Bytes of one expanded super-block of a 4-row group: Q4_K / Q5_K 1248, Q6_K 1296 (see expandQ45, expandQ6). */
 @inline function expandedSuper(type: i32): i32 {
-  return type == Q6_K ? 1424 : 1248;
+  return type == Q6_K ? 1296 : 1248;
 }
 /** Offset of W_0 in an expanded super-block (the header before it: f32 scales, scale vectors). */
 const W45: usize = 224;
-const W6: usize = 400;
+const W6: usize = 272;
 
 /**
  * Bytes of one token's super-block of split activations (see splitActsK):
- * words 64 x 16 | bsum32 pairs 4 x 16 | bsum16 pairs 8 x 16 | d 16.
+ * words 64 x 16 | bsum32 pairs 4 x 16 | Q6_K's C 16 x 16 | d 16.
  */
-export const SPLIT_K: i32 = 1232;
+export const SPLIT_K: i32 = 1360;
 const SB32: usize = 1024;
-const SB16: usize = 1088;
-const SD: usize = 1216;
+const SC6: usize = 1088;
+const SD: usize = 1344;
 
 /**
  * The n AK activations at act (stride as bytes; cols values, cols % 256 ==
  * 0) split for splitPairK, at dst: token k's super-block s at
  * dst + (k * cols/256 + s) * SPLIT_K holds its 64 int8 words (values 4i..4i+3)
  * each splatted to a v128, its int16 sums of 32 values in pairs (2m, 2m+1)
- * splatted (the mins' operand), its sums of 16 values likewise (Q6_K's -32),
- * and its f32 scale splatted. Type-independent (one split serves Q4_K, Q5_K
+ * splatted (the mins' operand), per 16 values Q6_K's C (int16 lanes 2k,
+ * 2k + 1: -32 times the sum of the activation bytes 4i, 4i + 1 and 4i + 2,
+ * 4i + 3 of its four words i, the values int16 lanes 2k, 2k + 1 of a relaxed
+ * dot multiply; |C| <= 32 x 8 x 127), and its f32 scale splatted. Type-independent (one split serves Q4_K, Q5_K
  * and Q6_K matrices of the same activation), and written once per batch so
  * that every splat the kernel needs is a plain load with its offset in the
  * address (see prompt.ts splitActs).
@@ -75,9 +82,15 @@ export function splitActsK(act: usize, as: usize, n: i32, cols: i32, dst: usize)
     for (let s = 0; s < nsb; s++) {
       const x = a + akQ(cols) + (<usize>s << 8);
       for (let i: usize = 0; i < 64; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
-      const b32 = a + akB32(cols) + (<usize>s << 4), b16 = a + akB16(cols) + (<usize>s << 5);
+      const b32 = a + akB32(cols) + (<usize>s << 4);
       for (let m: usize = 0; m < 4; m++) v128.store(d + SB32 + (m << 4), v128.load32_splat(b32 + (m << 2)));
-      for (let m: usize = 0; m < 8; m++) v128.store(d + SB16 + (m << 4), v128.load32_splat(b16 + (m << 2)));
+      for (let g: usize = 0; g < 16; g++) {
+        // pair sums of the 16 bytes: int16 lanes 2i, 2i + 1 = word i's bytes 0 + 1, 2 + 3; summed over the words
+        let e = i16x8.extadd_pairwise_i8x16_s(v128.load(x + (g << 4)));
+        e = i16x8.add(e, v128.shuffle<i32>(e, e, 2, 3, 0, 1));
+        e = i16x8.add(e, v128.shuffle<i32>(e, e, 1, 0, 3, 2));
+        v128.store(d + SC6 + (g << 4), i16x8.mul(e, i16x8.splat(-32)));
+      }
       v128.store(d + SD, v128.load32_splat(a + akD(cols) + (<usize>s << 2)));
       d += <usize>SPLIT_K;
     }
@@ -168,8 +181,7 @@ function expandQ45(Q5: bool, p: usize, u: usize, kMask: i32, kRebias: f32): void
 /**
  * Expand packed Q6_Kx4 super-block p into u: f32 d[4] | scale vectors sc_k
  * (k = 0..15, per 16 values; i32 lane r = row r's signed scale in both int16
- * halves) | scale pairs cv_m (m = 0..7; int16 lanes 2r, 2r+1 = row r's scales
- * 2m, 2m+1, for the -32 term) | W_0..W_63 (unsigned 6-bit values).
+ * halves) | W_0..W_63 (unsigned 6-bit values).
  */
 function expandQ6(p: usize, u: usize, kMask: i32, kRebias: f32): void {
   v128.store(u, halves4(i32x4.extend_low_i16x8_s(v128.load64_zero(p + 832)), kMask, kRebias));
@@ -183,8 +195,6 @@ function expandQ6(p: usize, u: usize, kMask: i32, kRebias: f32): void {
     v128.store(sc, v128.shuffle<i16>(lo, hi, 1, 1, 5, 5, 9, 9, 13, 13), 16);
     v128.store(sc, v128.shuffle<i16>(lo, hi, 2, 2, 6, 6, 10, 10, 14, 14), 32);
     v128.store(sc, v128.shuffle<i16>(lo, hi, 3, 3, 7, 7, 11, 11, 15, 15), 48);
-    v128.store(u + 272 + (c << 5), v128.shuffle<i32>(lo, hi, 0, 2, 4, 6));
-    v128.store(u + 288 + (c << 5), v128.shuffle<i32>(lo, hi, 1, 3, 5, 7));
   }
   // half h, quarter k (0, 1), half hh of its 32 ql bytes: low nibbles are values 128h + 32k + 16hh + 4c..
   // (W index 32h + 8k + 4hh + c), high nibbles values + 64 (index + 16); their bits 4, 5 from bits 2k, 2k+1
@@ -291,13 +301,14 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 48); wb = v128.load(w1, 48); xa = v128.load(y0, 48); xb = v128.load(y1, 48);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
-      pinK(k, s00, s01, s10, s11);
-      wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
       if (Q5) { // four dots per int16 sum (4 x 2 x 127 x 31 < 32767): widen, start again
         const sa = v128.load(c0), sb = v128.load(c1);
         i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+        wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
         s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
       } else {
+        pinK(k, s00, s01, s10, s11);
+        wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
         s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       }
       pinK(k, s00, s01, s10, s11);
@@ -335,10 +346,9 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
 }
 
 /**
- * pairQ45 for Q6_K: per 16 values (one scale) two int16 sums of two dots,
- * each widened by the scale; per super-block the -32 term (32 times the
- * scales dotted with the token's sums of 16 values) and superQ6_K's float
- * step sumi * (d * da).
+ * pairQ45 for Q6_K: per 16 values (one scale) one int16 sum, started at the
+ * token's C (the -32 of the four dots' values) and widened by the scale once;
+ * per super-block superQ6_K's float step sumi * (d * da).
  */
 @inline function pairQ6(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32,
   o00: usize, o01: usize, o10: usize, o11: usize): void {
@@ -351,48 +361,46 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
   let e0 = u0, e1 = u1;
   for (let s = 0; s < nsb; s++) {
     let i00 = z, i01 = z, i10 = z, i11 = z;
-    let w0 = e0 + W6, w1 = e1 + W6, y0 = x0, y1 = x1, c0 = e0 + 16, c1 = e1 + 16;
+    let w0 = e0 + W6, w1 = e1 + W6, y0 = x0, y1 = x1, c0 = e0 + 16, c1 = e1 + 16, g0 = x0 + SC6, g1 = x1 + SC6;
     for (let j = 0; j < 8; j++) {
       // values 32j..32j+31: scales 2j (words 8j..8j+3) and 2j+1 (8j+4..8j+7)
       let wa = v128.load(w0), wb = v128.load(w1), xa = v128.load(y0), xb = v128.load(y1);
-      let s00 = dot(xa, wa), s01 = dot(xb, wa), s10 = dot(xa, wb), s11 = dot(xb, wb);
+      let ca = v128.load(g0), cb = v128.load(g1);
+      let s00 = dotAdd(ca, xa, wa), s01 = dotAdd(cb, xb, wa), s10 = dotAdd(ca, xa, wb), s11 = dotAdd(cb, xb, wb);
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 16); wb = v128.load(w1, 16); xa = v128.load(y0, 16); xb = v128.load(y1, 16);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
-      let sa = v128.load(c0), sb = v128.load(c1);
-      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 32); wb = v128.load(w1, 32); xa = v128.load(y0, 32); xb = v128.load(y1, 32);
-      s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 48); wb = v128.load(w1, 48); xa = v128.load(y0, 48); xb = v128.load(y1, 48);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      let sa = v128.load(c0), sb = v128.load(c1);
       i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
       wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
-      s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      ca = v128.load(g0, 16); cb = v128.load(g1, 16);
+      s00 = dotAdd(ca, xa, wa); s01 = dotAdd(cb, xb, wa); s10 = dotAdd(ca, xa, wb); s11 = dotAdd(cb, xb, wb);
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 80); wb = v128.load(w1, 80); xa = v128.load(y0, 80); xb = v128.load(y1, 80);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
-      sa = v128.load(c0, 16); sb = v128.load(c1, 16);
-      i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
+      pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 96); wb = v128.load(w1, 96); xa = v128.load(y0, 96); xb = v128.load(y1, 96);
-      s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
+      s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 112); wb = v128.load(w1, 112); xa = v128.load(y0, 112); xb = v128.load(y1, 112);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
+      sa = v128.load(c0, 16); sb = v128.load(c1, 16);
       i00 = widen(i00, s00, sa); i01 = widen(i01, s01, sa); i10 = widen(i10, s10, sb); i11 = widen(i11, s11, sb);
-      w0 += 128; w1 += 128; y0 += 128; y1 += 128; c0 += 32; c1 += 32;
+      w0 += 128; w1 += 128; y0 += 128; y1 += 128; c0 += 32; c1 += 32; g0 += 32; g1 += 32;
     }
-    // minus 32 times the scales dotted with the tokens' sums of 16 values; the float step
-    i00 = i32x4.sub(i00, i32x4.shl(i32x4.add(pairs4(e0 + 272, x0 + SB16), pairs4(e0 + 336, x0 + SB16 + 64)), 5));
-    i01 = i32x4.sub(i01, i32x4.shl(i32x4.add(pairs4(e0 + 272, x1 + SB16), pairs4(e0 + 336, x1 + SB16 + 64)), 5));
-    i10 = i32x4.sub(i10, i32x4.shl(i32x4.add(pairs4(e1 + 272, x0 + SB16), pairs4(e1 + 336, x0 + SB16 + 64)), 5));
-    i11 = i32x4.sub(i11, i32x4.shl(i32x4.add(pairs4(e1 + 272, x1 + SB16), pairs4(e1 + 336, x1 + SB16 + 64)), 5));
+    // the float step, one (group, token) at a time
     const d0 = v128.load(e0), d1 = v128.load(e1);
     v128.store(k, f32x4.add(v128.load(k, 64), f32x4.mul(f32x4.convert_i32x4_s(i00), f32x4.mul(d0, v128.load(x0, SD)))), 64);
     v128.store(k, f32x4.add(v128.load(k, 80), f32x4.mul(f32x4.convert_i32x4_s(i01), f32x4.mul(d0, v128.load(x1, SD)))), 80);
     v128.store(k, f32x4.add(v128.load(k, 96), f32x4.mul(f32x4.convert_i32x4_s(i10), f32x4.mul(d1, v128.load(x0, SD)))), 96);
     v128.store(k, f32x4.add(v128.load(k, 112), f32x4.mul(f32x4.convert_i32x4_s(i11), f32x4.mul(d1, v128.load(x1, SD)))), 112);
-    e0 += 1424; e1 += 1424; x0 += <usize>SPLIT_K; x1 += <usize>SPLIT_K;
+    e0 += 1296; e1 += 1296; x0 += <usize>SPLIT_K; x1 += <usize>SPLIT_K;
   }
   v128.store(o00, v128.load(k, 64));
   v128.store(o01, v128.load(k, 80));
