@@ -434,8 +434,14 @@ function splitTokensK(type: i32, u0: usize, u1: usize, r0: i32, r1: i32, split: 
   }
 }
 
-/** Fewest tokens for which batchK expands groups (fewer: groupK per token). */
-export const EXPAND_K_TOKENS = 2;
+/**
+ * Fewest tokens for which batchK expands groups (fewer: groupK per token).
+ * Expanding a group costs about 1.5 groupK passes (bench/matmul-n.js, CPU
+ * time, against groupK per token: n = 2 x1.00-1.34, n = 3 x0.94-1.15
+ * (the lone third token costs a full pair pass), n = 4 x0.75-0.86 on Q4_K
+ * 5632x2048 / 640x2048, Q5_K 2048x2048, Q6_K 2048x5632).
+ */
+export const EXPAND_K_TOKENS = 4;
 /** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
 const SPLIT_TOKENS_K = 8;
 
