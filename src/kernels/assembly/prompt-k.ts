@@ -292,13 +292,11 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
       // sub-block j: W_8j+i (at w + 16i) against word 8j+i (at y + 16i)
       let wa = v128.load(w0), wb = v128.load(w1), xa = v128.load(y0), xb = v128.load(y1);
       let s00 = dot(xa, wa), s01 = dot(xb, wa), s10 = dot(xa, wb), s11 = dot(xb, wb);
-      pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 16); wb = v128.load(w1, 16); xa = v128.load(y0, 16); xb = v128.load(y1, 16);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 32); wb = v128.load(w1, 32); xa = v128.load(y0, 32); xb = v128.load(y1, 32);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
-      pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 48); wb = v128.load(w1, 48); xa = v128.load(y0, 48); xb = v128.load(y1, 48);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       if (Q5) { // four dots per int16 sum (4 x 2 x 127 x 31 < 32767): widen, start again
@@ -307,14 +305,12 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
         wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
         s00 = dot(xa, wa); s01 = dot(xb, wa); s10 = dot(xa, wb); s11 = dot(xb, wb);
       } else {
-        pinK(k, s00, s01, s10, s11);
         wa = v128.load(w0, 64); wb = v128.load(w1, 64); xa = v128.load(y0, 64); xb = v128.load(y1, 64);
         s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       }
       pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 80); wb = v128.load(w1, 80); xa = v128.load(y0, 80); xb = v128.load(y1, 80);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
-      pinK(k, s00, s01, s10, s11);
       wa = v128.load(w0, 96); wb = v128.load(w1, 96); xa = v128.load(y0, 96); xb = v128.load(y1, 96);
       s00 = dotAdd(s00, xa, wa); s01 = dotAdd(s01, xb, wa); s10 = dotAdd(s10, xa, wb); s11 = dotAdd(s11, xb, wb);
       pinK(k, s00, s01, s10, s11);
