@@ -112,6 +112,36 @@ export function splitActsK(act: usize, as: usize, n: i32, cols: i32, dst: usize)
   transposeTo(v128.load(p), v128.load(p + stride), v128.load(p + 2 * stride), v128.load(p + 3 * stride), u);
 }
 
+/**
+ * The 16-byte chunks of four rows at p, p + stride, p + 2*stride, p + 3*stride
+ * transposed in registers (vector c: lane k = bytes 4c..4c+3 of row k) and
+ * split into weights: low nibbles to u + 16c, high nibbles to u + off + 16c,
+ * with (bits) their high bits from the transposed bytes at hb + 16c, bits
+ * lo.. (low nibbles) and hi.. (high) of each byte, `mask` wide, moved to
+ * bit 4. One pass: no store and reload of the transposed vectors.
+ */
+@inline function nibbles4(p: usize, stride: usize, u: usize, off: usize, bits: bool, hb: usize, lo: i32, hi: i32, mask: i32): void {
+  const a = v128.load(p), b = v128.load(p + stride), c = v128.load(p + 2 * stride), d = v128.load(p + 3 * stride);
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t2 = v128.shuffle<i32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  nibbles(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), u, off, bits, hb, lo, hi, mask);
+  nibbles(v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), u + 16, off, bits, hb + 16, lo, hi, mask);
+  nibbles(v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), u + 32, off, bits, hb + 32, lo, hi, mask);
+  nibbles(v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), u + 48, off, bits, hb + 48, lo, hi, mask);
+}
+
+/** One transposed vector t of nibbles4, split and stored. */
+@inline function nibbles(t: v128, u: usize, off: usize, bits: bool, hb: usize, lo: i32, hi: i32, mask: i32): void {
+  let l = v128.and(t, i8x16.splat(15)), h = v128.and(i16x8.shr_u(t, 4), i8x16.splat(15));
+  if (bits) {
+    const q = v128.load(hb);
+    l = v128.or(l, bitsTo4(q, lo, mask));
+    h = v128.or(h, bitsTo4(q, hi, mask));
+  }
+  v128.store(u, l);
+  v128.store(u + off, h);
+}
+
 /** Byte b of each i32 lane, zero-extended. */
 @inline function byteOf(v: v128, b: i32): v128 {
   return v128.and(i32x4.shr_u(v, b << 3), i32x4.splat(255));
@@ -158,22 +188,11 @@ function expandQ45(Q5: bool, p: usize, u: usize, kMask: i32, kRebias: f32): void
   }
   // pair j, half hh: row k's bytes 16hh + 4c.. of its 32 are values 64j + 16hh + 4c.. (low nibbles, W index
   // 16j + 4hh + c) and 64j + 32 + 16hh + 4c.. (high nibbles, index + 8): transposed into the low slots, then split
+  // (Q5_K: fifth bits are bits 2j (low nibbles) and 2j + 1 (high) of the row's qh bytes)
   const q = p + (Q5 ? 192 : 64), w = u + W45;
   for (let j = 0; j < 4; j++) {
     for (let hh = 0; hh < 2; hh++) {
-      const base = w + (<usize>(16 * j + 4 * hh) << 4);
-      transposeRows(q + (<usize>j << 7) + (<usize>hh << 4), 32, base);
-      for (let c: usize = 0; c < 4; c++) {
-        const t = v128.load(base + (c << 4));
-        let lo = v128.and(t, i8x16.splat(15)), hi = v128.and(i16x8.shr_u(t, 4), i8x16.splat(15));
-        if (Q5) { // fifth bits: bits 2j (low) and 2j + 1 (high) of the row's qh bytes
-          const h = v128.load(scratch + (<usize>hh << 6) + (c << 4));
-          lo = v128.or(lo, bitsTo4(h, 2 * j, 1));
-          hi = v128.or(hi, bitsTo4(h, 2 * j + 1, 1));
-        }
-        v128.store(base + (c << 4), lo);
-        v128.store(base + (c << 4), hi, 128);
-      }
+      nibbles4(q + (<usize>j << 7) + (<usize>hh << 4), 32, w + (<usize>(16 * j + 4 * hh) << 4), 128, Q5, scratch + (<usize>hh << 6), 2 * j, 2 * j + 1, 1);
     }
   }
 }
@@ -204,13 +223,8 @@ function expandQ6(p: usize, u: usize, kMask: i32, kRebias: f32): void {
     for (let hh = 0; hh < 2; hh++) {
       transposeRows(p + 64 + 128 + (<usize>h << 5) + (<usize>hh << 4), 192, scratch);
       for (let k = 0; k < 2; k++) {
-        const base = w + (<usize>(32 * h + 8 * k + 4 * hh) << 4);
-        transposeRows(p + 64 + (<usize>h << 6) + (<usize>k << 5) + (<usize>hh << 4), 192, base);
-        for (let c: usize = 0; c < 4; c++) {
-          const t = v128.load(base + (c << 4)), qh = v128.load(scratch + (c << 4));
-          v128.store(base + (c << 4), v128.or(v128.and(t, i8x16.splat(15)), bitsTo4(qh, 2 * k, 3)));
-          v128.store(base + (c << 4), v128.or(v128.and(i16x8.shr_u(t, 4), i8x16.splat(15)), bitsTo4(qh, 2 * k + 4, 3)), 256);
-        }
+        nibbles4(p + 64 + (<usize>h << 6) + (<usize>k << 5) + (<usize>hh << 4), 192, w + (<usize>(32 * h + 8 * k + 4 * hh) << 4), 256,
+          true, scratch, 2 * k, 2 * k + 4, 3);
       }
     }
   }
