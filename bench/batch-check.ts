@@ -3,8 +3,9 @@
 // a tile), the expandedQuad fallback (no room for a tile), and the one-group
 // kernels (no room for a group): every row of an n-row product must equal
 // that row's matvec (n = 1), bit for bit. The K-quants (types 12-14) the
-// same through prompt-k.ts batchK: token tiles (160 KiB), two streams
-// (96 KiB for 5632-wide rows), the groupK fallback (24 and 4 KiB), a lone
+// same through prompt-k.ts batchK: column tiles (5632-wide rows at 1 MiB,
+// fewer tokens at 160 and 96 KiB), token tiles (160 KiB, many tokens), two
+// streams (96 KiB), the groupK fallback (24 and 4 KiB, and n < 4), a lone
 // last group and rows % 4 left in the plain layout.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/batch-check.js [--builds build/kernels-relaxed.wasm,build/kernels.wasm]
 import { parseArgs } from "node:util";

@@ -69,17 +69,22 @@ const SD: usize = 1344;
  * splatted (the mins' operand), per 16 values Q6_K's C (int16 lanes 2k,
  * 2k + 1: -32 times the sum of the activation bytes 4i, 4i + 1 and 4i + 2,
  * 4i + 3 of its four words i, the values int16 lanes 2k, 2k + 1 of a relaxed
- * dot multiply; |C| <= 32 x 8 x 127), and its f32 scale splatted. Type-independent (one split serves Q4_K, Q5_K
- * and Q6_K matrices of the same activation), and written once per batch so
- * that every splat the kernel needs is a plain load with its offset in the
- * address (see prompt.ts splitActs).
+ * dot multiply; |C| <= 32 x 8 x 127), and its f32 scale splatted.
+ * Type-independent (one split serves Q4_K, Q5_K and Q6_K matrices of the
+ * same activation), and written once per batch so that every splat the
+ * kernel needs is a plain load with its offset in the address (see prompt.ts
+ * splitActs).
  */
 export function splitActsK(act: usize, as: usize, n: i32, cols: i32, dst: usize): void {
-  const nsb = cols >> 8;
+  splitRangeK(act, as, n, cols, 0, cols >> 8, dst);
+}
+
+/** splitActsK of super-blocks [s0, s0 + m) only: token k's super-block s0 + s at dst + (k * m + s) * SPLIT_K. */
+function splitRangeK(act: usize, as: usize, n: i32, cols: i32, s0: i32, m: i32, dst: usize): void {
   let d = dst;
   for (let k = 0; k < n; k++) {
     const a = act + <usize>k * as;
-    for (let s = 0; s < nsb; s++) {
+    for (let s = s0; s < s0 + m; s++) {
       const x = a + akQ(cols) + (<usize>s << 8);
       for (let i: usize = 0; i < 64; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
       const b32 = a + akB32(cols) + (<usize>s << 4);
@@ -275,6 +280,19 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
   v128.store(k, s3, 48);
 }
 
+/**
+ * The four (group, token) float sums in the sink (k + 64..127) start at 0,
+ * or (a later column tile, see batchK) at the sums so far, kept in the
+ * outputs: the adds over super-blocks stay groupK's, in order.
+ */
+@inline function startSums(k: usize, o00: usize, o01: usize, o10: usize, o11: usize, first: bool): void {
+  const z = f32x4.splat(0);
+  v128.store(k, first ? z : v128.load(o00), 64);
+  v128.store(k, first ? z : v128.load(o01), 80);
+  v128.store(k, first ? z : v128.load(o10), 96);
+  v128.store(k, first ? z : v128.load(o11), 112);
+}
+
 /** Sum over m < 4 of the int16-pair dots of the vectors at a + 16m and b + 16m (int32 lanes). */
 @inline function pairs4(a: usize, b: usize): v128 {
   const s = i32x4.add(i32x4.dot_i16x8_s(v128.load(a), v128.load(b)), i32x4.dot_i16x8_s(v128.load(a, 16), v128.load(b, 16)));
@@ -291,13 +309,10 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
  * sink). A lone group or token is passed twice.
  */
 @inline function pairQ45(Q5: bool, u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32,
-  o00: usize, o01: usize, o10: usize, o11: usize): void {
+  o00: usize, o01: usize, o10: usize, o11: usize, first: bool): void {
   const k = scratch;
   const z = i32x4.splat(0);
-  v128.store(k, z, 64);
-  v128.store(k, z, 80);
-  v128.store(k, z, 96);
-  v128.store(k, z, 112);
+  startSums(k, o00, o01, o10, o11, first);
   let e0 = u0, e1 = u1;
   for (let s = 0; s < nsb; s++) {
     let i00 = z, i01 = z, i10 = z, i11 = z;
@@ -361,13 +376,10 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
  * per super-block superQ6_K's float step sumi * (d * da).
  */
 @inline function pairQ6(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32,
-  o00: usize, o01: usize, o10: usize, o11: usize): void {
+  o00: usize, o01: usize, o10: usize, o11: usize, first: bool): void {
   const k = scratch;
   const z = i32x4.splat(0);
-  v128.store(k, z, 64);
-  v128.store(k, z, 80);
-  v128.store(k, z, 96);
-  v128.store(k, z, 112);
+  startSums(k, o00, o01, o10, o11, first);
   let e0 = u0, e1 = u1;
   for (let s = 0; s < nsb; s++) {
     let i00 = z, i01 = z, i10 = z, i11 = z;
@@ -419,28 +431,35 @@ function expandK(type: i32, g: usize, d: usize, groups: i32, nsb: i32, kMask: i3
 }
 
 /** The pair kernel of each type, not inlined: one compiled function each. */
-function splitPairQ4_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize): void {
-  pairQ45(false, u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+function splitPairQ4_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize,
+  first: bool): void {
+  pairQ45(false, u0, u1, x0, x1, nsb, o00, o01, o10, o11, first);
 }
-function splitPairQ5_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize): void {
-  pairQ45(true, u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+function splitPairQ5_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize,
+  first: bool): void {
+  pairQ45(true, u0, u1, x0, x1, nsb, o00, o01, o10, o11, first);
 }
-function splitPairQ6_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize): void {
-  pairQ6(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+function splitPairQ6_K(u0: usize, u1: usize, x0: usize, x1: usize, nsb: i32, o00: usize, o01: usize, o10: usize, o11: usize,
+  first: bool): void {
+  pairQ6(u0, u1, x0, x1, nsb, o00, o01, o10, o11, first);
 }
 
-/** Expanded groups u0, u1 (rows r0.., r1..) times the n split tokens at split, two at a time (a lone last one twice). */
+/**
+ * Expanded groups u0, u1 (rows r0.., r1..; nsb super-blocks) times the n
+ * split tokens at split, two at a time (a lone last one twice); first: the
+ * column tile that starts the sums.
+ */
 function splitTokensK(type: i32, u0: usize, u1: usize, r0: i32, r1: i32, split: usize, nsb: i32, n: i32,
-  out: usize, outStride: i32): void {
+  out: usize, outStride: i32, first: bool): void {
   const tb = <usize>nsb * <usize>SPLIT_K;
   for (let t = 0; t < n; t += 2) {
     const t1 = min(t + 1, n - 1);
     const oa = out + (<usize>t * <usize>outStride << 2), ob = out + (<usize>t1 * <usize>outStride << 2);
     const x0 = split + <usize>t * tb, x1 = split + <usize>t1 * tb;
     const o00 = oa + (<usize>r0 << 2), o01 = ob + (<usize>r0 << 2), o10 = oa + (<usize>r1 << 2), o11 = ob + (<usize>r1 << 2);
-    if (type == Q6_K) splitPairQ6_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
-    else if (type == Q5_K) splitPairQ5_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
-    else splitPairQ4_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11);
+    if (type == Q6_K) splitPairQ6_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11, first);
+    else if (type == Q5_K) splitPairQ5_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11, first);
+    else splitPairQ4_K(u0, u1, x0, x1, nsb, o00, o01, o10, o11, first);
   }
 }
 
@@ -455,22 +474,43 @@ export const EXPAND_K_TOKENS = 4;
 /** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
 const SPLIT_TOKENS_K = 8;
 
+/** Fewest super-blocks per column tile (fewer: token tiles instead, see batchK). */
+const TILE_SB_K = 4;
+
 /**
  * Packed K groups [r, full) (rows of rowBytes bytes at w, cols values) times
  * n > 1 AK activations (act, stride actStride; outputs at out + 4*(t*outStride
- * + row)): the tokens are split in tiles of as many as fit the scratch beside
- * S = 4 (else 2) expanded groups, and per tile the groups are expanded S at a
- * time, a S-th of the range apart (S streams through memory), and dotted in
- * pairs with the tile's tokens in pairs. Returns the first row not done (r
- * itself in the baseline build, or when a tile of SPLIT_TOKENS_K tokens (or
- * n) does not fit).
+ * + row)). When S = 4 expanded groups and all n tokens' split activations fit
+ * the scratch for at least TILE_SB_K super-blocks (or the whole row), the
+ * columns go in tiles of as many super-blocks as fit (balanced), the float
+ * sums kept in the outputs between tiles: each group is expanded once.
+ * Otherwise the tokens go in tiles of as many as fit beside S = 4 (else 2)
+ * whole expanded groups, the groups expanded again per tile. Per tile the
+ * groups are expanded S at a time, a S-th of the range apart (S streams
+ * through memory), and dotted in pairs with the tile's tokens in pairs.
+ * Returns the first row not done (r itself in the baseline build, or when a
+ * tile of SPLIT_TOKENS_K tokens (or n) does not fit).
  */
 export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD || n < EXPAND_K_TOKENS || full - r < 4) return r;
-  const nsb = cols >> 8;
-  const gs = nsb * expandedSuper(type), tb = nsb * SPLIT_K;
+  const nsb = cols >> 8, eb = expandedSuper(type);
   const room = scratchBytes - <i32>SINK;
+  let C = room / (4 * eb + n * SPLIT_K); // super-blocks per column tile with all n tokens
+  if (C >= min(nsb, TILE_SB_K)) {
+    const tiles = (nsb + C - 1) / C;
+    C = (nsb + tiles - 1) / tiles;
+    const split = scratch + SINK + <usize>(4 * C * eb);
+    const pb = sbBytes(type) << 2;
+    let end = r;
+    for (let c0 = 0; c0 < nsb; c0 += C) {
+      const m = min(C, nsb - c0);
+      splitRangeK(act, <usize>actStride, n, cols, c0, m, split);
+      end = splitGroupsK(type, w + <usize>c0 * pb, rowBytes, m, r, full, split, n, out, outStride, kMask, kRebias, 4, c0 == 0);
+    }
+    return end;
+  }
+  const gs = nsb * eb, tb = nsb * SPLIT_K;
   let S = 4, T = ((room - 4 * gs) / tb) & ~1;
   if (T < min(n, SPLIT_TOKENS_K)) {
     S = 2;
@@ -483,18 +523,19 @@ export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, fu
   for (let t = 0; t < n; t += T) {
     const nt = min(T, n - t);
     splitActsK(act + <usize>t * <usize>actStride, <usize>actStride, nt, cols, split);
-    end = splitGroupsK(type, w, rowBytes, nsb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
+    end = splitGroupsK(type, w, rowBytes, nsb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S, true);
   }
   return end;
 }
 
 /**
- * batchK for one tile of n split tokens at split: groups [r, full) expanded S
- * at a time, a S-th of the range apart, then dotted in pairs with the tokens
+ * batchK for one tile of n split tokens at split (nsb super-blocks each, the
+ * groups' first at w + row * rowBytes): groups [r, full) expanded S at a
+ * time, a S-th of the range apart, then dotted in pairs with the tokens
  * (splitTokensK); the rest S' < S at a time. Returns the first row not done.
  */
 function splitGroupsK(type: i32, w: usize, rowBytes: i32, nsb: i32, r: i32, full: i32, split: usize, n: i32,
-  out: usize, outStride: i32, kMask: i32, kRebias: f32, S: i32): i32 {
+  out: usize, outStride: i32, kMask: i32, kRebias: f32, S: i32, first: bool): i32 {
   const gs = <usize>(nsb * expandedSuper(type)), rb = <usize>rowBytes;
   const u = scratch + SINK;
   const q = ((full - r) >> 2) / S; // groups per stream
@@ -502,7 +543,7 @@ function splitGroupsK(type: i32, w: usize, rowBytes: i32, nsb: i32, r: i32, full
   for (let i = 0; i < q; i++, r += 4) {
     expandK(type, w + <usize>r * rb, d, S, nsb, kMask, kRebias);
     for (let s = 0; s < S; s += 2) {
-      splitTokensK(type, u + <usize>s * gs, u + <usize>(s + 1) * gs, r + s * 4 * q, r + (s + 1) * 4 * q, split, nsb, n, out, outStride);
+      splitTokensK(type, u + <usize>s * gs, u + <usize>(s + 1) * gs, r + s * 4 * q, r + (s + 1) * 4 * q, split, nsb, n, out, outStride, first);
     }
   }
   r += (S - 1) * 4 * q; // the other streams' groups are done too
@@ -510,7 +551,7 @@ function splitGroupsK(type: i32, w: usize, rowBytes: i32, nsb: i32, r: i32, full
   expandK(type, w + <usize>r * rb, rb << 2, rest, nsb, kMask, kRebias);
   for (let s = 0; s < rest; s += 2) {
     const s1 = min(s + 1, rest - 1); // a lone last group is passed twice
-    splitTokensK(type, u + <usize>s * gs, u + <usize>s1 * gs, r + 4 * s, r + 4 * s1, split, nsb, n, out, outStride);
+    splitTokensK(type, u + <usize>s * gs, u + <usize>s1 * gs, r + 4 * s, r + 4 * s1, split, nsb, n, out, outStride, first);
   }
   return r + 4 * rest;
 }
