@@ -8,6 +8,7 @@
 //   [--cases '[[2,5632,2048],...]'] (ggml type id, rows, cols) [--rounds 8] [--mib 64] (streaming footprint per build)
 //   [--hot] (one matrix repeated, in cache: the kernel's compute bound instead of streaming)
 //   [--n 1] (tokens per product: n > 1 runs the batch (prompt) kernels instead)
+//   [--scratch-kib 1024] (each build's prompt scratch, as src/kernels/wasm.ts gives it; was 144 before session 10)
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
@@ -21,6 +22,7 @@ const { values: opts } = parseArgs({
     mib: { type: "string", default: "64" },
     hot: { type: "boolean", default: false },
     n: { type: "string", default: "1" },
+    "scratch-kib": { type: "string", default: "1024" },
   },
 });
 const paths = opts.builds.split(",").filter(Boolean);
@@ -28,7 +30,7 @@ if (paths.length < 2) throw new Error("usage: decode-ab.js --builds A.wasm,B.was
 const PACKED = 0x100;
 const heap = new SharedHeap();
 const builds = paths.map((p) => ({ name: p, K: loadBuild(p, heap) }));
-const scratchBytes = 288 * 512;
+const scratchBytes = Number(opts["scratch-kib"]) << 10; // the prompt scratch per thread (src/kernels/wasm.ts SCRATCH_BYTES)
 for (const b of builds) b.K.setScratch(heap.alloc(scratchBytes, 64), scratchBytes);
 const cases: [number, number, number][] = JSON.parse(opts.cases);
 const rounds = Number(opts.rounds);
