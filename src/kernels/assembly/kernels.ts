@@ -8,7 +8,8 @@
 // dot-legacy.ts / dot-float.ts (plain row dots per type family),
 // rows4.ts (four-row kernels, plain layout), packed.ts (4-row packed layouts),
 // packed-k.ts (the K-quants: packed layout and kernels), streams.ts (decode kernels over packed groups),
-// prompt.ts (batched kernels over unpacked groups), matmul.ts (dispatch, getRow),
+// prompt.ts (batched kernels over unpacked groups), prompt-k.ts / expand-k.ts (the same for the K-quants),
+// matmul.ts (dispatch, getRow),
 // attention.ts, elementwise.ts (swiglu, geglu), lowrank.ts (ffn-skip-linear's stand-in),
 // probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
