@@ -6,7 +6,7 @@ import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable, int8Act, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, group } from "./streams";
 import { has4, rows4 } from "./rows4";
-import { packableK, groupK, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
+import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
@@ -318,9 +318,15 @@ function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, ro
   }
   if (n > 1) r = batchK(type, w, rowBytes, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
   for (; r < full; r += 4) {
-    const g = w + <usize>r * rb;
-    for (let t = 0; t < n; t++) {
-      groupK(type, g, act + <usize>t * <usize>actStride, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kMask, kRebias);
+    // fewer tokens than batchK pays for (or rows it left): two tokens per pass over the group, then one
+    const g = w + <usize>r * rb, as = <usize>actStride;
+    let t = 0;
+    for (; t + 2 <= n; t += 2) {
+      const o = out + ((<usize>t * <usize>outStride + <usize>r) << 2);
+      groupK2(type, g, act + <usize>t * as, act + <usize>(t + 1) * as, cols, o, o + (<usize>outStride << 2), kMask, kRebias);
+    }
+    for (; t < n; t++) {
+      groupK(type, g, act + <usize>t * as, cols, out + ((<usize>t * <usize>outStride + <usize>r) << 2), kMask, kRebias);
     }
   }
   for (; r < r1; r += 4) {

@@ -41,11 +41,14 @@ export function packableK(type: i32): bool {
 // four rows' sub-block scales, each in both int16 halves of an i32 (splat-loaded per sub-block:
 // a 32-bit splat from memory is a plain load, a 16-bit one costs a shuffle as well),
 // [272, 288) one group's outputs, [288, 352) four rows' int32 accumulators,
+// [352, 416) a second token's (groupK2), [416, 432) its super-block result,
 // from STAGE on a group staged from plain rows.
 const SC: usize = 16;
 const TMP: usize = 272;
 const ACC: usize = 288;
-const STAGE: usize = 384;
+const ACC2: usize = 352;
+const RES2: usize = 416;
+const STAGE: usize = 448;
 
 /** Scratch bytes the K kernels need for rows of rowBytes bytes (plain rows are staged there as a packed group). */
 export function scratchNeedK(rowBytes: i32): i32 {
@@ -181,17 +184,39 @@ export function plainRowK(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i
  * slower than one group at a time).
  */
 function superQ4_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
-  return superK(false, p, a, cols, sb, kMask, kRebias);
+  return superK(false, p, a, cols, sb, kMask, kRebias, false, a);
 }
 function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
-  return superK(true, p, a, cols, sb, kMask, kRebias);
+  return superK(true, p, a, cols, sb, kMask, kRebias, false, a);
+}
+function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  return superQ6(p, a, cols, sb, kMask, kRebias, false, a);
 }
 @inline function superOf(type: i32, p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
   if (type == Q6_K) return superQ6_K(p, a, cols, sb, kMask, kRebias);
   return type == Q5_K ? superQ5_K(p, a, cols, sb, kMask, kRebias) : superQ4_K(p, a, cols, sb, kMask, kRebias);
 }
 
-@inline function superK(Q5: bool, p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+/**
+ * The same super-block for two tokens (a, a1) at once: each row's weights are
+ * decoded once and dotted with both; token a's result returned, a1's at
+ * scratch + RES2. Every token gets exactly superOf's operations.
+ */
+function superQ4_K2(p: usize, a: usize, a1: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  return superK(false, p, a, cols, sb, kMask, kRebias, true, a1);
+}
+function superQ5_K2(p: usize, a: usize, a1: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  return superK(true, p, a, cols, sb, kMask, kRebias, true, a1);
+}
+function superQ6_K2(p: usize, a: usize, a1: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+  return superQ6(p, a, cols, sb, kMask, kRebias, true, a1);
+}
+
+/**
+ * superK: the four rows' dots of a Q4_K / Q5_K super-block with activation a;
+ * two: with a1 as well (its int32 sums at ACC2, its result at RES2).
+ */
+@inline function superK(Q5: bool, p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32, two: bool, a1: usize): v128 {
   const sc = scratch; // a local: each read of the global is a load, and the kernel addresses the scratch ~40 times
   const k15 = (kMask >>> 28) + 7;
   const lowNib = i8x16.splat(<i8>k15), six = i8x16.splat(<i8>(k15 * 4 + 3)), one = i8x16.splat(<i8>(k15 - 14));
@@ -221,30 +246,45 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   v128.store(sc + ACC, z, 16);
   v128.store(sc + ACC, z, 32);
   v128.store(sc + ACC, z, 48);
-  pairK(sc, Q5, p, q, 0, a, cols, y, lowNib, one);
-  pairK(sc, Q5, p, q, 1, a, cols, y, lowNib, one);
-  pairK(sc, Q5, p, q, 2, a, cols, y, lowNib, one);
-  pairK(sc, Q5, p, q, 3, a, cols, y, lowNib, one);
+  if (two) {
+    v128.store(sc + ACC2, z);
+    v128.store(sc + ACC2, z, 16);
+    v128.store(sc + ACC2, z, 32);
+    v128.store(sc + ACC2, z, 48);
+  }
+  pairK(sc, Q5, p, q, 0, a, cols, y, lowNib, one, two, a1);
+  pairK(sc, Q5, p, q, 1, a, cols, y, lowNib, one, two, a1);
+  pairK(sc, Q5, p, q, 2, a, cols, y, lowNib, one, two, a1);
+  pairK(sc, Q5, p, q, 3, a, cols, y, lowNib, one, two, a1);
   const sumi = sum4(v128.load(sc + ACC), v128.load(sc + ACC, 16), v128.load(sc + ACC, 32), v128.load(sc + ACC, 48));
   const d = halves4(i32x4.extend_low_i16x8_s(hd), kMask, kRebias), dmin = halves4(i32x4.extend_high_i16x8_s(hd), kMask, kRebias);
+  if (two) {
+    const bs1 = v128.load(a1 + akB32(cols) + (<usize>sb << 4));
+    const summ1 = sum4(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m01), bs1), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m01), bs1),
+      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(m23), bs1), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(m23), bs1));
+    const sumi1 = sum4(v128.load(sc + ACC2), v128.load(sc + ACC2, 16), v128.load(sc + ACC2, 32), v128.load(sc + ACC2, 48));
+    const da1 = v128.load32_splat(a1 + akD(cols) + (<usize>sb << 2));
+    v128.store(sc + RES2, f32x4.mul(da1, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sumi1)), f32x4.mul(dmin, f32x4.convert_i32x4_s(summ1)))));
+  }
   const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
   return f32x4.mul(da, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(sumi)), f32x4.mul(dmin, f32x4.convert_i32x4_s(summ))));
 }
 
 /** Sub-blocks 2j, 2j+1 of the four rows added to their accumulators; the activations are loaded once for the four rows. */
-@inline function pairK(sc: usize, Q5: bool, p: usize, q: usize, j: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128): void {
+@inline function pairK(sc: usize, Q5: bool, p: usize, q: usize, j: i32, a: usize, cols: i32, y: i32, lowNib: v128, one: v128,
+  two: bool, a1: usize): void {
   const yl = y + (j << 6), yh = yl + 32;
   const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
   const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
-  rowPairK(sc, Q5, p, q, 0, j, x0, x1, x2, x3, xl, xh, lowNib, one);
-  rowPairK(sc, Q5, p, q, 1, j, x0, x1, x2, x3, xl, xh, lowNib, one);
-  rowPairK(sc, Q5, p, q, 2, j, x0, x1, x2, x3, xl, xh, lowNib, one);
-  rowPairK(sc, Q5, p, q, 3, j, x0, x1, x2, x3, xl, xh, lowNib, one);
+  rowPairK(sc, Q5, p, q, 0, j, x0, x1, x2, x3, xl, xh, lowNib, one, two, a1, cols, yl, yh);
+  rowPairK(sc, Q5, p, q, 1, j, x0, x1, x2, x3, xl, xh, lowNib, one, two, a1, cols, yl, yh);
+  rowPairK(sc, Q5, p, q, 2, j, x0, x1, x2, x3, xl, xh, lowNib, one, two, a1, cols, yl, yh);
+  rowPairK(sc, Q5, p, q, 3, j, x0, x1, x2, x3, xl, xh, lowNib, one, two, a1, cols, yl, yh);
 }
 
 /** Row r's sub-blocks 2j (low nibbles of its 32 bytes at q + 128j + 32r) and 2j+1 (high nibbles), scaled, added to its accumulator. */
 @inline function rowPairK(sc: usize, Q5: bool, p: usize, q: usize, r: usize, j: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
-  lowNib: v128, one: v128): void {
+  lowNib: v128, one: v128, two: bool, a1: usize, cols: i32, yl: i32, yh: i32): void {
   const n = q + (<usize>j << 7) + (r << 5);
   const v0 = v128.load(n), v1 = v128.load(n, 16);
   let w0 = v128.and(v0, lowNib), w1 = v128.and(v1, lowNib);
@@ -260,6 +300,12 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const o = SC + (r << 5) + (<usize>j << 3);
   const s = i32x4.add(dot32(w0, w1, x0, x1, xl, scale(sc, o)), dot32(w2, w3, x2, x3, xh, scale(sc, o + 4)));
   v128.store(sc + ACC + (r << 4), i32x4.add(v128.load(sc + ACC + (r << 4)), s));
+  if (two) { // the second token's activations (loaded per row: registers are scarce), the same weights
+    const zl = akAt(a1, cols, yl), zh = akAt(a1, cols, yh);
+    const t = i32x4.add(dot32(w0, w1, akVec(a1, cols, yl), akVec(a1, cols, yl + 16), zl, scale(sc, o)),
+      dot32(w2, w3, akVec(a1, cols, yh), akVec(a1, cols, yh + 16), zh, scale(sc, o + 4)));
+    v128.store(sc + ACC2 + (r << 4), i32x4.add(v128.load(sc + ACC2 + (r << 4)), t));
+  }
 }
 
 /** Bit b of each byte moved to bit 4 (i16 shifts: the bit kept never crosses a byte). */
@@ -270,9 +316,10 @@ function superQ5_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
 /**
  * The four rows' dots of one packed Q6_K super-block at p. Values are the
  * unsigned 6-bit q (0..63) with scale s per 16 values; the -32 of each value
- * is 32 * sum(s * bsum16) per row, formed once per super-block.
+ * is 32 * sum(s * bsum16) per row, formed once per super-block. two: token
+ * a1 as well (as superK).
  */
-function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32): v128 {
+@inline function superQ6(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: f32, two: bool, a1: usize): v128 {
   const sc = scratch; // a local, see superK
   const k15 = (kMask >>> 28) + 7;
   const lowNib = i8x16.splat(<i8>k15), hiMask = i8x16.splat(<i8>(k15 * 3 + 3)); // 0x0f, 0x30
@@ -282,14 +329,26 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   q6Start(sc, p, 1, b0, b1);
   q6Start(sc, p, 2, b0, b1);
   q6Start(sc, p, 3, b0, b1);
+  if (two) {
+    const c0 = v128.load(a1 + akB16(cols) + (<usize>sb << 5)), c1 = v128.load(a1 + akB16(cols) + (<usize>sb << 5), 16);
+    q6Start2(sc, p, 0, c0, c1);
+    q6Start2(sc, p, 1, c0, c1);
+    q6Start2(sc, p, 2, c0, c1);
+    q6Start2(sc, p, 3, c0, c1);
+  }
   // quarters k and k + 2 of each half share their ql bytes (low and high nibbles); unrolled so that every shift count is a constant
   const y = sb << 8;
-  pairQ6(sc, p, 0, 0, a, cols, y, lowNib, hiMask);
-  pairQ6(sc, p, 0, 1, a, cols, y, lowNib, hiMask);
-  pairQ6(sc, p, 1, 0, a, cols, y, lowNib, hiMask);
-  pairQ6(sc, p, 1, 1, a, cols, y, lowNib, hiMask);
+  pairQ6(sc, p, 0, 0, a, cols, y, lowNib, hiMask, two, a1);
+  pairQ6(sc, p, 0, 1, a, cols, y, lowNib, hiMask, two, a1);
+  pairQ6(sc, p, 1, 0, a, cols, y, lowNib, hiMask, two, a1);
+  pairQ6(sc, p, 1, 1, a, cols, y, lowNib, hiMask, two, a1);
   const sumi = sum4(v128.load(sc + ACC), v128.load(sc + ACC, 16), v128.load(sc + ACC, 32), v128.load(sc + ACC, 48));
   const d = halves4(i32x4.extend_low_i16x8_s(v128.load64_zero(p + 832)), kMask, kRebias);
+  if (two) {
+    const sumi1 = sum4(v128.load(sc + ACC2), v128.load(sc + ACC2, 16), v128.load(sc + ACC2, 32), v128.load(sc + ACC2, 48));
+    const da1 = v128.load32_splat(a1 + akD(cols) + (<usize>sb << 2));
+    v128.store(sc + RES2, f32x4.mul(f32x4.convert_i32x4_s(sumi1), f32x4.mul(d, da1)));
+  }
   const da = v128.load32_splat(a + akD(cols) + (<usize>sb << 2));
   return f32x4.mul(f32x4.convert_i32x4_s(sumi), f32x4.mul(d, da));
 }
@@ -302,15 +361,23 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   v128.store(sc + ACC + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, b0), i32x4.dot_i16x8_s(hi, b1)), 5)));
 }
 
+/** q6Start's accumulator start for a second token (bsum16 c0, c1) at ACC2; the scales are q6Start's. */
+@inline function q6Start2(sc: usize, p: usize, r: usize, c0: v128, c1: v128): void {
+  const s = v128.load(p + (r << 4));
+  const lo = i16x8.extend_low_i8x16_s(s), hi = i16x8.extend_high_i8x16_s(s);
+  v128.store(sc + ACC2 + (r << 4), i32x4.sub(i32x4.splat(0), i32x4.shl(i32x4.add(i32x4.dot_i16x8_s(lo, c0), i32x4.dot_i16x8_s(hi, c1)), 5)));
+}
+
 /** Quarters k and k + 2 of half h of the four rows added to their accumulators; the activations are loaded once for the four rows. */
-@inline function pairQ6(sc: usize, p: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128): void {
+@inline function pairQ6(sc: usize, p: usize, h: i32, k: i32, a: usize, cols: i32, y: i32, lowNib: v128, hiMask: v128,
+  two: bool, a1: usize): void {
   const yl = y + (h << 7) + (k << 5), yh = yl + 64;
   const xl = akAt(a, cols, yl), xh = akAt(a, cols, yh);
   const x0 = akVec(a, cols, yl), x1 = akVec(a, cols, yl + 16), x2 = akVec(a, cols, yh), x3 = akVec(a, cols, yh + 16);
-  rowPairQ6(sc, p, 0, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
-  rowPairQ6(sc, p, 1, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
-  rowPairQ6(sc, p, 2, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
-  rowPairQ6(sc, p, 3, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask);
+  rowPairQ6(sc, p, 0, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask, two, a1, cols, yl, yh);
+  rowPairQ6(sc, p, 1, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask, two, a1, cols, yl, yh);
+  rowPairQ6(sc, p, 2, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask, two, a1, cols, yl, yh);
+  rowPairQ6(sc, p, 3, h, k, x0, x1, x2, x3, xl, xh, lowNib, hiMask, two, a1, cols, yl, yh);
 }
 
 /**
@@ -320,7 +387,7 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
  * 2k + 4 of qh[32h + l]; scales 8h + 2k, +1 and 8h + 2k + 4, +5.
  */
 @inline function rowPairQ6(sc: usize, p: usize, r: usize, h: i32, k: i32, x0: v128, x1: v128, x2: v128, x3: v128, xl: usize, xh: usize,
-  lowNib: v128, hiMask: v128): void {
+  lowNib: v128, hiMask: v128, two: bool, a1: usize, cols: i32, yl: i32, yh: i32): void {
   const row = p + 64 + r * 192;
   const l = row + (<usize>h << 6) + (<usize>k << 5), qh = row + 128 + (<usize>h << 5);
   const l0 = v128.load(l), l1 = v128.load(l, 16), h0 = v128.load(qh), h1 = v128.load(qh, 16);
@@ -333,6 +400,12 @@ function superQ6_K(p: usize, a: usize, cols: i32, sb: i32, kMask: i32, kRebias: 
   const lo = i32x4.add(dot16(w0, x0, xl, scale(sc, s)), dot16(w1, x1, xl + n, scale(sc, s + 4)));
   const hi = i32x4.add(dot16(w2, x2, xh, scale(sc, s + 16)), dot16(w3, x3, xh + n, scale(sc, s + 20)));
   v128.store(sc + ACC + (r << 4), i32x4.add(v128.load(sc + ACC + (r << 4)), i32x4.add(lo, hi)));
+  if (two) { // the second token, the same weights (see rowPairK)
+    const zl = akAt(a1, cols, yl), zh = akAt(a1, cols, yh);
+    const lo1 = i32x4.add(dot16(w0, akVec(a1, cols, yl), zl, scale(sc, s)), dot16(w1, akVec(a1, cols, yl + 16), zl + n, scale(sc, s + 4)));
+    const hi1 = i32x4.add(dot16(w2, akVec(a1, cols, yh), zh, scale(sc, s + 16)), dot16(w3, akVec(a1, cols, yh + 16), zh + n, scale(sc, s + 20)));
+    v128.store(sc + ACC2 + (r << 4), i32x4.add(v128.load(sc + ACC2 + (r << 4)), i32x4.add(lo1, hi1)));
+  }
 }
 
 /** Bits 2k, 2k+1 of each byte moved to bits 4, 5 (i16 shifts: the bits kept never cross a byte). */
@@ -347,6 +420,28 @@ export function groupK(type: i32, g: usize, a: usize, cols: i32, out: usize, kMa
   let acc = f32x4.splat(0);
   for (let s = 0; s < nsb; s++) acc = f32x4.add(acc, superOf(type, g + <usize>s * sb4, a, cols, s, kMask, kRebias));
   v128.store(out, acc);
+}
+
+/**
+ * groupK for two tokens at once (activations a0, a1; outputs o0, o1): each
+ * super-block's weights decoded once for both (n = 2, 3: fewer tokens than
+ * the expanded batch kernels pay for). Each token gets groupK's bits.
+ */
+export function groupK2(type: i32, g: usize, a0: usize, a1: usize, cols: i32, o0: usize, o1: usize, kMask: i32, kRebias: f32): void {
+  const sb4 = sbBytes(type) << 2;
+  const nsb = cols >> 8;
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  for (let s = 0; s < nsb; s++) {
+    const p = g + <usize>s * sb4;
+    let v: v128;
+    if (type == Q6_K) v = superQ6_K2(p, a0, a1, cols, s, kMask, kRebias);
+    else if (type == Q5_K) v = superQ5_K2(p, a0, a1, cols, s, kMask, kRebias);
+    else v = superQ4_K2(p, a0, a1, cols, s, kMask, kRebias);
+    acc0 = f32x4.add(acc0, v);
+    acc1 = f32x4.add(acc1, v128.load(scratch + RES2));
+  }
+  v128.store(o0, acc0);
+  v128.store(o1, acc1);
 }
 
 /**
