@@ -5,8 +5,9 @@
 // that row's matvec (n = 1), bit for bit. The K-quants (types 12-14) the
 // same through prompt-k.ts batchK: column tiles (5632-wide rows at 1 MiB,
 // fewer tokens at 160 and 96 KiB), token tiles (160 KiB, many tokens), two
-// streams (96 KiB), the groupK fallback (24 and 4 KiB, and n < 4), a lone
-// last group and rows % 4 left in the plain layout.
+// streams (96 KiB), the groupK2 / groupK fallback (24 and 4 KiB, n = 2 and
+// 3, the baseline build), a lone last group and rows % 4 left in the plain
+// layout.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/batch-check.js [--builds build/kernels-relaxed.wasm,build/kernels.wasm]
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";

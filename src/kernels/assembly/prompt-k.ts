@@ -306,11 +306,14 @@ function splitTokensK(type: i32, u0: usize, u1: usize, r0: i32, r1: i32, split: 
 }
 
 /**
- * Fewest tokens for which batchK expands groups (fewer: groupK per token).
- * Expanding a group costs about 1.5 groupK passes (bench/matmul-n.js, CPU
- * time, against groupK per token: n = 2 x1.00-1.34, n = 3 x0.94-1.15
- * (the lone third token costs a full pair pass), n = 4 x0.75-0.86 on Q4_K
- * 5632x2048 / 640x2048, Q5_K 2048x2048, Q6_K 2048x5632).
+ * Fewest tokens for which batchK expands groups (fewer: groupK2, two tokens
+ * per pass over the packed group, packed-k.ts). Expanding a group costs about
+ * 1.5 groupK passes; bench/matmul-n.js, CPU time, Q4_K 5632x2048 / 640x2048,
+ * Q5_K 2048x2048, Q6_K 2048x5632: expanding from n = 2 against groupK per
+ * token x0.91-1.10 at n = 2 and 3 (the lone third token costs a full pair
+ * pass), so those go to groupK2 (x0.71-0.89 against groupK); expanding from
+ * n = 8 instead of 4 (groupK2 for n = 4..7) x0.96-1.11 at n = 4, x1.12-1.28
+ * at n = 6.
  */
 export const EXPAND_K_TOKENS = 4;
 /** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
