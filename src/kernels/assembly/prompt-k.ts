@@ -310,9 +310,9 @@ function splitTokensK(type: i32, u0: usize, u1: usize, r0: i32, r1: i32, split: 
  * per pass over the packed group, packed-k.ts). Expanding a group costs about
  * 1.5 groupK passes; bench/matmul-n.js, CPU time, Q4_K 5632x2048 / 640x2048,
  * Q5_K 2048x2048, Q6_K 2048x5632: expanding from n = 2 against groupK per
- * token x0.91-1.10 at n = 2 and 3 (the lone third token costs a full pair
+ * token x0.89-1.22 at n = 2 and 3 (the lone third token costs a full pair
  * pass), so those go to groupK2 (x0.71-0.89 against groupK); expanding from
- * n = 8 instead of 4 (groupK2 for n = 4..7) x0.96-1.11 at n = 4, x1.12-1.28
+ * n = 8 instead of 4 (groupK2 for n = 4..7) x0.98-1.11 at n = 4, x1.12-1.30
  * at n = 6.
  */
 export const EXPAND_K_TOKENS = 4;
