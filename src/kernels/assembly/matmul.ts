@@ -299,8 +299,8 @@ function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, spl
 /**
  * matmul's rows [r0, r1) for a K-quant (see packed-k.ts; act is AK): packed
  * groups, decoding STREAMS_K groups a STREAMS_K-th of the range apart per
- * pass, or for n > 1 expanded once and dotted with every token (batchK,
- * prompt-k.ts; relaxed build); rows in the plain layout (an unprepared matrix, the last rows % 4)
+ * pass; for n >= 4 expanded once and dotted with every token (batchK,
+ * prompt-k.ts; relaxed build), else two tokens per pass (groupK2); rows in the plain layout (an unprepared matrix, the last rows % 4)
  * are staged four at a time as a packed group.
  */
 function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
