@@ -9,6 +9,8 @@
 //   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
 //   --bound: also time the int8 instruction bound (assembly/probe.ts peakDot, the first build's) in every round,
 //     and print each product's multiply-adds per second as a share of it (same rounds, same CPU-time clock).
+//   --chunk-rows R: each product as calls of R rows (r0..r0+R), as the thread pool hands out chunks
+//     (src/kernels/pool.ts chunkRows: 16 rows for a 2048-wide matrix at n = 64); 0 (default): one call.
 //   --scratch-kib K: each build's prompt scratch (assembly/prompt.ts setScratch; default 1024, as src/kernels/wasm.ts gives it).
 //   Outputs are compared across builds (OUTPUTS DIFFER on the case line when any bit differs).
 //   All builds read matrices packed by the first: to compare builds whose packed layouts differ (Q4_0, Q4_1
@@ -28,6 +30,7 @@ const { values: opts } = parseArgs({
     mib: { type: "string", default: "64" },
     "scratch-kib": { type: "string", default: "1024" },
     bound: { type: "boolean", default: false },
+    "chunk-rows": { type: "string", default: "0" },
   },
 });
 const ns = opts.n.split(",").map(Number);
@@ -50,6 +53,7 @@ function boundCall(): number {
 }
 const boundMacs = PROBE_ITERS * (builds[0].K.relaxed() === 1 ? 128 : 64);
 const nMax = Math.max(...ns);
+const chunkRows = Number(opts["chunk-rows"]);
 for (const [type, rows, cols] of cases) {
   const first = randomMatrix(heap, type, rows, cols, rand);
   const copies = Math.max(1, Math.ceil((Number(opts.mib) << 20) / (rows * first.rowBytes)));
@@ -67,6 +71,7 @@ for (const [type, rows, cols] of cases) {
     }
     return { act, stride };
   });
+  const chunk = chunkRows > 0 ? chunkRows : rows;
   for (const n of ns) {
     const best = builds.map(() => Infinity);
     let boundBest = Infinity;
@@ -77,7 +82,9 @@ for (const [type, rows, cols] of cases) {
         const c0 = process.cpuUsage();
         for (let i = 0; i < reps; i++) {
           const w = ws[i % copies];
-          K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, 0, rows, acts[b].act, acts[b].stride, x, n, out, rows);
+          for (let r0 = 0; r0 < rows; r0 += chunk) {
+            K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, r0, Math.min(rows, r0 + chunk), acts[b].act, acts[b].stride, x, n, out, rows);
+          }
         }
         const c = process.cpuUsage(c0);
         best[b] = Math.min(best[b], (c.user + c.system) / reps);

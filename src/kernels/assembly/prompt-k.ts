@@ -69,11 +69,17 @@ const SD: usize = 1344;
  * splitActs).
  */
 export function splitActsK(act: usize, as: usize, n: i32, cols: i32, dst: usize): void {
-  splitRangeK(act, as, n, cols, 0, cols >> 8, dst);
+  splitRangeK(act, as, n, cols, 0, cols >> 8, dst, true);
 }
 
-/** splitActsK of super-blocks [s0, s0 + m) only: token k's super-block s0 + s at dst + (k * m + s) * SPLIT_K. */
-function splitRangeK(act: usize, as: usize, n: i32, cols: i32, s0: i32, m: i32, dst: usize): void {
+/**
+ * splitActsK of super-blocks [s0, s0 + m) only: token k's super-block s0 + s
+ * at dst + (k * m + s) * SPLIT_K; c6 false: without Q6_K's C vectors (left
+ * unwritten), which are about half the split's instructions: batchK splits
+ * per call, and the pool calls it per chunk of rows (16 rows of a 2048-wide
+ * matrix at n = 64), so the split is no small part of a chunk's work.
+ */
+function splitRangeK(act: usize, as: usize, n: i32, cols: i32, s0: i32, m: i32, dst: usize, c6: bool): void {
   let d = dst;
   for (let k = 0; k < n; k++) {
     const a = act + <usize>k * as;
@@ -82,7 +88,7 @@ function splitRangeK(act: usize, as: usize, n: i32, cols: i32, s0: i32, m: i32, 
       for (let i: usize = 0; i < 64; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
       const b32 = a + akB32(cols) + (<usize>s << 4);
       for (let m: usize = 0; m < 4; m++) v128.store(d + SB32 + (m << 4), v128.load32_splat(b32 + (m << 2)));
-      for (let g: usize = 0; g < 16; g++) {
+      for (let g: usize = 0; c6 && g < 16; g++) {
         // pair sums of the 16 bytes: int16 lanes 2i, 2i + 1 = word i's bytes 0 + 1, 2 + 3; summed over the words
         let e = i16x8.extadd_pairwise_i8x16_s(v128.load(x + (g << 4)));
         e = i16x8.add(e, v128.shuffle<i32>(e, e, 2, 3, 0, 1));
@@ -350,7 +356,7 @@ export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, fu
     let end = r;
     for (let c0 = 0; c0 < nsb; c0 += C) {
       const m = min(C, nsb - c0);
-      splitRangeK(act, <usize>actStride, n, cols, c0, m, split);
+      splitRangeK(act, <usize>actStride, n, cols, c0, m, split, type == Q6_K);
       end = splitGroupsK(type, w + <usize>c0 * pb, rowBytes, m, r, full, split, n, out, outStride, kMask, kRebias, 4, c0 == 0);
     }
     return end;
@@ -367,7 +373,7 @@ export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, fu
   let end = r;
   for (let t = 0; t < n; t += T) {
     const nt = min(T, n - t);
-    splitActsK(act + <usize>t * <usize>actStride, <usize>actStride, nt, cols, split);
+    splitRangeK(act + <usize>t * <usize>actStride, <usize>actStride, nt, cols, 0, nsb, split, type == Q6_K);
     end = splitGroupsK(type, w, rowBytes, nsb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S, true);
   }
   return end;
