@@ -384,8 +384,12 @@ export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, fu
  * groups' first at w + row * rowBytes): groups [r, full) expanded S at a
  * time, a S-th of the range apart, then dotted in pairs with the tokens
  * (splitTokensK); the rest S' < S at a time. Returns the first row not done.
+ * Also the entry for activations split once per job (splitActsK of all cols
+ * into a buffer of n * cols/256 * SPLIT_K bytes, read by every chunk of rows):
+ * nsb = cols/256, S = 4 (4 expanded groups fit the scratch for rows up to
+ * ~50k values), first = true; batchK's one-tile case is exactly that call.
  */
-function splitGroupsK(type: i32, w: usize, rowBytes: i32, nsb: i32, r: i32, full: i32, split: usize, n: i32,
+export function splitGroupsK(type: i32, w: usize, rowBytes: i32, nsb: i32, r: i32, full: i32, split: usize, n: i32,
   out: usize, outStride: i32, kMask: i32, kRebias: f32, S: i32, first: bool): i32 {
   const gs = <usize>(nsb * expandedSuper(type)), rb = <usize>rowBytes;
   const u = scratch + SINK;
