@@ -161,6 +161,24 @@ for (const threads of [1, 2]) {
     k.matvecMulti(ws, x, outs);
     ws.forEach((w, i) => checkAgainstReference(k, w, x, k.heap.f32(outs[i], w.rows), 1, `multi #${i}`));
   });
+
+  test(`wasm matvecMulti of a batch (packed matrices sharing one split input) is bit-identical to one matmul each, ${threads} thread(s)`, async () => {
+    const k = await kernelsFor(threads);
+    const rand = rng(99 + threads);
+    const [cols, n] = [256, 6];
+    const ws = [GGMLType.Q4_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q8_0, GGMLType.Q4_0].map((t, i) =>
+      randomMatrix(k.heap, t, 12 + 4 * i, cols, rand),
+    );
+    for (const w of ws) k.prepare(w);
+    const x = randomActivations(k.heap, cols * n, rand);
+    const outs = ws.map((w) => k.heap.alloc(w.rows * n * 4));
+    k.matvecMulti(ws, x, outs, n);
+    ws.forEach((w, i) => {
+      const one = k.heap.alloc(w.rows * n * 4);
+      k.matmul(w, x, one, n);
+      assert.deepEqual(k.heap.f32(outs[i], w.rows * n), k.heap.f32(one, w.rows * n), `multi #${i} (${typeInfo(w.type).name})`);
+    });
+  });
 }
 
 /** Types Kernels.prepare repacks (assembly/packed.ts packable). */

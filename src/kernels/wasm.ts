@@ -270,6 +270,13 @@ export class WasmKernels implements Kernels {
   private splitOnce(i: number, j: Job): void {
     const need = this.k.splitNeed(j.type, j.cols, j.n);
     if (need === 0) return;
+    for (let e = 0; e < i; e++) {
+      const o = this.jobs[e]; // an earlier matrix of this dispatch with the same input and type: same split (Q/K/V, gate/up)
+      if (o.split !== 0 && o.type === j.type && o.cols === j.cols && o.act === j.act && o.n === j.n) {
+        j.split = o.split;
+        return;
+      }
+    }
     while (this.splits.length <= i) this.splits.push({ ptr: 0, cap: 0 });
     const s = this.splits[i];
     if (need > s.cap) {
@@ -310,8 +317,9 @@ export class WasmKernels implements Kernels {
     this.exec(1);
   }
 
-  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void {
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[], n = 1): void {
     if (ws.length !== outs.length) throw new Error(`matvecMulti: ${ws.length} matrices but ${outs.length} outputs`);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`matvecMulti: token count ${n} must be a positive integer`);
     if (ws.length === 0) return;
     // One quantization of x per activation kind serves every matrix (they all read the same x).
     let quantized = 0;
@@ -319,7 +327,7 @@ export class WasmKernels implements Kernels {
       if (ws[i].cols !== ws[0].cols)
         throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
       const kind = this.k.actKind(ws[i].type);
-      this.setup(i, ws[i], x, outs[i], 1, (quantized & kind) === 0);
+      this.setup(i, ws[i], x, outs[i], n, (quantized & kind) === 0);
       quantized |= kind;
     }
     this.exec(ws.length);
