@@ -13,7 +13,8 @@
  *    is skipped when its predicted damage w_l^α · g < c · w̄^α, i.e. under one
  *    budget per skipped FFN that is the same for every layer. α = 0 is
  *    FFN-SkipLLM with τ = 1 − c.
- * 3. c is bisected (as calibrate-guarded.ts bisects τ) to the smallest c —
+ * 3. c is bisected (geometrically, between 1e-4·c_max and c_max, c_max putting every
+ *    threshold at −1) to the smallest c —
  *    the highest thresholds — whose ratio on the calibration set meets the
  *    target; per k the trial closest to dense wins.
  * Pure over an injected evaluator.
@@ -83,7 +84,7 @@ export interface CalibrateLayerwiseOptions {
   coldEnd: number;
   /** window lengths to try (default 1) */
   k?: number[];
-  /** bisection steps on c (default 10) */
+  /** bisection steps on c (default 12) */
   bisect?: number;
   /** the target counts as met at ratio ≥ target − tolerance (default 0.01) */
   tolerance?: number;
@@ -98,7 +99,7 @@ export async function calibrateLayerwise(o: CalibrateLayerwiseOptions): Promise<
   const target = o.targetRatio;
   if (!(target > 0 && target < 1)) throw new Error(`calibrateLayerwise: targetRatio must be in (0, 1), got ${target}`);
   const tol = o.tolerance ?? 0.01,
-    steps = o.bisect ?? 10,
+    steps = o.bisect ?? 12,
     alpha = o.alpha ?? 1;
   const ks = o.k ?? [1];
   if (ks.length === 0) throw new Error("calibrateLayerwise: no k to try");
@@ -134,10 +135,11 @@ export async function calibrateLayerwise(o: CalibrateLayerwiseOptions): Promise<
       picks.push(hit);
       continue;
     }
-    let lo = 0, // c = 0: every threshold 1, nothing skipped
+    // geometric bisection: the ratio moves with c over orders of magnitude (the cosine gaps are ~0.01-0.05)
+    let lo = cMax * 1e-4, // c ≈ 0: thresholds ≈ 1, (almost) nothing skipped; assumed to miss, never evaluated
       hi = cMax;
     for (let i = 0; i < steps; i++) {
-      const mid = +((lo + hi) / 2).toPrecision(10);
+      const mid = +Math.sqrt(lo * hi).toPrecision(10);
       const t = await run(mid, k);
       if (meets(t)) {
         hi = mid;
