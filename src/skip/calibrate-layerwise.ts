@@ -123,7 +123,8 @@ export async function calibrateLayerwise(o: CalibrateLayerwiseOptions): Promise<
     } as SkipConfig;
     resolveConfig(config, o.nLayers);
     const r = await o.evaluate(config);
-    if (!Number.isFinite(r.ratio) || !Number.isFinite(r.agreement)) throw new Error(`calibrateLayerwise: non-finite ratio/agreement at c ${c}`);
+    if (!Number.isFinite(r.ratio) || !Number.isFinite(r.agreement))
+      throw new Error(`calibrateLayerwise: non-finite ratio/agreement at c ${c}`);
     const t: LayerwiseTrial = { config, ...r, c };
     trials.push(t);
     return t;

@@ -351,7 +351,11 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       const taus = c.taus as number[] | undefined;
       need(Array.isArray(taus), `method "ffn-skip-layerwise" needs taus (one threshold per layer)`);
       need(taus!.length === nLayers, `taus has ${taus!.length} entries, the model has ${nLayers} layers`);
-      for (const t of taus!) need(typeof t === "number" && Number.isFinite(t) && t >= -1 && t <= 2, `each of taus must be a number in [-1, 2] (> 1 never skips), got ${t}`);
+      for (const t of taus!)
+        need(
+          typeof t === "number" && Number.isFinite(t) && t >= -1 && t <= 2,
+          `each of taus must be a number in [-1, 2] (> 1 never skips), got ${t}`,
+        );
       const maxWindows = c.maxWindows as number | undefined;
       if (maxWindows !== undefined) intAtLeast("maxWindows", maxWindows, 1);
       const r: ResolvedSkipConfig = { method: m, warmup, coldStart, coldEnd, taus: [...taus!], k };

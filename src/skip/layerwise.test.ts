@@ -73,7 +73,11 @@ test("sensitivities and thresholds: a layer with more damage per cosine gap gets
   assert.equal(taus[L - 1], 2);
   assert.ok(taus[5] > taus[3], `taus ${taus}`);
   // alpha 0 is one global tau = 1 − c
-  assert.ok(layerTaus(w, 0.05, 0, 2, 2).slice(2, L - 2).every((t) => t === 0.95));
+  assert.ok(
+    layerTaus(w, 0.05, 0, 2, 2)
+      .slice(2, L - 2)
+      .every((t) => t === 0.95),
+  );
   // geometric mean of w over the 8 middle layers: 4 · 4^(1/8); layer 3's threshold is 1 − c · 4^(1/8)
   assert.ok(Math.abs(taus[3] - (1 - 0.05 * 4 ** (1 / 8))) < 1e-7, `tau[3] ${taus[3]}`);
 });

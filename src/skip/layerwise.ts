@@ -52,7 +52,8 @@ export class LayerwiseSkipPolicy extends BasePolicy {
 
   constructor(nLayers: number, o: LayerwiseOptions) {
     super(nLayers, o.warmup);
-    if (o.taus.length !== nLayers) throw new Error(`ffn-skip-layerwise: taus has ${o.taus.length} entries, the model has ${nLayers} layers`);
+    if (o.taus.length !== nLayers)
+      throw new Error(`ffn-skip-layerwise: taus has ${o.taus.length} entries, the model has ${nLayers} layers`);
     this.o = o;
     this.taus = Float64Array.from(o.taus);
     this.middleEnd = nLayers - o.coldEnd;

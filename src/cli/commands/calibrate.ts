@@ -108,7 +108,9 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       let source: Record<string, unknown>;
       if (v["weights-from"]) {
         // sensitivities measured before (they do not depend on the target): only c is calibrated
-        const prev = JSON.parse(readFileSync(v["weights-from"] as string, "utf8")) as { calibrated?: { layerwise?: { w?: number[]; cold?: number } } };
+        const prev = JSON.parse(readFileSync(v["weights-from"] as string, "utf8")) as {
+          calibrated?: { layerwise?: { w?: number[]; cold?: number } };
+        };
         const lw = prev.calibrated?.layerwise;
         if (!lw?.w || lw.w.length !== L) throw new Error(`--weights-from ${v["weights-from"]}: no calibrated.layerwise.w for ${L} layers`);
         if (lw.cold !== cold) throw new Error(`--weights-from ${v["weights-from"]}: measured with cold ${lw.cold}, asked for ${cold}`);
@@ -120,7 +122,10 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
         // the dense model's own sampled continuations of the calibration prompts (not the greedy ones agreement is measured on)
         const seqs = [];
         for (const [i, ids] of set.prompts.entries()) {
-          const g = await engine.generate({ tokens: ids }, { temperature: damageTemp, seed: 1 + i, maxTokens: damageTokens, ignoreEog: true });
+          const g = await engine.generate(
+            { tokens: ids },
+            { temperature: damageTemp, seed: 1 + i, maxTokens: damageTokens, ignoreEog: true },
+          );
           seqs.push({ prompt: ids, cont: g.tokens });
         }
         const dmg = layerDamage(engine, seqs, {
@@ -144,7 +149,17 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
           );
       }
       const ks = ((v.k as string | undefined) ?? "1").split(",").map(Number);
-      const lr = await calibrateLayerwise({ nLayers: L, targetRatio: target, evaluate, w, alpha, warmup, coldStart: cold, coldEnd: cold, k: ks });
+      const lr = await calibrateLayerwise({
+        nLayers: L,
+        targetRatio: target,
+        evaluate,
+        w,
+        alpha,
+        warmup,
+        coldStart: cold,
+        coldEnd: cold,
+        k: ks,
+      });
       r = lr;
       extra = {
         layerwise: {
