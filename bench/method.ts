@@ -30,7 +30,7 @@ import { bytesPerSkip } from "../src/skip/linear.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
 
 /** this project's methods, each tested against ffn-skip */
-const NEW = ["ffn-skip-guarded", "ffn-skip-linear"];
+const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise"];
 const METHOD_ORDER = ["ffn-skip", ...NEW, "random", "static", "early-exit", "layer-drop"];
 
 interface Cell {

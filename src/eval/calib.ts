@@ -13,6 +13,7 @@ import { prefill } from "../model/prefill.js";
 import { unitRms } from "../skip/linear-kernel.js";
 import type { Samples } from "../skip/linear-fit.js";
 import { PolicyWrapper } from "../skip/wrapper.js";
+import type { LayerDamage } from "../skip/calibrate-layerwise.js";
 
 /**
  * Calibration prompts: generic instructions unrelated to the evaluation
@@ -189,4 +190,87 @@ export function collectFFNPairs(
     }
   });
   return { samples, seqOf };
+}
+
+/** log-softmax of `x` into `out` (float64). */
+function logSoftmax(x: Float32Array, out: Float64Array): void {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp(x[i] - max);
+  const lse = max + Math.log(s);
+  if (out.length !== x.length) throw new Error(`logSoftmax: ${x.length} logits, ${out.length} outputs`);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] - lse;
+}
+
+/**
+ * ffn-skip-layerwise's sensitivity data (src/skip/calibrate-layerwise.ts): the sequences are fed one token at a time
+ * (teacher-forced); at every position p ≥ prompt length + warmup, each of layers [coldStart, L − coldEnd) has its FFN
+ * skipped ALONE in a repeat of the step, and the next-token KL(dense ‖ skipped) is recorded beside the dense cosine
+ * gap 1 − cos of the layer before (the cosine that would open a window there). The step is then run dense again so
+ * the KV cache holds dense entries. One dense + (middle layers) probe + one dense forward per position.
+ */
+export function layerDamage(
+  engine: Engine,
+  seqs: readonly { prompt: readonly number[]; cont: readonly number[] }[],
+  o: { coldStart: number; coldEnd: number; warmup: number; log?: (line: string) => void },
+): LayerDamage {
+  const model = engine.model,
+    L = engine.config.nLayers;
+  const gap: number[][] = Array.from({ length: L }, () => []),
+    kl: number[][] = Array.from({ length: L }, () => []);
+  const cos = new Float64Array(L).fill(NaN);
+  let skipLayer = -1;
+  const probe: SkipPolicy = {
+    method: "layer-damage-probe",
+    nLayers: L,
+    wantsCosine: true,
+    wantsLayerCosine: false,
+    beginStep() {},
+    layerMode: () => "run",
+    runFFN: (l) => l !== skipLayer,
+    observeFFN(l, c) {
+      if (skipLayer < 0) cos[l] = c;
+    },
+    observeLayer() {},
+    endStep() {},
+    reset() {},
+    stats: () => ({ method: "layer-damage-probe", ratio: 0, skipped_ffn: 0, total_ffn: 0 }),
+  };
+  const end = L - o.coldEnd;
+  const vocab = engine.config.vocabSize;
+  const dense = new Float64Array(vocab),
+    pd = new Float64Array(vocab),
+    ls = new Float64Array(vocab);
+  const t0 = performance.now();
+  seqs.forEach(({ prompt, cont }, s) => {
+    model.kv.truncate(0);
+    skipLayer = -1;
+    prefill(model, [...prompt], probe);
+    for (let i = 0; i < cont.length; i++) {
+      const pos = prompt.length + i;
+      const step = { policy: probe, phase: "decode" as const, genIndex: i, logits: "last" as const };
+      skipLayer = -1;
+      cos.fill(NaN);
+      if (i < o.warmup) {
+        model.forward([cont[i]], pos, step);
+        continue;
+      }
+      logSoftmax(model.forward([cont[i]], pos, step)!, dense);
+      for (let v = 0; v < vocab; v++) pd[v] = Math.exp(dense[v]);
+      const gaps = Array.from(cos, (c) => 1 - c);
+      for (let l = Math.max(1, o.coldStart); l < end; l++) {
+        skipLayer = l;
+        logSoftmax(model.forward([cont[i]], pos, step)!, ls);
+        let d = 0;
+        for (let v = 0; v < vocab; v++) if (pd[v] > 0) d += pd[v] * (dense[v] - ls[v]);
+        gap[l].push(gaps[l - 1]);
+        kl[l].push(Math.max(0, d));
+      }
+      skipLayer = -1;
+      model.forward([cont[i]], pos, step); // dense KV entries at pos again
+    }
+    o.log?.(`layer damage: sequence ${s + 1}/${seqs.length} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  });
+  return { nLayers: L, coldStart: Math.max(1, o.coldStart), coldEnd: o.coldEnd, gap, kl };
 }

@@ -15,6 +15,8 @@
  *   the calibration set is closest to the target.
  * - ffn-skip-guarded / ffn-skip-linear: their shipped profiles
  *   profiles/<model>-guarded-<pct>.json / -linear-<pct>.json (guarded: else tau bisection).
+ * - ffn-skip-layerwise: its shipped profile profiles/<model>-layerwise-<pct>.json (made by
+ *   `ffnskip calibrate --method ffn-skip-layerwise`).
  * - layer-drop: ShortGPT — the round(ratio·L) layers with the lowest Block
  *   Influence, 1 − cos(layer input, layer output), measured dense on the
  *   calibration set (the forward pass reports it through observeLayer).
@@ -30,7 +32,16 @@ import { withBlockInfluence } from "../skip/block-influence.js";
 import { buildCalibSet, meanCosines, measure, type CalibMeasure, type CalibSet } from "./calib.js";
 import { hashOf } from "./provenance.js";
 
-export const TARGET_METHODS = ["ffn-skip", "random", "static", "early-exit", "layer-drop", "ffn-skip-guarded", "ffn-skip-linear"] as const;
+export const TARGET_METHODS = [
+  "ffn-skip",
+  "random",
+  "static",
+  "early-exit",
+  "layer-drop",
+  "ffn-skip-guarded",
+  "ffn-skip-linear",
+  "ffn-skip-layerwise",
+] as const;
 export type TargetMethod = (typeof TARGET_METHODS)[number];
 
 export interface Target {
@@ -147,7 +158,16 @@ export class Targeter {
     if (file && existsSync(file)) {
       const t = JSON.parse(readFileSync(file, "utf8")) as Target;
       // a profile may have appeared (or changed) since: targets of methods with a shipped profile are found again
-      const tag = m === "ffn-skip" ? "" : m === "ffn-skip-guarded" ? "-guarded" : m === "ffn-skip-linear" ? "-linear" : null;
+      const tag =
+        m === "ffn-skip"
+          ? ""
+          : m === "ffn-skip-guarded"
+            ? "-guarded"
+            : m === "ffn-skip-linear"
+              ? "-linear"
+              : m === "ffn-skip-layerwise"
+                ? "-layerwise"
+                : null;
       if (tag === null || !this.profilePath(ratio, tag)) return t;
     }
     const t = await this.find(m, ratio);
@@ -216,6 +236,15 @@ export class Targeter {
         if (!prof)
           throw new Error(
             `ratio targeting: ffn-skip-linear needs a shipped profile ${modelStem(this.engine.path)}-linear-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-skip-linear)`,
+          );
+        return done(readSkipProfile(prof, L).config, `profile ${prof}`);
+      }
+      case "ffn-skip-layerwise": {
+        // per-layer thresholds (src/skip/layerwise.ts): calibrated by `ffnskip calibrate`, shipped as a profile
+        const prof = this.profilePath(ratio, "-layerwise");
+        if (!prof)
+          throw new Error(
+            `ratio targeting: ffn-skip-layerwise needs a shipped profile ${modelStem(this.engine.path)}-layerwise-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-skip-layerwise)`,
           );
         return done(readSkipProfile(prof, L).config, `profile ${prof}`);
       }

@@ -39,8 +39,8 @@ export const HEARTBEAT = 16;
 export const HEARTBEAT_STRIDE = 16;
 export const MAX_THREADS = 24;
 export const JOBS = HEARTBEAT + HEARTBEAT_STRIDE * MAX_THREADS;
-/** Int32 fields per job: type, w, rowBytes, cols, rows, act, actStride, x, n, out, outStride */
-export const JOB_FIELDS = 11;
+/** Int32 fields per job: type, w, rowBytes, cols, rows, act, actStride, x, n, out, outStride, split */
+export const JOB_FIELDS = 12;
 export const MAX_JOBS = 8;
 export const CHUNKS = JOBS + MAX_JOBS * JOB_FIELDS;
 /** Int32 fields per chunk: job index, first row, end row */

@@ -33,6 +33,7 @@ export function runChunks(k: KernelExports, ctl: Int32Array, heartbeat: number):
         ctl[o + 8],
         ctl[o + 9] >>> 0,
         ctl[o + 10],
+        ctl[o + 11] >>> 0,
       );
       if (heartbeat >= 0) Atomics.add(ctl, heartbeat, 1);
     }

@@ -42,6 +42,8 @@ export interface Job {
   outStride: number;
   /** rows per chunk when the job fixes it (attention: query heads), else 0 */
   step: number;
+  /** 0, or the job's activations split once for all chunks (KernelExports.splitJob) */
+  split: number;
 }
 
 /** How long the main thread waits without any worker heartbeat before it declares the pool dead. */
@@ -176,6 +178,7 @@ export class KernelPool {
       ctl[o + 8] = b.n;
       ctl[o + 9] = b.out;
       ctl[o + 10] = b.outStride;
+      ctl[o + 11] = b.split;
       const step = this.chunkRows(b, budget);
       for (let r = 0; r < b.rows; r += step, n++) {
         const c = CHUNKS + n * CHUNK_FIELDS;

@@ -54,9 +54,10 @@ export class ReferenceKernels implements Kernels {
     this.product(w, x, out, 1);
   }
 
-  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void {
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[], n = 1): void {
     if (ws.length !== outs.length) throw new Error(`matvecMulti: ${ws.length} matrices but ${outs.length} outputs`);
-    for (let i = 0; i < ws.length; i++) this.product(ws[i], x, outs[i], 1);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`matvecMulti: token count ${n} must be a positive integer`);
+    for (let i = 0; i < ws.length; i++) this.product(ws[i], x, outs[i], n);
   }
 
   matmul(w: WeightMatrix, x: number, out: number, n: number): void {

@@ -59,9 +59,9 @@ export interface Kernels {
   matvec(w: WeightMatrix, x: number, out: number): void;
   /**
    * Several matrices that share one input, in one dispatch (Q/K/V; gate/up).
-   * outs[i] receives ws[i] x.
+   * outs[i] receives ws[i] x; with n > 1 tokens, as matmul (n rows of x, n of each out).
    */
-  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void;
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[], n?: number): void;
   /**
    * Batched: for t < n, out[t*w.rows + r] = dot(W[r,:], x[t*w.cols : (t+1)*w.cols]).
    */

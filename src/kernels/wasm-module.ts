@@ -31,7 +31,13 @@ export interface KernelExports {
     n: number,
     out: number,
     outStride: number,
+    /** 0, or the job's activations split once by splitJob (omitted: 0) */
+    split?: number,
   ): void;
+  /** bytes splitJob writes for n activations of a `type` (PACKED | ggml type) matrix of `cols` columns; 0: matmul does not split them */
+  splitNeed(type: number, cols: number, n: number): number;
+  /** split n A16 activations (act, actStride apart) once for a whole job into dst (splitNeed bytes); see matmul's `split` */
+  splitJob(type: number, cols: number, act: number, actStride: number, n: number, dst: number): void;
   probeSum(p: number, bytes: number): number;
   /** rounds of 8 int8 dot + add steps on L1 data (see assembly/probe.ts); returns a checksum */
   peakDot(p: number, iters: number): number;

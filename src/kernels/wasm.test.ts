@@ -6,7 +6,8 @@ import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng, subnormalScales } from "../../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "./types.js";
-import type { KernelVariant } from "./wasm-module.js";
+import { instantiateKernels, kernelModule, type KernelVariant } from "./wasm-module.js";
+import { SharedHeap } from "./heap.js";
 import { attention, geglu, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
@@ -159,6 +160,24 @@ for (const threads of [1, 2]) {
     const outs = ws.map((w) => k.heap.alloc(w.rows * 4));
     k.matvecMulti(ws, x, outs);
     ws.forEach((w, i) => checkAgainstReference(k, w, x, k.heap.f32(outs[i], w.rows), 1, `multi #${i}`));
+  });
+
+  test(`wasm matvecMulti of a batch (packed matrices sharing one split input) is bit-identical to one matmul each, ${threads} thread(s)`, async () => {
+    const k = await kernelsFor(threads);
+    const rand = rng(99 + threads);
+    const [cols, n] = [256, 6];
+    const ws = [GGMLType.Q4_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q8_0, GGMLType.Q4_0].map((t, i) =>
+      randomMatrix(k.heap, t, 12 + 4 * i, cols, rand),
+    );
+    for (const w of ws) k.prepare(w);
+    const x = randomActivations(k.heap, cols * n, rand);
+    const outs = ws.map((w) => k.heap.alloc(w.rows * n * 4));
+    k.matvecMulti(ws, x, outs, n);
+    ws.forEach((w, i) => {
+      const one = k.heap.alloc(w.rows * n * 4);
+      k.matmul(w, x, one, n);
+      assert.deepEqual(k.heap.f32(outs[i], w.rows * n), k.heap.f32(one, w.rows * n), `multi #${i} (${typeInfo(w.type).name})`);
+    });
   });
 }
 
@@ -649,5 +668,36 @@ test("a dead worker surfaces an error instead of hanging", async () => {
     assert.throws(() => k.matvec(w, x, out), /kernel pool is broken: kernel worker 1 exited/);
   } finally {
     await k.dispose();
+  }
+});
+
+test("a batch job's activations split once (splitJob, for the pool) give the bits of splitting them per tile; the split is really read", () => {
+  const heap = new SharedHeap();
+  const k = instantiateKernels(kernelModule(), heap.memory);
+  const scratchBytes = 1 << 20;
+  k.setScratch(heap.alloc(scratchBytes, 64), scratchBytes);
+  const rand = rng(4242);
+  const PACKED = 0x100;
+  for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0]) {
+    const [rows, cols, n] = [40, 576, 6];
+    const w = randomMatrix(heap, type, rows, cols, rand);
+    k.repack(type, w.ptr, w.rowBytes, cols, rows, heap.alloc(4 * w.rowBytes, 64));
+    const x = randomActivations(heap, cols * n, rand);
+    const stride = k.actBytes(cols);
+    const act = heap.alloc(stride * n, 64);
+    for (let t = 0; t < n; t++) k.quantizeAct(x + t * cols * 4, cols, act + t * stride);
+    const need = k.splitNeed(type | PACKED, cols, n);
+    assert.ok(need > 0, `${typeInfo(type).name}: a ${n}-token batch is split`);
+    assert.equal(k.splitNeed(type, cols, n), 0, "an unpacked matrix is not");
+    const run = (split: number): Float32Array => {
+      const out = heap.alloc(rows * n * 4, 64);
+      k.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, 0, rows, act, stride, x, n, out, rows, split);
+      return heap.f32(out, rows * n).slice();
+    };
+    const split = heap.alloc(need, 64);
+    k.splitJob(type | PACKED, cols, act, stride, n, split);
+    assert.deepEqual(run(split), run(0), `${typeInfo(type).name}: split once = split per tile`);
+    heap.u8(split, need).fill(0);
+    assert.notDeepEqual(run(split), run(0), `${typeInfo(type).name}: matmul reads the given split`);
   }
 });

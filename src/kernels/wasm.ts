@@ -40,6 +40,8 @@ export class WasmKernels implements Kernels {
   /** scratch for quantized activations, grown geometrically on demand */
   private act = 0;
   private actCap = 0;
+  /** split activations of batch job slot i (see splitOnce), grown geometrically on demand */
+  private readonly splits: { ptr: number; cap: number }[] = [];
   /** dispatches left to run on the main thread alone (see exec) */
   private backoff = 0;
   /** staging buffer for prepare() */
@@ -87,7 +89,21 @@ export class WasmKernels implements Kernels {
 
   private job(i: number): Job {
     while (this.jobs.length <= i) {
-      this.jobs.push({ type: 0, w: 0, rowBytes: 0, cols: 0, rows: 0, act: 0, actStride: 0, x: 0, n: 0, out: 0, outStride: 0, step: 0 });
+      this.jobs.push({
+        type: 0,
+        w: 0,
+        rowBytes: 0,
+        cols: 0,
+        rows: 0,
+        act: 0,
+        actStride: 0,
+        x: 0,
+        n: 0,
+        out: 0,
+        outStride: 0,
+        step: 0,
+        split: 0,
+      });
     }
     return this.jobs[i];
   }
@@ -113,6 +129,7 @@ export class WasmKernels implements Kernels {
     j.act = 0;
     j.actStride = 0;
     j.step = 0;
+    j.split = 0;
     const kind = this.k.actKind(w.type); // 0: f32 x, 1: A16, 2: AK (K-quants)
     if (kind !== 0) {
       if (kind === 2 && this.k.scratchNeedK(w.rowBytes) > SCRATCH_BYTES) {
@@ -128,6 +145,7 @@ export class WasmKernels implements Kernels {
       }
       j.act = this.act;
       j.actStride = stride;
+      if (this.pool && n > 1) this.splitOnce(i, j);
     }
     return j;
   }
@@ -244,6 +262,31 @@ export class WasmKernels implements Kernels {
     }
   }
 
+  /**
+   * A batch job on the pool: split its activations once here (see
+   * assembly/matmul.ts splitJob) rather than once per chunk of rows in every
+   * thread, which for a prompt chunk was about a third of the work.
+   */
+  private splitOnce(i: number, j: Job): void {
+    const need = this.k.splitNeed(j.type, j.cols, j.n);
+    if (need === 0) return;
+    for (let e = 0; e < i; e++) {
+      const o = this.jobs[e]; // an earlier matrix of this dispatch with the same input and type: same split (Q/K/V, gate/up)
+      if (o.split !== 0 && o.type === j.type && o.cols === j.cols && o.act === j.act && o.n === j.n) {
+        j.split = o.split;
+        return;
+      }
+    }
+    while (this.splits.length <= i) this.splits.push({ ptr: 0, cap: 0 });
+    const s = this.splits[i];
+    if (need > s.cap) {
+      s.cap = Math.max(need, 2 * s.cap);
+      s.ptr = this.heap.alloc(s.cap, 64);
+    }
+    this.k.splitJob(j.type, j.cols, j.act, j.actStride, j.n, s.ptr);
+    j.split = s.ptr;
+  }
+
   private ensureAct(bytes: number): void {
     if (bytes <= this.actCap) return;
     this.actCap = Math.max(bytes, this.actCap * 2, 1 << 16);
@@ -265,7 +308,7 @@ export class WasmKernels implements Kernels {
     }
     for (let i = 0; i < njobs; i++) {
       const j = this.jobs[i];
-      this.k.matmul(j.type, j.w, j.rowBytes, j.cols, j.rows, 0, j.rows, j.act, j.actStride, j.x, j.n, j.out, j.outStride);
+      this.k.matmul(j.type, j.w, j.rowBytes, j.cols, j.rows, 0, j.rows, j.act, j.actStride, j.x, j.n, j.out, j.outStride, j.split);
     }
   }
 
@@ -274,8 +317,9 @@ export class WasmKernels implements Kernels {
     this.exec(1);
   }
 
-  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[]): void {
+  matvecMulti(ws: readonly WeightMatrix[], x: number, outs: readonly number[], n = 1): void {
     if (ws.length !== outs.length) throw new Error(`matvecMulti: ${ws.length} matrices but ${outs.length} outputs`);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`matvecMulti: token count ${n} must be a positive integer`);
     if (ws.length === 0) return;
     // One quantization of x per activation kind serves every matrix (they all read the same x).
     let quantized = 0;
@@ -283,7 +327,7 @@ export class WasmKernels implements Kernels {
       if (ws[i].cols !== ws[0].cols)
         throw new Error(`matvecMulti: matrices share one input but have ${ws[0].cols} and ${ws[i].cols} columns`);
       const kind = this.k.actKind(ws[i].type);
-      this.setup(i, ws[i], x, outs[i], 1, (quantized & kind) === 0);
+      this.setup(i, ws[i], x, outs[i], n, (quantized & kind) === 0);
       quantized |= kind;
     }
     this.exec(ws.length);

@@ -344,14 +344,10 @@ export class Model {
     const qNorm = L.attnQNorm === undefined ? null : m.subarray(L.attnQNorm / 4, L.attnQNorm / 4 + headDim);
     const kNorm = L.attnKNorm === undefined ? null : m.subarray(L.attnKNorm / 4, L.attnKNorm / 4 + headDim);
 
-    // one token: Q with K and V in one dispatch (one quantization of the input)
-    const qkv = n === 1 && anyRun;
-    if (qkv) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q]);
-    else if (n === 1) K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v]);
-    else {
-      K.matmul(L.wk, p.xb, p.k, n);
-      K.matmul(L.wv, p.xb, p.v, n);
-    }
+    // Q with K and V in one dispatch (one quantization, and for a batch one split, of the input);
+    // K and V alone when no row attends here (its cache rows are still written)
+    if (anyRun) K.matvecMulti([L.wk, L.wv, L.wq], p.xb, [p.k, p.v, p.q], n);
+    else K.matvecMulti([L.wk, L.wv], p.xb, [p.k, p.v], n);
     for (let t = 0; t < n; t++) {
       const i = rows.seq[t];
       if (rows.mode[i] === "removed") continue;
@@ -362,7 +358,6 @@ export class Model {
     if (!anyRun) return false;
 
     // attention: each row over its own slot, up to its own position
-    if (!qkv) this.mat(K, L.wq, p.xb, p.q, n);
     for (let t = 0; t < n; t++) {
       const i = rows.seq[t];
       if (rows.mode[i] !== "run") continue;
@@ -424,11 +419,7 @@ export class Model {
     const L = this.weights.layers[l];
     const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
     for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
-    if (nf === 1) K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3]);
-    else {
-      K.matmul(L.w1, p.xb, p.h1, nf);
-      K.matmul(L.w3, p.xb, p.h3, nf);
-    }
+    K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3], nf);
     if (c.ffnAct === "gelu") K.geglu(p.h1, p.h3, nf * ffnDim);
     else K.swiglu(p.h1, p.h3, nf * ffnDim);
     this.mat(K, L.w2, p.h1, p.o, nf);

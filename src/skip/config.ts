@@ -8,6 +8,7 @@ import { DensePolicy } from "./dense.js";
 import { EarlyExitPolicy, type EarlyExitOptions } from "./early-exit.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
 import { GuardedSkipPolicy, type GuardedOptions } from "./guarded.js";
+import { LayerwiseSkipPolicy, type LayerwiseOptions } from "./layerwise.js";
 import { LayerDropPolicy, type LayerDropOptions } from "./layer-drop.js";
 import { LinearSkipPolicy, loadStandIn } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
@@ -24,6 +25,7 @@ export const SKIP_METHODS = [
   "layer-drop",
   "ffn-skip-guarded",
   "ffn-skip-linear",
+  "ffn-skip-layerwise",
 ] as const;
 export type SkipMethod = (typeof SKIP_METHODS)[number];
 
@@ -36,7 +38,8 @@ export type SkipConfig =
   | ({ method: "early-exit" } & Partial<EarlyExitOptions>)
   | ({ method: "layer-drop" } & Partial<LayerDropOptions>)
   | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>)
-  | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>);
+  | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>)
+  | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -47,7 +50,8 @@ export type ResolvedSkipConfig =
   | ({ method: "early-exit" } & EarlyExitOptions)
   | ({ method: "layer-drop" } & LayerDropOptions)
   | ({ method: "ffn-skip-guarded" } & GuardedOptions)
-  | ({ method: "ffn-skip-linear" } & LinearOptions);
+  | ({ method: "ffn-skip-linear" } & LinearOptions)
+  | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions);
 
 /**
  * ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs, the file of fitted stand-in maps and the loop rewind
@@ -89,10 +93,11 @@ export type KnobName =
   | "standIn"
   | "standInFile"
   | "standInScale"
-  | "rewind";
+  | "rewind"
+  | "taus";
 
-/** How a knob's value is written: integers, a number, a list of integers, a file path. */
-export type KnobKind = "int" | "number" | "int[]" | "path";
+/** How a knob's value is written: integers, a number, a list of integers or of numbers, a file path. */
+export type KnobKind = "int" | "number" | "int[]" | "number[]" | "path";
 
 /** Every knob: its CLI flag, its skip-profile JSON key and its value kind. */
 export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKind; doc: string }> = {
@@ -122,6 +127,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
   },
   minConf: { flag: "min-conf", json: "min_conf", kind: "number", doc: "skip only after a step with top-1 probability ≥ this (0 = off)" },
   standIn: { flag: "stand-in", json: "stand_in", kind: "int", doc: "skipped FFN output: 0 none, 1 previous token's, 2 running mean" },
+  taus: {
+    flag: "taus",
+    json: "taus",
+    kind: "number[]",
+    doc: "ffn-skip-layerwise: per layer l, the threshold the cosine of layer l − 1 must exceed to open a window at l",
+  },
   standInFile: {
     flag: "stand-in-file",
     json: "stand_in_file",
@@ -140,6 +151,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "layer-drop": ["layers"],
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
   "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "standInScale", "rewind", "hold"],
+  "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -183,10 +195,20 @@ export function buildConfig(
           ? typeof v === "number" && Number.isFinite(v)
           : kind === "path"
             ? typeof v === "string" && v.length > 0
-            : Array.isArray(v) && v.every((x) => Number.isInteger(x));
+            : kind === "number[]"
+              ? Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x))
+              : Array.isArray(v) && v.every((x) => Number.isInteger(x));
     if (!good) {
       const want =
-        kind === "int" ? "an integer" : kind === "number" ? "a finite number" : kind === "path" ? "a file path" : "a list of integers";
+        kind === "int"
+          ? "an integer"
+          : kind === "number"
+            ? "a finite number"
+            : kind === "path"
+              ? "a file path"
+              : kind === "number[]"
+                ? "a list of numbers"
+                : "a list of integers";
       throw new Error(`${where}: ${name(key)} must be ${want}, got ${JSON.stringify(v)}`);
     }
     out[key] = Array.isArray(v) ? [...v] : v;
@@ -323,6 +345,23 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       );
       return { method: m, warmup, coldStart, coldEnd, tau, k, guard, hold, minConf, standIn };
     }
+    case "ffn-skip-layerwise": {
+      checkCommon();
+      checkK(nLayers);
+      const taus = c.taus as number[] | undefined;
+      need(Array.isArray(taus), `method "ffn-skip-layerwise" needs taus (one threshold per layer)`);
+      need(taus!.length === nLayers, `taus has ${taus!.length} entries, the model has ${nLayers} layers`);
+      for (const t of taus!)
+        need(
+          typeof t === "number" && Number.isFinite(t) && t >= -1 && t <= 2,
+          `each of taus must be a number in [-1, 2] (> 1 never skips), got ${t}`,
+        );
+      const maxWindows = c.maxWindows as number | undefined;
+      if (maxWindows !== undefined) intAtLeast("maxWindows", maxWindows, 1);
+      const r: ResolvedSkipConfig = { method: m, warmup, coldStart, coldEnd, taus: [...taus!], k };
+      if (maxWindows !== undefined) r.maxWindows = maxWindows;
+      return r;
+    }
     case "layer-drop": {
       const layers = c.layers as number[] | undefined;
       need(layers !== undefined, `method "layer-drop" needs layers (the layers to remove)`);
@@ -352,6 +391,8 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       return new LayerDropPolicy(nLayers, r);
     case "ffn-skip-guarded":
       return new GuardedSkipPolicy(nLayers, r);
+    case "ffn-skip-layerwise":
+      return new LayerwiseSkipPolicy(nLayers, r);
     case "ffn-skip-linear": {
       const { standInFile, standInScale, rewind, hold, ...o } = r;
       return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile), {

@@ -21,6 +21,11 @@ function parseValue(flag: string, kind: KnobKind, s: string): number | number[] 
     if (s.trim() === "") throw bad("a file path");
     return s;
   }
+  if (kind === "number[]") {
+    const parts = s.split(",").map((p) => (p.trim() === "" ? NaN : Number(p)));
+    if (!parts.every(Number.isFinite)) throw bad("a comma-separated list of numbers (e.g. 2,0.97,0.95)");
+    return parts;
+  }
   if (kind === "int[]") {
     const parts = s.split(",").map((p) => p.trim());
     if (!parts.every((p) => /^-?\d+$/.test(p))) throw bad("a comma-separated list of integers (e.g. 1,2,0)");

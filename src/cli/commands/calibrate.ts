@@ -4,13 +4,14 @@
  * closest to the dense model (teacher-forced next-token agreement), and
  * write a skip profile JSON.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { loadModel } from "../../api/engine.js";
-import { CALIB_PROMPTS, buildCalibSet, collectFFNPairs, loadPrompts, measure } from "../../eval/calib.js";
+import { CALIB_PROMPTS, buildCalibSet, collectFFNPairs, layerDamage, loadPrompts, measure } from "../../eval/calib.js";
 import { fileSha256 } from "../../eval/provenance.js";
 import { calibrate, defaultGrid, type CalibrateResult, type Evaluator } from "../../skip/calibrate.js";
 import { calibrateGuarded } from "../../skip/calibrate-guarded.js";
+import { calibrateLayerwise, sensitivities } from "../../skip/calibrate-layerwise.js";
 import { fitStandIn, standInShare } from "../../skip/calibrate-linear.js";
 import { loadStandIn, mapBytes, writeStandIn } from "../../skip/linear.js";
 import { GUARD_DEFAULTS } from "../../skip/config.js";
@@ -29,7 +30,12 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   dense continuations (N tokens, sampled at temperature T, default 256 and 0.7) give per middle layer a rank-R ridge fit
   (default 32, ridge 0.01), written next to --out as .standin (or --stand-in-file F: reuse maps fitted before); then
   tau is bisected per k (teacher-forced ratio), or --tau T --k K fixes them (e.g. ffn-skip's profile's, to add only the
-  stand-in to its decisions).`;
+  stand-in to its decisions).
+  --method ffn-skip-layerwise [--cold C --k 1 --alpha A --damage-tokens N --damage-temp T | --weights-from PROFILE]: FFN-SkipLLM
+  with one threshold per layer (docs/method.md): on the calibration prompts and the dense model's sampled continuations
+  (N tokens, temperature T; default 64, 0.7) every middle layer's FFN is skipped alone at every token, giving its
+  next-token KL per unit of cosine gap w_l; taus[l] = 1 − c·(mean w / w_l)^A (default A 1) with c bisected to the target
+  (teacher-forced ratio). --weights-from reuses the w of a profile made before (e.g. for another target).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -56,14 +62,18 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "fit-temp": { type: "string" },
       "stand-in-file": { type: "string" },
       "held-out": { type: "string" },
+      alpha: { type: "string" },
+      "damage-tokens": { type: "string" },
+      "damage-temp": { type: "string" },
+      "weights-from": { type: "string" },
       k: { type: "string" },
       tau: { type: "string" },
     },
     false,
   );
   const method = (v.method as string | undefined) ?? "ffn-skip";
-  if (method !== "ffn-skip" && method !== "ffn-skip-guarded" && method !== "ffn-skip-linear")
-    throw new Error(`calibrate: --method must be ffn-skip, ffn-skip-guarded or ffn-skip-linear, got "${method}"`);
+  if (method !== "ffn-skip" && method !== "ffn-skip-guarded" && method !== "ffn-skip-linear" && method !== "ffn-skip-layerwise")
+    throw new Error(`calibrate: --method must be ffn-skip, ffn-skip-guarded, ffn-skip-linear or ffn-skip-layerwise, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
     return 0;
@@ -91,7 +101,77 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     };
     let r: CalibrateResult;
     let extra: Record<string, unknown> = {};
-    if (method === "ffn-skip-linear") {
+    if (method === "ffn-skip-layerwise") {
+      const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
+      const alpha = num(v, "alpha") ?? 1;
+      let w: number[];
+      let source: Record<string, unknown>;
+      if (v["weights-from"]) {
+        // sensitivities measured before (they do not depend on the target): only c is calibrated
+        const prev = JSON.parse(readFileSync(v["weights-from"] as string, "utf8")) as {
+          calibrated?: { layerwise?: { w?: number[]; cold?: number } };
+        };
+        const lw = prev.calibrated?.layerwise;
+        if (!lw?.w || lw.w.length !== L) throw new Error(`--weights-from ${v["weights-from"]}: no calibrated.layerwise.w for ${L} layers`);
+        if (lw.cold !== cold) throw new Error(`--weights-from ${v["weights-from"]}: measured with cold ${lw.cold}, asked for ${cold}`);
+        w = lw.w.map((x) => (x === null ? NaN : x));
+        source = { reused: v["weights-from"] };
+      } else {
+        const damageTokens = num(v, "damage-tokens", true) ?? 64,
+          damageTemp = num(v, "damage-temp") ?? 0.7;
+        // the dense model's own sampled continuations of the calibration prompts (not the greedy ones agreement is measured on)
+        const seqs = [];
+        for (const [i, ids] of set.prompts.entries()) {
+          const g = await engine.generate(
+            { tokens: ids },
+            { temperature: damageTemp, seed: 1 + i, maxTokens: damageTokens, ignoreEog: true },
+          );
+          seqs.push({ prompt: ids, cont: g.tokens });
+        }
+        const dmg = layerDamage(engine, seqs, {
+          coldStart: cold,
+          coldEnd: cold,
+          warmup,
+          log: (line) => process.stderr.write(`calibrate: ${line}\n`),
+        });
+        w = sensitivities(dmg);
+        const meanOf = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+        source = {
+          damage_tokens_per_prompt: damageTokens,
+          damage_temperature: damageTemp,
+          tokens_per_layer: dmg.gap[cold].length,
+          mean_gap: dmg.gap.map((g) => (g.length ? +meanOf(g).toPrecision(4) : null)),
+          mean_kl: dmg.kl.map((d) => (d.length ? +meanOf(d).toPrecision(4) : null)),
+        };
+        for (let l = cold; l < L - cold; l++)
+          process.stderr.write(
+            `calibrate: layer ${l}: mean gap ${meanOf(dmg.gap[l]).toFixed(4)}, mean KL ${meanOf(dmg.kl[l]).toFixed(4)}, w ${w[l].toFixed(3)}\n`,
+          );
+      }
+      const ks = ((v.k as string | undefined) ?? "1").split(",").map(Number);
+      const lr = await calibrateLayerwise({
+        nLayers: L,
+        targetRatio: target,
+        evaluate,
+        w,
+        alpha,
+        warmup,
+        coldStart: cold,
+        coldEnd: cold,
+        k: ks,
+      });
+      r = lr;
+      extra = {
+        layerwise: {
+          rule: "taus[l] = clamp(1 - c * (geomean(w) / w[l])^alpha, -1, 1); w[l] = sum KL / sum (1 - cos[l-1]) (src/skip/calibrate-layerwise.ts)",
+          c: lr.best.c,
+          alpha,
+          cold,
+          w: w.map((x) => (Number.isFinite(x) ? +x.toPrecision(6) : null)),
+          ...source,
+        },
+      };
+    } else if (method === "ffn-skip-linear") {
       if (!v.out) throw new Error("calibrate --method ffn-skip-linear needs --out FILE (the stand-in maps are written next to it)");
       const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
       const rank = num(v, "rank", true) ?? 32,
@@ -207,7 +287,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `${method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),

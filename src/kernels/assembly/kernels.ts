@@ -25,7 +25,7 @@
 
 export { actBytes, quantizeAct, quantizeActK } from "./act";
 export { relaxed, selfTest, probeSum, peakDot } from "./probe";
-export { actKind, supports, getRow, matmul } from "./matmul";
+export { actKind, supports, getRow, matmul, splitNeed, splitJob } from "./matmul";
 export { packable, repack } from "./packed";
 export { packableK, plainRowK, scratchNeedK } from "./packed-k";
 export { setScratch } from "./prompt";

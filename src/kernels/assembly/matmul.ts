@@ -107,7 +107,7 @@ export function getRow(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  * Each weight row (group) is read from memory once and reused from L1 for all n tokens.
  */
 export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
-  act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32): void {
+  act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32, split: usize): void {
   if (type & ATTENTION) {
     // an attention job (WasmKernels.attention): rows r0..r1 are query heads; the
     // fields carry q (w), kvDim (rowBytes), headDim (cols), nHeads (rows), keys
@@ -130,7 +130,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
     if (n == 1 && full - r >= 4 * STREAMS) {
       // decoding: STREAMS streams, a STREAMS-th of [r, full) apart (see streams)
-      const q = (full - r) / (4 * STREAMS); // groups per stream
+      const q = oddGroups((full - r) / (4 * STREAMS)); // groups per stream (the rest: the one-group loop below)
       const d = <usize>(q << 2) * <usize>rowBytes, od = <usize>(q << 4);
       for (let i = 0; i < q; i++) {
         const g = w + <usize>r * <usize>rowBytes, o = out + (<usize>r << 2);
@@ -142,9 +142,9 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       r += (STREAMS - 1) * 4 * q; // the other streams' rows are done too
     }
     if (n > 1) {
-      if (type == Q4_1) r = batch<u8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
-      else if (type == Q4_0) r = batch<i8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
-      else r = batch<u16>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+      if (type == Q4_1) r = batch<u8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
+      else if (type == Q4_0) r = batch<i8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
+      else r = batch<u16>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
     }
     for (; r < full; r += 4) {
       const g = w + <usize>r * <usize>rowBytes;
@@ -170,6 +170,18 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   }
 }
 
+/**
+ * Groups per decode stream made odd (one fewer when even, above 8): stream
+ * starts a multiple of 2^13 bytes or more apart, as even counts give on
+ * 4096-row matrices, read 6-18% slower (bench/decode-ab.ts,
+ * results/bench/decode-s10.md). The groups left over go through the
+ * one-group loop. (The K-quant stream kernels, more compute-bound, did not
+ * gain: x0.93-0.98.)
+ */
+@inline function oddGroups(q: i32): i32 {
+  return (q & 1) == 0 && q > 8 ? q - 1 : q;
+}
+
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
 const EXPAND_INT8_ROWS = 2;
 const EXPAND_INT16_ROWS = 4;
@@ -183,14 +195,14 @@ const EXPAND_INT16_ROWS = 4;
  * does not fit the scratch).
  */
 function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
-  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32, split: usize): i32 {
   const gs = nb * expandedBlock<Q>();
   // expanding (and splitting the activations) costs about a row's work per
   // block: with the split path it pays from n = 2 (int8: x0.81-0.85 on 1.1B
   // Q4_0 rows, x0.85-1.05 on SmolLM2's) and n = 4 (int16; n = 3 measured
   // x0.94-1.19), in bench/matmul-n.ts
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return r;
-  const done = splitBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+  const done = splitBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
   if (done > r) return done;
   const rb = <usize>rowBytes;
   const S = 4 * gs <= scratchBytes ? 4 : 1;
@@ -210,27 +222,72 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
 /**
  * batch<Q> with split activations (see splitActs): S = 4 (else 2) expanded
  * groups and then the tokens' split activations in the scratch, in tiles of
- * as many tokens as fit. Returns the first row not done: r itself when a
- * tile of SPLIT_TOKENS (or n) does not fit.
+ * as many tokens as fit. With `split` (splitJob's output for all n tokens)
+ * the tiles are read from there instead of being split here. Returns the
+ * first row not done: r itself when a tile of SPLIT_TOKENS (or n) does not fit.
  */
 function splitBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
-  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32, split: usize): i32 {
   const gs = nb * expandedBlock<Q>(), sb = nb * splitBlock<Q>();
-  let S = 4, T = ((scratchBytes - 4 * gs) / sb) & ~1;
-  if (T < min(n, SPLIT_TOKENS)) {
-    S = 2;
-    T = ((scratchBytes - 2 * gs) / sb) & ~1;
-  }
-  if (T < min(n, SPLIT_TOKENS)) return r;
-  T = min(T, n);
-  const split = scratch + <usize>(S * gs);
+  const S = splitGroupsAt<Q>(gs, sb, n);
+  if (S == 0) return r;
+  const T = min(tileTokens(gs, sb, S), n);
+  const tile = scratch + <usize>(S * gs);
   let end = r;
   for (let t = 0; t < n; t += T) {
     const nt = min(T, n - t);
-    splitActs<Q>(act + <usize>t * <usize>actStride, <usize>actStride, nt, nb, cols, split, kRebias);
-    end = splitGroups<Q>(w, rowBytes, nb, r, full, split, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
+    let x = tile;
+    if (split) x = split + <usize>t * <usize>sb;
+    else splitActs<Q>(act + <usize>t * <usize>actStride, <usize>actStride, nt, nb, cols, tile, kRebias);
+    end = splitGroups<Q>(w, rowBytes, nb, r, full, x, nt, out + (<usize>t * <usize>outStride << 2), outStride, kMask, kRebias, S);
   }
   return end;
+}
+
+/** Split tokens that fit the scratch beside S expanded groups of gs bytes (sb bytes per token), even. */
+@inline function tileTokens(gs: i32, sb: i32, S: i32): i32 {
+  return ((scratchBytes - S * gs) / sb) & ~1;
+}
+
+/** splitBatch's expanded groups per pass: 4, else 2 when a tile of SPLIT_TOKENS (or n) does not fit beside 4; 0 when not beside 2 either. */
+function splitGroupsAt<Q>(gs: i32, sb: i32, n: i32): i32 {
+  const need = min(n, SPLIT_TOKENS);
+  if (tileTokens(gs, sb, 4) >= need) return 4;
+  return tileTokens(gs, sb, 2) >= need ? 2 : 0;
+}
+
+/**
+ * Bytes of the split activations of n tokens that matmul's batch path uses
+ * for a `type` (PACKED | ggml type) matrix of `cols` columns, 0 when it
+ * would not split them (see splitJob).
+ */
+export function splitNeed(type: i32, cols: i32, n: i32): i32 {
+  if (!(type & PACKED)) return 0;
+  type &= ~PACKED;
+  if (type == Q4_1) return splitNeedOf<u8>(cols, n);
+  if (type == Q4_0) return splitNeedOf<i8>(cols, n);
+  if (type == Q8_0) return splitNeedOf<u16>(cols, n);
+  return 0;
+}
+
+function splitNeedOf<Q>(cols: i32, n: i32): i32 {
+  const nb = cols >> 5, gs = nb * expandedBlock<Q>(), sb = nb * splitBlock<Q>();
+  if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return 0;
+  return splitGroupsAt<Q>(gs, sb, n) == 0 ? 0 : n * sb;
+}
+
+/**
+ * Split the n activations (A16 at act, actStride apart) of a job on a
+ * `type` matrix once into dst (splitNeed bytes), for matmul's `split`: the
+ * same bytes the batch path would make per tile, so the same results.
+ */
+export function splitJob(type: i32, cols: i32, act: usize, actStride: i32, n: i32, dst: usize): void {
+  type &= ~PACKED;
+  const nb = cols >> 5;
+  const kRebias = <f32>5.192296858534828e33 + <f32>(n >> 31); // n >= 0: the opaque constant of matmul
+  if (type == Q4_1) splitActs<u8>(act, <usize>actStride, n, nb, cols, dst, kRebias);
+  else if (type == Q4_0) splitActs<i8>(act, <usize>actStride, n, nb, cols, dst, kRebias);
+  else if (type == Q8_0) splitActs<u16>(act, <usize>actStride, n, nb, cols, dst, kRebias);
 }
 
 /** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
