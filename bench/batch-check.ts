@@ -7,7 +7,8 @@
 // fewer tokens at 160 and 96 KiB), token tiles (160 KiB, many tokens), two
 // streams (96 KiB), the groupK2 / groupK fallback (24 and 4 KiB, n = 2 and
 // 3, the baseline build), a lone last group and rows % 4 left in the plain
-// layout.
+// layout. Each batch also with its activations split once per job (splitJob,
+// matmul's split) and its rows in calls of 8, as the thread pool runs them.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/batch-check.js [--builds build/kernels-relaxed.wasm,build/kernels.wasm]
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
@@ -22,7 +23,20 @@ const rand = rng(11);
 const scratchKiB = [1024, 160, 96, 24, 4];
 const ns = [2, 3, 5, 8, 9, 17, 40, 64];
 let bad = 0,
-  checked = 0;
+  checked = 0,
+  splitBuf = 0,
+  splitCap = 0;
+/** Rows of the n-row product at out against the per-row matvecs at ref, bit for bit. */
+function compare(what: string, ref: number, out: number, rows: number, n: number): void {
+  const a = new Uint32Array(heap.memory.buffer, ref, rows * n),
+    b = new Uint32Array(heap.memory.buffer, out, rows * n);
+  checked++;
+  const i = a.findIndex((v, j) => v !== b[j]);
+  if (i >= 0) {
+    bad++;
+    console.log(`${what}: differs at token ${Math.floor(i / rows)} row ${i % rows}`);
+  }
+}
 for (const { name, K } of builds) {
   const scratchMax = 1024 << 10;
   const scratch = heap.alloc(scratchMax, 64);
@@ -59,15 +73,20 @@ for (const { name, K } of builds) {
       for (const n of ns) {
         new Uint8Array(heap.memory.buffer, out, rows * 4 * n).fill(0x7f);
         K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, 0, rows, act, stride, x, n, out, rows);
-        const a = new Uint32Array(heap.memory.buffer, ref, rows * n),
-          b = new Uint32Array(heap.memory.buffer, out, rows * n);
-        checked++;
-        const i = a.findIndex((v, j) => v !== b[j]);
-        if (i >= 0) {
-          bad++;
-          console.log(
-            `${name} type ${type} ${rows}x${cols} scratch ${kib} KiB n=${n}: differs at token ${Math.floor(i / rows)} row ${i % rows}`,
-          );
+        compare(`${name} type ${type} ${rows}x${cols} scratch ${kib} KiB n=${n}`, ref, out, rows, n);
+        // the activations split once per job (splitJob), the rows in chunks of 8 as the pool hands them out
+        const need = K.splitNeed(type | PACKED, cols, n);
+        if (need > 0) {
+          if (need > splitCap) {
+            splitCap = need;
+            splitBuf = heap.alloc(need, 64);
+          }
+          K.splitJob(type | PACKED, cols, act, stride, n, splitBuf);
+          new Uint8Array(heap.memory.buffer, out, rows * 4 * n).fill(0x7f);
+          for (let r0 = 0; r0 < rows; r0 += 8) {
+            K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, r0, Math.min(rows, r0 + 8), act, stride, x, n, out, rows, splitBuf);
+          }
+          compare(`${name} type ${type} ${rows}x${cols} scratch ${kib} KiB n=${n} job split, chunks of 8 rows`, ref, out, rows, n);
         }
       }
     }

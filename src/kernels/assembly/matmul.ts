@@ -10,7 +10,7 @@ import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./p
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
-import { batchK } from "./prompt-k";
+import { batchK, batchSplitK, splitActsK, splitNeedK } from "./prompt-k";
 
 /**
  * The activation a `type` matrix (PACKED | type for a packed one) reads:
@@ -119,7 +119,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   }
   let r = r0;
   if (packableK(type & ~PACKED)) {
-    matmulK(type & ~PACKED, (type & PACKED) != 0, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride);
+    matmulK(type & ~PACKED, (type & PACKED) != 0, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride, split);
     return;
   }
   if (type & PACKED) {
@@ -267,6 +267,7 @@ export function splitNeed(type: i32, cols: i32, n: i32): i32 {
   if (type == Q4_1) return splitNeedOf<u8>(cols, n);
   if (type == Q4_0) return splitNeedOf<i8>(cols, n);
   if (type == Q8_0) return splitNeedOf<u16>(cols, n);
+  if (packableK(type)) return splitNeedK(type, cols, n);
   return 0;
 }
 
@@ -288,6 +289,7 @@ export function splitJob(type: i32, cols: i32, act: usize, actStride: i32, n: i3
   if (type == Q4_1) splitActs<u8>(act, <usize>actStride, n, nb, cols, dst, kRebias);
   else if (type == Q4_0) splitActs<i8>(act, <usize>actStride, n, nb, cols, dst, kRebias);
   else if (type == Q8_0) splitActs<u16>(act, <usize>actStride, n, nb, cols, dst, kRebias);
+  else if (packableK(type)) splitActsK(act, <usize>actStride, n, cols, dst); // AK activations (prompt-k.ts)
 }
 
 /** Fewest tokens per tile of split activations (fewer: the tile's groups are expanded again too often). */
@@ -357,11 +359,12 @@ function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, spl
  * matmul's rows [r0, r1) for a K-quant (see packed-k.ts; act is AK): packed
  * groups, decoding STREAMS_K groups a STREAMS_K-th of the range apart per
  * pass; for n >= 4 expanded once and dotted with every token (batchK,
- * prompt-k.ts; relaxed build), else two tokens per pass (groupK2); rows in the plain layout (an unprepared matrix, the last rows % 4)
- * are staged four at a time as a packed group.
+ * prompt-k.ts, or batchSplitK with the job's split; relaxed build), else two
+ * tokens per pass (groupK2); rows in the plain layout (an unprepared matrix,
+ * the last rows % 4) are staged four at a time as a packed group.
  */
 function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, rows: i32, r0: i32, r1: i32,
-  act: usize, actStride: i32, n: i32, out: usize, outStride: i32): void {
+  act: usize, actStride: i32, n: i32, out: usize, outStride: i32, split: usize): void {
   const full = packed ? min(r1, rows & ~3) : r0;
   const kMask = 0x8fffe000 + (rows >> 31); // rows >= 0: opaque constants (see packed.ts)
   const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
@@ -373,7 +376,11 @@ function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, ro
     for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
     r += (STREAMS_K - 1) * 4 * q;
   }
-  if (n > 1) r = batchK(type, w, rowBytes, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+  if (n > 1) {
+    // with split (splitJob: the activations split once per job), else split here per call
+    if (split) r = batchSplitK(type, w, rowBytes, cols, r, full, split, n, out, outStride, kMask, kRebias);
+    else r = batchK(type, w, rowBytes, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias);
+  }
   for (; r < full; r += 4) {
     // fewer tokens than batchK pays for (or rows it left): two tokens per pass over the group, then one
     const g = w + <usize>r * rb, as = <usize>actStride;

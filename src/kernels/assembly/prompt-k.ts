@@ -380,6 +380,31 @@ export function batchK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, fu
 }
 
 /**
+ * Bytes of the activations of n tokens split once per job for a `type` K
+ * matrix of cols values (splitActsK of all cols, for batchSplitK), 0 when
+ * matmul would not expand its groups (baseline build, n < EXPAND_K_TOKENS,
+ * or 4 expanded groups do not fit the scratch).
+ */
+export function splitNeedK(type: i32, cols: i32, n: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD || n < EXPAND_K_TOKENS) return 0;
+  const nsb = cols >> 8;
+  if (4 * nsb * expandedSuper(type) > scratchBytes - <i32>SINK) return 0;
+  return n * nsb * SPLIT_K;
+}
+
+/**
+ * batchK for activations split once per job (split: splitActsK of all n
+ * tokens and cols, splitNeedK bytes; every chunk of rows reads it): groups
+ * [r, full) expanded 4 at a time, dotted with all n tokens. Returns the first
+ * row not done.
+ */
+export function batchSplitK(type: i32, w: usize, rowBytes: i32, cols: i32, r: i32, full: i32, split: usize, n: i32,
+  out: usize, outStride: i32, kMask: i32, kRebias: f32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD || full - r < 4) return r; // (splitNeedK is 0 in the baseline build)
+  return splitGroupsK(type, w, rowBytes, cols >> 8, r, full, split, n, out, outStride, kMask, kRebias, 4, true);
+}
+
+/**
  * batchK for one tile of n split tokens at split (nsb super-blocks each, the
  * groups' first at w + row * rowBytes): groups [r, full) expanded S at a
  * time, a S-th of the range apart, then dotted in pairs with the tokens
