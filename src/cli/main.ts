@@ -9,6 +9,7 @@ import { calibrateCommand, CALIBRATE_HELP } from "./commands/calibrate.js";
 import { evalCommand, EVAL_HELP } from "./commands/eval.js";
 import { sweepCommand, SWEEP_HELP } from "./commands/sweep.js";
 import { serveCommand, SERVE_HELP } from "./commands/serve.js";
+import { skipHelp } from "./skip-flags.js";
 import { chatCommand, CHAT_HELP } from "./commands/chat.js";
 import { traceCommand, TRACE_HELP } from "./commands/trace.js";
 
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
     const topic = rest[0] && COMMANDS[rest[0]];
-    process.stdout.write((topic ? topic.help : USAGE) + "\n");
+    process.stdout.write((rest[0] === "skip" ? skipHelp() : topic ? topic.help : USAGE) + "\n");
     return 0;
   }
   const c = COMMANDS[cmd];

@@ -179,8 +179,16 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
  * gain: x0.93-0.98.)
  */
 @inline function oddGroups(q: i32): i32 {
-  return (q & 1) == 0 && q > 8 ? q - 1 : q;
+  return (q & 1) == 0 && q >= ODD_FROM ? q - 1 : q;
 }
+
+/**
+ * Fewest groups per stream made odd: the leftover groups (up to 8) run one
+ * stream each, which a pool's chunks of a few hundred rows (2 threads: q
+ * 8-22 on 1.1B rows) pay for without the measured gain (ab-trees 2 threads
+ * 1.1B Q4_0 decode 0.93x with q > 8).
+ */
+const ODD_FROM = 32;
 
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
 const EXPAND_INT8_ROWS = 2;
