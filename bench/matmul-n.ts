@@ -83,7 +83,21 @@ for (const [type, rows, cols] of cases) {
         for (let i = 0; i < reps; i++) {
           const w = ws[i % copies];
           for (let r0 = 0; r0 < rows; r0 += chunk) {
-            K.matmul(type | PACKED, w.ptr, w.rowBytes, cols, rows, r0, Math.min(rows, r0 + chunk), acts[b].act, acts[b].stride, x, n, out, rows);
+            K.matmul(
+              type | PACKED,
+              w.ptr,
+              w.rowBytes,
+              cols,
+              rows,
+              r0,
+              Math.min(rows, r0 + chunk),
+              acts[b].act,
+              acts[b].stride,
+              x,
+              n,
+              out,
+              rows,
+            );
           }
         }
         const c = process.cpuUsage(c0);
