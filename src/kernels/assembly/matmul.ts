@@ -171,7 +171,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
 }
 
 /**
- * Groups per decode stream made odd (one fewer when even, above 8): stream
+ * Groups per decode stream made odd (one fewer when even, from ODD_FROM): stream
  * starts a multiple of 2^13 bytes or more apart, as even counts give on
  * 4096-row matrices, read 6-18% slower (bench/decode-ab.ts,
  * results/bench/decode-s10.md). The groups left over go through the
