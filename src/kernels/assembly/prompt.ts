@@ -59,16 +59,6 @@ export function setScratch(p: usize, bytes: i32): void {
   return int8Act<Q>() ? 160 : 288;
 }
 
-/** Four i32x4 vectors transposed (lane k of result i = lane i of input k), stored at u, u+16, u+32, u+48. */
-@inline function transpose4(a: v128, b: v128, c: v128, d: v128, u: usize): void {
-  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
-  const t2 = v128.shuffle<i32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
-  v128.store(u, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
-  v128.store(u, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), 16);
-  v128.store(u, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), 32);
-  v128.store(u, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), 48);
-}
-
 /** The four rows' f16 scales at s as the decode kernels' f32 bit patterns (times 2^112 in the activation factors). */
 @inline function scaleBits(s: v128, mask: v128): v128 {
   return v128.and(i32x4.shl(s, 13), mask);
