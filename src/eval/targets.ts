@@ -26,23 +26,15 @@ import { basename, join } from "node:path";
 import type { Engine } from "../api/engine.js";
 import { calibrate } from "../skip/calibrate.js";
 import { calibrateGuarded } from "../skip/calibrate-guarded.js";
-import type { SkipConfig } from "../skip/config.js";
+import { SKIP_METHODS, type SkipConfig, type SkipMethod } from "../skip/config.js";
 import { readSkipProfile } from "../skip/skip-profile.js";
 import { withBlockInfluence } from "../skip/block-influence.js";
 import { buildCalibSet, meanCosines, measure, type CalibMeasure, type CalibSet } from "./calib.js";
 import { hashOf } from "./provenance.js";
 
-export const TARGET_METHODS = [
-  "ffn-skip",
-  "random",
-  "static",
-  "early-exit",
-  "layer-drop",
-  "ffn-skip-guarded",
-  "ffn-skip-linear",
-  "ffn-skip-layerwise",
-] as const;
-export type TargetMethod = (typeof TARGET_METHODS)[number];
+/** The methods a sweep can calibrate to a target ratio: every skip method but "none" (src/skip/config.ts). */
+export type TargetMethod = Exclude<SkipMethod, "none">;
+export const TARGET_METHODS: readonly TargetMethod[] = SKIP_METHODS.filter((m): m is TargetMethod => m !== "none");
 
 export interface Target {
   method: TargetMethod;
