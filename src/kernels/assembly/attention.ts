@@ -34,13 +34,30 @@ export function attentionHeads(out: usize, q: usize, kc: usize, vc: usize, kvDim
 // half): kv4<T> loads four elements as f32x4, kv1<T> one; the f32 instance
 // is the same code as before the f16 cache existed.
 
-/** Cache elements i..i+3 of the row at p as f32x4 (halves converted exactly; the cache never holds inf/nan). */
-@inline function kv4<T>(p: usize, i: i32): v128 {
+/**
+ * Cache elements i..i+3 of the row at p as f32x4 (halves converted exactly;
+ * the cache never holds inf/nan). A half's bits, sign-extended and shifted
+ * left 13, hold its sign at bit 31 and exponent and mantissa at bits 27..13;
+ * masking the rest gives a float 2^-112 times the half (subnormals too), so
+ * one multiply by 2^112 finishes it: a sign-extending load and three
+ * operations instead of the seven of the sign-and-magnitude route. `mask`
+ * and `rebias` come from kvMask / kvRebias: V8 rebuilds a constant vector at
+ * every use inside a loop.
+ */
+@inline function kv4<T>(p: usize, i: i32, mask: v128, rebias: v128): v128 {
   if (sizeof<T>() == 4) return v128.load(p + (<usize>i << 2));
-  const h = i32x4.extend_low_i16x8_u(v128.load64_zero(p + (<usize>i << 1)));
-  const mag = f32x4.mul(i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13), f32x4.splat(5.192296858534828e33)); // * 2^112 rebiases the exponent
-  return v128.or(mag, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+  return f32x4.mul(v128.and(i32x4.shl(v128.load16x4_s(p + (<usize>i << 1)), 13), mask), rebias);
 }
+
+/** kv4's mask, 0x8fffe000, from `zero` (a value the compiler cannot fold, 0 at run time) so it stays in a register. */
+@inline function kvMask(zero: i32): v128 {
+  return i32x4.splat(0x8fffe000 + zero);
+}
+/** kv4's 2^112, from `zero` as kvMask. */
+@inline function kvRebias(zero: i32): v128 {
+  return f32x4.splat(<f32>5.192296858534828e33 + <f32>zero);
+}
+
 @inline function kv1<T>(p: usize, i: i32): f32 {
   return sizeof<T>() == 4 ? load<f32>(p + (<usize>i << 2)) : h2f(load<u16>(p + (<usize>i << 1)));
 }
@@ -111,10 +128,19 @@ export function attentionScratch(pos: i32, nHeads: i32, nKvHeads: i32, headDim: 
 
 /** rows halves (rowBytes apart, headDim each, from p) widened to f32 at dst, headDim floats per row. */
 function widen(dst: usize, p: usize, rowBytes: usize, headDim: i32, rows: i32): void {
-  const hd4 = headDim & ~3;
+  const mask = kvMask(headDim >> 31), rebias = kvRebias(headDim >> 31); // headDim >= 0
+  const hd16 = headDim & ~15, hd4 = headDim & ~3;
   for (let r = 0; r < rows; r++) {
     let i = 0;
-    for (; i < hd4; i += 4) v128.store(dst + (<usize>i << 2), kv4<u16>(p, i));
+    // 16 at a time: the loop's own instructions were as many as the conversion's
+    for (; i < hd16; i += 16) {
+      const d = dst + (<usize>i << 2), s = p + (<usize>i << 1);
+      v128.store(d, kv4<u16>(s, 0, mask, rebias));
+      v128.store(d, kv4<u16>(s, 4, mask, rebias), 16);
+      v128.store(d, kv4<u16>(s, 8, mask, rebias), 32);
+      v128.store(d, kv4<u16>(s, 12, mask, rebias), 48);
+    }
+    for (; i < hd4; i += 4) v128.store(dst + (<usize>i << 2), kv4<u16>(p, i, mask, rebias));
     for (; i < headDim; i++) store<f32>(dst + (<usize>i << 2), kv1<u16>(p, i));
     dst += <usize>headDim << 2;
     p += rowBytes;
@@ -128,6 +154,7 @@ function widen(dst: usize, p: usize, rowBytes: usize, headDim: i32, rows: i32): 
  * 4, so the split matches one pass over [0, n)).
  */
 function scoresRange<T>(qb: usize, kb: usize, rowBytes: usize, headDim: i32, t0: i32, t1: i32, sc: usize): void {
+  const mask = kvMask(headDim >> 31), rebias = kvRebias(headDim >> 31); // headDim >= 0
   const scale = <f32>1.0 / Mathf.sqrt(<f32>headDim);
   const hd4 = headDim & ~3;
   let t = t0;
@@ -136,10 +163,10 @@ function scoresRange<T>(qb: usize, kb: usize, rowBytes: usize, headDim: i32, t0:
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     for (let i = 0; i < hd4; i += 4) {
       const qv = v128.load(qb + (<usize>i << 2));
-      a0 = f32x4.add(a0, f32x4.mul(qv, kv4<T>(k0, i)));
-      a1 = f32x4.add(a1, f32x4.mul(qv, kv4<T>(k0 + rowBytes, i)));
-      a2 = f32x4.add(a2, f32x4.mul(qv, kv4<T>(k0 + 2 * rowBytes, i)));
-      a3 = f32x4.add(a3, f32x4.mul(qv, kv4<T>(k0 + 3 * rowBytes, i)));
+      a0 = f32x4.add(a0, f32x4.mul(qv, kv4<T>(k0, i, mask, rebias)));
+      a1 = f32x4.add(a1, f32x4.mul(qv, kv4<T>(k0 + rowBytes, i, mask, rebias)));
+      a2 = f32x4.add(a2, f32x4.mul(qv, kv4<T>(k0 + 2 * rowBytes, i, mask, rebias)));
+      a3 = f32x4.add(a3, f32x4.mul(qv, kv4<T>(k0 + 3 * rowBytes, i, mask, rebias)));
     }
     let s = sum4f(a0, a1, a2, a3);
     if (hd4 < headDim) s = f32x4.add(s, tailDots<T>(qb, k0, rowBytes, hd4, headDim));
@@ -149,7 +176,7 @@ function scoresRange<T>(qb: usize, kb: usize, rowBytes: usize, headDim: i32, t0:
     const k = kb + <usize>t * rowBytes;
     let acc = f32x4.splat(0);
     let i = 0;
-    for (; i < hd4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qb + (<usize>i << 2)), kv4<T>(k, i)));
+    for (; i < hd4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qb + (<usize>i << 2)), kv4<T>(k, i, mask, rebias)));
     let s = hsum(acc);
     for (; i < headDim; i++) s += load<f32>(qb + (<usize>i << 2)) * kv1<T>(k, i);
     store<f32>(sc + (<usize>t << 2), s * scale);
@@ -160,7 +187,9 @@ function scoresRange<T>(qb: usize, kb: usize, rowBytes: usize, headDim: i32, t0:
 function softmax(sc: usize, n: i32): f32 {
   const n4 = n & ~3;
   let maxv = f32x4.splat(-Infinity);
-  for (let t = 0; t < n4; t += 4) maxv = f32x4.max(maxv, v128.load(sc + (<usize>t << 2)));
+  // pmax is one instruction where max (NaN- and signed-zero-aware) is several; scores are never NaN, and a
+  // -0 for +0 as the maximum changes no difference taken from it that exp4 can tell
+  for (let t = 0; t < n4; t += 4) maxv = f32x4.pmax(maxv, v128.load(sc + (<usize>t << 2)));
   let mx = Mathf.max(Mathf.max(f32x4.extract_lane(maxv, 0), f32x4.extract_lane(maxv, 1)), Mathf.max(f32x4.extract_lane(maxv, 2), f32x4.extract_lane(maxv, 3)));
   for (let t = n4; t < n; t++) {
     const s = load<f32>(sc + (<usize>t << 2));
@@ -189,6 +218,7 @@ function softmax(sc: usize, n: i32): f32 {
  * the positions, the rest one by one. Partial sums wait in ob between blocks.
  */
 function valuesRange<T>(ob: usize, vb: usize, rowBytes: usize, headDim: i32, t0: i32, t1: i32, sc: usize): void {
+  const mask = kvMask(headDim >> 31), rebias = kvRebias(headDim >> 31); // headDim >= 0
   let i = 0;
   for (; i + 16 <= headDim; i += 16) {
     const o = ob + (<usize>i << 2);
@@ -202,10 +232,10 @@ function valuesRange<T>(ob: usize, vb: usize, rowBytes: usize, headDim: i32, t0:
     let vp = vb + <usize>t0 * rowBytes + <usize>i * sizeof<T>();
     for (let u = t0; u < t1; u++) {
       const pv = v128.load32_splat(sc + (<usize>u << 2));
-      o0 = f32x4.add(o0, f32x4.mul(pv, kv4<T>(vp, 0)));
-      o1 = f32x4.add(o1, f32x4.mul(pv, kv4<T>(vp, 4)));
-      o2 = f32x4.add(o2, f32x4.mul(pv, kv4<T>(vp, 8)));
-      o3 = f32x4.add(o3, f32x4.mul(pv, kv4<T>(vp, 12)));
+      o0 = f32x4.add(o0, f32x4.mul(pv, kv4<T>(vp, 0, mask, rebias)));
+      o1 = f32x4.add(o1, f32x4.mul(pv, kv4<T>(vp, 4, mask, rebias)));
+      o2 = f32x4.add(o2, f32x4.mul(pv, kv4<T>(vp, 8, mask, rebias)));
+      o3 = f32x4.add(o3, f32x4.mul(pv, kv4<T>(vp, 12, mask, rebias)));
       vp += rowBytes;
     }
     v128.store(o, o0);

@@ -85,22 +85,50 @@ export const BF16: i32 = 30;
 
 
 /**
+ * exp4's constants as a static table: read as memory operands they cost a
+ * load each, where a constant vector inside a loop is rebuilt by V8 at every
+ * use (three instructions each, thirteen constants).
+ */
+const EXP_K = memory.data<f32>([
+  88.0, 88.0, 88.0, 88.0,
+  -87.0, -87.0, -87.0, -87.0,
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
+  12582912.0, 12582912.0, 12582912.0, 12582912.0, // 1.5 * 2^23
+  0.693359375, 0.693359375, 0.693359375, 0.693359375,
+  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4,
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
+  1.0, 1.0, 1.0, 1.0,
+], 16);
+
+/**
  * exp(x) for four floats: Cephes-style range reduction x = n ln2 + r,
  * |r| <= ln2/2, a degree-6 polynomial for e^r and 2^n put into the exponent
- * bits; relative error a few ulp over [-87, 88] (clamped outside).
+ * bits; relative error a few ulp over [-87, 88] (clamped outside; x is never
+ * NaN, so the one-instruction pmin/pmax clamp as min/max would). n is
+ * rounded to the nearest integer (ties to even, as f32x4.nearest) by adding
+ * 1.5 * 2^23, which also leaves n + 0x4b400000 in the sum's bits: no
+ * float-to-int conversion (a saturating one costs V8 about seven instructions).
  */
 @inline export function exp4(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(88.0)), f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const k = EXP_K;
+  x = f32x4.pmax(f32x4.pmin(x, v128.load(k)), v128.load(k, 16));
+  const t = f32x4.add(f32x4.mul(x, v128.load(k, 32)), v128.load(k, 48));
+  const n = f32x4.sub(t, v128.load(k, 48));
+  let r = f32x4.sub(x, f32x4.mul(n, v128.load(k, 64)));
+  r = f32x4.sub(r, f32x4.mul(n, v128.load(k, 80)));
+  let p = v128.load(k, 96);
+  p = f32x4.add(f32x4.mul(p, r), v128.load(k, 112));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(k, 128));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(k, 144));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(k, 160));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(k, 176));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), v128.load(k, 192));
+  // (n + 0x4b400000) - 0x4b400000 + 127, shifted into the exponent
+  const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
   return f32x4.mul(p, scale);
 }
