@@ -70,6 +70,8 @@ export class KernelPool {
   private lastError = "";
   /** how long the last dispatch waited for workers after the main thread ran out of chunks */
   lastWaitMs = 0;
+  /** chunks per thread a job is cut into (see chunkRows); a field so benchmarks can compare settings */
+  chunksPerThread = CHUNKS_PER_THREAD;
   private epoch = 0;
 
   private constructor(
@@ -151,7 +153,7 @@ export class KernelPool {
    */
   private chunkRows(b: Job, budget: number): number {
     if (b.step > 0) return b.step;
-    let r = Math.ceil(b.rows / (this.threads * CHUNKS_PER_THREAD));
+    let r = Math.ceil(b.rows / (this.threads * this.chunksPerThread));
     r = Math.max(r, MIN_CHUNK_ROWS);
     r = Math.min(r, Math.max(1, Math.floor(CHUNK_MACS / (b.cols * b.n))));
     r = Math.max(r, Math.ceil(b.rows / budget));

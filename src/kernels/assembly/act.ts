@@ -32,14 +32,35 @@ export function actBytes(cols: i32): i32 {
   return reinterpret<f32>((b + 0xfff + ((b >> 13) & 1)) & ~(<u32>0x1fff));
 }
 
-/** max |x| over the 4*nv floats at p. */
+/**
+ * max |x| over the 4*nv floats at p. Non-negative floats order as their bit
+ * patterns do, so an integer max (one instruction, where f32x4.max is
+ * several) finds it, and a NaN (above every number as bits) still wins and
+ * makes the block's scale NaN, as f32x4.max did.
+ */
 @inline function absMax(p: usize, nv: i32): f32 {
   const absMask = i32x4.splat(0x7fffffff);
   let m = v128.and(v128.load(p), absMask);
-  for (let k = 1; k < nv; k++) m = f32x4.max(m, v128.and(v128.load(p + (<usize>k << 4)), absMask));
-  m = f32x4.max(m, v128.shuffle<i32>(m, m, 2, 3, 0, 1));
-  m = f32x4.max(m, v128.shuffle<i32>(m, m, 1, 0, 3, 2));
+  for (let k = 1; k < nv; k++) m = i32x4.max_s(m, v128.and(v128.load(p + (<usize>k << 4)), absMask));
+  m = i32x4.max_s(m, v128.shuffle<i32>(m, m, 2, 3, 0, 1));
+  m = i32x4.max_s(m, v128.shuffle<i32>(m, m, 1, 0, 3, 2));
   return f32x4.extract_lane(m, 0);
+}
+
+/**
+ * round(v) to the nearest integer, ties to even, as int32 lanes, for |v| <=
+ * 2^22 (quantized activations are within +-127): adding 1.5 * 2^23 leaves
+ * the rounded value in the low mantissa bits. Two instructions where
+ * nearest + trunc_sat take about eight in V8; NaN lanes give garbage where
+ * trunc_sat gave 0, but their block's scale is NaN then either way.
+ */
+@inline function roundInt(v: v128, magic: v128): v128 {
+  return i32x4.sub(f32x4.add(v, magic), magic);
+}
+
+/** The 1.5 * 2^23 of roundInt, built from `zero` (0 at run time, opaque to the compiler) to stay in a register. */
+@inline function roundMagic(zero: i32): v128 {
+  return f32x4.splat(<f32>12582912.0 + <f32>zero);
 }
 
 /**
@@ -48,6 +69,7 @@ export function actBytes(cols: i32): i32 {
 export function quantizeAct(x: usize, cols: i32, act: usize): void {
   const nb = cols >> 5;
   const q = act + qOffset(cols);
+  const magic = roundMagic(cols >> 31); // cols >= 0
   for (let b = 0; b < nb; b++) {
     const p = x + (<usize>b << 7);
     const amax = absMax(p, 8);
@@ -56,8 +78,8 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
     let s = i32x4.splat(0);
     const qb = q + (<usize>b << 6);
     for (let k = 0; k < 4; k++) {
-      const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p + (<usize>k << 5)), inv)));
-      const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p + (<usize>k << 5) + 16), inv)));
+      const a = roundInt(f32x4.mul(v128.load(p + (<usize>k << 5)), inv), magic);
+      const c = roundInt(f32x4.mul(v128.load(p + (<usize>k << 5) + 16), inv), magic);
       s = i32x4.add(s, i32x4.add(a, c));
       v128.store(qb + (<usize>k << 4), i16x8.narrow_i32x4_s(a, c));
     }
@@ -89,6 +111,7 @@ export function quantizeAct(x: usize, cols: i32, act: usize): void {
  */
 export function quantizeActK(x: usize, cols: i32, act: usize): void {
   const nsb = cols >> 8;
+  const magic = roundMagic(cols >> 31); // cols >= 0
   for (let sb = 0; sb < nsb; sb++) {
     const p = x + (<usize>sb << 10);
     const amax = absMax(p, 64);
@@ -97,10 +120,10 @@ export function quantizeActK(x: usize, cols: i32, act: usize): void {
     const b16 = act + akB16(cols) + (<usize>sb << 5);
     for (let g4 = 0; g4 < 4; g4++) {
       // four 16-value groups: values, then their four sums at once
-      const s0 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6));
-      const s1 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6) + 16);
-      const s2 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6) + 32);
-      const s3 = quant16(p, inv, act + akQ(cols), (sb << 8) + (g4 << 6) + 48);
+      const s0 = quant16(p, inv, magic, act + akQ(cols), (sb << 8) + (g4 << 6));
+      const s1 = quant16(p, inv, magic, act + akQ(cols), (sb << 8) + (g4 << 6) + 16);
+      const s2 = quant16(p, inv, magic, act + akQ(cols), (sb << 8) + (g4 << 6) + 32);
+      const s3 = quant16(p, inv, magic, act + akQ(cols), (sb << 8) + (g4 << 6) + 48);
       const s = sum4(s0, s1, s2, s3);
       v128.store64_lane(b16 + (<usize>g4 << 3), i16x8.narrow_i32x4_s(s, s), 0);
       const s32 = i32x4.add(v128.shuffle<i32>(s, s, 0, 2, 0, 2), v128.shuffle<i32>(s, s, 1, 3, 1, 3));
@@ -110,12 +133,12 @@ export function quantizeActK(x: usize, cols: i32, act: usize): void {
 }
 
 /** Quantize the 16 values y..y+15 (y from the super-block start p: values at p + 4*(y & 255)) into q; their int32x4 partial sums. */
-@inline function quant16(p: usize, inv: v128, q: usize, y: i32): v128 {
+@inline function quant16(p: usize, inv: v128, magic: v128, q: usize, y: i32): v128 {
   const v = p + (<usize>(y & 255) << 2);
-  const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v), inv)));
-  const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v, 16), inv)));
-  const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v, 32), inv)));
-  const d = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(v, 48), inv)));
+  const a = roundInt(f32x4.mul(v128.load(v), inv), magic);
+  const b = roundInt(f32x4.mul(v128.load(v, 16), inv), magic);
+  const c = roundInt(f32x4.mul(v128.load(v, 32), inv), magic);
+  const d = roundInt(f32x4.mul(v128.load(v, 48), inv), magic);
   const lo = i16x8.narrow_i32x4_s(a, b), hi = i16x8.narrow_i32x4_s(c, d);
   if (ASC_FEATURE_RELAXED_SIMD) v128.store(q + <usize>y, i8x16.narrow_i16x8_s(lo, hi));
   else {
