@@ -6,9 +6,9 @@ export const PAGE = 65536;
 export const MAX_PAGES = 65536;
 /**
  * Bytes at the bottom of the memory that the allocator never hands out: the
- * wasm kernels are compiled with no static data, but keeping address 0 unused
- * means a zero "pointer" is always a bug that shows up as garbage, not as
- * silently valid data.
+ * wasm kernels' static data (constant tables) lives there, and keeping
+ * address 0 unused means a zero "pointer" is always a bug that shows up as
+ * garbage, not as silently valid data.
  */
 export const RESERVED_BYTES = PAGE;
 

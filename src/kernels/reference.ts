@@ -1,7 +1,7 @@
 import { dequantizeRow } from "../quant/dequant.js";
 import { kvBytes, type Heap, type Kernels, type KVType, type WeightMatrix } from "./types.js";
 import { attention, geglu, swiglu } from "./ops.js";
-import { f16ToF32 } from "../quant/f16.js";
+import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { SharedHeap } from "./heap.js";
 import { rowBytes } from "../quant/types.js";
 
@@ -107,6 +107,12 @@ export class ReferenceKernels implements Kernels {
   geglu(x: number, y: number, n: number): void {
     const f32 = this.heap.viewsF32();
     geglu(f32, x >>> 2, f32, y >>> 2, n);
+  }
+
+  toHalves(src: number, dst: number, n: number): void {
+    const f32 = this.heap.viewsF32(),
+      h = new Uint16Array(f32.buffer);
+    for (let i = 0; i < n; i++) h[(dst >>> 1) + i] = f32ToF16(f32[(src >>> 2) + i]);
   }
 
   getRow(w: WeightMatrix, row: number, dst: number): void {

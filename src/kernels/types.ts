@@ -94,6 +94,8 @@ export interface Kernels {
   swiglu(x: number, y: number, n: number): void;
   /** x[i] = gelu(x[i]) * y[i] (tanh approximation, Gemma), as src/model/ops.ts geglu. */
   geglu(x: number, y: number, n: number): void;
+  /** n floats at byte offset src as IEEE halves at dst (2-aligned), rounded to nearest even as src/quant/f16.ts f32ToF16. */
+  toHalves(src: number, dst: number, n: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

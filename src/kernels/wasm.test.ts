@@ -6,8 +6,9 @@ import { ReferenceKernels } from "./reference.js";
 import { WasmKernels } from "./wasm.js";
 import { randomActivations, randomMatrix, rng, subnormalScales } from "../../test/helpers/kernel-testdata.js";
 import type { WeightMatrix } from "./types.js";
-import { instantiateKernels, kernelModule, type KernelVariant } from "./wasm-module.js";
-import { SharedHeap } from "./heap.js";
+import { dataSegments, instantiateKernels, kernelModule, kernelWasmPath, type KernelVariant } from "./wasm-module.js";
+import { RESERVED_BYTES, SharedHeap } from "./heap.js";
+import { readFileSync } from "node:fs";
 import { attention, geglu, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 
@@ -699,5 +700,52 @@ test("a batch job's activations split once (splitJob, for the pool) give the bit
     assert.deepEqual(run(split), run(0), `${typeInfo(type).name}: split once = split per tile`);
     heap.u8(split, need).fill(0);
     assert.notDeepEqual(run(split), run(0), `${typeInfo(type).name}: matmul reads the given split`);
+  }
+});
+
+test("each kernel build's static data (constant tables) lies below the heap's reserved bytes, where no allocation reaches", () => {
+  for (const variant of ["baseline", "relaxed"] as const) {
+    const segs = dataSegments(readFileSync(kernelWasmPath(variant)));
+    for (const s of segs) {
+      assert.ok(s.at >= 0 && s.at + s.bytes.length <= RESERVED_BYTES, `${variant}: ${s.bytes.length} bytes at ${s.at}`);
+    }
+  }
+});
+
+test("toHalves (the f16 KV cache's conversion) equals f32ToF16 bit for bit: every half, the ties between them, specials, random bit patterns", async () => {
+  const vals: number[] = [];
+  const f = new Float32Array(1),
+    u = new Uint32Array(f.buffer);
+  for (let h = 0; h < 0x7c00; h++) {
+    const a = f16ToF32(h),
+      b = f16ToF32(h + 1);
+    vals.push(a, -a, (a + b) / 2, -(a + b) / 2, Math.fround(a * (1 + 2 ** -20)), Math.fround(b * (1 - 2 ** -20)));
+  }
+  for (const bits of [
+    0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x7f800001, 0x477fefff, 0x477ff000, 0x477fffff, 0x47800000, 1, 0x80000001, 0x33000000,
+    0x33000001, 0x32ffffff, 0x387fffff, 0x38800000,
+  ]) {
+    u[0] = bits;
+    vals.push(f[0]);
+  }
+  const r = rng(11);
+  for (let i = 0; i < 200000; i++) {
+    u[0] = Math.floor(r() * 2 ** 32);
+    vals.push(f[0]);
+  }
+  const n = vals.length;
+  for (const variant of ["relaxed", "baseline"] as KernelVariant[]) {
+    const K = await WasmKernels.create(1, new SharedHeap(), variant);
+    const src = K.heap.alloc(n * 4, 64),
+      dst = K.heap.alloc(n * 2, 64);
+    K.heap.viewsF32().set(vals, src >>> 2);
+    K.toHalves(src, dst, n - 3); // a tail that is not a multiple of 8
+    K.toHalves(src + (n - 3) * 4, dst + (n - 3) * 2, 3);
+    const h = new Uint16Array(K.heap.memory.buffer, dst, n);
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (h[i] !== f32ToF16(vals[i])) bad++;
+    assert.equal(bad, 0, `${variant}: ${bad} of ${n} conversions differ`);
+    assert.throws(() => K.toHalves(src + 1, dst, 4), /misaligned/);
+    await K.dispose();
   }
 });

@@ -255,6 +255,14 @@ export class WasmKernels implements Kernels {
     this.k.geglu(x, y, n);
   }
 
+  toHalves(src: number, dst: number, n: number): void {
+    const size = this.heap.memory.buffer.byteLength;
+    if (src & 3 || dst & 1 || src < 0 || dst < 0 || src + n * 4 > size || dst + n * 2 > size || !(n >= 0)) {
+      throw new Error(`toHalves: ${n} floats at ${src} to halves at ${dst} are misaligned or outside the heap`);
+    }
+    this.k.toHalves(src, dst, n);
+  }
+
   private checkGate(what: string, x: number, y: number, n: number): void {
     const size = this.heap.memory.buffer.byteLength;
     if ((x | y) & 3 || x < 0 || y < 0 || x + n * 4 > size || y + n * 4 > size || !(n >= 0)) {

@@ -8,8 +8,7 @@
  * attention reads per token), rounded to nearest even from the f32 the
  * projections produce; "f32" keeps them exact.
  */
-import { kvBytes, type Heap, type KVType } from "../kernels/types.js";
-import { f32ToF16 } from "../quant/f16.js";
+import { kvBytes, type Heap, type Kernels, type KVType } from "../kernels/types.js";
 
 export class KVCache {
   /** per layer, byte offset of slot 0's keys / values (slot s is s × slotBytes further) */
@@ -71,9 +70,10 @@ export class KVCache {
 
   /**
    * Store one position's key and value of `layer` in `slot`: kvDim floats each
-   * at float indices k and v of `src` (a view of the heap), converted to the cache type.
+   * at float indices k and v of `src` (a view of the heap), converted to the
+   * cache type (halves by `kernels`, which own that heap).
    */
-  write(layer: number, pos: number, src: Float32Array, k: number, v: number, slot = 0): void {
+  write(layer: number, pos: number, src: Float32Array, k: number, v: number, slot: number, kernels: Pick<Kernels, "toHalves">): void {
     const n = this.kvDim;
     const kb = this.keys(layer, slot) + pos * this.rowBytes,
       vb = this.values(layer, slot) + pos * this.rowBytes;
@@ -82,13 +82,8 @@ export class KVCache {
       src.copyWithin(vb / 4, v, v + n);
       return;
     }
-    const h = new Uint16Array(src.buffer);
-    const kd = kb >>> 1,
-      vd = vb >>> 1;
-    for (let i = 0; i < n; i++) {
-      h[kd + i] = f32ToF16(src[k + i]);
-      h[vd + i] = f32ToF16(src[v + i]);
-    }
+    kernels.toHalves(k * 4, kb, n);
+    kernels.toHalves(v * 4, vb, n);
   }
 
   /** Mark `n` positions from `pos` written in `layer` of `slot`. */

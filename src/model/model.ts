@@ -352,7 +352,7 @@ export class Model {
       const i = rows.seq[t];
       if (rows.mode[i] === "removed") continue;
       this.normRopeHeads(m, k + t * kvDim, nKvHeads, kNorm, rCos.subarray(t * half), rSin.subarray(t * half));
-      this.kv.write(l, rows.pos[t], m, k + t * kvDim, v + t * kvDim, seqs[i].slot);
+      this.kv.write(l, rows.pos[t], m, k + t * kvDim, v + t * kvDim, seqs[i].slot, K);
     }
     for (let i = 0; i < seqs.length; i++) if (rows.mode[i] !== "removed") this.kv.mark(l, seqs[i].pos, seqs[i].tokens.length, seqs[i].slot);
     if (!anyRun) return false;

@@ -1,8 +1,10 @@
 // Fused dequantize-and-dot kernels in AssemblyScript (compiled to wasm SIMD).
 //
-// No GC, no static data: every buffer is a byte offset into the one shared
-// memory the JS side allocates from, so worker instances over the same
-// memory can run these on disjoint row ranges.
+// No GC: every buffer is a byte offset into the one shared memory the JS
+// side allocates from, so worker instances over the same memory can run these
+// on disjoint row ranges. Static data is only constant tables (exp4's), which
+// every instance writes identically at instantiation, below the bytes the
+// heap never hands out (src/kernels/heap.ts RESERVED_BYTES; tested).
 //
 // Files: common.ts (type ids, helpers), act.ts (activation quantization),
 // dot-legacy.ts / dot-float.ts (plain row dots per type family),
@@ -10,7 +12,7 @@
 // packed-k.ts (the K-quants: packed layout and kernels), streams.ts (decode kernels over packed groups),
 // prompt.ts (batched kernels over unpacked groups), prompt-k.ts / expand-k.ts (the same for the K-quants),
 // matmul.ts (dispatch, getRow),
-// attention.ts, elementwise.ts (swiglu, geglu), lowrank.ts (ffn-skip-linear's stand-in),
+// attention.ts, elementwise.ts (swiglu, geglu), half.ts (f32 -> f16 for the KV cache), lowrank.ts (ffn-skip-linear's stand-in),
 // probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
 //
@@ -31,4 +33,5 @@ export { packableK, plainRowK, scratchNeedK } from "./packed-k";
 export { setScratch } from "./prompt";
 export { attention, attentionScratch } from "./attention";
 export { swiglu, geglu } from "./elementwise";
+export { toHalves } from "./half";
 export { lowRank } from "./lowrank";
