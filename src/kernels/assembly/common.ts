@@ -132,3 +132,13 @@ const EXP_K = memory.data<f32>([
   const scale = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
   return f32x4.mul(p, scale);
 }
+
+/** Four i32x4 vectors transposed (lane k of result c = lane c of input k), stored at u, u+16, u+32, u+48. */
+@inline export function transposeTo(a: v128, b: v128, c: v128, d: v128, u: usize): void {
+  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
+  const t2 = v128.shuffle<i32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
+  v128.store(u, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
+  v128.store(u, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(u, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(u, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), 48);
+}

@@ -1,4 +1,4 @@
-import { Q5_K, Q6_K } from "./common";
+import { Q5_K, Q6_K, transposeTo } from "./common";
 import { scratch } from "./prompt";
 import { halves4, sbBytes } from "./packed-k";
 
@@ -18,16 +18,6 @@ import { halves4, sbBytes } from "./packed-k";
 /** Offset of W_0 in an expanded super-block (the header before it: f32 scales, scale vectors). */
 export const W45: usize = 224;
 export const W6: usize = 272;
-
-/** Four i32x4 vectors transposed (lane k of result c = lane c of input k), stored at u, u+16, u+32, u+48. */
-@inline function transposeTo(a: v128, b: v128, c: v128, d: v128, u: usize): void {
-  const t0 = v128.shuffle<i32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<i32>(c, d, 0, 4, 1, 5);
-  const t2 = v128.shuffle<i32>(a, b, 2, 6, 3, 7), t3 = v128.shuffle<i32>(c, d, 2, 6, 3, 7);
-  v128.store(u, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
-  v128.store(u, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), 16);
-  v128.store(u, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), 32);
-  v128.store(u, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), 48);
-}
 
 /** The 16 bytes at p + 16*0, p + stride, p + 2*stride, p + 3*stride (one per row) transposed to u. */
 @inline function transposeRows(p: usize, stride: usize, u: usize): void {

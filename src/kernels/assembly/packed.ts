@@ -1,4 +1,4 @@
-import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset } from "./common";
+import { Q4_0, Q4_1, Q8_0, qOffset, q8Offset, transposeTo } from "./common";
 import { packableK, repackK } from "./packed-k";
 
 // ---------------------------------------------------------------------------
@@ -77,13 +77,7 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     store<u16>(dst + (r << 1), load<u16>(blk + r * rowBytes));
     if (q4_1) store<u16>(dst + 8 + (r << 1), load<u16>(blk + r * rowBytes, 2));
   }
-  const q = dst + (q4_1 ? 16 : 8);
-  const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
-  v128.store(q, v128.shuffle<i32>(t0, t1, 0, 1, 4, 5));
-  v128.store(q, v128.shuffle<i32>(t0, t1, 2, 3, 6, 7), 16);
-  v128.store(q, v128.shuffle<i32>(t2, t3, 0, 1, 4, 5), 32);
-  v128.store(q, v128.shuffle<i32>(t2, t3, 2, 3, 6, 7), 48);
+  transposeTo(r0, r1, r2, r3, dst + (q4_1 ? 16 : 8));
 }
 
 /** One row block's 16 nibble bytes in the packed order (see repackQ4). */
