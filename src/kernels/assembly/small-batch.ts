@@ -170,13 +170,19 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
 /** Groups far apart per pass of the small-batch kernel (memory streams, see streams.ts). */
 const SMALL_STREAMS: i32 = 4;
 
-/** Most tokens for which matmul takes the small-batch path, int8 and int16 path (see smallBatch). */
-const SMALL_INT8_MAX: i32 = 16;
-const SMALL_INT16_MAX: i32 = 16;
+/**
+ * Most tokens for which matmul takes the small-batch path rather than
+ * expanding (prompt.ts), from bench/matmul-n.ts A/B (results/bench/small-batch-s11.md):
+ * the int8 path (relaxed Q4) and Q8_0 gained x0.55-0.96 at n = 2..8 and were even
+ * at 12-16; the baseline build's int16 Q4 path gained at n = 2, 3 only.
+ */
+const SMALL_INT8_MAX: i32 = 8;
+const SMALL_Q8_MAX: i32 = 8;
+const SMALL_INT16_Q4_MAX: i32 = 3;
 
 /** True when matmul computes an n-token product of a packed Q matrix with smallBatch<Q>. */
 @inline export function smallFor<Q>(n: i32): bool {
-  return n >= 2 && n <= (int8Act<Q>() ? SMALL_INT8_MAX : SMALL_INT16_MAX);
+  return n >= 2 && n <= (int8Act<Q>() ? SMALL_INT8_MAX : sizeof<Q>() == 2 ? SMALL_Q8_MAX : SMALL_INT16_Q4_MAX);
 }
 
 /**
