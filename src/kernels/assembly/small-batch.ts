@@ -173,8 +173,9 @@ const SMALL_STREAMS: i32 = 4;
 /**
  * Most tokens for which matmul takes the small-batch path rather than
  * expanding (prompt.ts), from bench/matmul-n.ts A/B (results/bench/small-batch-s11.md):
- * the int8 path (relaxed Q4) and Q8_0 gained x0.55-0.96 at n = 2..8 and were even
- * at 12-16; the baseline build's int16 Q4 path gained at n = 2, 3 only.
+ * the int8 path (relaxed Q4) and Q8_0 gained x0.50-0.90 at n = 2, 3, x0.74-0.99 at 4 and
+ * x0.80-1.01 at 8, and were about even at 12-16; the baseline build's int16 Q4 path
+ * gained at n = 2, 3 only.
  */
 const SMALL_INT8_MAX: i32 = 8;
 const SMALL_Q8_MAX: i32 = 8;
