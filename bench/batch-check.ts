@@ -7,7 +7,9 @@
 // fewer tokens at 160 and 96 KiB), token tiles (160 KiB, many tokens), two
 // streams (96 KiB), the groupK2 / groupK fallback (24 and 4 KiB, n = 2 and
 // 3, the baseline build), a lone last group and rows % 4 left in the plain
-// layout. Each batch also with its activations split once per job (splitJob,
+// layout. The small-batch path (small-batch.ts, n = 2..8) the same: odd n,
+// row counts not a multiple of 4 groups per pass (a pass of the rest), one
+// block per row, its split and sums not fitting a 4 KiB scratch. Each batch also with its activations split once per job (splitJob,
 // matmul's split) and its rows in calls of 8, as the thread pool runs them.
 // Run: npm run build && node --experimental-wasm-relaxed-simd dist/bench/batch-check.js [--builds build/kernels-relaxed.wasm,build/kernels.wasm]
 import { parseArgs } from "node:util";
@@ -21,7 +23,7 @@ const heap = new SharedHeap();
 const builds = loadBuilds(opts.builds, heap);
 const rand = rng(11);
 const scratchKiB = [1024, 160, 96, 24, 4];
-const ns = [2, 3, 5, 8, 9, 17, 40, 64];
+const ns = [2, 3, 4, 5, 6, 7, 8, 9, 12, 17, 40, 64];
 let bad = 0,
   checked = 0,
   splitBuf = 0,
@@ -45,6 +47,9 @@ for (const { name, K } of builds) {
     [2, 36, 2048],
     [2, 20, 5632],
     [8, 28, 640],
+    [3, 16, 576],
+    [2, 6, 32],
+    [8, 70, 64],
     [12, 46, 2048],
     [12, 8, 256],
     [13, 20, 5632],

@@ -9,6 +9,7 @@ import { has4, rows4 } from "./rows4";
 import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
+import { smallFor, smallBatch } from "./small-batch";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 import { batchK, batchSplitK, splitActsK, splitNeedK } from "./prompt-k";
 
@@ -142,9 +143,9 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       r += (STREAMS - 1) * 4 * q; // the other streams' rows are done too
     }
     if (n > 1) {
-      if (type == Q4_1) r = batch<u8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
-      else if (type == Q4_0) r = batch<i8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
-      else r = batch<u16>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, kMask, kRebias, split);
+      if (type == Q4_1) r = batch<u8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, k15, kMask, kRebias, split);
+      else if (type == Q4_0) r = batch<i8>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, k15, kMask, kRebias, split);
+      else r = batch<u16>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, k15, kMask, kRebias, split);
     }
     for (; r < full; r += 4) {
       const g = w + <usize>r * <usize>rowBytes;
@@ -203,7 +204,11 @@ const EXPAND_INT16_ROWS = 4;
  * does not fit the scratch).
  */
 function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
-  n: i32, out: usize, outStride: i32, kMask: i32, kRebias: f32, split: usize): i32 {
+  n: i32, out: usize, outStride: i32, k15: i32, kMask: i32, kRebias: f32, split: usize): i32 {
+  if (smallFor<Q>(n)) {
+    const done = smallBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, k15, kMask, kRebias, split);
+    if (done > r) return done;
+  }
   const gs = nb * expandedBlock<Q>();
   // expanding (and splitting the activations) costs about a row's work per
   // block: with the split path it pays from n = 2 (int8: x0.81-0.85 on 1.1B
@@ -281,6 +286,7 @@ export function splitNeed(type: i32, cols: i32, n: i32): i32 {
 
 function splitNeedOf<Q>(cols: i32, n: i32): i32 {
   const nb = cols >> 5, gs = nb * expandedBlock<Q>(), sb = nb * splitBlock<Q>();
+  if (smallFor<Q>(n)) return n * sb; // smallBatch reads the same split
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return 0;
   return splitGroupsAt<Q>(gs, sb, n) == 0 ? 0 : n * sb;
 }

@@ -215,6 +215,23 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da)), f32x4.mul(mn, sa));
 }
 
+/** The four rows' f16 scales at s (widened to i32 lanes) as the decode kernels' f32 bit patterns (times 2^112 in the activation factors). */
+@inline export function scaleBits(s: v128, mask: v128): v128 {
+  return v128.and(i32x4.shl(s, 13), mask);
+}
+
+/**
+ * A Q block's float contributions of four rows from their integer sums s,
+ * given the rows' scales d and (Q4_1) minimums m as scaleBits patterns and
+ * the activation factors da, sa: the operations of blockQ8_0, blockQ4_0 and
+ * scaleQ4_1 in their order, for the batch kernels (the same bits).
+ */
+@inline export function floatStep<Q>(s: v128, d: v128, m: v128, da: v128, sa: v128): v128 {
+  if (sizeof<Q>() == 2) return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da));
+  if (isSigned<Q>()) return f32x4.mul(d, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, da)), f32x4.mul(m, sa));
+}
+
 @inline export function nibMask(k15: i32): v128 {
   return ASC_FEATURE_RELAXED_SIMD ? i16x8.splat(<i16>(k15 * 0x101)) : i16x8.splat(<i16>k15);
 }

@@ -1,5 +1,5 @@
 import { qOffset, q8Offset } from "./common";
-import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale } from "./packed";
+import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale, scaleBits, floatStep } from "./packed";
 
 // Batches (prompt chunks, several sequences decoding together): a weight
 // group is used by every row of the batch, so for n > 1 it is first expanded
@@ -57,11 +57,6 @@ export function setScratch(p: usize, bytes: i32): void {
  */
 @inline export function expandedBlock<Q>(): i32 {
   return int8Act<Q>() ? 160 : 288;
-}
-
-/** The four rows' f16 scales at s as the decode kernels' f32 bit patterns (times 2^112 in the activation factors). */
-@inline function scaleBits(s: v128, mask: v128): v128 {
-  return v128.and(i32x4.shl(s, 13), mask);
 }
 
 /** Expand packed block p of a Q group into u (see expandedBlock). u8: Q4_1, i8: Q4_0, u16: Q8_0. */
@@ -463,7 +458,6 @@ export function splitPair16<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i
 
 /** scaled<Q> given the block's activation factors: da (scale times actFactor), sa (sum times sumFactor; unused for Q8_0). */
 @inline function blockFloat<Q>(s: v128, p: usize, da: v128, sa: v128): v128 {
-  if (sizeof<Q>() == 2) return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da));
-  if (isSigned<Q>()) return f32x4.mul(v128.load(p), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), da), sa));
-  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(p), da)), f32x4.mul(v128.load(p, 16), sa));
+  const d = v128.load(p);
+  return floatStep<Q>(s, d, sizeof<Q>() == 1 && !isSigned<Q>() ? v128.load(p, 16) : d, da, sa);
 }
