@@ -17,6 +17,8 @@
  *   profiles/<model>-guarded-<pct>.json / -linear-<pct>.json (guarded: else tau bisection).
  * - ffn-skip-layerwise: its shipped profile profiles/<model>-layerwise-<pct>.json (made by
  *   `ffnskip calibrate --method ffn-skip-layerwise`).
+ * - ffn-sparse: its shipped profile profiles/<model>-sparse-<pct>.json (made by
+ *   `ffnskip calibrate --method ffn-sparse`).
  * - layer-drop: ShortGPT — the round(ratio·L) layers with the lowest Block
  *   Influence, 1 − cos(layer input, layer output), measured dense on the
  *   calibration set (the forward pass reports it through observeLayer).
@@ -159,7 +161,9 @@ export class Targeter {
               ? "-linear"
               : m === "ffn-skip-layerwise"
                 ? "-layerwise"
-                : null;
+                : m === "ffn-sparse"
+                  ? "-sparse"
+                  : null;
       if (tag === null || !this.profilePath(ratio, tag)) return t;
     }
     const t = await this.find(m, ratio);
@@ -237,6 +241,15 @@ export class Targeter {
         if (!prof)
           throw new Error(
             `ratio targeting: ffn-skip-layerwise needs a shipped profile ${modelStem(this.engine.path)}-layerwise-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-skip-layerwise)`,
+          );
+        return done(readSkipProfile(prof, L).config, `profile ${prof}`);
+      }
+      case "ffn-sparse": {
+        // neuron thresholds (src/skip/sparse.ts): calibrated by `ffnskip calibrate --method ffn-sparse`, shipped as a profile
+        const prof = this.profilePath(ratio, "-sparse");
+        if (!prof)
+          throw new Error(
+            `ratio targeting: ffn-sparse needs a shipped profile ${modelStem(this.engine.path)}-sparse-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-sparse)`,
           );
         return done(readSkipProfile(prof, L).config, `profile ${prof}`);
       }

@@ -12,6 +12,7 @@ import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
 import { Shard } from "./shard.js";
 import * as ops from "../kernels/ops.js";
+import { dropNeurons, gateActivations, neuronByteShare } from "./sparse-ffn.js";
 
 export interface StepOptions {
   policy: SkipPolicy;
@@ -69,6 +70,9 @@ export class Model {
   private readonly ropeSinLocal: Float32Array;
   // each sequence's last row entering a layer (Block Influence), grown on demand
   private layerIn: Float32Array;
+  /** ffn-sparse (src/model/sparse-ffn.ts): |act(gate)| of the FFN rows, and each row's neuron threshold this layer */
+  private gateAct: Float32Array;
+  private readonly gateThreshold: Float64Array;
   /** per-row and per-sequence bookkeeping of the current step (allocated once, batchSize long) */
   private readonly rows: {
     seq: Int32Array;
@@ -115,6 +119,8 @@ export class Model {
     this.ropeCosLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeCos;
     this.ropeSinLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeSin;
     this.layerIn = new Float32Array(c.dim);
+    this.gateAct = new Float32Array(c.ffnDim);
+    this.gateThreshold = new Float64Array(B);
     this.rows = {
       seq: new Int32Array(B),
       pos: new Int32Array(B),
@@ -420,8 +426,31 @@ export class Model {
     const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
     for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
     K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3], nf);
+    // ffn-sparse: each row's neurons are chosen on its gate, before the activation overwrites it
+    let sparse = false;
+    for (let j = 0; j < nf; j++) {
+      const th = seqs[rows.seq[rows.ffnRow[j]]].policy.neuronThreshold?.(l) ?? 0;
+      this.gateThreshold[j] = th;
+      sparse ||= th > 0;
+    }
+    if (sparse) {
+      if (this.gateAct.length < nf * ffnDim) this.gateAct = new Float32Array(nf * ffnDim);
+      for (let j = 0; j < nf; j++)
+        gateActivations(m, p.h1 / 4 + j * ffnDim, ffnDim, c.ffnAct === "gelu", this.gateAct.subarray(j * ffnDim, (j + 1) * ffnDim));
+    }
     if (c.ffnAct === "gelu") K.geglu(p.h1, p.h3, nf * ffnDim);
     else K.swiglu(p.h1, p.h3, nf * ffnDim);
+    if (sparse) {
+      const share = neuronByteShare(L.w1, L.w2, L.w3);
+      for (let j = 0; j < nf; j++) {
+        const t = rows.ffnRow[j],
+          s = seqs[rows.seq[t]];
+        if (!(this.gateThreshold[j] > 0)) continue;
+        const act = this.gateAct.subarray(j * ffnDim, (j + 1) * ffnDim);
+        const kept = dropNeurons(m, p.h1 / 4 + j * ffnDim, act, ffnDim, this.gateThreshold[j]);
+        if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, share * (1 - kept / ffnDim));
+      }
+    }
     this.mat(K, L.w2, p.h1, p.o, nf);
     // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
     if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, nf);

@@ -31,6 +31,7 @@ test("createPolicy makes every method, with defaults from the research code", ()
     { method: "ffn-skip-guarded", guard: 3, standIn: 2 },
     { method: "ffn-skip-linear", standInFile: linearMaps() },
     { method: "ffn-skip-layerwise", taus: new Array(L).fill(0.95) },
+    { method: "ffn-sparse", thresholds: new Array(L).fill(0.1) },
   ];
   assert.deepEqual(
     cfgs.map((c) => createPolicy(c, L).method),

@@ -13,6 +13,7 @@ import { LayerDropPolicy, type LayerDropOptions } from "./layer-drop.js";
 import { LinearSkipPolicy, loadStandIn } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
+import { SparsePolicy, type SparseOptions } from "./sparse.js";
 import { RewindGuard } from "./rewind.js";
 import { StaticPolicy, type StaticOptions } from "./static.js";
 
@@ -26,6 +27,7 @@ export const SKIP_METHODS = [
   "ffn-skip-guarded",
   "ffn-skip-linear",
   "ffn-skip-layerwise",
+  "ffn-sparse",
 ] as const;
 export type SkipMethod = (typeof SKIP_METHODS)[number];
 
@@ -39,7 +41,8 @@ export type SkipConfig =
   | ({ method: "layer-drop" } & Partial<LayerDropOptions>)
   | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>)
   | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>)
-  | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>);
+  | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>)
+  | ({ method: "ffn-sparse" } & Partial<SparseOptions>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -51,7 +54,8 @@ export type ResolvedSkipConfig =
   | ({ method: "layer-drop" } & LayerDropOptions)
   | ({ method: "ffn-skip-guarded" } & GuardedOptions)
   | ({ method: "ffn-skip-linear" } & LinearOptions)
-  | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions);
+  | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions)
+  | ({ method: "ffn-sparse" } & SparseOptions);
 
 /**
  * ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs, the file of fitted stand-in maps and the loop rewind
@@ -94,7 +98,8 @@ export type KnobName =
   | "standInFile"
   | "standInScale"
   | "rewind"
-  | "taus";
+  | "taus"
+  | "thresholds";
 
 /** How a knob's value is written: integers, a number, a list of integers or of numbers, a file path. */
 export type KnobKind = "int" | "number" | "int[]" | "number[]" | "path";
@@ -133,6 +138,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
     kind: "number[]",
     doc: "ffn-skip-layerwise: per layer l, the threshold the cosine of layer l − 1 must exceed to open a window at l",
   },
+  thresholds: {
+    flag: "neuron-thresholds",
+    json: "thresholds",
+    kind: "number[]",
+    doc: "ffn-sparse: per layer, the |act(gate)| below which an FFN neuron is dropped (0 = keep all)",
+  },
   standInFile: {
     flag: "stand-in-file",
     json: "stand_in_file",
@@ -152,6 +163,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
   "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "standInScale", "rewind", "hold"],
   "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
+  "ffn-sparse": ["warmup", "thresholds"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -362,6 +374,15 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       if (maxWindows !== undefined) r.maxWindows = maxWindows;
       return r;
     }
+    case "ffn-sparse": {
+      intAtLeast("warmup", warmup, 0);
+      const thresholds = c.thresholds as number[] | undefined;
+      need(Array.isArray(thresholds), `method "ffn-sparse" needs thresholds (one per layer)`);
+      need(thresholds!.length === nLayers, `thresholds has ${thresholds!.length} entries, the model has ${nLayers} layers`);
+      for (const t of thresholds!)
+        need(typeof t === "number" && Number.isFinite(t) && t >= 0, `each of thresholds must be a finite number ≥ 0, got ${t}`);
+      return { method: m, warmup, thresholds: [...thresholds!] };
+    }
     case "layer-drop": {
       const layers = c.layers as number[] | undefined;
       need(layers !== undefined, `method "layer-drop" needs layers (the layers to remove)`);
@@ -393,6 +414,8 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       return new GuardedSkipPolicy(nLayers, r);
     case "ffn-skip-layerwise":
       return new LayerwiseSkipPolicy(nLayers, r);
+    case "ffn-sparse":
+      return new SparsePolicy(nLayers, r);
     case "ffn-skip-linear": {
       const { standInFile, standInScale, rewind, hold, ...o } = r;
       return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile), {

@@ -14,6 +14,8 @@ import type { SkipStats, StepInfo } from "./policy.js";
 
 export class SkipCounter {
   private readonly ranNow: Uint8Array;
+  /** per layer, the fraction of a run FFN's bytes not read in this step (ffn-sparse: dropped neurons) */
+  private readonly partNow: Float64Array;
   private readonly skippedPerLayer: Float64Array;
   private counting = false;
   private skipped = 0;
@@ -21,6 +23,7 @@ export class SkipCounter {
 
   constructor(readonly nLayers: number) {
     this.ranNow = new Uint8Array(nLayers);
+    this.partNow = new Float64Array(nLayers);
     this.skippedPerLayer = new Float64Array(nLayers);
   }
 
@@ -28,11 +31,21 @@ export class SkipCounter {
   begin(step: StepInfo, warmup: number): void {
     this.counting = step.phase === "decode" && step.genIndex >= warmup;
     this.ranNow.fill(0);
+    this.partNow.fill(0);
   }
 
   /** Record that `layer`'s FFN was computed in this step. */
   ran(layer: number): void {
     this.ranNow[layer] = 1;
+  }
+
+  /**
+   * Record that `layer`'s FFN ran in part: `fraction` of its weight bytes
+   * were not needed (ffn-sparse's dropped neurons). It counts as that
+   * fraction of a skipped FFN, so the ratio stays FFN work (bytes) saved.
+   */
+  partial(layer: number, fraction: number): void {
+    this.partNow[layer] = fraction;
   }
 
   /** Whether the current step counts towards the ratio. */
@@ -45,10 +58,9 @@ export class SkipCounter {
     if (!this.counting) return;
     this.tokens++;
     for (let l = 0; l < this.nLayers; l++) {
-      if (this.ranNow[l] === 0) {
-        this.skipped++;
-        this.skippedPerLayer[l]++;
-      }
+      const skipped = this.ranNow[l] === 0 ? 1 : this.partNow[l];
+      this.skipped += skipped;
+      this.skippedPerLayer[l] += skipped;
     }
     this.counting = false;
   }
@@ -72,6 +84,7 @@ export class SkipCounter {
     this.skipped = 0;
     this.tokens = 0;
     this.ranNow.fill(0);
+    this.partNow.fill(0);
     this.skippedPerLayer.fill(0);
   }
 

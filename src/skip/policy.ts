@@ -79,6 +79,17 @@ export interface SkipPolicy {
   observeFFNOutput?(layer: number, m: Float32Array, at: number, dim: number, hAt: number): void;
   /** When wantsFFNOutput: after a skipped FFN, add a stand-in for its output to the `n` residual rows of `dim` at index `at` of `m`. */
   standIn?(layer: number, m: Float32Array, at: number, n: number, dim: number): void;
+  /**
+   * Optional (ffn-sparse, sparse.ts): after the gate projection of `layer`, neurons whose |act(gate)| is below
+   * this are dropped (their up and down weights are not needed); 0 keeps them all.
+   */
+  neuronThreshold?(layer: number): number;
+  /**
+   * With neuronThreshold: after the FFN of `layer`, the step's last row's |act(gate)| (`act`, ffnDim values,
+   * valid during the call), how many neurons were kept, and the fraction of the FFN's weight bytes the dropped
+   * ones did not need.
+   */
+  observeNeurons?(layer: number, act: Float32Array, kept: number, savedFraction: number): void;
   /** Optional: the last token's logits after a step that computed them (a view valid during the call), for confidence gating. */
   observeLogits?(logits: Float32Array): void;
   /**

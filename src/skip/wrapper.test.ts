@@ -51,6 +51,13 @@ function recorder(calls: string[]): SkipPolicy {
     observeLogits: () => {
       calls.push("observeLogits");
     },
+    neuronThreshold: () => {
+      calls.push("neuronThreshold");
+      return 0.5;
+    },
+    observeNeurons: () => {
+      calls.push("observeNeurons");
+    },
     takeBack: () => {
       calls.push("takeBack");
       return 2;
@@ -82,6 +89,8 @@ const HOOKS = {
   observeFFNOutput: (p: SkipPolicy) => p.observeFFNOutput?.(1, new Float32Array(4), 0, 4, 0),
   standIn: (p: SkipPolicy) => p.standIn?.(1, new Float32Array(4), 0, 1, 4),
   observeLogits: (p: SkipPolicy) => p.observeLogits?.(new Float32Array(4)),
+  neuronThreshold: (p: SkipPolicy) => assert.equal(p.neuronThreshold?.(1), 0.5),
+  observeNeurons: (p: SkipPolicy) => p.observeNeurons?.(1, new Float32Array(4), 2, 0.25),
   takeBack: (p: SkipPolicy) => assert.equal(p.takeBack?.([1, 2]), 2),
   lookBehind: (p: SkipPolicy) => assert.equal(p.lookBehind, 3),
   reset: (p: SkipPolicy) => p.reset(),
@@ -97,6 +106,8 @@ const CALLS = [
   "observeFFNOutput",
   "standIn",
   "observeLogits",
+  "neuronThreshold",
+  "observeNeurons",
   "takeBack",
   "reset",
   "stats",

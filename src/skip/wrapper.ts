@@ -51,6 +51,12 @@ export class PolicyWrapper implements SkipPolicy {
   observeLogits(logits: Float32Array): void {
     this.inner.observeLogits?.(logits);
   }
+  neuronThreshold(layer: number): number {
+    return this.inner.neuronThreshold?.(layer) ?? 0;
+  }
+  observeNeurons(layer: number, act: Float32Array, kept: number, savedFraction: number): void {
+    this.inner.observeNeurons?.(layer, act, kept, savedFraction);
+  }
   takeBack(out: readonly number[]): number {
     return this.inner.takeBack?.(out) ?? 0;
   }

@@ -1,7 +1,8 @@
 /**
  * The batched forward pass (Model.forwardBatch) on the tiny in-memory model:
  * each sequence's logits are the same bit for bit whether it runs alone or
- * beside others with different skip policies (the reference kernels compute
+ * beside others with different skip policies (ffn-sparse's dropped neurons
+ * included; the reference kernels compute
  * every row on its own), also split over shards; a layer whose FFN every row
  * skips does not read that FFN's weights, and a row that runs it does not
  * disturb the rows that skip.
@@ -16,8 +17,8 @@ import { planShards } from "../../src/model/shard-plan.js";
 import { ReferenceKernels } from "../../src/kernels/reference.js";
 
 const CTX = 64,
-  BATCH = 16,
-  SLOTS = 5;
+  BATCH = 20,
+  SLOTS = 6;
 
 /** The tiny model with `SLOTS` KV cache slots, in one memory or split by `maxShardBytes`. */
 function slotted(src: TensorSource = tinySource(), maxShardBytes?: number): Model {
@@ -38,6 +39,7 @@ const SPECS: Spec[] = [
   { prompt: [7, 1, 9], skip: { method: "ffn-skip", tau: -1, warmup: 0, coldStart: 1, coldEnd: 1, k: 2 } },
   { prompt: [11, 2, 30, 5, 6, 12, 19], skip: { method: "random", warmup: 0, coldStart: 1, coldEnd: 1, k: 2, seed: 9 } },
   { prompt: [40], skip: { method: "static", warmup: 0, layers: [2, 3] } },
+  { prompt: [13, 21, 8], skip: { method: "ffn-sparse", warmup: 0, thresholds: [0, 0.05, 0.05, 0.05, 0.05, 0] } },
 ];
 
 const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b] ? i : b), 0);
@@ -172,7 +174,7 @@ test("bad steps are clear errors", () => {
   assert.throws(() => m.forwardBatch([]), /no sequences/);
   assert.throws(
     () => m.forwardBatch([{ slot: SLOTS, tokens: [1], pos: 0, policy: p, phase: "prompt", logits: "none" }]),
-    /slot 5 out of range \[0, 5\)/,
+    new RegExp(`slot ${SLOTS} out of range \\[0, ${SLOTS}\\)`),
   );
   assert.throws(
     () =>
@@ -184,6 +186,6 @@ test("bad steps are clear errors", () => {
   );
   assert.throws(
     () => m.forwardBatch([{ slot: 1, tokens: new Array(BATCH + 1).fill(1), pos: 0, policy: p, phase: "prompt", logits: "none" }]),
-    /exceed the batch size 16/,
+    new RegExp(`exceed the batch size ${BATCH}`),
   );
 });

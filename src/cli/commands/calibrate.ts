@@ -12,6 +12,7 @@ import { fileSha256 } from "../../eval/provenance.js";
 import { calibrate, defaultGrid, type CalibrateResult, type Evaluator } from "../../skip/calibrate.js";
 import { calibrateGuarded } from "../../skip/calibrate-guarded.js";
 import { calibrateLayerwise, sensitivities } from "../../skip/calibrate-layerwise.js";
+import { calibrateSparse } from "../../eval/calib-sparse.js";
 import { fitStandIn, standInShare } from "../../skip/calibrate-linear.js";
 import { loadStandIn, mapBytes, writeStandIn } from "../../skip/linear.js";
 import { GUARD_DEFAULTS } from "../../skip/config.js";
@@ -35,7 +36,10 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   with one threshold per layer (docs/method.md): on the calibration prompts and the dense model's sampled continuations
   (N tokens, temperature T; default 64, 0.7) every middle layer's FFN is skipped alone at every token, giving its
   next-token KL per unit of cosine gap w_l; taus[l] = 1 − c·(mean w / w_l)^A (default A 1) with c bisected to the target
-  (teacher-forced ratio). --weights-from reuses the w of a profile made before (e.g. for another target).`;
+  (teacher-forced ratio). --weights-from reuses the w of a profile made before (e.g. for another target).
+  --method ffn-sparse: FFN neuron sparsity (docs/method.md): per layer, neurons whose |act(gate)| is below a threshold
+  are dropped; the thresholds are the same quantile of each layer's |act(gate)| over the calibration prompts' dense
+  continuations, the quantile bisected until the share of FFN weight bytes saved (teacher-forced) meets the target.`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -72,8 +76,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     false,
   );
   const method = (v.method as string | undefined) ?? "ffn-skip";
-  if (method !== "ffn-skip" && method !== "ffn-skip-guarded" && method !== "ffn-skip-linear" && method !== "ffn-skip-layerwise")
-    throw new Error(`calibrate: --method must be ffn-skip, ffn-skip-guarded, ffn-skip-linear or ffn-skip-layerwise, got "${method}"`);
+  const METHODS = ["ffn-skip", "ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse"];
+  if (!METHODS.includes(method)) throw new Error(`calibrate: --method must be one of ${METHODS.join(", ")}, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
     return 0;
@@ -101,7 +105,26 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     };
     let r: CalibrateResult;
     let extra: Record<string, unknown> = {};
-    if (method === "ffn-skip-layerwise") {
+    if (method === "ffn-sparse") {
+      const c = calibrateSparse(engine, set, target, warmup, (line) => process.stderr.write(line + "\n"));
+      const trial = (keep: number, ratio: number, agreement: number) => ({
+        config: { method: "ffn-sparse" as const, warmup, thresholds: keep === c.best.keep ? c.thresholds : [] },
+        ratio,
+        agreement,
+      });
+      r = {
+        best: trial(c.best.keep, c.best.ratio, c.best.agreement),
+        met: Math.abs(c.best.ratio - target) <= 0.01,
+        trials: c.trials.map((t) => trial(t.keep, t.ratio, t.agreement)),
+        truncated: false,
+      };
+      extra = {
+        sparse: {
+          keep: c.best.keep,
+          rule: "thresholds[l] = (1 - keep) quantile of |act(gate)| in layer l over the set's decode steps (src/skip/calibrate-sparse.ts)",
+        },
+      };
+    } else if (method === "ffn-skip-layerwise") {
       const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
       const alpha = num(v, "alpha") ?? 1;
       let w: number[];
@@ -287,7 +310,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `${method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${method === "ffn-sparse" ? "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved" : method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),

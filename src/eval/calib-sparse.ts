@@ -1,0 +1,34 @@
+/**
+ * ffn-sparse's calibration on the calibration set (src/skip/calibrate-sparse.ts
+ * has the rule): one dense teacher-forced pass samples every layer's
+ * |act(gate)| over the decode steps, then the kept fraction is searched on
+ * the ratio the policy reports over the same steps.
+ */
+import type { Engine } from "../api/engine.js";
+import { neuronByteShare } from "../model/sparse-ffn.js";
+import { GateSampler, searchKeep, type KeepTrial } from "../skip/calibrate-sparse.js";
+import { SparsePolicy } from "../skip/sparse.js";
+import { measure, type CalibSet } from "./calib.js";
+
+export interface SparseCalibration {
+  thresholds: number[];
+  best: KeepTrial;
+  trials: KeepTrial[];
+}
+
+/** Thresholds reaching `target` (share of FFN bytes saved) on `set`, the first `warmup` generated tokens dense. */
+export function calibrateSparse(engine: Engine, set: CalibSet, target: number, warmup: number, log = (_: string) => {}): SparseCalibration {
+  const L = engine.config.nLayers;
+  const sampler = new GateSampler(L, warmup);
+  measure(engine, set, sampler);
+  const layers = engine.model.weights.layers;
+  const share = layers.reduce((a, w) => a + neuronByteShare(w.w1, w.w2, w.w3), 0) / L;
+  const { best, trials } = searchKeep(target, share, (keep) => {
+    const m = measure(engine, set, new SparsePolicy(L, { warmup, thresholds: sampler.thresholdsAt(keep) }));
+    log(
+      `calibrate ffn-sparse: keep ${(keep * 100).toFixed(2)}% → ratio ${(m.ratio * 100).toFixed(2)}%, agreement ${(m.agreement * 100).toFixed(1)}%`,
+    );
+    return { keep, ratio: m.ratio, agreement: m.agreement };
+  });
+  return { thresholds: sampler.thresholdsAt(best.keep), best, trials };
+}

@@ -1,0 +1,46 @@
+/**
+ * ffn-sparse: this project's method beyond the paper (issue 16). Instead of
+ * skipping whole FFN blocks, every FFN runs its gate projection and then
+ * keeps only the neurons whose gate is large: neuron i of layer l is dropped
+ * when |act(gate_i)| < thresholds[l] (act = SiLU for SwiGLU, GELU for
+ * GeGLU), so its up-projection row and down-projection column are not needed
+ * (in the masked form computed here they are computed and zeroed: same
+ * result; see docs/method.md for what a kernel that skips them would save).
+ * Contextual activation sparsity of this kind was shown on 7B models by CATS
+ * (Lee et al., 2024) and TEAL (Liu et al., 2024); here it stands beside
+ * FFN-SkipLLM at the same share of FFN weight bytes saved.
+ *
+ * The ratio it reports is that share: per layer and decode token,
+ * (dropped neurons ÷ ffnDim) × (up + down bytes ÷ gate + up + down bytes),
+ * comparable with FFN-SkipLLM's skipped FFNs ÷ (layers × tokens).
+ * Thresholds are calibrated per layer (calibrate-sparse.ts); the prompt and
+ * the first `warmup` generated tokens run dense, as in FFN-SkipLLM.
+ */
+import { BasePolicy } from "./base.js";
+
+export interface SparseOptions {
+  warmup: number;
+  /** per layer, the |act(gate)| below which a neuron is dropped (0: the layer keeps every neuron) */
+  thresholds: number[];
+}
+
+export class SparsePolicy extends BasePolicy {
+  readonly method: string = "ffn-sparse";
+  readonly wantsCosine = false;
+  protected readonly thresholds: Float64Array;
+
+  constructor(nLayers: number, o: SparseOptions) {
+    super(nLayers, o.warmup);
+    if (o.thresholds.length !== nLayers)
+      throw new Error(`ffn-sparse: thresholds has ${o.thresholds.length} entries, the model has ${nLayers} layers`);
+    this.thresholds = Float64Array.from(o.thresholds);
+  }
+
+  neuronThreshold(layer: number): number {
+    return this.active ? this.thresholds[layer] : 0;
+  }
+
+  observeNeurons(layer: number, _act: Float32Array, _kept: number, savedFraction: number): void {
+    if (this.active) this.counter.partial(layer, savedFraction);
+  }
+}
