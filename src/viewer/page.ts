@@ -120,7 +120,7 @@ export function renderTracePage(v: TraceView | null, opts: PageOptions = {}): st
 <div class="stats" id="stats">
   <span>model <b>${esc(v.model)}</b></span>
   <span>skip <b id="method">${esc(k.method)}</b></span>
-  <span>ratio <b id="ratio">${(k.ratio * 100).toFixed(1)}%</b> (${k.skipped_ffn}/${k.total_ffn} FFNs)</span>
+  <span>ratio <b id="ratio">${(k.ratio * 100).toFixed(1)}%</b> (${+k.skipped_ffn.toFixed(1)}/${k.total_ffn} FFNs)</span>
   <span>decode <b id="decode-speed">${s.decode_tok_per_s.toFixed(1)} tok/s</b></span>
   <span>prompt <b>${s.prompt_tokens} tok</b> at ${s.prompt_tok_per_s.toFixed(1)} tok/s</span>
   <span>generated <b>${s.generated_tokens} tok</b> (${esc(v.finish_reason)})</span>

@@ -70,7 +70,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
           `decode    ${out.decode_tok_per_s.toFixed(1)} tok/s (${genTokens} tokens, median of ${repeat})\n` +
           `roofline  ${(out.weight_bytes_per_token / 1e6).toFixed(1)} MB/token → ${gbps.toFixed(1)} GB/s of ${bw.toFixed(1)} GB/s (1-core probe) = ${(out.roofline_fraction * 100).toFixed(0)}%\n` +
           `peak RSS  ${out.peak_rss_mb.toFixed(0)} MB (file ${out.file_mb.toFixed(0)} MB, KV cache ${out.kv_cache_mb.toFixed(0)} MB)\n` +
-          `skip      ${out.skip.method} ${(out.skip.ratio * 100).toFixed(1)}% (${out.skip.skipped_ffn}/${out.skip.total_ffn} FFNs)\n`,
+          `skip      ${out.skip.method} ${(out.skip.ratio * 100).toFixed(1)}% (${+out.skip.skipped_ffn.toFixed(1)}/${out.skip.total_ffn} FFNs)\n`,
       );
     }
     return 0;

@@ -61,7 +61,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       process.stderr.write(
         `\n[prompt ${s.prompt_tokens} tok, ${s.prompt_tok_per_s.toFixed(1)} tok/s | generated ${s.generated_tokens} tok, ` +
           `${s.decode_tok_per_s.toFixed(1)} tok/s | load ${engine.loaded.loadMs.toFixed(0)} ms | skip ${sk.method} ` +
-          `${(sk.ratio * 100).toFixed(1)}% (${sk.skipped_ffn}/${sk.total_ffn} FFNs)]\n`,
+          `${(sk.ratio * 100).toFixed(1)}% (${+sk.skipped_ffn.toFixed(1)}/${sk.total_ffn} FFNs)]\n`,
       );
     }
     return 0;
