@@ -90,6 +90,15 @@ export function modelStem(path: string): string {
     .toLowerCase();
 }
 
+/** Methods that read a shipped profile profiles/<model><tag>-<pct>.json, and their tag. */
+const PROFILE_TAG = {
+  "ffn-skip": "",
+  "ffn-skip-guarded": "-guarded",
+  "ffn-skip-linear": "-linear",
+  "ffn-skip-layerwise": "-layerwise",
+  "ffn-sparse": "-sparse",
+} as const;
+
 export class Targeter {
   private set: CalibSet | null = null;
   private cosines: number[] | null = null;
@@ -152,18 +161,7 @@ export class Targeter {
     if (file && existsSync(file)) {
       const t = JSON.parse(readFileSync(file, "utf8")) as Target;
       // a profile may have appeared (or changed) since: targets of methods with a shipped profile are found again
-      const tag =
-        m === "ffn-skip"
-          ? ""
-          : m === "ffn-skip-guarded"
-            ? "-guarded"
-            : m === "ffn-skip-linear"
-              ? "-linear"
-              : m === "ffn-skip-layerwise"
-                ? "-layerwise"
-                : m === "ffn-sparse"
-                  ? "-sparse"
-                  : null;
+      const tag = m in PROFILE_TAG ? PROFILE_TAG[m as keyof typeof PROFILE_TAG] : null;
       if (tag === null || !this.profilePath(ratio, tag)) return t;
     }
     const t = await this.find(m, ratio);
@@ -174,6 +172,7 @@ export class Targeter {
     return t;
   }
 
+  /** profiles/<model><tag>-<pct>.json, if shipped (see PROFILE_TAG) */
   private profilePath(ratio: number, tag = ""): string | null {
     const p = join(this.o.profilesDir ?? "profiles", `${modelStem(this.engine.path)}${tag}-${Math.round(ratio * 100)}.json`);
     return existsSync(p) ? p : null;
@@ -212,7 +211,7 @@ export class Targeter {
       }
       case "ffn-skip-guarded": {
         // this project's method (src/skip/guarded.ts): a shipped profile, else tau bisection with the default guards
-        const prof = this.profilePath(ratio, "-guarded");
+        const prof = this.profilePath(ratio, PROFILE_TAG[m]);
         if (prof) return done(readSkipProfile(prof, L).config, `profile ${prof}`);
         const cold = Math.max(1, Math.round(0.1 * L));
         const r = await calibrateGuarded({
@@ -226,30 +225,15 @@ export class Targeter {
           `calibrateGuarded: ${r.trials.length} evaluations, ${r.met ? "target met" : "target NOT met (best effort)"}`,
         );
       }
-      case "ffn-skip-linear": {
-        // this project's method (src/skip/linear.ts): its stand-in maps are fitted by `ffnskip calibrate`, shipped as a profile
-        const prof = this.profilePath(ratio, "-linear");
-        if (!prof)
-          throw new Error(
-            `ratio targeting: ffn-skip-linear needs a shipped profile ${modelStem(this.engine.path)}-linear-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-skip-linear)`,
-          );
-        return done(readSkipProfile(prof, L).config, `profile ${prof}`);
-      }
-      case "ffn-skip-layerwise": {
-        // per-layer thresholds (src/skip/layerwise.ts): calibrated by `ffnskip calibrate`, shipped as a profile
-        const prof = this.profilePath(ratio, "-layerwise");
-        if (!prof)
-          throw new Error(
-            `ratio targeting: ffn-skip-layerwise needs a shipped profile ${modelStem(this.engine.path)}-layerwise-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-skip-layerwise)`,
-          );
-        return done(readSkipProfile(prof, L).config, `profile ${prof}`);
-      }
+      case "ffn-skip-linear":
+      case "ffn-skip-layerwise":
       case "ffn-sparse": {
-        // neuron thresholds (src/skip/sparse.ts): calibrated by `ffnskip calibrate --method ffn-sparse`, shipped as a profile
-        const prof = this.profilePath(ratio, "-sparse");
+        // this project's methods whose knobs come from `ffnskip calibrate --method M` only (fitted stand-in maps,
+        // per-layer thresholds, neuron thresholds): a shipped profile
+        const prof = this.profilePath(ratio, PROFILE_TAG[m]);
         if (!prof)
           throw new Error(
-            `ratio targeting: ffn-sparse needs a shipped profile ${modelStem(this.engine.path)}-sparse-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ffn-sparse)`,
+            `ratio targeting: ${m} needs a shipped profile ${modelStem(this.engine.path)}${PROFILE_TAG[m]}-${Math.round(ratio * 100)}.json in ${this.o.profilesDir ?? "profiles"} (make it with ffnskip calibrate --method ${m})`,
           );
         return done(readSkipProfile(prof, L).config, `profile ${prof}`);
       }

@@ -32,7 +32,7 @@ export interface FfnSkipOptions {
 }
 
 export class FfnSkipPolicy extends BasePolicy {
-  readonly method = "ffn-skip";
+  readonly method: string = "ffn-skip";
   readonly wantsCosine = true;
   private readonly o: FfnSkipOptions;
   private readonly middleEnd: number;
@@ -68,12 +68,17 @@ export class FfnSkipPolicy extends BasePolicy {
     }
     // Only the FFN of the immediately preceding layer may open a window:
     // after a window it was not computed, so the next layer runs and is checked.
-    if (this.lastLayer === layer - 1 && this.lastCos > this.o.tau && this.windowsLeft > 0) {
+    if (this.lastLayer === layer - 1 && this.lastCos > this.threshold(layer) && this.windowsLeft > 0) {
       this.windowsLeft--;
       this.windowLeft = Math.min(this.kNow, this.middleEnd - layer) - 1;
       return false;
     }
     return true;
+  }
+
+  /** The cosine that opens a window at `layer`: τ (ffn-skip-layerwise gives one per layer). */
+  protected threshold(_layer: number): number {
+    return this.o.tau;
   }
 
   protected override onObserve(layer: number, cos: number): void {

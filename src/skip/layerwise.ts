@@ -1,7 +1,7 @@
 /**
  * ffn-skip-layerwise: FFN-SkipLLM with one cosine threshold PER LAYER instead
  * of one global τ (issue 16, "per-layer thresholds"). Everything else is
- * FFN-SkipLLM's (ffn-skip.ts, left unchanged): per decode token after warm-up,
+ * FFN-SkipLLM's (the class extends ffn-skip.ts's, whose decisions it keeps): per decode token after warm-up,
  * in the middle layers [coldStart, L − coldEnd), when the FFN computed in the
  * layer just before layer l gave cos(h, h + FFN) > taus[l], the FFNs of layers
  * l .. l + k − 1 are skipped (the window stops at the cold end); the layer
@@ -19,8 +19,7 @@
  * with one global knob c bisected to the target ratio, so a layer whose
  * skipping costs more needs a higher cosine.
  */
-import { BasePolicy } from "./base.js";
-import type { StepInfo } from "./policy.js";
+import { FfnSkipPolicy } from "./ffn-skip.js";
 
 export interface LayerwiseOptions {
   /** generated tokens that run dense first */
@@ -37,53 +36,21 @@ export interface LayerwiseOptions {
   maxWindows?: number;
 }
 
-export class LayerwiseSkipPolicy extends BasePolicy {
-  readonly method = "ffn-skip-layerwise";
-  readonly wantsCosine = true;
-  private readonly o: LayerwiseOptions;
+/** FFN-SkipLLM's decisions (ffn-skip.ts) with the window-opening threshold looked up per layer. */
+export class LayerwiseSkipPolicy extends FfnSkipPolicy {
+  override readonly method = "ffn-skip-layerwise";
   private readonly taus: Float64Array;
-  private readonly middleEnd: number;
-  /** FFNs still to skip in the open window */
-  private windowLeft = 0;
-  private windowsLeft = 0;
-  /** layer and cosine of the last FFN computed in this step */
-  private lastLayer = -1;
-  private lastCos = NaN;
 
   constructor(nLayers: number, o: LayerwiseOptions) {
-    super(nLayers, o.warmup);
+    // tau is never read: threshold() below replaces it
+    super(nLayers, { warmup: o.warmup, coldStart: o.coldStart, coldEnd: o.coldEnd, tau: NaN, k: o.k, maxWindows: o.maxWindows });
     if (o.taus.length !== nLayers)
       throw new Error(`ffn-skip-layerwise: taus has ${o.taus.length} entries, the model has ${nLayers} layers`);
-    this.o = o;
     this.taus = Float64Array.from(o.taus);
-    this.middleEnd = nLayers - o.coldEnd;
   }
 
-  protected override onBegin(_step: StepInfo): void {
-    this.windowLeft = 0;
-    this.windowsLeft = this.o.maxWindows ?? Infinity;
-    this.lastLayer = -1;
-    this.lastCos = NaN;
-  }
-
-  /** THE decision of this method: run layer `layer`'s FFN (true) or skip it. */
-  protected override decideFFN(layer: number): boolean {
-    if (!this.active || this.o.k === 0 || layer < this.o.coldStart || layer >= this.middleEnd) return true;
-    if (this.windowLeft > 0) {
-      this.windowLeft--;
-      return false;
-    }
-    // as in ffn-skip: only the FFN of the layer just before may open a window, against THIS layer's threshold
-    if (this.lastLayer === layer - 1 && this.lastCos > this.taus[layer] && this.windowsLeft > 0) {
-      this.windowsLeft--;
-      this.windowLeft = Math.min(this.o.k, this.middleEnd - layer) - 1;
-      return false;
-    }
-    return true;
-  }
-
-  protected override onObserve(layer: number, cos: number): void {
-    this.lastLayer = layer;
-    this.lastCos = cos;
+  /** as in ffn-skip, only the FFN of the layer just before may open a window, against THIS layer's threshold */
+  protected override threshold(layer: number): number {
+    return this.taus[layer];
   }
 }
