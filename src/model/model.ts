@@ -12,7 +12,7 @@ import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
 import { Shard } from "./shard.js";
 import * as ops from "../kernels/ops.js";
-import { dropNeurons, gateActivations, neuronByteShare } from "./sparse-ffn.js";
+import { dropGroups, dropNeurons, gateActivations, neuronByteShare } from "./sparse-ffn.js";
 
 export interface StepOptions {
   policy: SkipPolicy;
@@ -447,7 +447,10 @@ export class Model {
           s = seqs[rows.seq[t]];
         if (!(this.gateThreshold[j] > 0)) continue;
         const act = this.gateAct.subarray(j * ffnDim, (j + 1) * ffnDim);
-        const kept = dropNeurons(m, p.h1 / 4 + j * ffnDim, act, ffnDim, this.gateThreshold[j]);
+        const g = s.policy.neuronGroups?.(l);
+        const kept = g
+          ? dropGroups(m, p.h1 / 4 + j * ffnDim, act, ffnDim, this.gateThreshold[j], g)
+          : dropNeurons(m, p.h1 / 4 + j * ffnDim, act, ffnDim, this.gateThreshold[j]);
         if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, share * (1 - kept / ffnDim));
       }
     }

@@ -4,6 +4,7 @@
  * runs, and the dropped neurons zeroed after it.
  */
 import type { WeightMatrix } from "../kernels/types.js";
+import type { NeuronGroups } from "../skip/policy.js";
 
 /** |act(g)| of n gate values at index `at` of m into out[0..n): SiLU, or the tanh GELU for GeGLU (as the kernels compute them). */
 export function gateActivations(m: Float32Array, at: number, n: number, gelu: boolean, out: Float32Array): void {
@@ -25,6 +26,24 @@ export function dropNeurons(m: Float32Array, at: number, act: Float32Array, n: n
   for (let i = 0; i < n; i++) {
     if (act[i] >= threshold) kept++;
     else m[at + i] = 0;
+  }
+  return kept;
+}
+
+/**
+ * Zero h[at + i] of every group of g (g.size neurons along g.order) whose mean act is below threshold;
+ * returns how many neurons were kept.
+ */
+export function dropGroups(m: Float32Array, at: number, act: Float32Array, n: number, threshold: number, g: NeuronGroups): number {
+  const { size, order } = g;
+  if (order.length !== n || n % size !== 0)
+    throw new Error(`ffn-sparse groups: an order of ${order.length} neurons in groups of ${size} does not fit an FFN of ${n}`);
+  let kept = 0;
+  for (let b = 0; b < n; b += size) {
+    let s = 0;
+    for (let i = b; i < b + size; i++) s += act[order[i]];
+    if (s >= threshold * size) kept += size;
+    else for (let i = b; i < b + size; i++) m[at + order[i]] = 0;
   }
   return kept;
 }

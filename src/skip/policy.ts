@@ -7,6 +7,13 @@
  * lives in the model; statistics and traces are kept by the policy.
  */
 
+/** Neuron groups of ffn-sparse's grouped variant: layer l's group g is order[g*size .. (g+1)*size). */
+export interface NeuronGroups {
+  size: number;
+  /** a permutation of the FFN's neurons */
+  order: Int32Array;
+}
+
 /** What the forward pass is computing in this step. */
 export interface StepInfo {
   /** position of the first token of the step */
@@ -84,6 +91,11 @@ export interface SkipPolicy {
    * this are dropped (their up and down weights are not needed); 0 keeps them all.
    */
   neuronThreshold?(layer: number): number;
+  /**
+   * Optional, with neuronThreshold: drop neurons in groups instead of one by one (sparse.ts NeuronGroups): a group
+   * of `size` neurons along `order` drops when its mean |act(gate)| is below the threshold. Undefined: one by one.
+   */
+  neuronGroups?(layer: number): NeuronGroups | undefined;
   /**
    * With neuronThreshold: after the FFN of `layer`, the step's last row's |act(gate)| (`act`, ffnDim values,
    * valid during the call), how many neurons were kept, and the fraction of the FFN's weight bytes the dropped

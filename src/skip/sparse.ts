@@ -17,11 +17,18 @@
  * the first `warmup` generated tokens run dense, as in FFN-SkipLLM.
  */
 import { BasePolicy } from "./base.js";
+import type { NeuronGroups } from "./policy.js";
 
 export interface SparseOptions {
   warmup: number;
   /** per layer, the |act(gate)| below which a neuron is dropped (0: the layer keeps every neuron) */
   thresholds: number[];
+  /**
+   * Research variant (bench/sparse-layout.ts), not in profiles: per layer, drop neurons in groups along an order
+   * (a group drops when its mean |act(gate)| is below the threshold), the granularity a kernel that skips packed
+   * weights would need. Absent: neuron by neuron.
+   */
+  groups?: NeuronGroups[];
 }
 
 export class SparsePolicy extends BasePolicy {
@@ -34,6 +41,14 @@ export class SparsePolicy extends BasePolicy {
     if (o.thresholds.length !== nLayers)
       throw new Error(`ffn-sparse: thresholds has ${o.thresholds.length} entries, the model has ${nLayers} layers`);
     this.thresholds = Float64Array.from(o.thresholds);
+    if (o.groups !== undefined && o.groups.length !== nLayers)
+      throw new Error(`ffn-sparse: groups has ${o.groups.length} entries, the model has ${nLayers} layers`);
+    this.groups = o.groups;
+  }
+  private readonly groups: NeuronGroups[] | undefined;
+
+  neuronGroups(layer: number): NeuronGroups | undefined {
+    return this.groups?.[layer];
   }
 
   neuronThreshold(layer: number): number {

@@ -55,6 +55,10 @@ function recorder(calls: string[]): SkipPolicy {
       calls.push("neuronThreshold");
       return 0.5;
     },
+    neuronGroups: () => {
+      calls.push("neuronGroups");
+      return { size: 2, order: Int32Array.of(1, 0, 3, 2) };
+    },
     observeNeurons: () => {
       calls.push("observeNeurons");
     },
@@ -90,6 +94,7 @@ const HOOKS = {
   standIn: (p: SkipPolicy) => p.standIn?.(1, new Float32Array(4), 0, 1, 4),
   observeLogits: (p: SkipPolicy) => p.observeLogits?.(new Float32Array(4)),
   neuronThreshold: (p: SkipPolicy) => assert.equal(p.neuronThreshold?.(1), 0.5),
+  neuronGroups: (p: SkipPolicy) => assert.equal(p.neuronGroups?.(1)?.size, 2),
   observeNeurons: (p: SkipPolicy) => p.observeNeurons?.(1, new Float32Array(4), 2, 0.25),
   takeBack: (p: SkipPolicy) => assert.equal(p.takeBack?.([1, 2]), 2),
   lookBehind: (p: SkipPolicy) => assert.equal(p.lookBehind, 3),
@@ -107,6 +112,7 @@ const CALLS = [
   "standIn",
   "observeLogits",
   "neuronThreshold",
+  "neuronGroups",
   "observeNeurons",
   "takeBack",
   "reset",

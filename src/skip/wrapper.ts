@@ -5,7 +5,7 @@
  * through every decorator once it is forwarded here. src/skip/wrapper.test.ts
  * checks every hook through every combination of decorators.
  */
-import type { LayerMode, SkipPolicy, SkipStats, StepInfo } from "./policy.js";
+import type { LayerMode, NeuronGroups, SkipPolicy, SkipStats, StepInfo } from "./policy.js";
 
 export class PolicyWrapper implements SkipPolicy {
   constructor(readonly inner: SkipPolicy) {}
@@ -53,6 +53,9 @@ export class PolicyWrapper implements SkipPolicy {
   }
   neuronThreshold(layer: number): number {
     return this.inner.neuronThreshold?.(layer) ?? 0;
+  }
+  neuronGroups(layer: number): NeuronGroups | undefined {
+    return this.inner.neuronGroups?.(layer);
   }
   observeNeurons(layer: number, act: Float32Array, kept: number, savedFraction: number): void {
     this.inner.observeNeurons?.(layer, act, kept, savedFraction);

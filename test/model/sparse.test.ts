@@ -9,6 +9,8 @@ import { TINY, tinyModel } from "../helpers/tiny-model.js";
 import { createPolicy } from "../../src/skip/config.js";
 import type { SkipPolicy } from "../../src/skip/policy.js";
 import type { Model } from "../../src/model/model.js";
+import { SparsePolicy } from "../../src/skip/sparse.js";
+import { dropGroups } from "../../src/model/sparse-ffn.js";
 
 const L = TINY.nLayers;
 const PROMPT = [3, 17, 4, 42, 8, 1, 9];
@@ -52,4 +54,47 @@ test("a threshold between drops some neurons: logits move, the ratio is a fracti
   assert.notDeepEqual(a.slice(1), d.slice(1));
   const r = p.stats().ratio;
   assert.ok(r > 0 && r < (2 / 3) * (4 / 6), `ratio ${r}`);
+});
+
+test("neuron groups of one along the identity order drop exactly what ffn-sparse drops neuron by neuron", () => {
+  const m = tinyModel();
+  const th = [0, 0.05, 0.05, 0.05, 0.05, 0];
+  const F = TINY.ffnDim;
+  const identity = Array.from({ length: L }, () => ({ size: 1, order: Int32Array.from({ length: F }, (_, i) => i) }));
+  const grouped = new SparsePolicy(L, { warmup: 0, thresholds: th, groups: identity });
+  assert.deepEqual(run(m, grouped), run(m, sparse(th)));
+});
+
+test("grouped dropping: groups of four drop whole, so the logits differ from dropping neuron by neuron", () => {
+  const m = tinyModel();
+  const th = [0, 0.2, 0.2, 0.2, 0.2, 0];
+  const F = TINY.ffnDim;
+  const reversed = Array.from({ length: L }, () => ({ size: 4, order: Int32Array.from({ length: F }, (_, i) => F - 1 - i) }));
+  const grouped = new SparsePolicy(L, { warmup: 0, thresholds: th, groups: reversed });
+  const a = run(m, grouped);
+  const one = sparse(th);
+  assert.notDeepEqual(a.slice(1), run(m, one).slice(1));
+  const r = grouped.stats().ratio;
+  assert.ok(r > 0 && r !== one.stats().ratio, `grouped ratio ${r}, neuron by neuron ${one.stats().ratio}`);
+  assert.throws(
+    () => new SparsePolicy(L, { warmup: 0, thresholds: th, groups: reversed.slice(1) }),
+    /groups has 5 entries, the model has 6/,
+  );
+});
+
+test("dropGroups zeroes a group when its mean |act| is below the threshold, along the order; a bad order is refused", () => {
+  const act = Float32Array.of(0.9, 0.1, 0.1, 0.1, 0.2, 0.3);
+  const h = Float32Array.of(1, 2, 3, 4, 5, 6);
+  // groups {0, 1} mean 0.5, {2, 3} mean 0.1, {4, 5} mean 0.25
+  const kept = dropGroups(h, 0, act, 6, 0.2, { size: 2, order: Int32Array.of(0, 1, 2, 3, 4, 5) });
+  assert.equal(kept, 4);
+  assert.deepEqual([...h], [1, 2, 0, 0, 5, 6]);
+  // along another order the groups are {0, 2}, {1, 3}, {4, 5}: means 0.5, 0.1, 0.25
+  const h2 = Float32Array.of(1, 2, 3, 4, 5, 6);
+  assert.equal(dropGroups(h2, 0, act, 6, 0.2, { size: 2, order: Int32Array.of(0, 2, 1, 3, 4, 5) }), 4);
+  assert.deepEqual([...h2], [1, 0, 3, 0, 5, 6]);
+  assert.throws(
+    () => dropGroups(h2, 0, act, 6, 0.2, { size: 4, order: Int32Array.of(0, 1, 2, 3, 4, 5) }),
+    /groups of 4 does not fit an FFN of 6/,
+  );
 });

@@ -1,0 +1,222 @@
+/**
+ * Can a kernel turn ffn-sparse's dropped neurons into bytes not read? (issue 16)
+ *
+ * ffn-sparse (src/skip/sparse.ts) drops FFN neurons one by one. The packed
+ * weights hold the up projection in groups of four rows, and the down
+ * projection's quantization blocks run along the neuron axis (32 neurons for
+ * Q4_0/Q4_1/Q8_0, 256 for the K-quants). A kernel can only skip a whole group
+ * or block. This measures, on the calibration set (the prompts and dense
+ * continuations `ffnskip calibrate` uses), at each target ratio:
+ *
+ *  1. Exact decisions: with the calibrated per-neuron thresholds, how many
+ *     up groups of four and down blocks have every neuron dropped — what a
+ *     kernel could skip without changing the results. Neurons in their file
+ *     order, and sorted by how often they are kept (the order fitted on the
+ *     even decode tokens, measured on the odd ones), the best a load-time
+ *     permutation of the neurons could do with a fixed order.
+ *  2. Grouped decisions: neurons dropped in whole groups of four or whole
+ *     down blocks (a group drops when its mean |act(gate)| is below the
+ *     layer's threshold, SparsePolicy's `groups`), calibrated to the same
+ *     target; the teacher-forced next-token agreement with dense beside that
+ *     of per-neuron ffn-sparse and of FFN-SkipLLM's shipped profile.
+ *
+ * Run: npm run build && node dist/bench/sparse-layout.js [--model M] [--targets 0.25,0.35] [--ctx 1024]
+ *        [--compare profiles/<model>-25.json] [--out results/method/sparse-layout-<model>.md]
+ */
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { loadModel } from "../src/api/engine.js";
+import { buildCalibSet, measure, type CalibSet } from "../src/eval/calib.js";
+import { calibrateSparse } from "../src/eval/calib-sparse.js";
+import { neuronByteShare } from "../src/model/sparse-ffn.js";
+import { typeInfo } from "../src/quant/types.js";
+import { readSkipProfile } from "../src/skip/skip-profile.js";
+import type { NeuronGroups } from "../src/skip/policy.js";
+import { SparsePolicy } from "../src/skip/sparse.js";
+
+const { values: v } = parseArgs({
+  options: {
+    model: { type: "string" },
+    targets: { type: "string", default: "0.25,0.35" },
+    ctx: { type: "string", default: "1024" },
+    compare: { type: "string" },
+    out: { type: "string" },
+  },
+});
+const WARMUP = 2,
+  PROMPTS = 6,
+  TOKENS = 32;
+const engine = await loadModel(v.model, { threads: 1, ctx: Number(v.ctx) });
+const L = engine.config.nLayers,
+  F = engine.config.ffnDim;
+const layers = engine.model.weights.layers;
+const log = (s: string) => process.stderr.write(s + "\n");
+const set: CalibSet = await buildCalibSet(engine, PROMPTS, TOKENS);
+
+/** |act(gate)| of every FFN neuron at every decode token after warm-up, per layer (drops nothing). */
+class Collect extends SparsePolicy {
+  readonly acts: Float32Array[][] = Array.from({ length: L }, () => []);
+  constructor() {
+    super(L, { warmup: WARMUP, thresholds: new Array<number>(L).fill(Number.MIN_VALUE) });
+  }
+  override observeNeurons(l: number, act: Float32Array, kept: number, saved: number): void {
+    super.observeNeurons(l, act, kept, saved);
+    if (this.active) this.acts[l].push(Float32Array.from(act));
+  }
+}
+const col = new Collect();
+const dense = measure(engine, set, col);
+const acts = col.acts,
+  T = acts[0].length;
+log(`sparse-layout: ${T} decode tokens per layer, ffn ${F}, dense agreement ${dense.agreement}`);
+
+/** The down projection's quantization block along the neuron axis (its row length is ffnDim). */
+const downBlock = Math.max(...layers.map((w) => typeInfo(w.w2.type).blockSize));
+const upGroup = 4;
+const identity = Int32Array.from({ length: F }, (_, i) => i);
+
+/** Neurons sorted by how often they are kept (|act| >= th) over the tokens t with pick(t), rarest first. */
+function byKept(A: Float32Array[], th: number, pick: (t: number) => boolean): Int32Array {
+  const kept = new Float64Array(F);
+  A.forEach((a, t) => {
+    if (pick(t)) for (let i = 0; i < F; i++) if (a[i] >= th) kept[i]++;
+  });
+  return Int32Array.from([...identity].sort((x, y) => kept[x] - kept[y] || x - y));
+}
+
+/** Share of groups of `size` along `order` with every neuron below th, over the tokens with pick(t). */
+function allDropped(A: Float32Array[], th: number, order: Int32Array, size: number, pick: (t: number) => boolean): number {
+  let all = 0,
+    n = 0;
+  A.forEach((a, t) => {
+    if (!pick(t)) return;
+    for (let g = 0; g < F; g += size, n++) {
+      let dropped = true;
+      for (let i = g; i < g + size && dropped; i++) dropped = a[order[i]] < th;
+      if (dropped) all++;
+    }
+  });
+  return n ? all / n : 0;
+}
+
+/** Bytes of the FFN (gate + up + down) in the up projection and in the down projection, per layer. */
+const upShare = layers.map(
+  (w) => (w.w3.rowBytes * w.w3.rows) / (w.w1.rowBytes * w.w1.rows + w.w2.rowBytes * w.w2.rows + w.w3.rowBytes * w.w3.rows),
+);
+const downShare = layers.map((w, l) => neuronByteShare(w.w1, w.w2, w.w3) - upShare[l]);
+const upMean = upShare.reduce((a, b) => a + b) / L;
+/** the up rows' part of the neurons' bytes (up + down) */
+const upOnly = upMean / (upMean + downShare.reduce((a, b) => a + b) / L);
+
+const even = (t: number) => t % 2 === 0,
+  odd = (t: number) => t % 2 === 1,
+  all = () => true;
+const pct = (x: number, d = 1) => (100 * x).toFixed(d) + "%";
+
+const exactRows: string[] = [];
+const groupedRows: string[] = [];
+const compare = v.compare ? measure(engine, set, engine.policy(readSkipProfile(v.compare, L).config)) : undefined;
+
+for (const target of v.targets.split(",").map(Number)) {
+  const cal = calibrateSparse(engine, set, target, WARMUP, log);
+  const th = cal.thresholds;
+  // 1. exact decisions
+  for (const [name, orderOf, pick] of [
+    ["file order", () => identity, all],
+    ["sorted by kept count (fitted on even tokens, measured on odd)", (l: number) => byKept(acts[l], th[l], even), odd],
+  ] as const) {
+    let up = 0,
+      down = 0,
+      bytes = 0;
+    for (let l = 0; l < L; l++) {
+      const order = orderOf(l);
+      const u = allDropped(acts[l], th[l], order, upGroup, pick),
+        d = allDropped(acts[l], th[l], order, downBlock, pick);
+      up += u / L;
+      down += d / L;
+      bytes += (u * upShare[l] + d * downShare[l]) / L;
+    }
+    exactRows.push(`| ${pct(target, 0)} | ${pct(cal.best.ratio)} | ${name} | ${pct(up)} | ${pct(down, 2)} | ${pct(bytes, 2)} |`);
+  }
+  groupedRows.push(`| ${pct(target, 0)} | one by one (ffn-sparse) | — | ${pct(cal.best.ratio)} | ${pct(cal.best.agreement)} |`);
+  // 2. grouped decisions, calibrated like ffn-sparse: one kept fraction of groups, each layer's quantile of group means
+  // the last case: groups of 4 whose ratio counting only the up rows (what a kernel skips) meets the target
+  const cases: [number, string, (l: number) => Int32Array, number][] = [];
+  let upRows = "";
+  for (const size of [upGroup, downBlock])
+    for (const [name, orderOf] of [
+      ["file order", () => identity],
+      ["sorted by kept count", (l: number) => byKept(acts[l], th[l], all)],
+    ] as const)
+      cases.push([size, name, orderOf, target]);
+  if (target < upMean)
+    cases.push([
+      upGroup,
+      "sorted by kept count; up rows alone reach the target",
+      (l: number) => byKept(acts[l], th[l], all),
+      target / upOnly,
+    ]);
+  else
+    upRows = `| ${pct(target, 0)} | groups of ${upGroup}, up rows alone | — | not reachable: the up rows are ${pct(upMean)} of the FFN bytes | — |`;
+  for (const [size, name, orderOf, goal] of cases) {
+    const groups: NeuronGroups[] = Array.from({ length: L }, (_, l) => ({ size, order: orderOf(l) }));
+    const means = groups.map(({ order }, l) => {
+      const s: number[] = [];
+      for (const a of acts[l])
+        for (let g = 0; g < F; g += size) {
+          let m = 0;
+          for (let i = g; i < g + size; i++) m += a[order[i]];
+          s.push(m / size);
+        }
+      return Float64Array.from(s).sort();
+    });
+    const thresholdsAt = (keep: number) => means.map((s) => s[Math.min(s.length - 1, Math.floor((1 - keep) * s.length))]);
+    let lo = 0,
+      hi = 1,
+      best: { keep: number; ratio: number; agreement: number } | undefined;
+    for (let i = 0; i < 10; i++) {
+      const keep = (lo + hi) / 2;
+      const m = measure(engine, set, new SparsePolicy(L, { warmup: WARMUP, thresholds: thresholdsAt(keep), groups }));
+      log(`sparse-layout: groups of ${size}, ${name}, keep ${pct(keep)} → ratio ${pct(m.ratio)}, agreement ${pct(m.agreement)}`);
+      if (!best || Math.abs(m.ratio - goal) < Math.abs(best.ratio - goal)) best = { keep, ratio: m.ratio, agreement: m.agreement };
+      if (Math.abs(m.ratio - goal) < 0.003) break;
+      if (m.ratio > goal) lo = keep;
+      else hi = keep;
+    }
+    const upRatio = goal === target ? "" : ` (up rows: ${pct(best!.ratio * upOnly)})`;
+    groupedRows.push(`| ${pct(target, 0)} | groups of ${size} | ${name} | ${pct(best!.ratio)}${upRatio} | ${pct(best!.agreement)} |`);
+  }
+  if (upRows) groupedRows.push(upRows);
+}
+
+const model = engine.path.split("/").pop()!;
+const command = `node dist/bench/sparse-layout.js ${process.argv.slice(2).join(" ")}`.trim();
+const md = [
+  `# ffn-sparse against the packed layouts: ${model}`,
+  "",
+  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z). Calibration set: the ${PROMPTS} built-in prompts and their dense greedy continuations of ${TOKENS} tokens, warm-up ${WARMUP} (as \`ffnskip calibrate\`); ${T} decode tokens per layer. Deterministic: no timing.`,
+  "",
+  `Up projection: packed groups of ${upGroup} rows (neurons); down projection: quantization blocks of ${downBlock} neurons along each row (${[...new Set(layers.map((w) => typeInfo(w.w2.type).name))].join(", ")}). FFN bytes: up ${pct(upShare.reduce((a, b) => a + b) / L)}, down ${pct(downShare.reduce((a, b) => a + b) / L)}.`,
+  "",
+  "## 1. With ffn-sparse's own decisions, what a kernel could skip",
+  "",
+  "Calibrated per-neuron thresholds (`calibrateSparse`, as the shipped profiles); the share of up groups and down blocks whose neurons are all dropped, averaged over layers and tokens, and the FFN bytes they hold in FFN units (the method's ratio counts every dropped neuron).",
+  "",
+  "| target | ratio (neurons) | neuron order | up groups all dropped | down blocks all dropped | bytes a kernel could skip |",
+  "|---|---|---|---|---|---|",
+  ...exactRows,
+  "",
+  "## 2. Dropping whole groups instead: quality at the same ratio",
+  "",
+  `Teacher-forced next-token agreement with dense on the calibration set (in-sample, as calibration reports it; the sorted order is fitted on the same tokens${compare ? `; FFN-SkipLLM's \`${v.compare}\`: ${pct(compare.agreement)} at ${pct(compare.ratio)}` : ""}).`,
+  "",
+  `Which of these a kernel could realize: a dropped group of ${upGroup} in any order in the up projection (the gate and up rows permuted alike at load and the activations gathered back into file order before the down projection change no bit), so of a ratio r it realizes r × ${pct(upOnly)} (up ÷ up + down); the last row of each target is calibrated on that realized share. A dropped group of ${downBlock} only in file order, where it is one quantization block of every down row: the sorted groups of ${downBlock} would need the down projection's columns permuted, which requantizes it.`,
+  "",
+  "| target | dropped | neuron order | ratio | agreement with dense |",
+  "|---|---|---|---|---|",
+  ...groupedRows,
+  "",
+].join("\n");
+if (v.out) writeFileSync(v.out, md);
+process.stdout.write(md);
+await engine.dispose();
