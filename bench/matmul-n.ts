@@ -9,6 +9,9 @@
 //   --mib 0: one matrix repeated (hot in cache for small shapes), the kernel's instruction bound.
 //   --bound: also time the int8 instruction bound (assembly/probe.ts peakDot, the first build's) in every round,
 //     and print each product's multiply-adds per second as a share of it (same rounds, same CPU-time clock).
+//   --ceiling (with --bound and n = 1 in --n): per n > 1, the aggregate speed-up batching n sequences can give on
+//     this product, n·T1 ÷ Tn: as measured (first build), and its ceiling with the n-row product at the int8 dot
+//     peak (Tn >= n·rows·cols ÷ peak), beside T1's own floor at the bandwidth probe of this run (bytes ÷ GB/s).
 //   --chunk-rows R: each product as calls of R rows (r0..r0+R), as the thread pool hands out chunks
 //     (src/kernels/pool.ts chunkRows: 16 rows for a 2048-wide matrix at n = 64); 0 (default): one call.
 //   --scratch-kib K: each build's prompt scratch (assembly/prompt.ts setScratch; default 1024, as src/kernels/wasm.ts gives it).
@@ -18,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { loadBuilds } from "./builds.js";
+import { probeBandwidth } from "../src/kernels/probe.js";
 import { randomActivations, randomMatrix, rng } from "../test/helpers/kernel-testdata.js";
 
 const PACKED = 0x100;
@@ -30,6 +34,7 @@ const { values: opts } = parseArgs({
     mib: { type: "string", default: "64" },
     "scratch-kib": { type: "string", default: "1024" },
     bound: { type: "boolean", default: false },
+    ceiling: { type: "boolean", default: false },
     "chunk-rows": { type: "string", default: "0" },
   },
 });
@@ -51,6 +56,9 @@ function boundCall(): number {
   const c = process.cpuUsage(c0);
   return c.user + c.system;
 }
+if (opts.ceiling && !(opts.bound && ns.includes(1))) throw new Error("--ceiling needs --bound and 1 in --n");
+const probeGBs = opts.ceiling ? probeBandwidth(256, 3).gbps : 0;
+if (opts.ceiling) console.log(`bandwidth probe ${probeGBs.toFixed(1)} GB/s (one core, wasm, this run)`);
 const boundMacs = PROBE_ITERS * (builds[0].K.relaxed() === 1 ? 128 : 64);
 const nMax = Math.max(...ns);
 const chunkRows = Number(opts["chunk-rows"]);
@@ -72,6 +80,7 @@ for (const [type, rows, cols] of cases) {
     return { act, stride };
   });
   const chunk = chunkRows > 0 ? chunkRows : rows;
+  let t1 = NaN; // the first build's n = 1 time (us)
   for (const n of ns) {
     const best = builds.map(() => Infinity);
     let boundBest = Infinity;
@@ -124,6 +133,15 @@ for (const [type, rows, cols] of cases) {
             .map((b, i) => `${b.name} ${(macs / best[i] / 1e3).toFixed(1)} GMAC/s (${((100 * macs) / best[i] / 1e3 / bound).toFixed(0)}%)`)
             .join(", "),
       );
+      if (n === 1) t1 = best[0];
+      if (opts.ceiling && n > 1) {
+        const floor1 = (rows * first.rowBytes) / probeGBs / 1e3; // us at the probe's bandwidth
+        const peakN = macs / bound / 1e3; // us for n rows at the dot peak
+        console.log(
+          `  batching ${n}: n·T1/Tn ${((n * t1) / best[0]).toFixed(2)}× measured; ceiling ${((n * t1) / peakN).toFixed(2)}× ` +
+            `(n-row product at the dot peak; T1 ${t1.toFixed(0)} us, its bandwidth floor ${floor1.toFixed(0)} us → ${((n * floor1) / peakN).toFixed(2)}×)`,
+        );
+      }
     }
   }
 }
