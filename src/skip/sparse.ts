@@ -35,6 +35,7 @@ export class SparsePolicy extends BasePolicy {
   readonly method: string = "ffn-sparse";
   readonly wantsCosine = false;
   protected readonly thresholds: Float64Array;
+  private readonly groups: NeuronGroups[] | undefined;
 
   constructor(nLayers: number, o: SparseOptions) {
     super(nLayers, o.warmup);
@@ -45,7 +46,6 @@ export class SparsePolicy extends BasePolicy {
       throw new Error(`ffn-sparse: groups has ${o.groups.length} entries, the model has ${nLayers} layers`);
     this.groups = o.groups;
   }
-  private readonly groups: NeuronGroups[] | undefined;
 
   neuronGroups(layer: number): NeuronGroups | undefined {
     return this.groups?.[layer];
