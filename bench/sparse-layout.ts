@@ -33,6 +33,8 @@ import { typeInfo } from "../src/quant/types.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
 import type { NeuronGroups } from "../src/skip/policy.js";
 import { SparsePolicy } from "../src/skip/sparse.js";
+import type { SkipPolicy } from "../src/skip/policy.js";
+import { perplexityTask } from "../src/eval/perplexity.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -40,6 +42,7 @@ const { values: v } = parseArgs({
     targets: { type: "string", default: "0.25,0.35" },
     ctx: { type: "string", default: "1024" },
     compare: { type: "string" },
+    ppl: { type: "string" },
     out: { type: "string" },
   },
 });
@@ -117,6 +120,32 @@ const exactRows: string[] = [];
 const groupedRows: string[] = [];
 const compare = v.compare ? measure(engine, set, engine.policy(readSkipProfile(v.compare, L).config)) : undefined;
 
+/** --ppl N: WikiText-2 perplexity over the first N windows of 256 tokens, stride 128 (the sweeps' setting), a fresh policy per window. */
+const pplTask = v.ppl
+  ? perplexityTask({ limit: Number(v.ppl), window: 256, stride: 128 }, (t) => engine.tokenizer.encode(t, { addSpecial: true }))
+  : undefined;
+async function ppl(make: () => SkipPolicy): Promise<{ ppl: number; ratio: number }> {
+  const outs = [];
+  let skipped = 0,
+    total = 0;
+  for (const item of pplTask!.items) {
+    const o = await pplTask!.runItem(engine, item, { policy: make() });
+    outs.push(o);
+    skipped += o.skipped_ffn as number;
+    total += o.total_ffn as number;
+  }
+  return { ppl: pplTask!.score(pplTask!.items, outs, null).ppl, ratio: total ? skipped / total : 0 };
+}
+const pplRows: string[] = [];
+const pplCell = (r: { ppl: number; ratio: number }) => `${r.ppl.toFixed(2)} (${pct(r.ratio)})`;
+if (pplTask) {
+  pplRows.push(`| dense | — | ${pplCell(await ppl(() => engine.policy({ method: "none" })))} |`);
+  if (v.compare)
+    pplRows.push(
+      `| FFN-SkipLLM, \`${v.compare}\` | — | ${pplCell(await ppl(() => engine.policy(readSkipProfile(v.compare!, L).config)))} |`,
+    );
+}
+
 for (const target of v.targets.split(",").map(Number)) {
   const cal = calibrateSparse(engine, set, target, WARMUP, log);
   const th = cal.thresholds;
@@ -139,6 +168,10 @@ for (const target of v.targets.split(",").map(Number)) {
     exactRows.push(`| ${pct(target, 0)} | ${pct(cal.best.ratio)} | ${name} | ${pct(up)} | ${pct(down, 2)} | ${pct(bytes, 2)} |`);
   }
   groupedRows.push(`| ${pct(target, 0)} | one by one (ffn-sparse) | — | ${pct(cal.best.ratio)} | ${pct(cal.best.agreement)} |`);
+  if (pplTask)
+    pplRows.push(
+      `| ffn-sparse, one by one | ${pct(target, 0)} | ${pplCell(await ppl(() => new SparsePolicy(L, { warmup: WARMUP, thresholds: th })))} |`,
+    );
   // 2. grouped decisions, calibrated like ffn-sparse: one kept fraction of groups, each layer's quantile of group means
   // the last case: groups of 4 whose ratio counting only the up rows (what a kernel skips) meets the target
   const cases: [number, string, (l: number) => Int32Array, number][] = [];
@@ -184,6 +217,12 @@ for (const target of v.targets.split(",").map(Number)) {
       else hi = keep;
     }
     const upRatio = goal === target ? "" : ` (up rows: ${pct(best!.ratio * upOnly)})`;
+    if (pplTask && goal !== target) {
+      const r = await ppl(() => new SparsePolicy(L, { warmup: WARMUP, thresholds: thresholdsAt(best!.keep), groups }));
+      pplRows.push(
+        `| groups of ${size} along the sorted order, up rows alone (realizable) | ${pct(target, 0)} | ${r.ppl.toFixed(2)} (up rows: ${pct(r.ratio * upOnly)}) |`,
+      );
+    }
     groupedRows.push(`| ${pct(target, 0)} | groups of ${size} | ${name} | ${pct(best!.ratio)}${upRatio} | ${pct(best!.agreement)} |`);
   }
   if (upRows) groupedRows.push(upRows);
@@ -216,6 +255,18 @@ const md = [
   "|---|---|---|---|---|",
   ...groupedRows,
   "",
+  ...(pplTask
+    ? [
+        "## 3. WikiText-2 perplexity",
+        "",
+        `The first ${v.ppl} windows of 256 tokens, stride 128 (the sweeps' setting; \`ffnskip eval --task perplexity\` computes the same), teacher-forced; in brackets the ratio the policy reports on them (for the realizable row: the share of FFN bytes its up rows hold).`,
+        "",
+        "| policy | target | perplexity (ratio) |",
+        "|---|---|---|",
+        ...pplRows,
+        "",
+      ]
+    : []),
 ].join("\n");
 if (v.out) writeFileSync(v.out, md);
 process.stdout.write(md);
