@@ -20,8 +20,13 @@
  *     target; the teacher-forced next-token agreement with dense beside that
  *     of per-neuron ffn-sparse and of FFN-SkipLLM's shipped profile.
  *
+ * With --ppl N, WikiText-2 perplexity of dense, FFN-SkipLLM (--compare), ffn-sparse and the realizable grouped
+ * form; with --tasks (e.g. arc-easy,piqa,hellaswag; --limit items each), their accuracy with 95% CIs and McNemar
+ * tests against dense and FFN-SkipLLM.
+ *
  * Run: npm run build && node dist/bench/sparse-layout.js [--model M] [--targets 0.25,0.35] [--ctx 1024]
- *        [--compare profiles/<model>-25.json] [--out results/method/sparse-layout-<model>.md]
+ *        [--compare profiles/<model>-25.json] [--ppl 16] [--tasks arc-easy,hellaswag --limit 100]
+ *        [--out results/method/sparse-layout-<model>.md]
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -35,6 +40,9 @@ import type { NeuronGroups } from "../src/skip/policy.js";
 import { SparsePolicy } from "../src/skip/sparse.js";
 import type { SkipPolicy } from "../src/skip/policy.js";
 import { perplexityTask } from "../src/eval/perplexity.js";
+import { makeTask } from "../src/eval/evaluate.js";
+import { bootstrapMean, mcnemar } from "../src/eval/stats.js";
+import type { Task } from "../src/eval/task.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -43,6 +51,8 @@ const { values: v } = parseArgs({
     ctx: { type: "string", default: "1024" },
     compare: { type: "string" },
     ppl: { type: "string" },
+    tasks: { type: "string" },
+    limit: { type: "string", default: "100" },
     out: { type: "string" },
   },
 });
@@ -146,6 +156,43 @@ if (pplTask) {
     );
 }
 
+/** --tasks: per task, each policy's per-item accuracy (1/0), for CIs and paired tests against dense and FFN-SkipLLM. */
+const tasks: Task[] = v.tasks ? v.tasks.split(",").map((name) => makeTask(name, { limit: Number(v.limit) }, engine)) : [];
+const accRows: string[] = [];
+async function accuracy(task: Task, make: (warmup: number) => SkipPolicy): Promise<{ acc: number[]; ratio: number }> {
+  const acc: number[] = [];
+  let skipped = 0,
+    total = 0;
+  for (const item of task.items) {
+    const o = await task.runItem(engine, item, { policy: make(task.warmup ?? WARMUP) });
+    acc.push(task.perItem!(o).acc);
+    skipped += (o.skipped_ffn as number | undefined) ?? 0;
+    total += (o.total_ffn as number | undefined) ?? 0;
+  }
+  return { acc, ratio: total ? skipped / total : 0 };
+}
+const denseAcc = new Map<Task, number[]>(),
+  skipAcc = new Map<Task, number[]>();
+async function accuracyRows(label: string, target: string, make: (warmup: number) => SkipPolicy, ratioScale = 1): Promise<void> {
+  for (const task of tasks) {
+    const r = await accuracy(task, make);
+    const ci = bootstrapMean(r.acc);
+    const vs = (ref: number[] | undefined) => (ref ? mcnemar(r.acc, ref).p.toFixed(3) : "—");
+    accRows.push(
+      `| ${task.name} | ${label} | ${target} | ${(100 * ci.mean).toFixed(1)} [${(100 * ci.lo).toFixed(1)}, ${(100 * ci.hi).toFixed(1)}] | ${pct(r.ratio * ratioScale)} | ${label === "dense" ? "—" : vs(denseAcc.get(task))} | ${label === "dense" || label === "FFN-SkipLLM" ? "—" : vs(skipAcc.get(task))} |`,
+    );
+    if (label === "dense") denseAcc.set(task, r.acc);
+    if (label === "FFN-SkipLLM") skipAcc.set(task, r.acc);
+  }
+}
+if (tasks.length) {
+  await accuracyRows("dense", "—", () => engine.policy({ method: "none" }));
+  if (v.compare) {
+    const cfg = readSkipProfile(v.compare, L).config;
+    await accuracyRows("FFN-SkipLLM", "—", (warmup) => engine.policy({ ...cfg, warmup } as typeof cfg));
+  }
+}
+
 for (const target of v.targets.split(",").map(Number)) {
   const cal = calibrateSparse(engine, set, target, WARMUP, log);
   const th = cal.thresholds;
@@ -172,6 +219,7 @@ for (const target of v.targets.split(",").map(Number)) {
     pplRows.push(
       `| ffn-sparse, one by one | ${pct(target, 0)} | ${pplCell(await ppl(() => new SparsePolicy(L, { warmup: WARMUP, thresholds: th })))} |`,
     );
+  await accuracyRows("ffn-sparse, one by one", pct(target, 0), (warmup) => new SparsePolicy(L, { warmup, thresholds: th }));
   // 2. grouped decisions, calibrated like ffn-sparse: one kept fraction of groups, each layer's quantile of group means
   // the last case: groups of 4 whose ratio counting only the up rows (what a kernel skips) meets the target
   const cases: [number, string, (l: number) => Int32Array, number][] = [];
@@ -223,6 +271,13 @@ for (const target of v.targets.split(",").map(Number)) {
         `| groups of ${size} along the sorted order, up rows alone (realizable) | ${pct(target, 0)} | ${r.ppl.toFixed(2)} (up rows: ${pct(r.ratio * upOnly)}) |`,
       );
     }
+    if (goal !== target)
+      await accuracyRows(
+        `groups of ${size}, sorted, up rows alone (realizable)`,
+        pct(target, 0),
+        (warmup) => new SparsePolicy(L, { warmup, thresholds: thresholdsAt(best!.keep), groups }),
+        upOnly,
+      );
     groupedRows.push(`| ${pct(target, 0)} | groups of ${size} | ${name} | ${pct(best!.ratio)}${upRatio} | ${pct(best!.agreement)} |`);
   }
   if (upRows) groupedRows.push(upRows);
@@ -264,6 +319,18 @@ const md = [
         "| policy | target | perplexity (ratio) |",
         "|---|---|---|",
         ...pplRows,
+        "",
+      ]
+    : []),
+  ...(tasks.length
+    ? [
+        "## 4. Knowledge tasks",
+        "",
+        `The first ${v.limit} items of each task (lm-evaluation-harness prompts and choice rule, as \`ffnskip eval\`), accuracy in % with a 95% bootstrap CI; the ratio the policy reports on them (for the realizable rows: the up rows' share of the FFN bytes); exact McNemar p against dense and against FFN-SkipLLM.`,
+        "",
+        "| task | policy | target | accuracy [95% CI] | ratio | p vs dense | p vs FFN-SkipLLM |",
+        "|---|---|---|---|---|---|---|",
+        ...accRows,
         "",
       ]
     : []),
