@@ -33,6 +33,7 @@ import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import { buildCalibSet, measure, type CalibSet } from "../src/eval/calib.js";
 import { calibrateSparse } from "../src/eval/calib-sparse.js";
+import { keptQuantile } from "../src/skip/calibrate-sparse.js";
 import { neuronByteShare } from "../src/model/sparse-ffn.js";
 import { typeInfo } from "../src/quant/types.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
@@ -222,21 +223,18 @@ for (const target of v.targets.split(",").map(Number)) {
   await accuracyRows("ffn-sparse, one by one", pct(target, 0), (warmup) => new SparsePolicy(L, { warmup, thresholds: th }));
   // 2. grouped decisions, calibrated like ffn-sparse: one kept fraction of groups, each layer's quantile of group means
   // the last case: groups of 4 whose ratio counting only the up rows (what a kernel skips) meets the target
+  // every layer's neurons sorted by kept count over all tokens, once for the cases below
+  const sorted = acts.map((A, l) => byKept(A, th[l], all));
   const cases: [number, string, (l: number) => Int32Array, number][] = [];
   let upRows = "";
   for (const size of [upGroup, downBlock])
     for (const [name, orderOf] of [
       ["file order", () => identity],
-      ["sorted by kept count", (l: number) => byKept(acts[l], th[l], all)],
+      ["sorted by kept count", (l: number) => sorted[l]],
     ] as const)
       cases.push([size, name, orderOf, target]);
   if (target < upMean)
-    cases.push([
-      upGroup,
-      "sorted by kept count; up rows alone reach the target",
-      (l: number) => byKept(acts[l], th[l], all),
-      target / upOnly,
-    ]);
+    cases.push([upGroup, "sorted by kept count; up rows alone reach the target", (l: number) => sorted[l], target / upOnly]);
   else
     upRows = `| ${pct(target, 0)} | groups of ${upGroup}, up rows alone | — | not reachable: the up rows are ${pct(upMean)} of the FFN bytes | — |`;
   for (const [size, name, orderOf, goal] of cases) {
@@ -251,7 +249,7 @@ for (const target of v.targets.split(",").map(Number)) {
         }
       return Float64Array.from(s).sort();
     });
-    const thresholdsAt = (keep: number) => means.map((s) => s[Math.min(s.length - 1, Math.floor((1 - keep) * s.length))]);
+    const thresholdsAt = (keep: number) => means.map((s) => keptQuantile(s, keep));
     let lo = 0,
       hi = 1,
       best: { keep: number; ratio: number; agreement: number } | undefined;

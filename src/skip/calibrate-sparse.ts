@@ -12,6 +12,11 @@
  */
 import { SparsePolicy } from "./sparse.js";
 
+/** The value of ascending `sorted` below which a share 1 − keep of it lies (the lower sample quantile): a threshold that keeps `keep`. */
+export function keptQuantile(sorted: ArrayLike<number>, keep: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((1 - keep) * sorted.length))];
+}
+
 /** Every |act(gate)| value kept out of STRIDE (enough for quantiles; ~10^5 per layer on the default set). */
 const STRIDE = 3;
 
@@ -34,7 +39,7 @@ export class GateSampler extends SparsePolicy {
       if (s.length === 0) throw new Error("calibrate ffn-sparse: no decode tokens after warm-up in the calibration set");
       return Float64Array.from(s).sort();
     });
-    return this.sorted.map((s) => s[Math.min(s.length - 1, Math.floor((1 - keep) * s.length))]);
+    return this.sorted.map((s) => keptQuantile(s, keep));
   }
   private sorted: Float64Array[] | undefined;
 }
