@@ -59,7 +59,7 @@ function boundCall(): number {
 if (opts.ceiling && !(opts.bound && ns.includes(1))) throw new Error("--ceiling needs --bound and 1 in --n");
 const probeGBs = opts.ceiling ? probeBandwidth(256, 3).gbps : 0;
 if (opts.ceiling) console.log(`bandwidth probe ${probeGBs.toFixed(1)} GB/s (one core, wasm, this run)`);
-const boundMacs = PROBE_ITERS * (builds[0].K.relaxed() === 1 ? 128 : 64);
+const boundMacs = PROBE_ITERS * (builds[0].K.relaxed() >= 1 ? 128 : 64);
 const nMax = Math.max(...ns);
 const chunkRows = Number(opts["chunk-rows"]);
 for (const [type, rows, cols] of cases) {

@@ -45,7 +45,7 @@ export function peakInt8Macs(passes = 15, iters = 2_000_000): { gmacs: number; r
     a[i] = (i * 37) & 127;
   });
   const k = instantiateKernels(kernelModule(), heap.memory);
-  const relaxed = k.relaxed() === 1;
+  const relaxed = k.relaxed() >= 1;
   // V8 compiles wasm with a baseline compiler first and tiers a function up to
   // the optimizing one after enough calls: warm up until it has
   for (let i = 0; i < 50; i++) k.peakDot(p, iters / 20);

@@ -68,20 +68,27 @@ export interface KernelExports {
  * Which build of the kernels to run: "relaxed" uses WebAssembly relaxed SIMD
  * (an int8 dot product, about twice the multiply-adds per instruction; needs
  * Node >= 22, or Node 20 with V8's --experimental-wasm-relaxed-simd, which
- * kernelModule turns on), "baseline" plain SIMD128. Both give bit-identical
- * results. "auto" (default) takes relaxed when the engine runs it correctly.
+ * kernelModule turns on), "dotadd" the same with the int8 dot-add
+ * (i32x4.relaxed_dot_i8x16_i7x16_add_s: one instruction where the runtime
+ * has a native one, vpdpbusd with AVX-VNNI in V8 >= 12, three in Node 20's
+ * V8), "baseline" plain SIMD128. All give bit-identical results. "auto"
+ * (default) takes relaxed when the engine runs it correctly, and dotadd
+ * instead when it also runs correctly and its dot-adds time faster here.
  */
-export type KernelVariant = "auto" | "relaxed" | "baseline";
-const FILES = { baseline: "kernels.wasm", relaxed: "kernels-relaxed.wasm" } as const;
-/** compiled builds, once per thread; null: the relaxed build does not run here */
-const cached = new Map<"baseline" | "relaxed", WebAssembly.Module | null>();
+export type KernelVariant = "auto" | "relaxed" | "dotadd" | "baseline";
+type Build = Exclude<KernelVariant, "auto">;
+const FILES = { baseline: "kernels.wasm", relaxed: "kernels-relaxed.wasm", dotadd: "kernels-dotadd.wasm" } as const;
+/** compiled builds, once per thread; null: the build does not run here */
+const cached = new Map<Build, WebAssembly.Module | null>();
+/** auto's choice between relaxed and dotadd, made once per thread */
+let autoChoice: Build | undefined;
 
 /**
  * Path of a compiled kernel build: `build/<file>` under the package root,
  * found by walking up from this file (it runs from src/kernels under tsx and
  * from dist/src/kernels when built), so the working directory never matters.
  */
-export function kernelWasmPath(variant: "baseline" | "relaxed" = "baseline"): string {
+export function kernelWasmPath(variant: Build = "baseline"): string {
   const name = FILES[variant];
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
@@ -92,16 +99,16 @@ export function kernelWasmPath(variant: "baseline" | "relaxed" = "baseline"): st
   throw new Error(`${name} not found in a build/ folder above ${fileURLToPath(import.meta.url)}; run "npm run build:kernels"`);
 }
 
-/** The variant asked for by FFNSKIP_KERNELS (auto | relaxed | baseline), default auto. */
+/** The variant asked for by FFNSKIP_KERNELS (auto | relaxed | dotadd | baseline), default auto. */
 export function variantFromEnv(): KernelVariant {
   const v = process.env.FFNSKIP_KERNELS ?? "auto";
-  if (v === "auto" || v === "relaxed" || v === "baseline") return v;
-  throw new Error(`FFNSKIP_KERNELS=${v} is not a kernel variant; supported: auto, relaxed, baseline`);
+  if (v === "auto" || v === "relaxed" || v === "dotadd" || v === "baseline") return v;
+  throw new Error(`FFNSKIP_KERNELS=${v} is not a kernel variant; supported: auto, relaxed, dotadd, baseline`);
 }
 
-/** Compile the relaxed build, enabling relaxed SIMD in V8 first where it is still behind a flag; null if the engine can't. */
-function compileRelaxed(): WebAssembly.Module | null {
-  const bytes = readFileSync(kernelWasmPath("relaxed"));
+/** Compile a relaxed build, enabling relaxed SIMD in V8 first where it is still behind a flag; null if the engine can't run it. */
+function compileRelaxed(build: "relaxed" | "dotadd"): WebAssembly.Module | null {
+  const bytes = readFileSync(kernelWasmPath(build));
   // Node 20 (V8 11.3) has relaxed SIMD behind a flag; flags are process-wide
   // and read at compile time, so this also covers the pool's worker threads.
   if (!WebAssembly.validate(bytes)) setFlagsFromString("--experimental-wasm-relaxed-simd");
@@ -112,21 +119,85 @@ function compileRelaxed(): WebAssembly.Module | null {
   return instantiateKernels(module, memory).selfTest(1024) === 1 ? module : null;
 }
 
-/** Compile (once per thread) the kernel module of `variant` ("auto": relaxed if it works here, else baseline). */
-export function kernelModule(variant: KernelVariant = variantFromEnv()): WebAssembly.Module {
-  if (variant !== "baseline") {
-    // null: tried, and this engine cannot run the relaxed build
-    if (!cached.has("relaxed")) cached.set("relaxed", compileRelaxed());
-    const relaxed = cached.get("relaxed");
-    if (relaxed) return relaxed;
-    if (variant === "relaxed") {
-      throw new Error(
-        "relaxed-SIMD kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline",
-      );
-    }
+/** The compiled `build` (once per thread), or null when this engine cannot run it. */
+function compiled(build: Build): WebAssembly.Module | null {
+  if (!cached.has(build))
+    cached.set(build, build === "baseline" ? new WebAssembly.Module(readFileSync(kernelWasmPath("baseline"))) : compileRelaxed(build));
+  return cached.get(build)!;
+}
+
+/**
+ * Nanoseconds of a small decode product in a build: a packed Q4_0 matrix of
+ * 256 x 1024 (in cache) times one activation, best of 7 x 10 after 100 calls
+ * (which get it compiled by the optimizing tier), in a memory of its own.
+ */
+function decodeProbeNs(module: WebAssembly.Module): number {
+  const rows = 256,
+    cols = 1024,
+    rowBytes = (cols / 32) * 18,
+    Q4_0_PACKED = 0x102;
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 16, shared: true });
+  const k = instantiateKernels(module, memory);
+  const w = 1 << 16,
+    x = w + rows * rowBytes,
+    act = x + cols * 4,
+    out = act + k.actBytes(cols),
+    scratch = out + rows * 4 + 64;
+  const u8 = new Uint8Array(memory.buffer),
+    view = new DataView(memory.buffer);
+  let seed = 1;
+  const byte = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed >>> 24;
+  };
+  for (let i = 0; i < rows * rowBytes; i++) u8[w + i] = byte();
+  for (let b = 0; b < (rows * cols) / 32; b++) view.setUint16(w + b * 18, 0x2c00, true); // block scales 1/16, no subnormals
+  for (let i = 0; i < cols; i++) view.setFloat32(x + 4 * i, (byte() - 128) / 64, true);
+  k.repack(2, w, rowBytes, cols, rows, scratch);
+  k.quantizeAct(x, cols, act);
+  const product = (): void => k.matmul(Q4_0_PACKED, w, rowBytes, cols, rows, 0, rows, act, 0, x, 1, out, rows);
+  for (let i = 0; i < 100; i++) product();
+  let best = Infinity;
+  for (let r = 0; r < 7; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 10; i++) product();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0));
   }
-  if (!cached.has("baseline")) cached.set("baseline", new WebAssembly.Module(readFileSync(kernelWasmPath("baseline"))));
-  return cached.get("baseline")!;
+  return best;
+}
+
+/**
+ * auto's relaxed build: dotadd where it runs correctly (its self-test) and
+ * a small decode product is no slower in it than in relaxed. With a native
+ * dot-add (vpdpbusd) it took 0.92-0.97 of relaxed's time on that in-cache
+ * product here (0.8-0.95 streaming real shapes, bench/decode-ab.ts); lowered
+ * to three instructions 1.4-1.6. Either choice computes the same bits.
+ */
+function chooseRelaxed(relaxed: WebAssembly.Module): Build {
+  const dotadd = compiled("dotadd");
+  if (!dotadd) return "relaxed";
+  let a = Infinity,
+    b = Infinity;
+  for (let r = 0; r < 2; r++) {
+    a = Math.min(a, decodeProbeNs(relaxed));
+    b = Math.min(b, decodeProbeNs(dotadd));
+  }
+  return b <= a ? "dotadd" : "relaxed";
+}
+
+/** Compile (once per thread) the kernel module of `variant` ("auto": the faster relaxed build if relaxed SIMD works here, else baseline). */
+export function kernelModule(variant: KernelVariant = variantFromEnv()): WebAssembly.Module {
+  if (variant === "auto") {
+    const relaxed = compiled("relaxed");
+    if (!relaxed) return compiled("baseline")!;
+    autoChoice ??= chooseRelaxed(relaxed);
+    return compiled(autoChoice)!;
+  }
+  const m = compiled(variant);
+  if (m) return m;
+  throw new Error(
+    `${variant === "dotadd" ? "dot-add" : "relaxed-SIMD"} kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline`,
+  );
 }
 
 /** Instantiate the kernels over `memory` (a shared memory created by SharedHeap). */

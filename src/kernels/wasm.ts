@@ -32,7 +32,7 @@ const SCRATCH_BYTES = 1 << 20;
  * assembly/act.ts), float weights with the f32 activation itself.
  */
 export class WasmKernels implements Kernels {
-  /** "wasm-relaxed-simd" or "wasm-simd": the kernel build in use (see KernelVariant) */
+  /** "wasm-relaxed-simd-dotadd", "wasm-relaxed-simd" or "wasm-simd": the kernel build in use (see KernelVariant) */
   readonly name: string;
   readonly heap: SharedHeap;
   private readonly k: KernelExports;
@@ -56,7 +56,8 @@ export class WasmKernels implements Kernels {
   private constructor(heap: SharedHeap, k: KernelExports) {
     this.heap = heap;
     this.k = k;
-    this.name = k.relaxed() === 1 ? "wasm-relaxed-simd" : "wasm-simd";
+    const r = k.relaxed();
+    this.name = r === 2 ? "wasm-relaxed-simd-dotadd" : r === 1 ? "wasm-relaxed-simd" : "wasm-simd";
   }
 
   static async create(threads = 1, heap = new SharedHeap(), variant?: KernelVariant): Promise<WasmKernels> {

@@ -14,6 +14,41 @@ export const Q5_K: i32 = 13;
 export const Q6_K: i32 = 14;
 export const BF16: i32 = 30;
 
+/**
+ * True in the dot-add build (build/kernels-dotadd.wasm, asconfig.json target
+ * dotadd: the relaxed build with asc --use DOT_ADD=1). Its int8 kernels sum
+ * with i32x4.relaxed_dot_i8x16_i7x16_add_s, four products and the
+ * accumulator per int32 lane in one operation, where the relaxed build does
+ * a pairwise i16x8 dot, int16 adds and a widening. A runtime with a native
+ * dot-add (V8 >= 12 with AVX-VNNI: vpdpbusd; arm64 with dotprod: sdot) runs
+ * it in one instruction; V8 11 (Node 20) lowers it to three, so the JS side
+ * times both builds once and takes the faster (wasm-module.ts). The sums are
+ * the same exact integers, so all builds agree bit for bit.
+ */
+// @ts-ignore: DOT_ADD is the compile-time constant of asc --use (asconfig.json)
+export const DOT_ADD_BUILD: bool = DOT_ADD != 0;
+
+// The int8 kernels' sums, written once for both relaxed builds: the relaxed
+// build's are int16 pairs (i16x8.relaxed_dot_i8x16_i7x16_s, exact while a
+// lane's few products stay below 32767, see each kernel), widened pairwise
+// into int32 per block; the dot-add build's are int32 lanes already. Lane r
+// of the widened sum is the same integer in both.
+
+/** The int8 dot of activation bytes x (signed) and weight bytes w (0..127): int16 pairs, or int32 fours in the dot-add build. */
+@inline export function dot8(x: v128, w: v128): v128 {
+  return DOT_ADD_BUILD ? i32x4.relaxed_dot_i8x16_i7x16_add_s(x, w, i32x4.splat(0)) : i16x8.relaxed_dot_i8x16_i7x16_s(x, w);
+}
+
+/** s plus dot8(x, w). */
+@inline export function dot8Add(s: v128, x: v128, w: v128): v128 {
+  return DOT_ADD_BUILD ? i32x4.relaxed_dot_i8x16_i7x16_add_s(x, w, s) : i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
+}
+
+/** A sum of dot8s as int32 lanes (four products per lane). */
+@inline export function widen8(s: v128): v128 {
+  return DOT_ADD_BUILD ? s : i32x4.extadd_pairwise_i16x8_s(s);
+}
+
 /** Byte offset of the int16 values inside an A16 buffer of `cols` values. */
 @inline export function qOffset(cols: i32): usize {
   return ((<usize>(cols >> 5) * 8 + 15) & ~(<usize>15));

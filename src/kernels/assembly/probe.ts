@@ -2,16 +2,17 @@
 // and the memory-bandwidth probe.
 
 import { STREAMS } from "./streams";
-import { hsum } from "./common";
+import { DOT_ADD_BUILD, dot8Add, hsum } from "./common";
 
-/** 1 when this is the relaxed-SIMD build. */
+/** 1 when this is the relaxed-SIMD build, 2 the relaxed build with dot-adds (see common.ts DOT_ADD_BUILD), 0 the baseline. */
 export function relaxed(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+  return DOT_ADD_BUILD ? 2 : ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
 /**
- * Relaxed build: 1 when i16x8.relaxed_dot_i8x16_i7x16_s gives exact products
- * on this engine for the operands the kernels use (signed int8 times 0..15),
+ * Relaxed builds: 1 when i16x8.relaxed_dot_i8x16_i7x16_s (and in the dot-add
+ * build i32x4.relaxed_dot_i8x16_i7x16_add_s) gives exact products on this
+ * engine for the operands the kernels use (signed int8 times 0..15),
  * checked on 64 bytes of scratch at p. An engine whose relaxed dot differs
  * (it is allowed to for operands the kernels never pass) must not be used.
  */
@@ -26,6 +27,15 @@ export function selfTest(p: usize): i32 {
     for (let j = 0; j < 8; j++) {
       const e = <i32>load<i8>(p + 2 * j) * <i32>load<u8>(p + 16 + 2 * j) + <i32>load<i8>(p + 2 * j + 1) * <i32>load<u8>(p + 17 + 2 * j);
       if (<i32>load<i16>(p + 32 + 2 * j) != e) return 0;
+    }
+    if (DOT_ADD_BUILD) {
+      // the dot-add: four products and the accumulator per int32 lane
+      v128.store(p + 48, i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(p), v128.load(p + 16), i32x4.splat(t * 1000 - 3000)));
+      for (let j = 0; j < 4; j++) {
+        let e = t * 1000 - 3000;
+        for (let k = 0; k < 4; k++) e += <i32>load<i8>(p + 4 * j + k) * <i32>load<u8>(p + 16 + 4 * j + k);
+        if (load<i32>(p + 48 + 4 * j) != e) return 0;
+      }
     }
   }
   return 1;
@@ -82,8 +92,8 @@ export function peakDot(p: usize, iters: i32): i32 {
   return i32x4.extract_lane(s, 0) ^ i32x4.extract_lane(s, 1) ^ i32x4.extract_lane(s, 2) ^ i32x4.extract_lane(s, 3);
 }
 
-/** acc plus the build's integer dot of x and w: 16 int8 products in int16 lanes (relaxed), else 8 int16 products in int32 lanes. */
+/** acc plus the build's integer dot of x and w: 16 int8 products (int16 lanes; the dot-add build: int32), else 8 int16 products in int32 lanes. */
 @inline function dotAdd(acc: v128, x: v128, w: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
+  if (ASC_FEATURE_RELAXED_SIMD) return dot8Add(acc, x, w);
   return i32x4.add(acc, i32x4.dot_i16x8_s(x, w));
 }

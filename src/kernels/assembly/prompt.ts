@@ -1,4 +1,4 @@
-import { qOffset, q8Offset } from "./common";
+import { dot8, dot8Add, qOffset, q8Offset, widen8 } from "./common";
 import { blockBytes, int8Act, actFactor, sumFactor, actScale, outScale, scaleBits, floatStep } from "./packed";
 
 // Batches (prompt chunks, several sequences decoding together): a weight
@@ -137,7 +137,7 @@ export function expandedGroup<Q>(u: usize, a: usize, nb: i32, cols: i32, out: us
       let s = quarter8(v128.load(x), p + 32, i16x8.splat(0));
       v128.store(out, s);
       s = quarter8(v128.load(x, 16), p + 96, s);
-      acc = f32x4.add(acc, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s), p, pa, nb, af, sf));
+      acc = f32x4.add(acc, scaled<Q>(widen8(s), p, pa, nb, af, sf));
       x += 32;
       pa += 4;
     }
@@ -182,22 +182,22 @@ export function expandedPair<Q>(u: usize, a: usize, b: usize, nb: i32, cols: i32
       // activations [16h', 16h' + 16) of both rows against W_4h'..W_4h'+3 (h' = h / 16)
       const lo = v128.load(xa + h), hi = v128.load(xb + h);
       let w = v128.load(p + 32 + 4 * h);
-      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 0, 0, 0, 0), w));
-      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 0, 0, 0, 0), w));
+      sA = dot8Add(sA, v128.shuffle<i32>(lo, lo, 0, 0, 0, 0), w);
+      sB = dot8Add(sB, v128.shuffle<i32>(hi, hi, 0, 0, 0, 0), w);
       w = v128.load(p + 48 + 4 * h);
-      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 1, 1, 1, 1), w));
-      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 1, 1, 1, 1), w));
+      sA = dot8Add(sA, v128.shuffle<i32>(lo, lo, 1, 1, 1, 1), w);
+      sB = dot8Add(sB, v128.shuffle<i32>(hi, hi, 1, 1, 1, 1), w);
       w = v128.load(p + 64 + 4 * h);
-      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 2, 2, 2, 2), w));
-      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 2, 2, 2, 2), w));
+      sA = dot8Add(sA, v128.shuffle<i32>(lo, lo, 2, 2, 2, 2), w);
+      sB = dot8Add(sB, v128.shuffle<i32>(hi, hi, 2, 2, 2, 2), w);
       w = v128.load(p + 80 + 4 * h);
-      sA = i16x8.add(sA, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(lo, lo, 3, 3, 3, 3), w));
-      sB = i16x8.add(sB, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(hi, hi, 3, 3, 3, 3), w));
+      sA = dot8Add(sA, v128.shuffle<i32>(lo, lo, 3, 3, 3, 3), w);
+      sB = dot8Add(sB, v128.shuffle<i32>(hi, hi, 3, 3, 3, 3), w);
       v128.store(oa, sA); // scheduling barriers (see expandedGroup)
       v128.store(ob, sB);
     }
-    accA = f32x4.add(accA, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sA), p, pa, nb, af, sf));
-    accB = f32x4.add(accB, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(sB), p, pb, nb, af, sf));
+    accA = f32x4.add(accA, scaled<Q>(widen8(sA), p, pa, nb, af, sf));
+    accB = f32x4.add(accB, scaled<Q>(widen8(sB), p, pb, nb, af, sf));
     xa += 32;
     xb += 32;
     pa += 4;
@@ -230,21 +230,21 @@ export function expandedQuad<Q>(u: usize, a: usize, as: usize, nb: i32, cols: i3
   for (let p = u; p < end; p += ub) {
     // W_i (at p + 32 + 16i) against activation bytes [4i, 4i + 4) of each row's block (its int8 copy)
     let w = v128.load(p + 32);
-    let s0 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x0), w);
-    let s1 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1), w);
-    let s2 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2), w);
-    let s3 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3), w);
+    let s0 = dot8(v128.load32_splat(x0), w);
+    let s1 = dot8(v128.load32_splat(x1), w);
+    let s2 = dot8(v128.load32_splat(x2), w);
+    let s3 = dot8(v128.load32_splat(x3), w);
     for (let i: usize = 4; i < 32; i += 4) {
       w = v128.load(p + 32 + (i << 2));
-      s0 = i16x8.add(s0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x0 + i), w));
-      s1 = i16x8.add(s1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + i), w));
-      s2 = i16x8.add(s2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + i), w));
-      s3 = i16x8.add(s3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + i), w));
+      s0 = dot8Add(s0, v128.load32_splat(x0 + i), w);
+      s1 = dot8Add(s1, v128.load32_splat(x1 + i), w);
+      s2 = dot8Add(s2, v128.load32_splat(x2 + i), w);
+      s3 = dot8Add(s3, v128.load32_splat(x3 + i), w);
     }
-    acc0 = f32x4.add(acc0, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s0), p, p0, nb, af, sf));
-    acc1 = f32x4.add(acc1, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s1), p, p1, nb, af, sf));
-    acc2 = f32x4.add(acc2, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s2), p, p2, nb, af, sf));
-    acc3 = f32x4.add(acc3, scaled<Q>(i32x4.extadd_pairwise_i16x8_s(s3), p, p3, nb, af, sf));
+    acc0 = f32x4.add(acc0, scaled<Q>(widen8(s0), p, p0, nb, af, sf));
+    acc1 = f32x4.add(acc1, scaled<Q>(widen8(s1), p, p1, nb, af, sf));
+    acc2 = f32x4.add(acc2, scaled<Q>(widen8(s2), p, p2, nb, af, sf));
+    acc3 = f32x4.add(acc3, scaled<Q>(widen8(s3), p, p3, nb, af, sf));
     x0 += 32; x1 += 32; x2 += 32; x3 += 32;
     p0 += 4; p1 += 4; p2 += 4; p3 += 4;
   }
@@ -311,8 +311,8 @@ export function splitPair<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i32
   for (let p0 = u0; p0 < end; p0 += ub) {
     // W_i (at p + 32 + 16i) against activation word i (at x + 16i) of the block
     let wa = v128.load(p0, 32), wb = v128.load(p1, 32), c0 = v128.load(x0), c1 = v128.load(x1);
-    let s00 = i16x8.relaxed_dot_i8x16_i7x16_s(c0, wa), s01 = i16x8.relaxed_dot_i8x16_i7x16_s(c1, wa);
-    let s10 = i16x8.relaxed_dot_i8x16_i7x16_s(c0, wb), s11 = i16x8.relaxed_dot_i8x16_i7x16_s(c1, wb);
+    let s00 = dot8(c0, wa), s01 = dot8(c1, wa);
+    let s10 = dot8(c0, wb), s11 = dot8(c1, wb);
     pin4(k, s00, s01, s10, s11);
     wa = v128.load(p0, 48); wb = v128.load(p1, 48); c0 = v128.load(x0, 16); c1 = v128.load(x1, 16);
     s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
@@ -335,13 +335,13 @@ export function splitPair<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i32
     wa = v128.load(p0, 144); wb = v128.load(p1, 144); c0 = v128.load(x0, 112); c1 = v128.load(x1, 112);
     s00 = dotAdd(s00, c0, wa); s01 = dotAdd(s01, c1, wa); s10 = dotAdd(s10, c0, wb); s11 = dotAdd(s11, c1, wb);
     pin4(k, s00, s01, s10, s11);
-    acc00 = f32x4.add(acc00, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s00), p0, v128.load(x0, 128), v128.load(x0, 144)));
+    acc00 = f32x4.add(acc00, blockFloat<Q>(widen8(s00), p0, v128.load(x0, 128), v128.load(x0, 144)));
     v128.store(k, acc00); // scheduling barriers (see pin4): one float step at a time
-    acc01 = f32x4.add(acc01, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s01), p0, v128.load(x1, 128), v128.load(x1, 144)));
+    acc01 = f32x4.add(acc01, blockFloat<Q>(widen8(s01), p0, v128.load(x1, 128), v128.load(x1, 144)));
     v128.store(k, acc01, 16);
-    acc10 = f32x4.add(acc10, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s10), p1, v128.load(x0, 128), v128.load(x0, 144)));
+    acc10 = f32x4.add(acc10, blockFloat<Q>(widen8(s10), p1, v128.load(x0, 128), v128.load(x0, 144)));
     v128.store(k, acc10, 32);
-    acc11 = f32x4.add(acc11, blockFloat<Q>(i32x4.extadd_pairwise_i16x8_s(s11), p1, v128.load(x1, 128), v128.load(x1, 144)));
+    acc11 = f32x4.add(acc11, blockFloat<Q>(widen8(s11), p1, v128.load(x1, 128), v128.load(x1, 144)));
     p1 += ub;
     x0 += <usize>splitBlock<Q>();
     x1 += <usize>splitBlock<Q>();
@@ -412,9 +412,9 @@ export function splitPair16<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i
   return i32x4.add(s, i32x4.dot_i16x8_s(x, w));
 }
 
-/** s plus the relaxed dot of x and w. */
+/** s plus the relaxed dot of x and w (dot8Add). */
 @inline function dotAdd(s: v128, x: v128, w: v128): v128 {
-  return i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
+  return dot8Add(s, x, w);
 }
 
 /**
@@ -435,10 +435,10 @@ export function splitPair16<Q>(u0: usize, u1: usize, x0: usize, x1: usize, nb: i
 
 /** s plus the int8 path's relaxed dots of four groups of 4 activation bytes (x: 16) with the expanded W_i at w, w+16, w+32, w+48. */
 @inline function quarter8(x: v128, w: usize, s: v128): v128 {
-  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w)));
-  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 1, 1, 1, 1), v128.load(w, 16)));
-  s = i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 2, 2, 2, 2), v128.load(w, 32)));
-  return i16x8.add(s, i16x8.relaxed_dot_i8x16_i7x16_s(v128.shuffle<i32>(x, x, 3, 3, 3, 3), v128.load(w, 48)));
+  s = dot8Add(s, v128.shuffle<i32>(x, x, 0, 0, 0, 0), v128.load(w));
+  s = dot8Add(s, v128.shuffle<i32>(x, x, 1, 1, 1, 1), v128.load(w, 16));
+  s = dot8Add(s, v128.shuffle<i32>(x, x, 2, 2, 2, 2), v128.load(w, 32));
+  return dot8Add(s, v128.shuffle<i32>(x, x, 3, 3, 3, 3), v128.load(w, 48));
 }
 
 /** s plus the int16 path's dots of four activation pairs (x: 8 values) with the expanded W_i at w, w+16, w+32, w+48. */

@@ -1,3 +1,4 @@
+import { DOT_ADD_BUILD, widen8 } from "./common";
 import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep } from "./packed";
 import { scratch, scratchBytes, splitActs, splitBlock } from "./prompt";
 
@@ -100,9 +101,9 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
   return a;
 }
 
-/** Adds a token's float contribution of a block (int8 path: int16 sums s; split block at x; scale bits at sc) to its sum at a. */
+/** Adds a token's float contribution of a block (int8 path: int16 sums s, int32 in the dot-add build; split block at x; scale bits at sc) to its sum at a. */
 @inline function addStep<Q>(a: usize, s: v128, sc: usize, x: usize): void {
-  const f = floatStep<Q>(i32x4.extadd_pairwise_i16x8_s(s), v128.load(sc), v128.load(sc, 16), v128.load(x, 128), v128.load(x, 144));
+  const f = floatStep<Q>(widen8(s), v128.load(sc), v128.load(sc, 16), v128.load(x, 128), v128.load(x, 144));
   v128.store(a, f32x4.add(v128.load(a), f));
 }
 
@@ -137,6 +138,18 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
  * int16 path (int32 sums) added to s.
  */
 @inline function dots8<Q>(x: usize, s: v128, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128): v128 {
+  if (int8Act<Q>() && DOT_ADD_BUILD) {
+    // int32 sums straight from the dot-adds, in two chains of four (a chain's dot-adds wait on each other)
+    let a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x), w0, i32x4.splat(0));
+    let b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 64), w4, i32x4.splat(0));
+    a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 16), w1, a);
+    b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 80), w5, b);
+    a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 32), w2, a);
+    b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 96), w6, b);
+    a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 48), w3, a);
+    b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 112), w7, b);
+    return i32x4.add(a, b);
+  }
   s = int8Act<Q>() ? i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), w0) : dotAdd<Q>(s, v128.load(x), w0);
   s = dotAdd<Q>(s, v128.load(x, 16), w1);
   s = dotAdd<Q>(s, v128.load(x, 32), w2);

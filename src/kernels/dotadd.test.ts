@@ -1,0 +1,66 @@
+// The dot-add kernel build (build/kernels-dotadd.wasm, assembly/common.ts
+// DOT_ADD_BUILD) runs only where the runtime's
+// i32x4.relaxed_dot_i8x16_i7x16_add_s is exact for the kernels' operands:
+// V8 >= 12 (Node >= 22). Node 20's V8 computes it differently, so there the
+// self-test rejects the build and auto never takes it. wasm.test.ts includes
+// the dot-add build wherever the Node running it can run it; where it cannot,
+// this test runs wasm.test.ts again under a second Node that can: the one in
+// FFNSKIP_NODE_DOTADD, or the one scripts/install-node.sh puts in the model
+// cache (.ci/run installs it, so under CI its absence is a failure).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { kernelModule } from "./wasm-module.js";
+import { HOME, ROOT, skipOrFail } from "../../test/helpers/paths.js";
+
+/** Where scripts/install-node.sh puts its Node. */
+const INSTALLED = join(HOME, "node", "bin", "node");
+
+function runsDotAdd(): boolean {
+  try {
+    kernelModule("dotadd");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("the dot-add build is rejected with a clear error where the runtime's dot-add is not exact, or runs", () => {
+  try {
+    kernelModule("dotadd");
+  } catch (e) {
+    assert.match((e as Error).message, /dot-add kernels do not run on this JavaScript engine.*FFNSKIP_KERNELS=baseline/);
+    assert.equal(Number(process.versions.v8.split(".")[0]) < 12, true, `V8 ${process.versions.v8} should run the dot-add build`);
+  }
+});
+
+test("kernel tests (bit-identity of every build, dot-add included) under a Node whose V8 runs the dot-add build", (t) => {
+  if (runsDotAdd()) {
+    t.diagnostic(`this Node (V8 ${process.versions.v8}) runs the dot-add build: wasm.test.ts covers it in this run`);
+    return;
+  }
+  const node = process.env.FFNSKIP_NODE_DOTADD ?? INSTALLED;
+  if (
+    skipOrFail(
+      t,
+      existsSync(node) ? null : `no second Node for the dot-add build at ${node} (scripts/install-node.sh, or FFNSKIP_NODE_DOTADD)`,
+    )
+  )
+    return;
+  const probe = spawnSync(node, ["-p", "process.versions.v8"], { encoding: "utf8" });
+  assert.equal(probe.status, 0, `${node} does not run: ${probe.stderr}`);
+  // without the runner's NODE_TEST_CONTEXT, which would make the child report to this runner instead of to stdout
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const r = spawnSync(node, ["--test", "--test-reporter=tap", join(ROOT, "dist", "src", "kernels", "wasm.test.js")], {
+    encoding: "utf8",
+    timeout: 120_000,
+    env,
+  });
+  const tail = `${r.stdout}\n${r.stderr}`.split("\n").slice(-40).join("\n");
+  assert.equal(r.status, 0, `wasm.test.js under ${node} (V8 ${probe.stdout.trim()}) failed:\n${tail}`);
+  // the run really included the dot-add build, and skipped nothing
+  assert.match(r.stdout, /wasm-relaxed-simd-dotadd|dotadd kernels/, "the second run did not include the dot-add build");
+  assert.match(r.stdout, /^# skipped 0$/m, `the second run skipped tests:\n${tail}`);
+});
