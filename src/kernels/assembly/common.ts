@@ -19,11 +19,12 @@ export const BF16: i32 = 30;
  * dotadd: the relaxed build with asc --use DOT_ADD=1). Its int8 kernels sum
  * with i32x4.relaxed_dot_i8x16_i7x16_add_s, four products and the
  * accumulator per int32 lane in one operation, where the relaxed build does
- * a pairwise i16x8 dot, int16 adds and a widening. A runtime with a native
- * dot-add (V8 >= 12 with AVX-VNNI: vpdpbusd; arm64 with dotprod: sdot) runs
- * it in one instruction; V8 11 (Node 20) lowers it to three, so the JS side
- * times both builds once and takes the faster (wasm-module.ts). The sums are
- * the same exact integers, so all builds agree bit for bit.
+ * a pairwise i16x8 dot, int16 adds and a widening. Node 24's V8 (13.6) runs
+ * it as one vpdpbusd where the CPU has AVX-VNNI; Node 22's (12.4) lowers it
+ * to three instructions, and Node 20's (11.3) computes it differently (its
+ * self-test fails, probe.ts). So the JS side checks and times both builds
+ * once and takes the faster (wasm-module.ts). The sums are the same exact
+ * integers, so all builds agree bit for bit.
  */
 // @ts-ignore: DOT_ADD is the compile-time constant of asc --use (asconfig.json)
 export const DOT_ADD_BUILD: bool = DOT_ADD != 0;
