@@ -73,7 +73,7 @@ export interface KernelExports {
  * has a native one, vpdpbusd with AVX-VNNI in Node 24's V8 13.6; three in
  * Node 22's), "baseline" plain SIMD128. All give bit-identical results. "auto"
  * (default) takes relaxed when the engine runs it correctly, and dotadd
- * instead when it also runs correctly and its dot-adds time faster here.
+ * instead when that runs correctly too and times no slower (chooseRelaxed).
  */
 export type KernelVariant = "auto" | "relaxed" | "dotadd" | "baseline";
 type Build = Exclude<KernelVariant, "auto">;
@@ -170,8 +170,9 @@ function decodeProbeNs(module: WebAssembly.Module): number {
  * auto's relaxed build: dotadd where it runs correctly (its self-test) and
  * a small decode product is no slower in it than in relaxed. With a native
  * dot-add (vpdpbusd) it took 0.92-0.97 of relaxed's time on that in-cache
- * product here (0.8-0.95 streaming real shapes, bench/decode-ab.ts); lowered
- * to three instructions 1.4-1.6. Either choice computes the same bits.
+ * product here (0.83-0.91 in cache and 0.86-1.0 streaming on real shapes:
+ * results/bench/dotadd-s13.md); lowered to three instructions (Node 22)
+ * 1.4-1.6. Either choice computes the same bits.
  */
 function chooseRelaxed(relaxed: WebAssembly.Module): Build {
   const dotadd = compiled("dotadd");

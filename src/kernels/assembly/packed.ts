@@ -1,4 +1,4 @@
-import { DOT_ADD_BUILD, Q4_0, Q4_1, Q8_0, qOffset, q8Offset, transposeTo } from "./common";
+import { DOT_ADD_BUILD, dot8, dot8Add, Q4_0, Q4_1, Q8_0, qOffset, q8Offset, transposeTo } from "./common";
 import { packableK, repackK } from "./packed-k";
 
 // ---------------------------------------------------------------------------
@@ -167,15 +167,15 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   if (DOT_ADD_BUILD) {
     // int32 lanes straight from the dot-adds (row r's four values of a word in lane r); low and high
     // nibbles in two chains, which halves the chain of dependent dot-adds
-    let sl = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x0, x0, 0, 0, 0, 0), v128.and(v128.load(q), m), i32x4.splat(0));
-    let sh = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x1, x1, 0, 0, 0, 0), v128.and(i16x8.shr_u(v128.load(q), 4), m), i32x4.splat(0));
-    sl = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x0, x0, 1, 1, 1, 1), v128.and(v128.load(q, 16), m), sl);
-    sh = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x1, x1, 1, 1, 1, 1), v128.and(i16x8.shr_u(v128.load(q, 16), 4), m), sh);
+    let sl = dot8(v128.shuffle<i32>(x0, x0, 0, 0, 0, 0), v128.and(v128.load(q), m));
+    let sh = dot8(v128.shuffle<i32>(x1, x1, 0, 0, 0, 0), v128.and(i16x8.shr_u(v128.load(q), 4), m));
+    sl = dot8Add(sl, v128.shuffle<i32>(x0, x0, 1, 1, 1, 1), v128.and(v128.load(q, 16), m));
+    sh = dot8Add(sh, v128.shuffle<i32>(x1, x1, 1, 1, 1, 1), v128.and(i16x8.shr_u(v128.load(q, 16), 4), m));
     v128.store(out, sl); // scheduling barrier, see blockQ4_0
-    sl = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x0, x0, 2, 2, 2, 2), v128.and(v128.load(q, 32), m), sl);
-    sh = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x1, x1, 2, 2, 2, 2), v128.and(i16x8.shr_u(v128.load(q, 32), 4), m), sh);
-    sl = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x0, x0, 3, 3, 3, 3), v128.and(v128.load(q, 48), m), sl);
-    sh = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.shuffle<i32>(x1, x1, 3, 3, 3, 3), v128.and(i16x8.shr_u(v128.load(q, 48), 4), m), sh);
+    sl = dot8Add(sl, v128.shuffle<i32>(x0, x0, 2, 2, 2, 2), v128.and(v128.load(q, 32), m));
+    sh = dot8Add(sh, v128.shuffle<i32>(x1, x1, 2, 2, 2, 2), v128.and(i16x8.shr_u(v128.load(q, 32), 4), m));
+    sl = dot8Add(sl, v128.shuffle<i32>(x0, x0, 3, 3, 3, 3), v128.and(v128.load(q, 48), m));
+    sh = dot8Add(sh, v128.shuffle<i32>(x1, x1, 3, 3, 3, 3), v128.and(i16x8.shr_u(v128.load(q, 48), 4), m));
     return i32x4.add(sl, sh);
   }
   if (ASC_FEATURE_RELAXED_SIMD) {

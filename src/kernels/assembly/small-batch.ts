@@ -1,4 +1,4 @@
-import { DOT_ADD_BUILD, widen8 } from "./common";
+import { DOT_ADD_BUILD, dot8, dot8Add, widen8 } from "./common";
 import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep } from "./packed";
 import { scratch, scratchBytes, splitActs, splitBlock } from "./prompt";
 
@@ -140,14 +140,14 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
 @inline function dots8<Q>(x: usize, s: v128, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128): v128 {
   if (int8Act<Q>() && DOT_ADD_BUILD) {
     // int32 sums straight from the dot-adds, in two chains of four (a chain's dot-adds wait on each other)
-    let a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x), w0, i32x4.splat(0));
-    let b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 64), w4, i32x4.splat(0));
-    a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 16), w1, a);
-    b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 80), w5, b);
-    a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 32), w2, a);
-    b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 96), w6, b);
-    a = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 48), w3, a);
-    b = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(x, 112), w7, b);
+    let a = dot8(v128.load(x), w0);
+    let b = dot8(v128.load(x, 64), w4);
+    a = dot8Add(a, v128.load(x, 16), w1);
+    b = dot8Add(b, v128.load(x, 80), w5);
+    a = dot8Add(a, v128.load(x, 32), w2);
+    b = dot8Add(b, v128.load(x, 96), w6);
+    a = dot8Add(a, v128.load(x, 48), w3);
+    b = dot8Add(b, v128.load(x, 112), w7);
     return i32x4.add(a, b);
   }
   s = int8Act<Q>() ? i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), w0) : dotAdd<Q>(s, v128.load(x), w0);
