@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import { benchmark, type BenchResult } from "../src/api/bench.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
+import { WasmKernels } from "../src/kernels/wasm.js";
 import { openGGUF, type GGUFFile } from "../src/gguf/reader.js";
 import { synthPath, SHAPES, SYNTH_TYPES } from "../src/models/synthetic.js";
 import { tokenizerFromGGUFMetadata } from "../src/tokenizer/tokenizer.js";
@@ -207,6 +208,10 @@ async function main(): Promise<void> {
   ];
   const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""}${extra.length ? ` --files ${extra.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")} --skip-pairs ${skipPairs}`;
   const uptimeStart = execSync("uptime").toString().trim();
+  // the runtime and the kernel build auto takes in it: the children run under this same Node
+  const probeKernels = await WasmKernels.create(1);
+  const runtime = `Node ${process.version} (V8 ${process.versions.v8}, ${process.execPath}); ffnskip's kernels: ${probeKernels.name}`;
+  await probeKernels.dispose();
   const bw0 = probeBandwidth(128, 3).gbps;
   const log = (s: string) => process.stderr.write(s + "\n");
   log(`bandwidth probe ${bw0.toFixed(1)} GB/s; ${uptimeStart}`);
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
 
     const md: string[] = [];
     md.push(`# Scale: ffnskip vs llama.cpp from 135M to 7B+ parameters`, "");
-    md.push(`Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z).`, "");
+    md.push(`Command: \`npm run build && ${cmd}\` (${new Date().toISOString().slice(0, 16)}Z). Runtime: ${runtime}.`, "");
     md.push(
       `Machine load: start \`${uptimeStart}\`; ${final ? "end" : "at the last file"} \`${uptimeEnd}\` (2 cores shared with other agents: timings are noisy, ratios from alternating rounds are the robust part).`,
       "",
