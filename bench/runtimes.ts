@@ -9,7 +9,8 @@
  *
  * Run: npm run build && node dist/bench/runtimes.js --model FILE[,FILE...] [--threads 1,2] [--rounds 3]
  *        [--prompt-tokens 8] [--gen-tokens 64] [--configs 'node20=node;node24=/path/to/node;node24-relaxed=/path/to/node@relaxed']
- *   A config is NAME=NODE_BINARY[@KERNELS] (KERNELS: FFNSKIP_KERNELS for it; default auto).
+ *   A config is NAME=NODE_BINARY[@KERNELS][+VAR=VALUE...] (KERNELS: FFNSKIP_KERNELS for it, default auto;
+ *   each +VAR=VALUE another environment variable for its children, e.g. +FFNSKIP_POOL_BACKOFF=20).
  *   Default configs: this Node, and the Node of scripts/install-node.sh with auto and with relaxed kernels.
  *   --cpus 1: run every child under `taskset -c 1` (this machine's two vCPUs differ in speed by up to 1.5x
  *   from moment to moment, so an unpinned one-thread run measures partly where the scheduler put it).
@@ -37,17 +38,21 @@ interface Config {
   name: string;
   node: string;
   kernels: string;
+  env: Record<string, string>;
 }
 
 const second = join(process.env.FFNSKIP_HOME ?? join(homedir(), ".cache", "ffnskip"), "node", "bin", "node");
 const configs: Config[] = (opts.configs ?? `this=${process.execPath};second=${second};second-relaxed=${second}@relaxed`)
   .split(";")
   .map((c) => {
-    const [name, rest] = c.split("=");
-    const [node, kernels = "auto"] = (rest ?? "").split("@");
-    if (!name || !node) throw new Error(`--configs: '${c}' is not NAME=NODE[@KERNELS]`);
+    const eq = c.indexOf("=");
+    const [name, rest] = [c.slice(0, eq), c.slice(eq + 1)];
+    const [head, ...vars] = rest.split("+");
+    const [node, kernels = "auto"] = head.split("@");
+    if (eq < 1 || !node) throw new Error(`--configs: '${c}' is not NAME=NODE[@KERNELS][+VAR=VALUE...]`);
     if (!existsSync(node)) throw new Error(`--configs: ${node} (config ${name}) does not exist`);
-    return { name, node, kernels };
+    const env = Object.fromEntries(vars.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    return { name, node, kernels, env };
   });
 
 const cli = repoFile("bin/ffnskip.js");
@@ -64,7 +69,7 @@ function benchOnce(c: Config, model: string, threads: number): Run {
   const args = [cli, "bench", "--model", model, "--threads", String(threads), "--prompt-tokens", opts["prompt-tokens"]!];
   args.push("--gen-tokens", opts["gen-tokens"]!, "--repeat", "1", "--json");
   const [cmd, argv] = opts.cpus ? ["taskset", ["-c", opts.cpus, c.node, ...args]] : [c.node, args];
-  const p = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, FFNSKIP_KERNELS: c.kernels }, maxBuffer: 1 << 24 });
+  const p = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, FFNSKIP_KERNELS: c.kernels, ...c.env }, maxBuffer: 1 << 24 });
   if (p.status !== 0) throw new Error(`${c.name}: ffnskip bench failed (${p.status}): ${p.stderr.slice(-2000)}`);
   const j = JSON.parse(p.stdout);
   const v = spawnSync(c.node, ["--version"], { encoding: "utf8" }).stdout.trim();

@@ -767,3 +767,22 @@ test("toHalves (the f16 KV cache's conversion) equals f32ToF16 bit for bit: ever
     await K.dispose();
   }
 });
+
+test("FFNSKIP_POOL_BACKOFF (the pool's back-off after a preempted worker) rejects what is not a whole number, naming it", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const url = new URL("./wasm.js", import.meta.url).href;
+  for (const [v, ok] of [
+    ["abc", false],
+    ["-1", false],
+    ["2.5", false],
+    ["0", true],
+    ["20", true],
+  ] as const) {
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(url)})`], {
+      encoding: "utf8",
+      env: { ...process.env, FFNSKIP_POOL_BACKOFF: v, NODE_TEST_CONTEXT: "" },
+    });
+    if (ok) assert.equal(r.status, 0, `${v}: ${r.stderr}`);
+    else assert.match(r.stderr, new RegExp(`FFNSKIP_POOL_BACKOFF=${v.replace(".", "\\.")}: give a whole number of dispatches`));
+  }
+});

@@ -14,8 +14,20 @@ const ATTENTION = 0x10000;
 const ATTENTION_SPLIT_MACS = 65536;
 /** A wait for workers longer than this (ms) after the main thread's own chunks means a worker was preempted. */
 const PREEMPTED_MS = 2;
-/** Dispatches (about one decoded token) run on the main thread alone after such a wait. */
-const BACKOFF_DISPATCHES = 200;
+/**
+ * Dispatches (about one decoded token) run on the main thread alone after such a wait;
+ * FFNSKIP_POOL_BACKOFF overrides it, for measuring. 20 and 0 measured the same as 200 at 2 threads
+ * here (results/bench/backoff-s13.md), so the default stays.
+ */
+const BACKOFF_DISPATCHES = backoffFromEnv(200);
+
+function backoffFromEnv(fallback: number): number {
+  const v = process.env.FFNSKIP_POOL_BACKOFF;
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`FFNSKIP_POOL_BACKOFF=${v}: give a whole number of dispatches (0 = never back off)`);
+  return n;
+}
 /**
  * Per-thread kernel scratch (assembly/prompt.ts setScratch): expanded weight
  * groups for rows of up to 16384 values, and the int8 path's split
