@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import type { Engine } from "../src/api/engine.js";
 import type { BenchOptions, BenchResult } from "../src/api/bench.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
+import { median } from "./median.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -32,7 +33,6 @@ const threads = Number(v.threads ?? 2),
   model = v.model ?? SMOLLM2,
   promptTokens = Number(v["prompt-tokens"] ?? 128),
   genTokens = Number(v["gen-tokens"] ?? 64);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 interface Side {
   name: string;

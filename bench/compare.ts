@@ -20,6 +20,7 @@ import { readSkipProfile } from "../src/skip/skip-profile.js";
 import { bytesPerSkip } from "../src/skip/linear.js";
 import { benchLlamaCpp } from "./peer.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
+import { median } from "./median.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -37,7 +38,6 @@ const rounds = Number(v.rounds ?? 5),
   promptTokens = Number(v["prompt-tokens"] ?? 128),
   genTokens = Number(v["gen-tokens"] ?? 64);
 const model = v.model ?? SMOLLM2;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stem = model === SMOLLM2 ? "smollm2-135m-instruct" : basename(model, ".gguf").toLowerCase();
 const profilePaths =
   v.profiles === "none"

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import type { KernelVariant } from "../src/kernels/wasm-module.js";
 import { decodeRows } from "./steps.js";
+import { median } from "./median.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -42,7 +43,6 @@ for (let r = 0; r < Number(opts.rounds); r++) {
   }
   pos = pos + 4 > 400 ? 2 : pos + 4;
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const [m0, b0] = [median(loaded[0].ms), Math.min(...loaded[0].ms)];
 for (const b of loaded) {
   const [m, best] = [median(b.ms), Math.min(...b.ms)];

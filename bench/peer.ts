@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Token } from "node-llama-cpp";
 import { openLlamaCpp } from "../test/oracle/llamacpp.js";
+import { median } from "./median.js";
 
 export interface PeerBenchOptions {
   threads: number;
@@ -33,8 +34,6 @@ export interface PeerBenchResult {
   /** every timed run, for spread */
   runs: { prompt_ms: number; decode_ms: number }[];
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Plain prose, repeated to length: the content barely matters for speed, but keep it real text. */
 const FILLER =

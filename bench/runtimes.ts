@@ -21,6 +21,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoFile } from "../test/helpers/fixtures.js";
+import { median } from "./median.js";
 
 const { values: opts } = parseArgs({
   options: {
@@ -56,7 +57,6 @@ const configs: Config[] = (opts.configs ?? `this=${process.execPath};second=${se
   });
 
 const cli = repoFile("bin/ffnskip.js");
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Run {
   prompt: number;

@@ -21,6 +21,7 @@ import { getLlama, LlamaLogLevel, type Token } from "node-llama-cpp";
 import { loadModel, type Engine } from "../src/api/engine.js";
 import { startServer } from "../src/server/server.js";
 import { decodeRows } from "./steps.js";
+import { median } from "./median.js";
 
 const PROMPTS = [
   "The history of the city goes back to",
@@ -33,7 +34,6 @@ const PROMPTS = [
   "The largest planet in the solar system",
 ];
 let MODEL_ID = "";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Round {
   clients: number;

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { loadModel, type Engine } from "../src/api/engine.js";
 import { benchmark } from "../src/api/bench.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
+import { median } from "./median.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -24,7 +25,6 @@ const threadList = (v.threads ?? "1,2").split(",").map(Number);
 const rounds = Number(v.rounds ?? 3),
   maxMib = Number(v["max-shard-mib"] ?? 48);
 const model = v.model ?? SMOLLM2;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const cmd = `node dist/bench/shard-overhead.js --threads ${threadList.join(",")} --rounds ${rounds} --max-shard-mib ${maxMib}`;
 const md = [

@@ -12,20 +12,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { kernelModule } from "./wasm-module.js";
+import { kernelModule, runsBuild } from "./wasm-module.js";
 import { HOME, ROOT, skipOrFail } from "../../test/helpers/paths.js";
 
 /** Where scripts/install-node.sh puts its Node. */
 const INSTALLED = join(HOME, "node", "bin", "node");
-
-function runsDotAdd(): boolean {
-  try {
-    kernelModule("dotadd");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("the dot-add build is rejected with a clear error where the runtime's dot-add is not exact, or runs", () => {
   try {
@@ -37,7 +28,7 @@ test("the dot-add build is rejected with a clear error where the runtime's dot-a
 });
 
 test("kernel tests (bit-identity of every build, dot-add included) under a Node whose V8 runs the dot-add build", (t) => {
-  if (runsDotAdd()) {
+  if (runsBuild("dotadd")) {
     t.diagnostic(`this Node (V8 ${process.versions.v8}) runs the dot-add build: wasm.test.ts covers it in this run`);
     return;
   }

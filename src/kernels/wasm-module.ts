@@ -119,6 +119,11 @@ function compileRelaxed(build: "relaxed" | "dotadd"): WebAssembly.Module | null 
   return instantiateKernels(module, memory).selfTest(1024) === 1 ? module : null;
 }
 
+/** True when this engine runs the kernel `build` correctly (its self-test passes). */
+export function runsBuild(build: Build): boolean {
+  return compiled(build) !== null;
+}
+
 /** The compiled `build` (once per thread), or null when this engine cannot run it. */
 function compiled(build: Build): WebAssembly.Module | null {
   if (!cached.has(build))
