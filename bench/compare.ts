@@ -104,7 +104,12 @@ for (const threads of threadList) {
       ...PROFILES.map((p) => {
         const skip = readSkipProfile(p.path, engine.config.nLayers).config;
         // ffn-skip-linear reads its rank-r maps (f32 at run time) for every skipped FFN: those bytes count against its bound
-        return { name: `${skip.method} ${p.pct}%`, skip: skip as never, mapPerSkip: bytesPerSkip(skip) };
+        // two profiles of one method and target (e.g. ffn-sparse by neurons and by groups of 4) get their file names
+        const same = PROFILES.filter(
+          (q) => q.pct === p.pct && readSkipProfile(q.path, engine.config.nLayers).config.method === skip.method,
+        );
+        const name = `${skip.method} ${p.pct}%${same.length > 1 ? ` (${basename(p.path, ".json")})` : ""}`;
+        return { name, skip: skip as never, mapPerSkip: bytesPerSkip(skip) };
       }),
     ];
     const res = new Map<string, BenchResult[]>(configs.map((c) => [c.name, []]));

@@ -55,6 +55,7 @@ const { values: v } = parseArgs({
     tasks: { type: "string" },
     limit: { type: "string", default: "100" },
     out: { type: "string" },
+    within: { type: "boolean", default: false },
   },
 });
 const WARMUP = 2,
@@ -96,6 +97,18 @@ function byKept(A: Float32Array[], th: number, pick: (t: number) => boolean): In
     if (pick(t)) for (let i = 0; i < F; i++) if (a[i] >= th) kept[i]++;
   });
   return Int32Array.from([...identity].sort((x, y) => kept[x] - kept[y] || x - y));
+}
+
+/** `order` re-sorted so each down quantization block's neurons stay in that block, in the order `order` ranks them. */
+function withinBlocks(order: Int32Array): Int32Array {
+  const rank = new Int32Array(F);
+  order.forEach((n, r) => (rank[n] = r));
+  const out = new Int32Array(F);
+  for (let b = 0; b < F; b += downBlock) {
+    const block = Array.from({ length: downBlock }, (_, i) => b + i).sort((x, y) => rank[x] - rank[y]);
+    out.set(block, b);
+  }
+  return out;
 }
 
 /** Share of groups of `size` along `order` with every neuron below th, over the tokens with pick(t). */
@@ -225,26 +238,32 @@ for (const target of v.targets.split(",").map(Number)) {
   // the last case: groups of 4 whose ratio counting only the up rows (what a kernel skips) meets the target
   // every layer's neurons sorted by kept count over all tokens, once for the cases below
   const sorted = acts.map((A, l) => byKept(A, th[l], all));
-  const cases: [number, string, (l: number) => Int32Array, number][] = [];
+  // realizable: "up" = the up rows alone are skipped (any order), "both" = up rows and a neuron-major down copy
+  // (groups must stay inside one quantization block of the down rows, so the order sorts within each block)
+  const cases: [number, string, (l: number) => Int32Array, number, "up" | "both" | undefined][] = [];
   let upRows = "";
-  for (const size of [upGroup, downBlock])
-    for (const [name, orderOf] of [
-      ["file order", () => identity],
-      ["sorted by kept count", (l: number) => sorted[l]],
-    ] as const)
-      cases.push([size, name, orderOf, target]);
-  if (target < upMean)
-    cases.push([upGroup, "sorted by kept count; up rows alone reach the target", (l: number) => sorted[l], target / upOnly]);
-  else
-    upRows = `| ${pct(target, 0)} | groups of ${upGroup}, up rows alone | — | not reachable: the up rows are ${pct(upMean)} of the FFN bytes | — |`;
-  for (const [size, name, orderOf, goal] of cases) {
+  if (v.within)
+    cases.push([upGroup, "sorted by kept count within each down block", (l: number) => withinBlocks(sorted[l]), target, "both"]);
+  else {
+    for (const size of [upGroup, downBlock])
+      for (const [name, orderOf] of [
+        ["file order", () => identity],
+        ["sorted by kept count", (l: number) => sorted[l]],
+      ] as const)
+        cases.push([size, name, orderOf, target, undefined]);
+    if (target < upMean)
+      cases.push([upGroup, "sorted by kept count; up rows alone reach the target", (l: number) => sorted[l], target / upOnly, "up"]);
+    else
+      upRows = `| ${pct(target, 0)} | groups of ${upGroup}, up rows alone | — | not reachable: the up rows are ${pct(upMean)} of the FFN bytes | — |`;
+  }
+  for (const [size, name, orderOf, goal, realizable] of cases) {
     const groups: NeuronGroups[] = Array.from({ length: L }, (_, l) => ({ size, order: orderOf(l) }));
     const means = groups.map(({ order }, l) => {
       const s: number[] = [];
       for (const a of acts[l])
         for (let g = 0; g < F; g += size) {
           let m = 0;
-          for (let i = g; i < g + size; i++) m += a[order[i]];
+          for (let i = g; i < g + size; i++) m += a[order![i]];
           s.push(m / size);
         }
       return Float64Array.from(s).sort();
@@ -262,19 +281,21 @@ for (const target of v.targets.split(",").map(Number)) {
       if (m.ratio > goal) lo = keep;
       else hi = keep;
     }
-    const upRatio = goal === target ? "" : ` (up rows: ${pct(best!.ratio * upOnly)})`;
-    if (pplTask && goal !== target) {
+    const upRatio = realizable !== "up" ? "" : ` (up rows: ${pct(best!.ratio * upOnly)})`;
+    const scale = realizable === "up" ? upOnly : 1;
+    const label = realizable === "up" ? "up rows alone" : "within down blocks, up and down";
+    if (pplTask && realizable) {
       const r = await ppl(() => new SparsePolicy(L, { warmup: WARMUP, thresholds: thresholdsAt(best!.keep), groups }));
       pplRows.push(
-        `| groups of ${size} along the sorted order, up rows alone (realizable) | ${pct(target, 0)} | ${r.ppl.toFixed(2)} (up rows: ${pct(r.ratio * upOnly)}) |`,
+        `| groups of ${size} along the sorted order, ${label} (realizable) | ${pct(target, 0)} | ${r.ppl.toFixed(2)} (${realizable === "up" ? "up rows: " : ""}${pct(r.ratio * scale)}) |`,
       );
     }
-    if (goal !== target)
+    if (realizable)
       await accuracyRows(
-        `groups of ${size}, sorted, up rows alone (realizable)`,
+        `groups of ${size}, sorted, ${label} (realizable)`,
         pct(target, 0),
         (warmup) => new SparsePolicy(L, { warmup, thresholds: thresholdsAt(best!.keep), groups }),
-        upOnly,
+        scale,
       );
     groupedRows.push(`| ${pct(target, 0)} | groups of ${size} | ${name} | ${pct(best!.ratio)}${upRatio} | ${pct(best!.agreement)} |`);
   }

@@ -17,14 +17,23 @@ export interface SparseCalibration {
 }
 
 /** Thresholds reaching `target` (share of FFN bytes saved) on `set`, the first `warmup` generated tokens dense. */
-export function calibrateSparse(engine: Engine, set: CalibSet, target: number, warmup: number, log = (_: string) => {}): SparseCalibration {
+/** `groupSize` 4: the neurons drop in groups of 4 (file order), on the group's mean |act(gate)| (SparseOptions.groupSize). */
+export function calibrateSparse(
+  engine: Engine,
+  set: CalibSet,
+  target: number,
+  warmup: number,
+  log = (_: string) => {},
+  groupSize = 1,
+): SparseCalibration {
   const L = engine.config.nLayers;
-  const sampler = new GateSampler(L, warmup);
+  const sampler = new GateSampler(L, warmup, groupSize);
+  const grouped = groupSize === 4 ? { groupSize } : {};
   measure(engine, set, sampler);
   const layers = engine.model.weights.layers;
   const share = layers.reduce((a, w) => a + neuronByteShare(w.w1, w.w2, w.w3), 0) / L;
   const { best, trials } = searchKeep(target, share, (keep) => {
-    const m = measure(engine, set, new SparsePolicy(L, { warmup, thresholds: sampler.thresholdsAt(keep) }));
+    const m = measure(engine, set, new SparsePolicy(L, { warmup, thresholds: sampler.thresholdsAt(keep), ...grouped }));
     log(
       `calibrate ffn-sparse: keep ${(keep * 100).toFixed(2)}% → ratio ${(m.ratio * 100).toFixed(2)}%, agreement ${(m.agreement * 100).toFixed(1)}%`,
     );

@@ -4,7 +4,7 @@
 // V8 >= 12 (Node >= 22). Node 20's V8 computes it differently, so there the
 // self-test rejects the build and auto never takes it. wasm.test.ts includes
 // the dot-add build wherever the Node running it can run it; where it cannot,
-// this test runs wasm.test.ts again under a second Node that can: the one in
+// this test runs wasm.test.ts and neuron-major.test.ts again under a second Node that can: the one in
 // FFNSKIP_NODE_DOTADD, or the one scripts/install-node.sh puts in the model
 // cache (.ci/run installs it, so under CI its absence is a failure).
 import { test } from "node:test";
@@ -44,14 +44,16 @@ test("kernel tests (bit-identity of every build, dot-add included) under a Node 
   assert.equal(probe.status, 0, `${node} does not run: ${probe.stderr}`);
   // without the runner's NODE_TEST_CONTEXT, which would make the child report to this runner instead of to stdout
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const r = spawnSync(node, ["--test", "--test-reporter=tap", join(ROOT, "dist", "src", "kernels", "wasm.test.js")], {
+  const files = ["wasm.test.js", "neuron-major.test.js"].map((f) => join(ROOT, "dist", "src", "kernels", f));
+  const r = spawnSync(node, ["--test", "--test-reporter=tap", ...files], {
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: 150_000,
     env,
   });
   const tail = `${r.stdout}\n${r.stderr}`.split("\n").slice(-40).join("\n");
-  assert.equal(r.status, 0, `wasm.test.js under ${node} (V8 ${probe.stdout.trim()}) failed:\n${tail}`);
-  // the run really included the dot-add build, and skipped nothing
+  assert.equal(r.status, 0, `wasm.test.js and neuron-major.test.js under ${node} (V8 ${probe.stdout.trim()}) failed:\n${tail}`);
+  // the run really included the dot-add build in both files, and skipped nothing
   assert.match(r.stdout, /wasm-relaxed-simd-dotadd|dotadd kernels/, "the second run did not include the dot-add build");
+  assert.match(r.stdout, /neuron-major .*dotadd/, "the second run did not include the dot-add build's neuron-major kernels");
   assert.match(r.stdout, /^# skipped 0$/m, `the second run skipped tests:\n${tail}`);
 });

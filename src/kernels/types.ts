@@ -46,6 +46,18 @@ export interface Heap {
   u8(ptr: number, n: number): Uint8Array;
 }
 
+/** A down projection's neuron-major copy (ffn-sparse realized; see assembly/neuron-major.ts): read by groups of 4 neurons. */
+export interface NeuronMajorMatrix {
+  /** heap byte offset of the copy */
+  ptr: number;
+  /** the ggml type it was made from (Q4_0 or Q4_1) */
+  type: GGMLType;
+  /** outputs (the model dimension) */
+  rows: number;
+  /** neurons (the FFN dimension) */
+  cols: number;
+}
+
 /**
  * Matrix products, the only place weights are read. Activations are f32
  * buffers in the heap; how a kernel treats them inside (e.g. quantizing to
@@ -96,6 +108,18 @@ export interface Kernels {
   geglu(x: number, y: number, n: number): void;
   /** n floats at byte offset src as IEEE halves at dst (2-aligned), rounded to nearest even as src/quant/f16.ts f32ToF16. */
   toHalves(src: number, dst: number, n: number): void;
+  /**
+   * Optional (ffn-sparse realized): the neuron-major copy of a prepared down projection, or undefined where these
+   * kernels have none for its type or shape (packed Q4_0/Q4_1, rows and cols multiples of 32).
+   */
+  neuronMajor?(w: WeightMatrix): NeuronMajorMatrix | undefined;
+  /**
+   * Optional, with neuronMajor: out = W x for the 4-row groups whose byte in `mask` (heap offset, one per group) is
+   * nonzero, 0 for the others, one token. For the matrices neuronMajor accepts the shape of (packed Q4_0/Q4_1).
+   */
+  matvecMasked?(w: WeightMatrix, x: number, out: number, mask: number): void;
+  /** Optional: out = W h, one token, over the groups of 4 neurons `mask` keeps; h of the dropped groups must be 0. */
+  matvecNeuronMajor?(w: NeuronMajorMatrix, h: number, out: number, mask: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

@@ -47,6 +47,10 @@ export interface KernelExports {
   geglu(x: number, y: number, n: number): void;
   toHalves(src: number, dst: number, n: number): void;
   lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
+  neuronMajorBytes(rows: number, cols: number): number;
+  toNeuronMajor(type: number, w: number, rowBytes: number, cols: number, rows: number, dst: number): void;
+  neuronActBytes(cols: number): number;
+  quantizeNeurons(h: number, cols: number, a: number): void;
   attention(
     out: number,
     q: number,

@@ -1,4 +1,4 @@
-import { kvBytes, type Kernels, type KVType, type WeightMatrix } from "./types.js";
+import { kvBytes, type Kernels, type KVType, type NeuronMajorMatrix, type WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
 import { instantiateKernels, kernelModule, type KernelExports, type KernelVariant } from "./wasm-module.js";
@@ -8,6 +8,9 @@ import { dequantizeRow } from "../quant/dequant.js";
 
 /** Type-id flag the wasm module uses for packed matrices (assembly/packed.ts PACKED). */
 const PACKED = 0x100;
+/** Type-id flags of ffn-sparse's realized jobs (assembly/neuron-major.ts): a masked up projection, a neuron-major down. */
+const MASKED = 0x1000;
+const NEURON_MAJOR = 0x2000;
 /** Type-id flag of an attention job (assembly/attention.ts ATTENTION); bit 0 = f16 cache. */
 const ATTENTION = 0x10000;
 /** Attention below this many query-key products per call runs on the calling thread alone (see attentionStep). */
@@ -352,6 +355,54 @@ export class WasmKernels implements Kernels {
       quantized |= kind;
     }
     this.exec(ws.length);
+  }
+
+  neuronMajor(w: WeightMatrix): NeuronMajorMatrix | undefined {
+    checkMatrix(this.heap, w);
+    if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 32 !== 0 || w.cols % 32 !== 0) return undefined;
+    const ptr = this.heap.alloc(this.k.neuronMajorBytes(w.rows, w.cols), 64);
+    this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr);
+    return { ptr, type: w.type, rows: w.rows, cols: w.cols };
+  }
+
+  matvecMasked(w: WeightMatrix, x: number, out: number, mask: number): void {
+    if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 4 !== 0)
+      throw new Error(`matvecMasked: needs a packed Q4_0/Q4_1 matrix of whole 4-row groups, got ${typeInfo(w.type).name} ${w.rows} rows`);
+    this.checkMask(mask, w.rows / 4);
+    const j = this.setup(0, w, x, out, 1, true);
+    j.type |= MASKED;
+    j.split = mask;
+    this.exec(1);
+  }
+
+  matvecNeuronMajor(w: NeuronMajorMatrix, h: number, out: number, mask: number): void {
+    const size = this.heap.memory.buffer.byteLength;
+    if (h & 3 || out & 3 || h < 0 || out < 0 || h + w.cols * 4 > size || out + w.rows * 4 > size)
+      throw new Error(`matvecNeuronMajor: activation ${h} or output ${out} is misaligned or outside the heap`);
+    this.checkMask(mask, w.cols / 4);
+    this.ensureAct(this.k.neuronActBytes(w.cols));
+    this.k.quantizeNeurons(h, w.cols, this.act);
+    const j = this.job(0);
+    j.type = NEURON_MAJOR | w.type;
+    j.w = w.ptr;
+    j.rowBytes = 0;
+    j.cols = w.cols;
+    j.rows = w.rows;
+    j.act = this.act;
+    j.actStride = 0;
+    j.x = 0;
+    j.n = 1;
+    j.out = out;
+    j.outStride = w.rows;
+    // chunks of whole 32-output tiles, about two per thread
+    j.step = 32 * Math.max(1, Math.ceil(w.rows / 32 / (2 * this.threads)));
+    j.split = mask;
+    this.exec(1);
+  }
+
+  private checkMask(mask: number, groups: number): void {
+    if (!Number.isInteger(mask) || mask <= 0 || mask + groups > this.heap.memory.buffer.byteLength)
+      throw new Error(`group mask ${mask} (${groups} bytes) is outside the heap`);
   }
 
   matmul(w: WeightMatrix, x: number, out: number, n: number): void {

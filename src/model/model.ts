@@ -12,7 +12,8 @@ import type { Weights } from "./weights.js";
 import { KVCache } from "./kv-cache.js";
 import { Shard } from "./shard.js";
 import * as ops from "../kernels/ops.js";
-import { dropGroups, dropNeurons, gateActivations, neuronByteShare } from "./sparse-ffn.js";
+import type { NeuronGroups } from "../skip/policy.js";
+import { dropGroups, dropNeurons, gateActivations, neuronByteShare, REALIZED_GROUP, RealizedSparseFFN } from "./sparse-ffn.js";
 
 export interface StepOptions {
   policy: SkipPolicy;
@@ -83,6 +84,8 @@ export class Model {
     ffn: Uint8Array;
     ffnRow: Int32Array;
   };
+  /** ffn-sparse's kernels that read only the kept neuron groups (realizeSparse), or undefined: the masked form */
+  private realized: RealizedSparseFFN | undefined;
   /** FFN reads and skips since load (or the last resetFfnStats) */
   readonly ffnStats: FfnStats = { blocks: 0, skipped: 0, rowBlocks: 0, rowsRun: 0 };
 
@@ -142,6 +145,17 @@ export class Model {
       if (S.index === plan.embed) K.prepare(weights.tokenEmbd);
       if (S === this.last) K.prepare(weights.output);
     }
+  }
+
+  /**
+   * Build what ffn-sparse needs to skip the bytes of the neurons it drops (src/model/sparse-ffn.ts
+   * RealizedSparseFFN): afterwards a decode step whose policy drops neurons in groups of 4 in file order reads only
+   * the kept groups' up rows and down columns, in the layers whose types allow it (Q4_0/Q4_1). Returns the layers
+   * that run so and the bytes added. Idempotent; the first such step builds it if this was not called.
+   */
+  realizeSparse(): { layers: number; bytes: number } {
+    this.realized ??= new RealizedSparseFFN(this.weights.layers, (l) => this.shardOf(l).kernels);
+    return { layers: this.realized.layers, bytes: this.realized.bytes };
   }
 
   /** Zero the FFN read counters. */
@@ -420,12 +434,10 @@ export class Model {
       p = S.b,
       m = S.views();
     const x = p.x / 4,
-      xb = p.xb / 4,
-      o = p.o / 4;
+      xb = p.xb / 4;
     const L = this.weights.layers[l];
     const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
     for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
-    K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3], nf);
     // ffn-sparse: each row's neurons are chosen on its gate, before the activation overwrites it
     let sparse = false;
     for (let j = 0; j < nf; j++) {
@@ -433,6 +445,20 @@ export class Model {
       this.gateThreshold[j] = th;
       sparse ||= th > 0;
     }
+    if (sparse && nf === 1 && this.realizedRow(l, seqs[rows.seq[rows.ffnRow[0]]].policy.neuronGroups?.(l))) {
+      // one token whose neurons drop in groups of 4 in file order: the kernels read only the kept groups
+      K.matvec(L.w1, p.xb, p.h1);
+      const act = this.gateAct.subarray(0, ffnDim);
+      // fresh views: building the realized kernels' copies on first use may have grown the heap
+      gateActivations(S.views(), p.h1 / 4, ffnDim, c.ffnAct === "gelu", act);
+      const kept = this.realized!.run(K, l, L.w3, p.xb, p.h1, p.h3, p.o, act, this.gateThreshold[0], c.ffnAct === "gelu");
+      const t = rows.ffnRow[0],
+        s = seqs[rows.seq[t]];
+      if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, neuronByteShare(L.w1, L.w2, L.w3) * (1 - kept / ffnDim));
+      this.ffnOutput(S, l, seqs, nf, n);
+      return;
+    }
+    K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3], nf);
     if (sparse) {
       if (this.gateAct.length < nf * ffnDim) this.gateAct = new Float32Array(nf * ffnDim);
       for (let j = 0; j < nf; j++)
@@ -455,6 +481,28 @@ export class Model {
       }
     }
     this.mat(K, L.w2, p.h1, p.o, nf);
+    this.ffnOutput(S, l, seqs, nf, n);
+  }
+
+  /**
+   * Whether layer l can run a row's ffn-sparse groups `g` realized: groups of 4 in file order, and kernels for it
+   * (built on first use, see realizeSparse).
+   */
+  private realizedRow(l: number, g: NeuronGroups | undefined): boolean {
+    if (g?.size !== REALIZED_GROUP || g.order !== undefined) return false;
+    this.realizeSparse();
+    return this.realized!.has(l);
+  }
+
+  /** The FFN outputs of the nf running rows (at o) into their residuals, after Gemma's post-norm and the policies' observations. */
+  private ffnOutput(S: Shard, l: number, seqs: readonly SeqStep[], nf: number, n: number): void {
+    const rows = this.rows,
+      dim = this.config.dim,
+      m = S.views(),
+      p = S.b;
+    const x = p.x / 4,
+      o = p.o / 4;
+    const L = this.weights.layers[l];
     // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
     if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, nf);
     for (let j = 0; j < nf; j++) {

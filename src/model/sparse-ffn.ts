@@ -3,7 +3,7 @@
  * neurons a row keeps, decided on the gate projection before the activation
  * runs, and the dropped neurons zeroed after it.
  */
-import type { WeightMatrix } from "../kernels/types.js";
+import type { Kernels, NeuronMajorMatrix, WeightMatrix } from "../kernels/types.js";
 import type { NeuronGroups } from "../skip/policy.js";
 
 /** |act(g)| of n gate values at index `at` of m into out[0..n): SiLU, or the tanh GELU for GeGLU (as the kernels compute them). */
@@ -36,14 +36,14 @@ export function dropNeurons(m: Float32Array, at: number, act: Float32Array, n: n
  */
 export function dropGroups(m: Float32Array, at: number, act: Float32Array, n: number, threshold: number, g: NeuronGroups): number {
   const { size, order } = g;
-  if (order.length !== n || n % size !== 0)
-    throw new Error(`ffn-sparse groups: an order of ${order.length} neurons in groups of ${size} does not fit an FFN of ${n}`);
+  if ((order && order.length !== n) || n % size !== 0)
+    throw new Error(`ffn-sparse groups: ${order?.length ?? n} neurons in groups of ${size} do not fit an FFN of ${n}`);
   let kept = 0;
   for (let b = 0; b < n; b += size) {
     let s = 0;
-    for (let i = b; i < b + size; i++) s += act[order[i]];
+    for (let i = b; i < b + size; i++) s += act[order ? order[i] : i];
     if (s >= threshold * size) kept += size;
-    else for (let i = b; i < b + size; i++) m[at + order[i]] = 0;
+    else for (let i = b; i < b + size; i++) m[at + (order ? order[i] : i)] = 0;
   }
   return kept;
 }
@@ -52,4 +52,86 @@ export function dropGroups(m: Float32Array, at: number, act: Float32Array, n: nu
 export function neuronByteShare(w1: WeightMatrix, w2: WeightMatrix, w3: WeightMatrix): number {
   const b = (w: WeightMatrix) => w.rowBytes * w.rows;
   return (b(w2) + b(w3)) / (b(w1) + b(w2) + b(w3));
+}
+
+/** Groups of 4 neurons in file order: the granularity the realized kernels skip (kernels/assembly/neuron-major.ts). */
+export const REALIZED_GROUP = 4;
+
+/**
+ * mask[g] = 1 where group g of REALIZED_GROUP neurons (file order) keeps its neurons: the sum of its |act| is at
+ * least threshold * REALIZED_GROUP, the rule of dropGroups; returns how many neurons are kept.
+ */
+export function groupMask(act: Float32Array, n: number, threshold: number, mask: Uint8Array): number {
+  let kept = 0;
+  for (let b = 0, g = 0; b < n; b += REALIZED_GROUP, g++) {
+    let s = 0;
+    for (let i = b; i < b + REALIZED_GROUP; i++) s += act[i];
+    mask[g] = s >= threshold * REALIZED_GROUP ? 1 : 0;
+    kept += mask[g] * REALIZED_GROUP;
+  }
+  return kept;
+}
+
+/**
+ * ffn-sparse with groups of 4 neurons in file order, computed by kernels that
+ * read only the kept groups: the up projection's kept 4-row groups and a
+ * neuron-major copy of the down projection (built here, once; it adds the
+ * down projection's bytes again, plus a fifth for its f32 scales). One token at a time (decode); layers whose
+ * matrices the kernels cannot do this for (not Q4_0/Q4_1, shapes not multiples of 32) have no entry and run the masked
+ * form.
+ */
+export class RealizedSparseFFN {
+  private readonly down: (NeuronMajorMatrix | undefined)[] = [];
+  /** per layer: the group mask's heap offset in that layer's heap (ffnDim / 4 bytes) */
+  private readonly maskPtr: number[] = [];
+  /** bytes the neuron-major copies and masks take */
+  readonly bytes: number = 0;
+
+  constructor(layers: readonly { w2: WeightMatrix; w3: WeightMatrix }[], kernelsOf: (l: number) => Kernels) {
+    layers.forEach((L, l) => {
+      const K = kernelsOf(l);
+      const nm = K.matvecMasked && K.matvecNeuronMajor && L.w3.packed && L.w3.type === L.w2.type ? K.neuronMajor?.(L.w2) : undefined;
+      this.down.push(nm);
+      this.maskPtr.push(nm ? K.heap.alloc(nm.cols / REALIZED_GROUP, 16) : 0);
+      if (nm) (this as { bytes: number }).bytes += L.w2.rowBytes * L.w2.rows * 1.2 + nm.cols / REALIZED_GROUP;
+    });
+  }
+
+  /** True when layer l runs realized. */
+  has(l: number): boolean {
+    return this.down[l] !== undefined;
+  }
+
+  /** Layers that run realized. */
+  get layers(): number {
+    return this.down.filter(Boolean).length;
+  }
+
+  /**
+   * The FFN of one token in layer l after its gate (gate values at byte offset h1, |act| in `act`): the group mask
+   * on `threshold`, the up projection of the kept groups into h3, the activation, and the down projection of the kept
+   * groups into o. Returns the neurons kept.
+   */
+  run(
+    K: Kernels,
+    l: number,
+    w3: WeightMatrix,
+    xb: number,
+    h1: number,
+    h3: number,
+    o: number,
+    act: Float32Array,
+    threshold: number,
+    gelu: boolean,
+  ): number {
+    const nm = this.down[l]!,
+      mask = this.maskPtr[l];
+    const kept = groupMask(act, nm.cols, threshold, K.heap.u8(mask, nm.cols / REALIZED_GROUP));
+    K.matvecMasked!(w3, xb, h3, mask);
+    // a dropped group's up rows are 0, so its h is act(gate) * 0 = 0, as the neuron-major kernel requires
+    if (gelu) K.geglu(h1, h3, nm.cols);
+    else K.swiglu(h1, h3, nm.cols);
+    K.matvecNeuronMajor!(nm, h1, o, mask);
+    return kept;
+  }
 }

@@ -23,15 +23,27 @@ const STRIDE = 3;
 /** A policy that drops nothing (a threshold below every nonzero |act|, whose neurons add 0 anyway) and records the gates. */
 export class GateSampler extends SparsePolicy {
   readonly samples: number[][];
-  constructor(nLayers: number, warmup: number) {
+  /** `groupSize` 4: sample the mean |act| of each group of 4 neurons (file order), the value a grouped policy compares */
+  constructor(
+    nLayers: number,
+    warmup: number,
+    private readonly groupSize = 1,
+  ) {
     super(nLayers, { warmup, thresholds: new Array<number>(nLayers).fill(Number.MIN_VALUE) });
     this.samples = Array.from({ length: nLayers }, () => []);
   }
   override observeNeurons(layer: number, act: Float32Array, kept: number, saved: number): void {
     super.observeNeurons(layer, act, kept, saved);
     if (!this.active) return;
-    const s = this.samples[layer];
-    for (let i = layer % STRIDE; i < act.length; i += STRIDE) s.push(act[i]);
+    const s = this.samples[layer],
+      g = this.groupSize;
+    if (g === 1) for (let i = layer % STRIDE; i < act.length; i += STRIDE) s.push(act[i]);
+    else
+      for (let b = (layer % STRIDE) * g; b < act.length; b += STRIDE * g) {
+        let m = 0;
+        for (let i = b; i < b + g; i++) m += act[i];
+        s.push(m / g);
+      }
   }
   /** Per layer, the (1 − keep) quantile of the sample. */
   thresholdsAt(keep: number): number[] {

@@ -99,7 +99,8 @@ export type KnobName =
   | "standInScale"
   | "rewind"
   | "taus"
-  | "thresholds";
+  | "thresholds"
+  | "groupSize";
 
 /** How a knob's value is written: integers, a number, a list of integers or of numbers, a file path. */
 export type KnobKind = "int" | "number" | "int[]" | "number[]" | "path";
@@ -144,6 +145,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
     kind: "number[]",
     doc: "ffn-sparse: per layer, the |act(gate)| below which an FFN neuron is dropped (0 = keep all)",
   },
+  groupSize: {
+    flag: "neuron-group",
+    json: "group_size",
+    kind: "int",
+    doc: "ffn-sparse: 1 drops neurons one by one; 4 drops them in groups of 4 (file order), which the kernels skip on Q4_0/Q4_1",
+  },
   standInFile: {
     flag: "stand-in-file",
     json: "stand_in_file",
@@ -163,7 +170,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
   "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "standInScale", "rewind", "hold"],
   "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
-  "ffn-sparse": ["warmup", "thresholds"],
+  "ffn-sparse": ["warmup", "thresholds", "groupSize"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -381,7 +388,9 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       need(thresholds!.length === nLayers, `thresholds has ${thresholds!.length} entries, the model has ${nLayers} layers`);
       for (const t of thresholds!)
         need(typeof t === "number" && Number.isFinite(t) && t >= 0, `each of thresholds must be a finite number ≥ 0, got ${t}`);
-      return { method: m, warmup, thresholds: [...thresholds!] };
+      const groupSize = (c.groupSize as number | undefined) ?? 1;
+      need(groupSize === 1 || groupSize === 4, `group_size must be 1 (neuron by neuron) or 4 (groups the kernels skip), got ${groupSize}`);
+      return { method: m, warmup, thresholds: [...thresholds!], ...(groupSize === 4 ? { groupSize } : {}) };
     }
     case "layer-drop": {
       const layers = c.layers as number[] | undefined;

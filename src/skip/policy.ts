@@ -10,8 +10,8 @@
 /** Neuron groups of ffn-sparse's grouped variant: layer l's group g is order[g*size .. (g+1)*size). */
 export interface NeuronGroups {
   size: number;
-  /** a permutation of the FFN's neurons */
-  order: Int32Array;
+  /** a permutation of the FFN's neurons; absent: file order (group g is neurons g*size .. (g+1)*size) */
+  order?: Int32Array;
 }
 
 /** What the forward pass is computing in this step. */

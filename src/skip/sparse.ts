@@ -29,6 +29,12 @@ export interface SparseOptions {
    * weights would need. Absent: neuron by neuron.
    */
   groups?: NeuronGroups[];
+  /**
+   * 4: every layer drops neurons in groups of 4 in file order (a group drops when its mean |act(gate)| is below the
+   * threshold), which the kernels skip without reading (src/model/sparse-ffn.ts RealizedSparseFFN, on Q4_0/Q4_1
+   * weights); absent or 1: neuron by neuron (a masked computation, no speed-up).
+   */
+  groupSize?: number;
 }
 
 export class SparsePolicy extends BasePolicy {
@@ -44,7 +50,10 @@ export class SparsePolicy extends BasePolicy {
     this.thresholds = Float64Array.from(o.thresholds);
     if (o.groups !== undefined && o.groups.length !== nLayers)
       throw new Error(`ffn-sparse: groups has ${o.groups.length} entries, the model has ${nLayers} layers`);
-    this.groups = o.groups;
+    if (o.groups !== undefined && o.groupSize !== undefined) throw new Error("ffn-sparse: give groups or groupSize, not both");
+    if (o.groupSize !== undefined && o.groupSize !== 1 && o.groupSize !== 4)
+      throw new Error(`ffn-sparse: groupSize must be 1 or 4, got ${o.groupSize}`);
+    this.groups = o.groupSize === 4 ? new Array<NeuronGroups>(nLayers).fill({ size: 4 }) : o.groups;
   }
 
   neuronGroups(layer: number): NeuronGroups | undefined {

@@ -39,7 +39,9 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   (teacher-forced ratio). --weights-from reuses the w of a profile made before (e.g. for another target).
   --method ffn-sparse: FFN neuron sparsity (docs/method.md): per layer, neurons whose |act(gate)| is below a threshold
   are dropped; the thresholds are the same quantile of each layer's |act(gate)| over the calibration prompts' dense
-  continuations, the quantile bisected until the share of FFN weight bytes saved (teacher-forced) meets the target.`;
+  continuations, the quantile bisected until the share of FFN weight bytes saved (teacher-forced) meets the target.
+  --neuron-group 4 drops them in groups of 4 in file order instead (on the group's mean |act(gate)|): the form the
+  kernels read only the kept groups of, on Q4_0/Q4_1 weights, so it is faster than dense where the masked form is not.`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -72,6 +74,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "weights-from": { type: "string" },
       k: { type: "string" },
       tau: { type: "string" },
+      "neuron-group": { type: "string" },
     },
     false,
   );
@@ -106,9 +109,12 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     let r: CalibrateResult;
     let extra: Record<string, unknown> = {};
     if (method === "ffn-sparse") {
-      const c = calibrateSparse(engine, set, target, warmup, (line) => process.stderr.write(line + "\n"));
+      const groupSize = num(v, "neuron-group", true) ?? 1;
+      if (groupSize !== 1 && groupSize !== 4) throw new Error(`calibrate: --neuron-group must be 1 or 4, got ${groupSize}`);
+      const c = calibrateSparse(engine, set, target, warmup, (line) => process.stderr.write(line + "\n"), groupSize);
+      const grouped = groupSize === 4 ? { groupSize } : {};
       const trial = (keep: number, ratio: number, agreement: number) => ({
-        config: { method: "ffn-sparse" as const, warmup, thresholds: keep === c.best.keep ? c.thresholds : [] },
+        config: { method: "ffn-sparse" as const, warmup, thresholds: keep === c.best.keep ? c.thresholds : [], ...grouped },
         ratio,
         agreement,
       });
@@ -121,7 +127,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       extra = {
         sparse: {
           keep: c.best.keep,
-          rule: "thresholds[l] = (1 - keep) quantile of |act(gate)| in layer l over the set's decode steps (src/skip/calibrate-sparse.ts)",
+          rule: `thresholds[l] = (1 - keep) quantile of ${groupSize === 4 ? "the mean |act(gate)| of each group of 4 neurons" : "|act(gate)|"} in layer l over the set's decode steps (src/skip/calibrate-sparse.ts)`,
         },
       };
     } else if (method === "ffn-skip-layerwise") {

@@ -13,6 +13,7 @@
 // prompt.ts (batched kernels over unpacked groups), prompt-k.ts / expand-k.ts (the same for the K-quants),
 // matmul.ts (dispatch, getRow),
 // attention.ts, elementwise.ts (swiglu, geglu), half.ts (f32 -> f16 for the KV cache), lowrank.ts (ffn-skip-linear's stand-in),
+// neuron-major.ts (ffn-sparse realized: the down projection by groups of neurons, the up projection's masked rows),
 // probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
 //
@@ -35,3 +36,4 @@ export { attention, attentionScratch } from "./attention";
 export { swiglu, geglu } from "./elementwise";
 export { toHalves } from "./half";
 export { lowRank } from "./lowrank";
+export { neuronMajorBytes, toNeuronMajor, neuronActBytes, quantizeNeurons } from "./neuron-major";

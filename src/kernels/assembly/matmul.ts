@@ -12,6 +12,7 @@ import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPa
 import { smallFor, smallBatch } from "./small-batch";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 import { batchK, batchSplitK, splitActsK, splitNeedK } from "./prompt-k";
+import { MASKED, NEURON_MAJOR, neuronMajorRows } from "./neuron-major";
 
 /**
  * The activation a `type` matrix (PACKED | type for a packed one) reads:
@@ -118,6 +119,14 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     attentionHeads(out, w, act, x, rowBytes, n, rows, actStride, cols, s, type & 1, r0, r1);
     return;
   }
+  if (type & NEURON_MAJOR) {
+    neuronMajorRows(w, cols, r0, r1, act, split, out); // split: the group mask
+    return;
+  }
+  if (type & MASKED) {
+    maskedGroups(type & ~(MASKED | PACKED), w, rowBytes, cols, r0, r1, act, out, split);
+    return;
+  }
   let r = r0;
   if (packableK(type & ~PACKED)) {
     matmulK(type & ~PACKED, (type & PACKED) != 0, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride, split);
@@ -168,6 +177,23 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
       const v = dotRow(type, row, act + <usize>t * <usize>actStride, x + (<usize>t * <usize>cols << 2), cols);
       store<f32>(out + ((<usize>t * <usize>outStride + <usize>r) << 2), v);
     }
+  }
+}
+
+/**
+ * One token's rows [r0, r1) (multiples of 4) of a packed Q4_0/Q4_1 matrix,
+ * only for the 4-row groups whose byte in `mask` (one per group) is nonzero;
+ * the other rows are set to 0 (ffn-sparse's up projection, see neuron-major.ts).
+ */
+function maskedGroups(type: i32, w: usize, rowBytes: i32, cols: i32, r0: i32, r1: i32, act: usize, out: usize, mask: usize): void {
+  const nb = cols >> 5;
+  const k15 = 15 + (r0 >> 31), kMask = 0x8fffe000 + (r0 >> 31); // r0 >= 0: opaque constants (see group)
+  const kRebias = <f32>5.192296858534828e33 + <f32>(r0 >> 31);
+  for (let r = r0; r < r1; r += 4) {
+    const o = out + (<usize>r << 2);
+    if (load<u8>(mask + <usize>(r >> 2)) == 0) v128.store(o, i32x4.splat(0));
+    else if (type == Q4_1) group<u8>(w + <usize>r * <usize>rowBytes, act, nb, cols, o, k15, kMask, kRebias);
+    else group<i8>(w + <usize>r * <usize>rowBytes, act, nb, cols, o, k15, kMask, kRebias);
   }
 }
 

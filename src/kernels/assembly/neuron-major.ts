@@ -1,0 +1,183 @@
+import { dot8Add, widen8, h2f, Q4_1 } from "./common";
+import { nibByte } from "./packed";
+
+// ---------------------------------------------------------------------------
+// ffn-sparse, realized: the down projection read only for the FFN neurons a
+// token keeps (issue 16). A down projection W (rows = dim outputs, cols =
+// ffnDim neurons) is row-major in the file: its 4-bit quantization blocks
+// run along the neurons, 32 to a block, so a dropped neuron's weights sit
+// inside every row's block and cannot be skipped. The neuron-major copy
+// below stores, for each tile of 32 outputs and each block b of 32 neurons:
+//
+//   f32 d[32] | f32 m[32] | 8 groups of 4 neurons × 64 bytes of nibbles
+//
+// (768 bytes; w = d*q + m as Q4_1, Q4_0 as m = -8d). Group g's 64 bytes are
+// four v128s; byte k of v128 v holds, in its low nibble, output 8v + (k>>2)
+// and in its high nibble output 8v + 4 + (k>>2), of neuron 4g + (k&3). One
+// v128 dotted with the group's four int8 activations splatted to every lane
+// sums 4 outputs × 4 neurons in 4 i32 lanes, the same work per instruction
+// as the row-major kernels, and a dropped group's 64 bytes (one cache line)
+// are neither read nor computed. The block's scales are read when any of its
+// groups is kept.
+// ---------------------------------------------------------------------------
+
+/** Type-id flag of a neuron-major job (NEURON_MAJOR | Q4_0 or Q4_1; `split` carries the group mask). */
+export const NEURON_MAJOR: i32 = 0x2000;
+/** Type-id flag of a row-group-masked job (MASKED | PACKED | type; `split` carries the group mask). */
+export const MASKED: i32 = 0x1000;
+
+const TILE_BLOCK: usize = 768;
+
+/** Bytes of the neuron-major copy of a rows × cols matrix (rows and cols multiples of 32). */
+export function neuronMajorBytes(rows: i32, cols: i32): i32 {
+  return (rows >> 5) * (cols >> 5) * <i32>TILE_BLOCK;
+}
+
+/** Value e (0..31) of a block of a packed Q4 row whose nibble area starts at p (see packed.ts getRow). */
+@inline function nibble(p: usize, e: i32): u32 {
+  const i = e & 7;
+  const byte = load<u8>(p + nibByte((i << 1) + (e >> 4)));
+  return ((e >> 3) & 1) ? <u32>byte >> 4 : <u32>byte & 15;
+}
+
+/** Write the neuron-major copy (see above) of the packed Q4_0/Q4_1 matrix at w to dst (neuronMajorBytes). */
+export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, dst: usize): void {
+  const q4_1 = type == Q4_1;
+  const bb: usize = q4_1 ? 80 : 72,
+    nibOff: usize = q4_1 ? 16 : 8;
+  const nb = cols >> 5;
+  memory.fill(dst, 0, <usize>neuronMajorBytes(rows, cols));
+  for (let jt = 0; jt < rows >> 5; jt++)
+    for (let b = 0; b < nb; b++) {
+      const t = dst + (<usize>jt * <usize>nb + <usize>b) * TILE_BLOCK;
+      for (let jj = 0; jj < 32; jj++) {
+        const j = (jt << 5) + jj;
+        const lane = <usize>(j & 3);
+        const blk = w + <usize>(j & ~3) * <usize>rowBytes + <usize>b * bb;
+        const d = h2f(load<u16>(blk + (lane << 1)));
+        store<f32>(t + (<usize>jj << 2), d);
+        store<f32>(t + 128 + (<usize>jj << 2), q4_1 ? h2f(load<u16>(blk + 8 + (lane << 1))) : <f32>-8 * d);
+        const p = blk + nibOff + (lane << 2);
+        for (let e = 0; e < 32; e++) {
+          const q = nibble(p, e);
+          const o = t + 256 + (<usize>(e >> 2) << 6) + (<usize>(jj >> 3) << 4) + <usize>(((jj & 3) << 2) | (e & 3));
+          const old = <u32>load<u8>(o);
+          store<u8>(o, (jj & 4) ? (old & 15) | (q << 4) : (old & 0xf0) | q);
+        }
+      }
+    }
+}
+
+/** Bytes quantizeNeurons writes for `cols` values: f32 scale[nb] | f32 sum[nb] | i8 q[cols]. */
+export function neuronActBytes(cols: i32): i32 {
+  return (cols >> 5) * 8 + cols;
+}
+
+/**
+ * The neuron-major kernels' activation: per block of 32, scale = max|h|/127,
+ * q = round(h/scale) as int8, and scale * sum(q) for the m term (a dropped
+ * neuron's h is 0, so it adds nothing). The m term takes the quantized sum,
+ * not the float one, so that the product is exactly W times the quantized h:
+ * Q4 weights are d*q + m with q in 0..15 and m near -8d, and pairing the
+ * float sum with the quantized dot leaves d*q (not the centred weight) on
+ * every rounding error, ~3x the error on SmolLM2's down projections.
+ */
+export function quantizeNeurons(h: usize, cols: i32, a: usize): void {
+  const nb = cols >> 5;
+  const q = a + (<usize>nb << 3);
+  for (let b = 0; b < nb; b++) {
+    const p = h + (<usize>b << 7);
+    let amax: f32 = 0;
+    for (let i = 0; i < 32; i++) amax = max(amax, abs(load<f32>(p + (<usize>i << 2))));
+    const s = amax / <f32>127;
+    const inv: f32 = amax > 0 ? <f32>127 / amax : 0;
+    let isum = 0;
+    for (let i = 0; i < 32; i++) {
+      const v = <i32>nearest<f32>(load<f32>(p + (<usize>i << 2)) * inv);
+      store<i8>(q + (<usize>b << 5) + i, <i8>v);
+      isum += v;
+    }
+    store<f32>(a + (<usize>b << 2), s);
+    store<f32>(a + (<usize>(nb + b) << 2), s * <f32>isum);
+  }
+}
+
+/** acc (+) the int sums of 4 outputs × the group's 4 neurons: nibbles w (0..15) against activations x. */
+@inline function dot4(acc: v128, x: v128, w: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dot8Add(acc, x, w);
+  // plain SIMD: int16 products by pairs, then the pairs of each output added (lanes j0 j0 j1 j1 | j2 j2 j3 j3)
+  const x16 = i16x8.extend_low_i8x16_s(x);
+  const lo = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(w), x16),
+    hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(w), x16);
+  return i32x4.add(acc, i32x4.add(v128.shuffle<i32>(lo, hi, 0, 2, 4, 6), v128.shuffle<i32>(lo, hi, 1, 3, 5, 7)));
+}
+
+/** As an i32x4 of sums: the relaxed build's int16 pairs widened (see common.ts widen8). */
+@inline function sums(acc: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? widen8(acc) : acc;
+}
+
+/** out[4k..4k+3] += sums * (d * s) + m * bsum for the tile's k-th four outputs. */
+@inline function tileStep(o: usize, t: usize, k: usize, acc: v128, s: v128, bs: v128): void {
+  const y = v128.load(o + (k << 4));
+  const d = v128.load(t + (k << 4)),
+    m = v128.load(t + 128 + (k << 4));
+  v128.store(o + (k << 4), f32x4.add(y, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sums(acc)), f32x4.mul(d, s)), f32x4.mul(m, bs))));
+}
+
+/**
+ * Outputs [r0, r1) (multiples of 32) of out = W h for the neuron-major W at
+ * w (cols neurons), h quantized by quantizeNeurons at a, and mask one byte
+ * per group of 4 neurons: 0 = the group is dropped (its h must be 0).
+ * The int sums are exact; per output, the blocks are added in order.
+ */
+export function neuronMajorRows(w: usize, cols: i32, r0: i32, r1: i32, a: usize, mask: usize, out: usize): void {
+  const nb = cols >> 5;
+  const qa = a + (<usize>nb << 3);
+  const m15 = i8x16.splat(15);
+  const z = i32x4.splat(0);
+  for (let jt = r0 >> 5; jt < r1 >> 5; jt++) {
+    const o = out + (<usize>jt << 7);
+    for (let k: usize = 0; k < 8; k++) v128.store(o + (k << 4), z);
+    for (let b = 0; b < nb; b++) {
+      const mk = mask + (<usize>b << 3);
+      if (load<u64>(mk) == 0) continue; // every group of the block dropped: nothing of it is read
+      const t = w + (<usize>jt * <usize>nb + <usize>b) * TILE_BLOCK;
+      let a0 = z,
+        a1 = z,
+        a2 = z,
+        a3 = z,
+        a4 = z,
+        a5 = z,
+        a6 = z,
+        a7 = z;
+      for (let g = 0; g < 8; g++) {
+        if (load<u8>(mk + g) == 0) continue;
+        const x = i32x4.splat(load<i32>(qa + (<usize>b << 5) + (<usize>g << 2)));
+        const p = t + 256 + (<usize>g << 6);
+        const v0 = v128.load(p),
+          v1 = v128.load(p, 16),
+          v2 = v128.load(p, 32),
+          v3 = v128.load(p, 48);
+        a0 = dot4(a0, x, v128.and(v0, m15));
+        a1 = dot4(a1, x, i8x16.shr_u(v0, 4));
+        a2 = dot4(a2, x, v128.and(v1, m15));
+        a3 = dot4(a3, x, i8x16.shr_u(v1, 4));
+        a4 = dot4(a4, x, v128.and(v2, m15));
+        a5 = dot4(a5, x, i8x16.shr_u(v2, 4));
+        a6 = dot4(a6, x, v128.and(v3, m15));
+        a7 = dot4(a7, x, i8x16.shr_u(v3, 4));
+      }
+      const s = f32x4.splat(load<f32>(a + (<usize>b << 2))),
+        bs = f32x4.splat(load<f32>(a + (<usize>(nb + b) << 2)));
+      tileStep(o, t, 0, a0, s, bs);
+      tileStep(o, t, 1, a1, s, bs);
+      tileStep(o, t, 2, a2, s, bs);
+      tileStep(o, t, 3, a3, s, bs);
+      tileStep(o, t, 4, a4, s, bs);
+      tileStep(o, t, 5, a5, s, bs);
+      tileStep(o, t, 6, a6, s, bs);
+      tileStep(o, t, 7, a7, s, bs);
+    }
+  }
+}
