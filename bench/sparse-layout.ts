@@ -24,8 +24,11 @@
  * form; with --tasks (e.g. arc-easy,piqa,hellaswag; --limit items each), their accuracy with 95% CIs and McNemar
  * tests against dense and FFN-SkipLLM.
  *
+ * With --within, section 2 has one case instead: groups of 4 sorted by kept count within each quantization block of
+ * the down rows, the grouping the neuron-major kernels (src/kernels/assembly/neuron-major.ts) could skip in full.
+ *
  * Run: npm run build && node dist/bench/sparse-layout.js [--model M] [--targets 0.25,0.35] [--ctx 1024]
- *        [--compare profiles/<model>-25.json] [--ppl 16] [--tasks arc-easy,hellaswag --limit 100]
+ *        [--compare profiles/<model>-25.json] [--ppl 16] [--tasks arc-easy,hellaswag --limit 100] [--within]
  *        [--out results/method/sparse-layout-<model>.md]
  */
 import { writeFileSync } from "node:fs";
@@ -323,7 +326,9 @@ const md = [
   "",
   `Teacher-forced next-token agreement with dense on the calibration set (in-sample, as calibration reports it; the sorted order is fitted on the same tokens${compare ? `; FFN-SkipLLM's \`${v.compare}\`: ${pct(compare.agreement)} at ${pct(compare.ratio)}` : ""}).`,
   "",
-  `Which of these a kernel could realize: a dropped group of ${upGroup} in any order in the up projection (the gate and up rows permuted alike at load and the activations gathered back into file order before the down projection change no bit), so of a ratio r it realizes r × ${pct(upOnly)} (up ÷ up + down); the last row of each target is calibrated on that realized share. A dropped group of ${downBlock} only in file order, where it is one quantization block of every down row: the sorted groups of ${downBlock} would need the down projection's columns permuted, which requantizes it.`,
+  v.within
+    ? `Which of these a kernel could realize: groups of ${upGroup} whose neurons share one quantization block of the down rows (${downBlock} neurons) can be skipped in the up rows (gate and up rows permuted alike within each block) and in a neuron-major copy of the down projection (src/kernels/assembly/neuron-major.ts; permuting within a block changes no block's scales), so the whole ratio is realizable; the sorted order is the kept-count order restricted to each block.`
+    : `Which of these a kernel could realize: a dropped group of ${upGroup} in any order in the up projection (the gate and up rows permuted alike at load and the activations gathered back into file order before the down projection change no bit), so of a ratio r it realizes r × ${pct(upOnly)} (up ÷ up + down); the last row of each target is calibrated on that realized share. A dropped group of ${downBlock} only in file order, where it is one quantization block of every down row: the sorted groups of ${downBlock} would need the down projection's columns permuted, which requantizes it.`,
   "",
   "| target | dropped | neuron order | ratio | agreement with dense |",
   "|---|---|---|---|---|",
