@@ -71,7 +71,7 @@ for (const type of [GGMLType.Q4_0, GGMLType.Q4_1])
         const K = await WasmKernels.create(threads, undefined, variant);
         made.push(K);
         const rand = rng(7 + type);
-        const rows = 96,
+        const rows = 160,
           cols = 256;
         const w = randomMatrix(K.heap, type, rows, cols, rand);
         const plain = Uint8Array.from(K.heap.u8(w.ptr, rows * w.rowBytes));

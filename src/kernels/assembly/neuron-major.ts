@@ -1,5 +1,6 @@
 import { dot8Add, widen8, h2f, Q4_1 } from "./common";
 import { nibByte } from "./packed";
+import { scratch, scratchBytes } from "./prompt";
 
 // ---------------------------------------------------------------------------
 // ffn-sparse, realized: the down projection read only for the FFN neurons a
@@ -125,24 +126,70 @@ export function quantizeNeurons(h: usize, cols: i32, a: usize): void {
   v128.store(o + (k << 4), f32x4.add(y, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sums(acc)), f32x4.mul(d, s)), f32x4.mul(m, bs))));
 }
 
+/** The kept groups of each block as a list at `list` (per block 9 bytes: count, then group indices), from the mask. */
+@inline function keptLists(mask: usize, nb: i32, list: usize): void {
+  for (let b = 0; b < nb; b++) {
+    const mk = mask + (<usize>b << 3),
+      e = list + <usize>b * 9;
+    let n = 0;
+    for (let g = 0; g < 8; g++) {
+      store<u8>(e + 1 + n, g);
+      n += load<u8>(mk + g) != 0 ? 1 : 0;
+    }
+    store<u8>(e, n);
+  }
+}
+
+/** out[4k..4k+3] (k < 8) = 0 for the tile at o. */
+@inline function zeroTile(o: usize): void {
+  const z = i32x4.splat(0);
+  for (let k: usize = 0; k < 8; k++) v128.store(o + (k << 4), z);
+}
+
 /**
  * Outputs [r0, r1) (multiples of 32) of out = W h for the neuron-major W at
  * w (cols neurons), h quantized by quantizeNeurons at a, and mask one byte
  * per group of 4 neurons: 0 = the group is dropped (its h must be 0).
  * The int sums are exact; per output, the blocks are added in order.
+ *
+ * Decoding reads each weight once, and one stream through memory is slow
+ * (streams.ts), so the tiles go four at a time, a quarter of the range apart:
+ * four streams. Four tiles' accumulators do not fit the registers, so each
+ * block is read in four passes of 8 outputs (one v128 of each kept group's
+ * line per tile); the later passes find the lines in L1.
  */
 export function neuronMajorRows(w: usize, cols: i32, r0: i32, r1: i32, a: usize, mask: usize, out: usize): void {
   const nb = cols >> 5;
+  // the kept groups of each block, listed once per call (this thread's scratch): no branch per group in the loops
+  const list = scratch;
+  if (nb * 9 > scratchBytes) unreachable();
+  keptLists(mask, nb, list);
+  const t0 = r0 >> 5,
+    tiles = (r1 - r0) >> 5;
+  const q = tiles >> 2;
+  const tb = <usize>nb * TILE_BLOCK; // bytes of one tile (all blocks)
+  for (let i = 0; i < q; i++) fourTiles(w + <usize>(t0 + i) * tb, <usize>q * tb, nb, a, list, out + (<usize>(t0 + i) << 7), <usize>q << 7);
+  for (let jt = t0 + 4 * q; jt < t0 + tiles; jt++) oneTile(w + <usize>jt * tb, nb, a, list, out + (<usize>jt << 7));
+}
+
+/** Tiles at t, t + d, t + 2d, t + 3d (outputs at o, o + od, ...): per block, four passes of 8 outputs. */
+function fourTiles(t: usize, d: usize, nb: i32, a: usize, list: usize, o: usize, od: usize): void {
   const qa = a + (<usize>nb << 3);
   const m15 = i8x16.splat(15);
   const z = i32x4.splat(0);
-  for (let jt = r0 >> 5; jt < r1 >> 5; jt++) {
-    const o = out + (<usize>jt << 7);
-    for (let k: usize = 0; k < 8; k++) v128.store(o + (k << 4), z);
-    for (let b = 0; b < nb; b++) {
-      const mk = mask + (<usize>b << 3);
-      if (load<u64>(mk) == 0) continue; // every group of the block dropped: nothing of it is read
-      const t = w + (<usize>jt * <usize>nb + <usize>b) * TILE_BLOCK;
+  zeroTile(o);
+  zeroTile(o + od);
+  zeroTile(o + 2 * od);
+  zeroTile(o + 3 * od);
+  for (let b = 0; b < nb; b++) {
+    const e = list + <usize>b * 9;
+    const n = <i32>load<u8>(e);
+    if (n == 0) continue; // every group of the block dropped: nothing of it is read
+    const tb = t + <usize>b * TILE_BLOCK;
+    const xb = qa + (<usize>b << 5);
+    const s = f32x4.splat(load<f32>(a + (<usize>b << 2))),
+      bs = f32x4.splat(load<f32>(a + (<usize>(nb + b) << 2)));
+    for (let v: usize = 0; v < 4; v++) {
       let a0 = z,
         a1 = z,
         a2 = z,
@@ -151,33 +198,73 @@ export function neuronMajorRows(w: usize, cols: i32, r0: i32, r1: i32, a: usize,
         a5 = z,
         a6 = z,
         a7 = z;
-      for (let g = 0; g < 8; g++) {
-        if (load<u8>(mk + g) == 0) continue;
-        const x = i32x4.splat(load<i32>(qa + (<usize>b << 5) + (<usize>g << 2)));
-        const p = t + 256 + (<usize>g << 6);
-        const v0 = v128.load(p),
-          v1 = v128.load(p, 16),
-          v2 = v128.load(p, 32),
-          v3 = v128.load(p, 48);
-        a0 = dot4(a0, x, v128.and(v0, m15));
-        a1 = dot4(a1, x, i8x16.shr_u(v0, 4));
-        a2 = dot4(a2, x, v128.and(v1, m15));
-        a3 = dot4(a3, x, i8x16.shr_u(v1, 4));
-        a4 = dot4(a4, x, v128.and(v2, m15));
-        a5 = dot4(a5, x, i8x16.shr_u(v2, 4));
-        a6 = dot4(a6, x, v128.and(v3, m15));
-        a7 = dot4(a7, x, i8x16.shr_u(v3, 4));
+      const pv = tb + 256 + (v << 4);
+      for (let i = 0; i < n; i++) {
+        const g = <usize>load<u8>(e + 1 + i);
+        const x = v128.load32_splat(xb + (g << 2));
+        const p = pv + (g << 6);
+        const w0 = v128.load(p),
+          w1 = v128.load(p + d),
+          w2 = v128.load(p + 2 * d),
+          w3 = v128.load(p + 3 * d);
+        a0 = dot4(a0, x, v128.and(w0, m15));
+        a1 = dot4(a1, x, v128.and(i16x8.shr_u(w0, 4), m15));
+        a2 = dot4(a2, x, v128.and(w1, m15));
+        a3 = dot4(a3, x, v128.and(i16x8.shr_u(w1, 4), m15));
+        a4 = dot4(a4, x, v128.and(w2, m15));
+        a5 = dot4(a5, x, v128.and(i16x8.shr_u(w2, 4), m15));
+        a6 = dot4(a6, x, v128.and(w3, m15));
+        a7 = dot4(a7, x, v128.and(i16x8.shr_u(w3, 4), m15));
       }
-      const s = f32x4.splat(load<f32>(a + (<usize>b << 2))),
-        bs = f32x4.splat(load<f32>(a + (<usize>(nb + b) << 2)));
-      tileStep(o, t, 0, a0, s, bs);
-      tileStep(o, t, 1, a1, s, bs);
-      tileStep(o, t, 2, a2, s, bs);
-      tileStep(o, t, 3, a3, s, bs);
-      tileStep(o, t, 4, a4, s, bs);
-      tileStep(o, t, 5, a5, s, bs);
-      tileStep(o, t, 6, a6, s, bs);
-      tileStep(o, t, 7, a7, s, bs);
+      const k = v << 1; // this pass's outputs: 8v..8v+3 (low nibbles) and 8v+4..8v+7 (high)
+      tileStep(o, tb, k, a0, s, bs);
+      tileStep(o, tb, k + 1, a1, s, bs);
+      tileStep(o + od, tb + d, k, a2, s, bs);
+      tileStep(o + od, tb + d, k + 1, a3, s, bs);
+      tileStep(o + 2 * od, tb + 2 * d, k, a4, s, bs);
+      tileStep(o + 2 * od, tb + 2 * d, k + 1, a5, s, bs);
+      tileStep(o + 3 * od, tb + 3 * d, k, a6, s, bs);
+      tileStep(o + 3 * od, tb + 3 * d, k + 1, a7, s, bs);
+    }
+  }
+}
+
+/** One tile at t (outputs at o): the same sums as fourTiles, in two passes of 16 outputs. */
+function oneTile(t: usize, nb: i32, a: usize, list: usize, o: usize): void {
+  const qa = a + (<usize>nb << 3);
+  const m15 = i8x16.splat(15);
+  const z = i32x4.splat(0);
+  zeroTile(o);
+  for (let b = 0; b < nb; b++) {
+    const e = list + <usize>b * 9;
+    const n = <i32>load<u8>(e);
+    if (n == 0) continue;
+    const tb = t + <usize>b * TILE_BLOCK;
+    const xb = qa + (<usize>b << 5);
+    const s = f32x4.splat(load<f32>(a + (<usize>b << 2))),
+      bs = f32x4.splat(load<f32>(a + (<usize>(nb + b) << 2)));
+    for (let half: usize = 0; half < 2; half++) {
+      let a0 = z,
+        a1 = z,
+        a2 = z,
+        a3 = z;
+      const ph = tb + 256 + (half << 5);
+      for (let i = 0; i < n; i++) {
+        const g = <usize>load<u8>(e + 1 + i);
+        const x = v128.load32_splat(xb + (g << 2));
+        const p = ph + (g << 6);
+        const v0 = v128.load(p);
+        a0 = dot4(a0, x, v128.and(v0, m15));
+        a1 = dot4(a1, x, v128.and(i16x8.shr_u(v0, 4), m15));
+        const v1 = v128.load(p, 16);
+        a2 = dot4(a2, x, v128.and(v1, m15));
+        a3 = dot4(a3, x, v128.and(i16x8.shr_u(v1, 4), m15));
+      }
+      const k = half << 2;
+      tileStep(o, tb, k, a0, s, bs);
+      tileStep(o, tb, k + 1, a1, s, bs);
+      tileStep(o, tb, k + 2, a2, s, bs);
+      tileStep(o, tb, k + 3, a3, s, bs);
     }
   }
 }

@@ -66,3 +66,43 @@ export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out
   v128.store(out + 6 * od, outScale<Q>(acc6, kRebias));
   v128.store(out + 7 * od, outScale<Q>(acc7, kRebias));
 }
+
+/**
+ * streams<Q> over eight groups anywhere: their byte offsets at tab (u32 × 8) and their outputs' at tab + 32 (ffn-sparse's
+ * masked up projection, see matmul.ts maskedGroups). Each group's sums are formed exactly as by group<Q>.
+ */
+export function streamsAt<Q>(tab: usize, a: usize, nb: i32, cols: i32, k15: i32, kMask: i32, kRebias: f32): void {
+  const m = nibMask(k15), mask = i32x4.splat(kMask), af = actFactor<Q>(kRebias), sf = sumFactor<Q>(kRebias);
+  const bb = blockBytes<Q>();
+  const g0 = <usize>load<u32>(tab), g1 = <usize>load<u32>(tab, 4), g2 = <usize>load<u32>(tab, 8), g3 = <usize>load<u32>(tab, 12);
+  const g4 = <usize>load<u32>(tab, 16), g5 = <usize>load<u32>(tab, 20), g6 = <usize>load<u32>(tab, 24), g7 = <usize>load<u32>(tab, 28);
+  const out = <usize>load<u32>(tab, 32);
+  let qa = actBase<Q>(a, cols);
+  let pa = a;
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
+  let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
+  const end = <usize>nb * bb;
+  for (let o: usize = 0; o < end; o += bb) {
+    const x0 = v128.load(qa), x1 = v128.load(qa, 16);
+    const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+    const da = actScale(pa, af), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+    acc0 = f32x4.add(acc0, blockOf<Q>(g0 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc1 = f32x4.add(acc1, blockOf<Q>(g1 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc2 = f32x4.add(acc2, blockOf<Q>(g2 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc3 = f32x4.add(acc3, blockOf<Q>(g3 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc4 = f32x4.add(acc4, blockOf<Q>(g4 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc5 = f32x4.add(acc5, blockOf<Q>(g5 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc6 = f32x4.add(acc6, blockOf<Q>(g6 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    acc7 = f32x4.add(acc7, blockOf<Q>(g7 + o, x0, x1, x2, x3, da, sa, m, mask, out));
+    qa += actStep<Q>();
+    pa += 4;
+  }
+  v128.store(out, outScale<Q>(acc0, kRebias));
+  v128.store(<usize>load<u32>(tab, 36), outScale<Q>(acc1, kRebias));
+  v128.store(<usize>load<u32>(tab, 40), outScale<Q>(acc2, kRebias));
+  v128.store(<usize>load<u32>(tab, 44), outScale<Q>(acc3, kRebias));
+  v128.store(<usize>load<u32>(tab, 48), outScale<Q>(acc4, kRebias));
+  v128.store(<usize>load<u32>(tab, 52), outScale<Q>(acc5, kRebias));
+  v128.store(<usize>load<u32>(tab, 56), outScale<Q>(acc6, kRebias));
+  v128.store(<usize>load<u32>(tab, 60), outScale<Q>(acc7, kRebias));
+}
