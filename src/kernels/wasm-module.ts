@@ -48,7 +48,8 @@ export interface KernelExports {
   toHalves(src: number, dst: number, n: number): void;
   lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
   neuronMajorBytes(rows: number, cols: number): number;
-  toNeuronMajor(type: number, w: number, rowBytes: number, cols: number, rows: number, dst: number): void;
+  /** 0, or 1 when a Q4_0 scale's -8d is not a half (no copy) */
+  toNeuronMajor(type: number, w: number, rowBytes: number, cols: number, rows: number, dst: number): number;
   neuronActBytes(cols: number): number;
   quantizeNeurons(h: number, cols: number, a: number): void;
   attention(

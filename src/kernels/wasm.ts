@@ -361,7 +361,7 @@ export class WasmKernels implements Kernels {
     checkMatrix(this.heap, w);
     if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 32 !== 0 || w.cols % 32 !== 0) return undefined;
     const ptr = this.heap.alloc(this.k.neuronMajorBytes(w.rows, w.cols), 64);
-    this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr);
+    if (this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr) !== 0) return undefined; // a Q4_0 scale over 8188
     return { ptr, type: w.type, rows: w.rows, cols: w.cols };
   }
 

@@ -76,7 +76,7 @@ export function groupMask(act: Float32Array, n: number, threshold: number, mask:
  * ffn-sparse with groups of 4 neurons in file order, computed by kernels that
  * read only the kept groups: the up projection's kept 4-row groups and a
  * neuron-major copy of the down projection (built here, once; it adds the
- * down projection's bytes again, plus a fifth for its f32 scales). One token at a time (decode); layers whose
+ * down projection's bytes again). One token at a time (decode); layers whose
  * matrices the kernels cannot do this for (not Q4_0/Q4_1, shapes not multiples of 32) have no entry and run the masked
  * form.
  */
@@ -93,7 +93,7 @@ export class RealizedSparseFFN {
       const nm = K.matvecMasked && K.matvecNeuronMajor && L.w3.packed && L.w3.type === L.w2.type ? K.neuronMajor?.(L.w2) : undefined;
       this.down.push(nm);
       this.maskPtr.push(nm ? K.heap.alloc(nm.cols / REALIZED_GROUP, 16) : 0);
-      if (nm) (this as { bytes: number }).bytes += L.w2.rowBytes * L.w2.rows * 1.2 + nm.cols / REALIZED_GROUP;
+      if (nm) (this as { bytes: number }).bytes += L.w2.rowBytes * L.w2.rows + nm.cols / REALIZED_GROUP;
     });
   }
 

@@ -26,7 +26,7 @@ export function toHalves(src: usize, dst: usize, n: i32): void {
 }
 
 /** Four f32 (as bits) to halves in the low 16 bits of each i32 lane. */
-@inline function half4(b: v128): v128 {
+@inline export function half4(b: v128): v128 {
   const sign = v128.and(i32x4.shr_u(b, 16), i32x4.splat(0x8000));
   const a = v128.and(b, i32x4.splat(0x7fffffff));
   const odd = v128.and(i32x4.shr_u(a, 13), i32x4.splat(1));

@@ -1,6 +1,7 @@
 import { dot8Add, widen8, h2f, Q4_1 } from "./common";
 import { nibByte } from "./packed";
 import { scratch, scratchBytes } from "./prompt";
+import { half4 } from "./half";
 
 // ---------------------------------------------------------------------------
 // ffn-sparse, realized: the down projection read only for the FFN neurons a
@@ -10,9 +11,9 @@ import { scratch, scratchBytes } from "./prompt";
 // inside every row's block and cannot be skipped. The neuron-major copy
 // below stores, for each tile of 32 outputs and each block b of 32 neurons:
 //
-//   f32 d[32] | f32 m[32] | 8 groups of 4 neurons × 64 bytes of nibbles
+//   f16 d[32] | f16 m[32] | 8 groups of 4 neurons × 64 bytes of nibbles
 //
-// (768 bytes; w = d*q + m as Q4_1, Q4_0 as m = -8d). Group g's 64 bytes are
+// (640 bytes, as many as the file's Q4_1 blocks; w = d*q + m as Q4_1, Q4_0 as m = -8d). Group g's 64 bytes are
 // four v128s; byte k of v128 v holds, in its low nibble, output 8v + (k>>2)
 // and in its high nibble output 8v + 4 + (k>>2), of neuron 4g + (k&3). One
 // v128 dotted with the group's four int8 activations splatted to every lane
@@ -27,7 +28,9 @@ export const NEURON_MAJOR: i32 = 0x2000;
 /** Type-id flag of a row-group-masked job (MASKED | PACKED | type; `split` carries the group mask). */
 export const MASKED: i32 = 0x1000;
 
-const TILE_BLOCK: usize = 768;
+const TILE_BLOCK: usize = 640;
+/** Where a tile-block's groups start (after its f16 d[32] and m[32]). */
+const GROUPS: usize = 128;
 
 /** Bytes of the neuron-major copy of a rows × cols matrix (rows and cols multiples of 32). */
 export function neuronMajorBytes(rows: i32, cols: i32): i32 {
@@ -41,8 +44,11 @@ export function neuronMajorBytes(rows: i32, cols: i32): i32 {
   return ((e >> 3) & 1) ? <u32>byte >> 4 : <u32>byte & 15;
 }
 
-/** Write the neuron-major copy (see above) of the packed Q4_0/Q4_1 matrix at w to dst (neuronMajorBytes). */
-export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, dst: usize): void {
+/**
+ * Write the neuron-major copy (see above) of the packed Q4_0/Q4_1 matrix at w to dst (neuronMajorBytes). Returns 0,
+ * or 1 when a Q4_0 scale's -8d is not a half (|d| > 8188): then there is no copy.
+ */
+export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, dst: usize): i32 {
   const q4_1 = type == Q4_1;
   const bb: usize = q4_1 ? 80 : 72,
     nibOff: usize = q4_1 ? 16 : 8;
@@ -55,18 +61,24 @@ export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, row
         const j = (jt << 5) + jj;
         const lane = <usize>(j & 3);
         const blk = w + <usize>(j & ~3) * <usize>rowBytes + <usize>b * bb;
-        const d = h2f(load<u16>(blk + (lane << 1)));
-        store<f32>(t + (<usize>jj << 2), d);
-        store<f32>(t + 128 + (<usize>jj << 2), q4_1 ? h2f(load<u16>(blk + 8 + (lane << 1))) : <f32>-8 * d);
+        const d = load<u16>(blk + (lane << 1));
+        store<u16>(t + (<usize>jj << 1), d);
+        if (q4_1) store<u16>(t + 64 + (<usize>jj << 1), load<u16>(blk + 8 + (lane << 1)));
+        else {
+          const m = <u16>i32x4.extract_lane(half4(f32x4.splat(<f32>-8 * h2f(d))), 0);
+          if (h2f(m) != <f32>-8 * h2f(d)) return 1;
+          store<u16>(t + 64 + (<usize>jj << 1), m);
+        }
         const p = blk + nibOff + (lane << 2);
         for (let e = 0; e < 32; e++) {
           const q = nibble(p, e);
-          const o = t + 256 + (<usize>(e >> 2) << 6) + (<usize>(jj >> 3) << 4) + <usize>(((jj & 3) << 2) | (e & 3));
+          const o = t + GROUPS + (<usize>(e >> 2) << 6) + (<usize>(jj >> 3) << 4) + <usize>(((jj & 3) << 2) | (e & 3));
           const old = <u32>load<u8>(o);
           store<u8>(o, (jj & 4) ? (old & 15) | (q << 4) : (old & 0xf0) | q);
         }
       }
     }
+  return 0;
 }
 
 /** Bytes quantizeNeurons writes for `cols` values: f32 scale[nb] | f32 sum[nb] | i8 q[cols]. */
@@ -118,12 +130,30 @@ export function quantizeNeurons(h: usize, cols: i32, a: usize): void {
   return ASC_FEATURE_RELAXED_SIMD ? widen8(acc) : acc;
 }
 
-/** out[4k..4k+3] += sums * (d * s) + m * bsum for the tile's k-th four outputs. */
+/**
+ * Four halves at p as f32 times 2^-56: the bits moved into place (sign kept, exponent rebiased by 112 less than an
+ * f16->f32 conversion needs) and times 2^56. Exact for every half, subnormals included (d·2^-112 is at least 2^-136,
+ * within f32's subnormal precision, and d·2^-56 is normal).
+ */
+@inline function halves(p: usize): v128 {
+  const b = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), 13), i32x4.splat(0x8fffe000));
+  return f32x4.mul(b, f32x4.splat(<f32>7.205759403792794e16)); // 2^56
+}
+
+/**
+ * out[4k..4k+3] += sums * (d * s) + m * bs for the tile's k-th four outputs, with s and bs given times 2^56 (see
+ * halves): d·2^-56 times s·2^56 rounds to the same f32 as d times s.
+ */
 @inline function tileStep(o: usize, t: usize, k: usize, acc: v128, s: v128, bs: v128): void {
   const y = v128.load(o + (k << 4));
-  const d = v128.load(t + (k << 4)),
-    m = v128.load(t + 128 + (k << 4));
+  const d = halves(t + (k << 3)),
+    m = halves(t + 64 + (k << 3));
   v128.store(o + (k << 4), f32x4.add(y, f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(sums(acc)), f32x4.mul(d, s)), f32x4.mul(m, bs))));
+}
+
+/** The activation's scale (i = b) or scaled sum (i = nb + b) of a block, splatted and times 2^56 (see tileStep). */
+@inline function actTimes56(a: usize, i: i32): v128 {
+  return f32x4.splat(load<f32>(a + (<usize>i << 2)) * <f32>7.205759403792794e16);
 }
 
 /** The kept groups of each block as a list at `list` (per block 9 bytes: count, then group indices), from the mask. */
@@ -187,8 +217,8 @@ function fourTiles(t: usize, d: usize, nb: i32, a: usize, list: usize, o: usize,
     if (n == 0) continue; // every group of the block dropped: nothing of it is read
     const tb = t + <usize>b * TILE_BLOCK;
     const xb = qa + (<usize>b << 5);
-    const s = f32x4.splat(load<f32>(a + (<usize>b << 2))),
-      bs = f32x4.splat(load<f32>(a + (<usize>(nb + b) << 2)));
+    const s = actTimes56(a, b),
+      bs = actTimes56(a, nb + b);
     for (let v: usize = 0; v < 4; v++) {
       let a0 = z,
         a1 = z,
@@ -198,7 +228,7 @@ function fourTiles(t: usize, d: usize, nb: i32, a: usize, list: usize, o: usize,
         a5 = z,
         a6 = z,
         a7 = z;
-      const pv = tb + 256 + (v << 4);
+      const pv = tb + GROUPS + (v << 4);
       for (let i = 0; i < n; i++) {
         const g = <usize>load<u8>(e + 1 + i);
         const x = v128.load32_splat(xb + (g << 2));
@@ -241,14 +271,14 @@ function oneTile(t: usize, nb: i32, a: usize, list: usize, o: usize): void {
     if (n == 0) continue;
     const tb = t + <usize>b * TILE_BLOCK;
     const xb = qa + (<usize>b << 5);
-    const s = f32x4.splat(load<f32>(a + (<usize>b << 2))),
-      bs = f32x4.splat(load<f32>(a + (<usize>(nb + b) << 2)));
+    const s = actTimes56(a, b),
+      bs = actTimes56(a, nb + b);
     for (let half: usize = 0; half < 2; half++) {
       let a0 = z,
         a1 = z,
         a2 = z,
         a3 = z;
-      const ph = tb + 256 + (half << 5);
+      const ph = tb + GROUPS + (half << 5);
       for (let i = 0; i < n; i++) {
         const g = <usize>load<u8>(e + 1 + i);
         const x = v128.load32_splat(xb + (g << 2));
