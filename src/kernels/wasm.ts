@@ -360,6 +360,7 @@ export class WasmKernels implements Kernels {
   neuronMajor(w: WeightMatrix): NeuronMajorMatrix | undefined {
     checkMatrix(this.heap, w);
     if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 32 !== 0 || w.cols % 32 !== 0) return undefined;
+    if ((w.cols / 32) * 9 > SCRATCH_BYTES - 128) return undefined; // the kernel lists each block's kept groups in its scratch
     const ptr = this.heap.alloc(this.k.neuronMajorBytes(w.rows, w.cols), 64);
     if (this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr) !== 0) return undefined; // a Q4_0 scale over 8188
     return { ptr, type: w.type, rows: w.rows, cols: w.cols };
@@ -368,6 +369,7 @@ export class WasmKernels implements Kernels {
   matvecMasked(w: WeightMatrix, x: number, out: number, mask: number): void {
     if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 4 !== 0)
       throw new Error(`matvecMasked: needs a packed Q4_0/Q4_1 matrix of whole 4-row groups, got ${typeInfo(w.type).name} ${w.rows} rows`);
+    if (w.rows + 64 > SCRATCH_BYTES - 128) throw new Error(`matvecMasked: ${w.rows} rows do not fit the kernels' list of kept groups`);
     this.checkMask(mask, w.rows / 4);
     const j = this.setup(0, w, x, out, 1, true);
     j.type |= MASKED;

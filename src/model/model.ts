@@ -430,6 +430,15 @@ export class Model {
       return;
     }
     this.ffnStats.rowsRun += nf;
+    // ffn-sparse: each row's neurons are chosen on its gate, before the activation overwrites it
+    let sparse = false;
+    for (let j = 0; j < nf; j++) {
+      const th = seqs[rows.seq[rows.ffnRow[j]]].policy.neuronThreshold?.(l) ?? 0;
+      this.gateThreshold[j] = th;
+      sparse ||= th > 0;
+    }
+    // (decided before the heap views are taken: building the realized kernels' copies on first use grows the heap)
+    const realized = sparse && nf === 1 && this.realizedRow(l, seqs[rows.seq[rows.ffnRow[0]]].policy.neuronGroups?.(l));
     const K = S.kernels,
       p = S.b,
       m = S.views();
@@ -438,19 +447,11 @@ export class Model {
     const L = this.weights.layers[l];
     const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
     for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
-    // ffn-sparse: each row's neurons are chosen on its gate, before the activation overwrites it
-    let sparse = false;
-    for (let j = 0; j < nf; j++) {
-      const th = seqs[rows.seq[rows.ffnRow[j]]].policy.neuronThreshold?.(l) ?? 0;
-      this.gateThreshold[j] = th;
-      sparse ||= th > 0;
-    }
-    if (sparse && nf === 1 && this.realizedRow(l, seqs[rows.seq[rows.ffnRow[0]]].policy.neuronGroups?.(l))) {
+    if (realized) {
       // one token whose neurons drop in groups of 4 in file order: the kernels read only the kept groups
       K.matvec(L.w1, p.xb, p.h1);
       const act = this.gateAct.subarray(0, ffnDim);
-      // fresh views: building the realized kernels' copies on first use may have grown the heap
-      gateActivations(S.views(), p.h1 / 4, ffnDim, c.ffnAct === "gelu", act);
+      gateActivations(m, p.h1 / 4, ffnDim, c.ffnAct === "gelu", act);
       const kept = this.realized!.run(K, l, L.w3, p.xb, p.h1, p.h3, p.o, act, this.gateThreshold[0], c.ffnAct === "gelu");
       const t = rows.ffnRow[0],
         s = seqs[rows.seq[t]];

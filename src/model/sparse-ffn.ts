@@ -85,16 +85,18 @@ export class RealizedSparseFFN {
   /** per layer: the group mask's heap offset in that layer's heap (ffnDim / 4 bytes) */
   private readonly maskPtr: number[] = [];
   /** bytes the neuron-major copies and masks take */
-  readonly bytes: number = 0;
+  readonly bytes: number;
 
   constructor(layers: readonly { w2: WeightMatrix; w3: WeightMatrix }[], kernelsOf: (l: number) => Kernels) {
+    let bytes = 0;
     layers.forEach((L, l) => {
       const K = kernelsOf(l);
       const nm = K.matvecMasked && K.matvecNeuronMajor && L.w3.packed && L.w3.type === L.w2.type ? K.neuronMajor?.(L.w2) : undefined;
       this.down.push(nm);
       this.maskPtr.push(nm ? K.heap.alloc(nm.cols / REALIZED_GROUP, 16) : 0);
-      if (nm) (this as { bytes: number }).bytes += L.w2.rowBytes * L.w2.rows + nm.cols / REALIZED_GROUP;
+      if (nm) bytes += L.w2.rowBytes * L.w2.rows + nm.cols / REALIZED_GROUP;
     });
+    this.bytes = bytes;
   }
 
   /** True when layer l runs realized. */
