@@ -8,6 +8,7 @@ import { f16ToF32 } from "../quant/f16.js";
 import { WasmKernels } from "./wasm.js";
 import { runsBuild, type KernelVariant } from "./wasm-module.js";
 import { randomMatrix, rng } from "../../test/helpers/kernel-testdata.js";
+import { gateActivations, groupMask } from "../model/sparse-ffn.js";
 import type { WeightMatrix } from "./types.js";
 
 const VARIANTS: KernelVariant[] = ["baseline", "relaxed", ...(runsBuild("dotadd") ? (["dotadd"] as const) : [])];
@@ -135,4 +136,31 @@ test("neuron-major: no copy for other types or shapes, clear errors for bad mask
   const w = randomMatrix(K.heap, GGMLType.Q4_0, 64, 64, rand);
   K.prepare!(w);
   assert.throws(() => K.matvecMasked!(w, x, out, K.heap.memory.buffer.byteLength), /group mask .* outside the heap/);
+});
+
+test("gateGroups: |act(gate)| as the JavaScript gate computes it, and the groups groupMask keeps", async () => {
+  const K = await WasmKernels.create(1, undefined, "baseline");
+  made.push(K);
+  const rand = rng(11);
+  const n = 512;
+  const g = K.heap.alloc(n * 4),
+    act = K.heap.alloc(n * 4),
+    mask = K.heap.alloc(n / 4);
+  const gate = Float32Array.from({ length: n }, () => (rand() * 2 - 1) * (rand() < 0.05 ? 12 : 3));
+  K.heap.f32(g, n).set(gate);
+  for (const gelu of [false, true]) {
+    const want = new Float32Array(n);
+    gateActivations(gate, 0, n, gelu, want);
+    const means = Array.from({ length: n / 4 }, (_, k) => (want[4 * k] + want[4 * k + 1] + want[4 * k + 2] + want[4 * k + 3]) / 4).sort(
+      (a, b) => a - b,
+    );
+    const threshold = (means[59] + means[60]) / 2; // between two groups: no tie for the rounding to break
+    const kept = K.gateGroups!(g, n, gelu, threshold, act, mask);
+    const got = K.heap.f32(act, n);
+    for (let i = 0; i < n; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, want[i]), `${gelu ? "gelu" : "silu"} ${i}`);
+    const wantMask = new Uint8Array(n / 4);
+    assert.equal(kept, groupMask(want, n, threshold, wantMask));
+    assert.deepEqual(K.heap.u8(mask, n / 4), wantMask);
+    assert.equal(kept, (n / 4 - 60) * 4);
+  }
 });

@@ -118,6 +118,11 @@ export interface Kernels {
    * nonzero, 0 for the others, one token. For the matrices neuronMajor accepts the shape of (packed Q4_0/Q4_1).
    */
   matvecMasked?(w: WeightMatrix, x: number, out: number, mask: number): void;
+  /**
+   * Optional (ffn-sparse realized): act[i] = |act(g[i])| for n gate values at g (SiLU, or GELU when `gelu`), and one
+   * mask byte per group of 4: 1 where the group's mean is at least `threshold`. Returns the neurons kept.
+   */
+  gateGroups?(g: number, n: number, gelu: boolean, threshold: number, act: number, mask: number): number;
   /** Optional: out = W h, one token, over the groups of 4 neurons `mask` keeps; h of the dropped groups must be 0. */
   matvecNeuronMajor?(w: NeuronMajorMatrix, h: number, out: number, mask: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */

@@ -45,6 +45,7 @@ export interface KernelExports {
   selfTest(p: number): number;
   swiglu(x: number, y: number, n: number): void;
   geglu(x: number, y: number, n: number): void;
+  gateGroups(g: number, n: number, gelu: number, threshold: number, act: number, mask: number): number;
   toHalves(src: number, dst: number, n: number): void;
   lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
   neuronMajorBytes(rows: number, cols: number): number;

@@ -377,6 +377,13 @@ export class WasmKernels implements Kernels {
     this.exec(1);
   }
 
+  gateGroups(g: number, n: number, gelu: boolean, threshold: number, act: number, mask: number): number {
+    this.checkGate("gateGroups", g, act, n);
+    if (n % 4 !== 0) throw new Error(`gateGroups: ${n} gate values are not whole groups of 4`);
+    this.checkMask(mask, n / 4);
+    return this.k.gateGroups(g, n, gelu ? 1 : 0, threshold, act, mask);
+  }
+
   matvecNeuronMajor(w: NeuronMajorMatrix, h: number, out: number, mask: number): void {
     const size = this.heap.memory.buffer.byteLength;
     if (h & 3 || out & 3 || h < 0 || out < 0 || h + w.cols * 4 > size || out + w.rows * 4 > size)

@@ -450,9 +450,7 @@ export class Model {
     if (realized) {
       // one token whose neurons drop in groups of 4 in file order: the kernels read only the kept groups
       K.matvec(L.w1, p.xb, p.h1);
-      const act = this.gateAct.subarray(0, ffnDim);
-      gateActivations(m, p.h1 / 4, ffnDim, c.ffnAct === "gelu", act);
-      const kept = this.realized!.run(K, l, L.w3, p.xb, p.h1, p.h3, p.o, act, this.gateThreshold[0], c.ffnAct === "gelu");
+      const { kept, act } = this.realized!.run(K, l, L.w3, p.xb, p.h1, p.h3, p.o, this.gateThreshold[0], c.ffnAct === "gelu");
       const t = rows.ffnRow[0],
         s = seqs[rows.seq[t]];
       if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, neuronByteShare(L.w1, L.w2, L.w3) * (1 - kept / ffnDim));

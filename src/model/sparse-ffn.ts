@@ -82,8 +82,9 @@ export function groupMask(act: Float32Array, n: number, threshold: number, mask:
  */
 export class RealizedSparseFFN {
   private readonly down: (NeuronMajorMatrix | undefined)[] = [];
-  /** per layer: the group mask's heap offset in that layer's heap (ffnDim / 4 bytes) */
+  /** per layer: the group mask's heap offset in that layer's heap (ffnDim / 4 bytes), and |act(gate)|'s (ffnDim floats) */
   private readonly maskPtr: number[] = [];
+  private readonly actPtr: number[] = [];
   /** bytes the neuron-major copies and masks take */
   readonly bytes: number;
 
@@ -91,10 +92,12 @@ export class RealizedSparseFFN {
     let bytes = 0;
     layers.forEach((L, l) => {
       const K = kernelsOf(l);
-      const nm = K.matvecMasked && K.matvecNeuronMajor && L.w3.packed && L.w3.type === L.w2.type ? K.neuronMajor?.(L.w2) : undefined;
+      const nm =
+        K.matvecMasked && K.matvecNeuronMajor && K.gateGroups && L.w3.packed && L.w3.type === L.w2.type ? K.neuronMajor?.(L.w2) : undefined;
       this.down.push(nm);
       this.maskPtr.push(nm ? K.heap.alloc(nm.cols / REALIZED_GROUP, 16) : 0);
-      if (nm) bytes += L.w2.rowBytes * L.w2.rows + nm.cols / REALIZED_GROUP;
+      this.actPtr.push(nm ? K.heap.alloc(nm.cols * 4, 16) : 0);
+      if (nm) bytes += L.w2.rowBytes * L.w2.rows + nm.cols / REALIZED_GROUP + nm.cols * 4;
     });
     this.bytes = bytes;
   }
@@ -110,9 +113,10 @@ export class RealizedSparseFFN {
   }
 
   /**
-   * The FFN of one token in layer l after its gate (gate values at byte offset h1, |act| in `act`): the group mask
-   * on `threshold`, the up projection of the kept groups into h3, the activation, and the down projection of the kept
-   * groups into o. Returns the neurons kept.
+   * The FFN of one token in layer l after its gate (at byte offset h1): the group mask on `threshold` (in wasm, as
+   * groupMask decides), the up projection of the kept groups into h3, the activation, and the down projection of the
+   * kept groups into o. Returns the neurons kept and |act(gate)| of every neuron (a view of the heap, valid until the
+   * next call for this layer).
    */
   run(
     K: Kernels,
@@ -122,18 +126,18 @@ export class RealizedSparseFFN {
     h1: number,
     h3: number,
     o: number,
-    act: Float32Array,
     threshold: number,
     gelu: boolean,
-  ): number {
+  ): { kept: number; act: Float32Array } {
     const nm = this.down[l]!,
-      mask = this.maskPtr[l];
-    const kept = groupMask(act, nm.cols, threshold, K.heap.u8(mask, nm.cols / REALIZED_GROUP));
+      mask = this.maskPtr[l],
+      act = this.actPtr[l];
+    const kept = K.gateGroups!(h1, nm.cols, gelu, threshold, act, mask);
     K.matvecMasked!(w3, xb, h3, mask);
     // a dropped group's up rows are 0, so its h is act(gate) * 0 = 0, as the neuron-major kernel requires
     if (gelu) K.geglu(h1, h3, nm.cols);
     else K.swiglu(h1, h3, nm.cols);
     K.matvecNeuronMajor!(nm, h1, o, mask);
-    return kept;
+    return { kept, act: K.heap.f32(act, nm.cols) };
   }
 }

@@ -61,3 +61,27 @@ export function geglu(x: usize, y: usize, n: i32): void {
   const sub = f32x4.mul(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216.0))), f32x4.splat(5.9604644775390625e-8));
   return v128.bitselect(sub, normal, f32x4.lt(f32x4.abs(v), f32x4.splat(6.103515625e-5)));
 }
+
+/**
+ * ffn-sparse's decision for one token in groups of 4 (src/model/sparse-ffn.ts groupMask): a[i] = |act(g[i])| for the
+ * n gate values at g (SiLU, or with gelu != 0 the tanh GELU, unrounded), written to `act`; mask[k] = 1 where the
+ * group's sum a[4k..4k+3] is at least 4 * threshold, else 0. Returns the neurons kept.
+ */
+export function gateGroups(g: usize, n: i32, gelu: i32, threshold: f32, act: usize, mask: usize): i32 {
+  const one = f32x4.splat(1.0), c2 = f32x4.splat(1.5957691216057308), k = f32x4.splat(0.044715);
+  const t4 = <f32>4 * threshold;
+  let kept = 0;
+  for (let i = 0; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(g + o);
+    // SiLU: x / (1 + e^-x); GELU (tanh form): x / (1 + e^(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3)
+    const e = gelu ? f32x4.mul(c2, f32x4.add(x, f32x4.mul(k, f32x4.mul(x, f32x4.mul(x, x))))) : x;
+    const a = f32x4.abs(f32x4.div(x, f32x4.add(one, exp4(f32x4.neg(e)))));
+    v128.store(act + o, a);
+    const s = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
+    const keep = s >= t4;
+    store<u8>(mask + <usize>(i >> 2), keep ? 1 : 0);
+    kept += keep ? 4 : 0;
+  }
+  return kept;
+}

@@ -33,7 +33,7 @@ export { packable, repack } from "./packed";
 export { packableK, plainRowK, scratchNeedK } from "./packed-k";
 export { setScratch } from "./prompt";
 export { attention, attentionScratch } from "./attention";
-export { swiglu, geglu } from "./elementwise";
+export { swiglu, geglu, gateGroups } from "./elementwise";
 export { toHalves } from "./half";
 export { lowRank } from "./lowrank";
 export { neuronMajorBytes, toNeuronMajor, neuronActBytes, quantizeNeurons } from "./neuron-major";
