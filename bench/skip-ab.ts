@@ -1,0 +1,69 @@
+/**
+ * Decode speed of skip profiles against dense in one process: every round
+ * runs dense and then each profile (the same prompt and token count,
+ * src/api/bench.ts benchmark), and a profile's speed-up is the median over
+ * rounds of its tok/s ÷ that round's dense tok/s. Per-round ratios follow
+ * a shared machine's drift better than ratios of medians (compare.ts), which is
+ * what this machine's ±25% swings between runs need. With --out, writes a
+ * markdown table there with the command.
+ *
+ *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
+ *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--out results/method/x.md]
+ */
+import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { loadModel } from "../src/api/engine.js";
+import { benchmark } from "../src/api/bench.js";
+import { readSkipProfile } from "../src/skip/skip-profile.js";
+import type { SkipConfig } from "../src/skip/config.js";
+import { median } from "./median.js";
+
+const { values: v } = parseArgs({
+  options: {
+    profiles: { type: "string" },
+    model: { type: "string" },
+    threads: { type: "string", default: "1" },
+    rounds: { type: "string", default: "15" },
+    "prompt-tokens": { type: "string", default: "32" },
+    "gen-tokens": { type: "string", default: "128" },
+    out: { type: "string" },
+  },
+});
+if (!v.profiles) throw new Error("skip-ab: --profiles A.json[,B.json...] is required");
+const rounds = Number(v.rounds),
+  promptTokens = Number(v["prompt-tokens"]),
+  genTokens = Number(v["gen-tokens"]);
+const engine = await loadModel(v.model, { threads: Number(v.threads), ctx: promptTokens + genTokens + 8 });
+const configs: { name: string; skip: SkipConfig | undefined }[] = [
+  { name: "dense", skip: undefined },
+  ...v.profiles.split(",").map((p) => ({ name: basename(p, ".json"), skip: readSkipProfile(p, engine.config.nLayers).config })),
+];
+for (const c of configs) benchmark(engine, { promptTokens, genTokens, skip: c.skip }); // warm-up; builds what a method builds on first use
+const tps = configs.map(() => [] as number[]);
+const ratio = configs.map(() => 0);
+for (let r = 0; r < rounds; r++)
+  configs.forEach((c, i) => {
+    const b = benchmark(engine, { promptTokens, genTokens, skip: c.skip });
+    tps[i].push(b.decode_tok_per_s);
+    ratio[i] = b.skip.ratio;
+  });
+await engine.dispose();
+
+const command = `node dist/bench/skip-ab.js ${process.argv.slice(2).join(" ")}`;
+const rows = configs.map((c, i) => {
+  const perRound = median(tps[i].map((t, r) => t / tps[0][r]));
+  return `| ${c.name} | ${(100 * ratio[i]).toFixed(1)}% | ${median(tps[i]).toFixed(1)} | ${perRound.toFixed(3)}× | ${Math.min(...tps[i]).toFixed(1)}–${Math.max(...tps[i]).toFixed(1)} |`;
+});
+const md = [
+  `# Decode speed against dense, one process: ${basename(engine.path)}`,
+  "",
+  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of dense then each profile, ${promptTokens}-token prompt, ${genTokens} decoded tokens each.`,
+  "",
+  "| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | range tok/s |",
+  "|---|---|---|---|---|",
+  ...rows,
+  "",
+].join("\n");
+if (v.out) writeFileSync(v.out, md);
+process.stdout.write(md);
