@@ -65,6 +65,20 @@ test("neuron groups of one along the identity order drop exactly what ffn-sparse
   assert.deepEqual(run(m, grouped), run(m, sparse(th)));
 });
 
+test("groupSize 4 where the kernels cannot skip groups (F32 weights, reference kernels) is the masked form of groups of 4 in file order", () => {
+  const m = tinyModel();
+  const th = [0, 0.2, 0.2, 0.2, 0.2, 0];
+  const F = TINY.ffnDim;
+  const fileOrder = Array.from({ length: L }, () => ({ size: 4, order: Int32Array.from({ length: F }, (_, i) => i) }));
+  const viaConfig = createPolicy({ method: "ffn-sparse", warmup: 0, thresholds: th, groupSize: 4 }, L);
+  const explicit = new SparsePolicy(L, { warmup: 0, thresholds: th, groups: fileOrder });
+  assert.deepEqual(run(m, viaConfig), run(m, explicit));
+  assert.equal(viaConfig.stats().ratio, explicit.stats().ratio);
+  assert.ok(viaConfig.stats().ratio > 0);
+  assert.equal(m.realizeSparse().layers, 0, "no layer of an F32 model has realized kernels");
+  assert.throws(() => new SparsePolicy(L, { warmup: 0, thresholds: th, groups: fileOrder, groupSize: 4 }), /groups or groupSize, not both/);
+});
+
 test("grouped dropping: groups of four drop whole, so the logits differ from dropping neuron by neuron", () => {
   const m = tinyModel();
   const th = [0, 0.2, 0.2, 0.2, 0.2, 0];
