@@ -8,7 +8,7 @@ import { f16ToF32 } from "../quant/f16.js";
 import { WasmKernels } from "./wasm.js";
 import { runsBuild, type KernelVariant } from "./wasm-module.js";
 import { randomMatrix, rng } from "../../test/helpers/kernel-testdata.js";
-import { gateActivations, groupMask } from "../model/sparse-ffn.js";
+import { dropGroups, gateActivations } from "../model/sparse-ffn.js";
 import type { WeightMatrix } from "./types.js";
 
 const VARIANTS: KernelVariant[] = ["baseline", "relaxed", ...(runsBuild("dotadd") ? (["dotadd"] as const) : [])];
@@ -138,7 +138,7 @@ test("neuron-major: no copy for other types or shapes, clear errors for bad mask
   assert.throws(() => K.matvecMasked!(w, x, out, K.heap.memory.buffer.byteLength), /group mask .* outside the heap/);
 });
 
-test("gateGroups: |act(gate)| as the JavaScript gate computes it, and the groups groupMask keeps", async () => {
+test("gateGroups: |act(gate)| as the JavaScript gate computes it, and the groups dropGroups keeps", async () => {
   const K = await WasmKernels.create(1, undefined, "baseline");
   made.push(K);
   const rand = rng(11);
@@ -158,8 +158,9 @@ test("gateGroups: |act(gate)| as the JavaScript gate computes it, and the groups
     const kept = K.gateGroups!(g, n, gelu, threshold, act, mask);
     const got = K.heap.f32(act, n);
     for (let i = 0; i < n; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-5 * Math.max(1, want[i]), `${gelu ? "gelu" : "silu"} ${i}`);
-    const wantMask = new Uint8Array(n / 4);
-    assert.equal(kept, groupMask(want, n, threshold, wantMask));
+    const h = new Float32Array(n).fill(1);
+    assert.equal(kept, dropGroups(h, 0, want, n, threshold, { size: 4 }));
+    const wantMask = Uint8Array.from({ length: n / 4 }, (_, k) => (h[4 * k] !== 0 ? 1 : 0));
     assert.deepEqual(K.heap.u8(mask, n / 4), wantMask);
     assert.equal(kept, (n / 4 - 60) * 4);
   }

@@ -3,7 +3,7 @@ import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
 import { instantiateKernels, kernelModule, type KernelExports, type KernelVariant } from "./wasm-module.js";
 import { KernelPool, type Job } from "./pool.js";
-import { typeInfo } from "../quant/types.js";
+import { GGMLType, typeInfo } from "../quant/types.js";
 import { dequantizeRow } from "../quant/dequant.js";
 
 /** Type-id flag the wasm module uses for packed matrices (assembly/packed.ts PACKED). */
@@ -11,6 +11,8 @@ const PACKED = 0x100;
 /** Type-id flags of ffn-sparse's realized jobs (assembly/neuron-major.ts): a masked up projection, a neuron-major down. */
 const MASKED = 0x1000;
 const NEURON_MAJOR = 0x2000;
+/** The types the realized kernels read (neuron-major.ts). */
+const Q4_TYPES: ReadonlySet<number> = new Set([GGMLType.Q4_0, GGMLType.Q4_1]);
 /** Type-id flag of an attention job (assembly/attention.ts ATTENTION); bit 0 = f16 cache. */
 const ATTENTION = 0x10000;
 /** Attention below this many query-key products per call runs on the calling thread alone (see attentionStep). */
@@ -359,7 +361,7 @@ export class WasmKernels implements Kernels {
 
   neuronMajor(w: WeightMatrix): NeuronMajorMatrix | undefined {
     checkMatrix(this.heap, w);
-    if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 32 !== 0 || w.cols % 32 !== 0) return undefined;
+    if (!w.packed || !Q4_TYPES.has(w.type) || w.rows % 32 !== 0 || w.cols % 32 !== 0) return undefined;
     if ((w.cols / 32) * 9 > SCRATCH_BYTES - 128) return undefined; // the kernel lists each block's kept groups in its scratch
     const ptr = this.heap.alloc(this.k.neuronMajorBytes(w.rows, w.cols), 64);
     if (this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr) !== 0) return undefined; // a Q4_0 scale over 8188
@@ -367,7 +369,7 @@ export class WasmKernels implements Kernels {
   }
 
   matvecMasked(w: WeightMatrix, x: number, out: number, mask: number): void {
-    if (!w.packed || (w.type !== 2 && w.type !== 3) || w.rows % 4 !== 0)
+    if (!w.packed || !Q4_TYPES.has(w.type) || w.rows % 4 !== 0)
       throw new Error(`matvecMasked: needs a packed Q4_0/Q4_1 matrix of whole 4-row groups, got ${typeInfo(w.type).name} ${w.rows} rows`);
     if (w.rows + 64 > SCRATCH_BYTES - 128) throw new Error(`matvecMasked: ${w.rows} rows do not fit the kernels' list of kept groups`);
     this.checkMask(mask, w.rows / 4);

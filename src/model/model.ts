@@ -489,8 +489,8 @@ export class Model {
    */
   private realizedRow(l: number, g: NeuronGroups | undefined): boolean {
     if (g?.size !== REALIZED_GROUP || g.order !== undefined) return false;
-    this.realizeSparse();
-    return this.realized!.has(l);
+    this.realized ??= new RealizedSparseFFN(this.weights.layers, (i) => this.shardOf(i).kernels);
+    return this.realized.has(l);
   }
 
   /** The FFN outputs of the nf running rows (at o) into their residuals, after Gemma's post-norm and the policies' observations. */

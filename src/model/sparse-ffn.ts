@@ -58,21 +58,6 @@ export function neuronByteShare(w1: WeightMatrix, w2: WeightMatrix, w3: WeightMa
 export const REALIZED_GROUP = 4;
 
 /**
- * mask[g] = 1 where group g of REALIZED_GROUP neurons (file order) keeps its neurons: the sum of its |act| is at
- * least threshold * REALIZED_GROUP, the rule of dropGroups; returns how many neurons are kept.
- */
-export function groupMask(act: Float32Array, n: number, threshold: number, mask: Uint8Array): number {
-  let kept = 0;
-  for (let b = 0, g = 0; b < n; b += REALIZED_GROUP, g++) {
-    let s = 0;
-    for (let i = b; i < b + REALIZED_GROUP; i++) s += act[i];
-    mask[g] = s >= threshold * REALIZED_GROUP ? 1 : 0;
-    kept += mask[g] * REALIZED_GROUP;
-  }
-  return kept;
-}
-
-/**
  * ffn-sparse with groups of 4 neurons in file order, computed by kernels that
  * read only the kept groups: the up projection's kept 4-row groups and a
  * neuron-major copy of the down projection (built here, once; it adds the
@@ -113,8 +98,8 @@ export class RealizedSparseFFN {
   }
 
   /**
-   * The FFN of one token in layer l after its gate (at byte offset h1): the group mask on `threshold` (in wasm, as
-   * groupMask decides), the up projection of the kept groups into h3, the activation, and the down projection of the
+   * The FFN of one token in layer l after its gate (at byte offset h1): the group mask on `threshold` (in wasm, by
+   * dropGroups' rule), the up projection of the kept groups into h3, the activation, and the down projection of the
    * kept groups into o. Returns the neurons kept and |act(gate)| of every neuron (a view of the heap, valid until the
    * next call for this layer).
    */

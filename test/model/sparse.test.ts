@@ -10,7 +10,7 @@ import { createPolicy } from "../../src/skip/config.js";
 import type { SkipPolicy } from "../../src/skip/policy.js";
 import type { Model } from "../../src/model/model.js";
 import { SparsePolicy } from "../../src/skip/sparse.js";
-import { dropGroups, groupMask } from "../../src/model/sparse-ffn.js";
+import { dropGroups } from "../../src/model/sparse-ffn.js";
 
 const L = TINY.nLayers;
 const PROMPT = [3, 17, 4, 42, 8, 1, 9];
@@ -115,14 +115,4 @@ test("dropGroups zeroes a group when its mean |act| is below the threshold, alon
   const h3 = Float32Array.of(1, 2, 3, 4, 5, 6);
   assert.equal(dropGroups(h3, 0, act, 6, 0.2, { size: 2 }), 4);
   assert.deepEqual([...h3], [1, 2, 0, 0, 5, 6]);
-});
-
-test("groupMask keeps the groups of 4 (file order) that dropGroups keeps, one byte per group", () => {
-  const act = Float32Array.from({ length: 16 }, (_, i) => [0.9, 0.05, 0.3, 0.2][i >> 2] + (i % 4) * 0.01);
-  const mask = new Uint8Array(4);
-  const h = Float32Array.from({ length: 16 }, (_, i) => i + 1);
-  const kept = groupMask(act, 16, 0.2, mask);
-  assert.equal(kept, dropGroups(h, 0, act, 16, 0.2, { size: 4 }));
-  assert.deepEqual([...mask], [1, 0, 1, 1]);
-  for (let i = 0; i < 16; i++) assert.equal(h[i] === 0, mask[i >> 2] === 0);
 });

@@ -63,7 +63,7 @@ export function geglu(x: usize, y: usize, n: i32): void {
 }
 
 /**
- * ffn-sparse's decision for one token in groups of 4 (src/model/sparse-ffn.ts groupMask): a[i] = |act(g[i])| for the
+ * ffn-sparse's decision for one token in groups of 4 (the rule of src/model/sparse-ffn.ts dropGroups): a[i] = |act(g[i])| for the
  * n gate values at g (SiLU, or with gelu != 0 the tanh GELU, unrounded), written to `act`; mask[k] = 1 where the
  * group's sum a[4k..4k+3] is at least 4 * threshold, else 0. Returns the neurons kept.
  */
