@@ -120,6 +120,97 @@ for (const type of [GGMLType.Q4_0, GGMLType.Q4_1])
         for (let i = 0; i < cols; i++) assert.equal(m[i], mask[i >> 2] ? a[i] : 0, `row ${i}`);
       });
 
+/** A random permutation of n neurons inside each block of 32 (ffn-sparse's neuron order). */
+function blockOrder(n: number, rand: () => number): Int32Array {
+  const o = Int32Array.from({ length: n }, (_, i) => i);
+  for (let b = 0; b < n; b += 32)
+    for (let i = 31; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [o[b + i], o[b + j]] = [o[b + j], o[b + i]];
+    }
+  return o;
+}
+
+/** The plain bytes with every row's neurons (columns) along `order`: column i becomes column order[i] (within its block). */
+function permuteColumns(u8: Uint8Array, w: WeightMatrix, order: Int32Array): Uint8Array {
+  const out = Uint8Array.from(u8);
+  const q41 = w.type === GGMLType.Q4_1;
+  for (let j = 0; j < w.rows; j++)
+    for (let i = 0; i < w.cols; i++) {
+      const q = weight(u8, w, j, order[i]).q;
+      const e = i & 31,
+        at = j * w.rowBytes + (i >> 5) * (q41 ? 20 : 18) + (q41 ? 4 : 2) + (e & 15);
+      out[at] = e < 16 ? (out[at] & 0xf0) | q : (out[at] & 15) | (q << 4);
+    }
+  return out;
+}
+
+for (const type of [GGMLType.Q4_0, GGMLType.Q4_1])
+  for (const variant of ["baseline", "relaxed"] as const)
+    test(`along a neuron order: ${GGMLType[type]}, ${variant}: the down copy is the column-permuted matrix's bit for bit, the up copy's rows are the order's rows`, async () => {
+      const K = await WasmKernels.create(1, undefined, variant);
+      made.push(K);
+      const rand = rng(29 + type);
+      const rows = 64,
+        cols = 128;
+      const w = randomMatrix(K.heap, type, rows, cols, rand);
+      const plain = Uint8Array.from(K.heap.u8(w.ptr, rows * w.rowBytes));
+      K.prepare!(w);
+      const order = blockOrder(cols, rand);
+      const nm = K.neuronMajor!(w, order)!;
+      const groups = cols / 4;
+      const maskPtr = K.heap.alloc(groups);
+      const mask = K.heap.u8(maskPtr, groups);
+      for (let g = 0; g < groups; g++) mask[g] = rand() < 0.6 ? 1 : 0;
+      const hPtr = K.heap.alloc(cols * 4);
+      const h = K.heap.f32(hPtr, cols);
+      for (let i = 0; i < cols; i++) h[i] = mask[i >> 2] ? rand() * 2 - 1 : 0;
+      const out = K.heap.alloc(rows * 4);
+      K.matvecNeuronMajor!(nm, hPtr, out, maskPtr);
+      const want = mirror(permuteColumns(plain, w, order), w, Float32Array.from(h), Uint8Array.from(mask));
+      assert.deepEqual(Float32Array.from(K.heap.f32(out, rows)), want);
+      // every group kept: the same product as the file-order copy given h in file order (block sums are integers)
+      K.heap.u8(maskPtr, groups).fill(1);
+      const hp = Float32Array.from({ length: cols }, () => rand() * 2 - 1);
+      K.heap.f32(hPtr, cols).set(Float32Array.from({ length: cols }, (_, i) => hp[order[i]]));
+      K.matvecNeuronMajor!(nm, hPtr, out, maskPtr);
+      const along = Float32Array.from(K.heap.f32(out, rows));
+      K.heap.f32(hPtr, cols).set(hp);
+      K.matvecNeuronMajor!(K.neuronMajor!(w)!, hPtr, out, maskPtr);
+      assert.deepEqual(along, Float32Array.from(K.heap.f32(out, rows)));
+
+      // the up copy: row r is row order[r], in getRow and in the masked product
+      const up = randomMatrix(K.heap, type, cols, rows, rand);
+      K.prepare!(up);
+      const upOrder = blockOrder(cols, rand);
+      const copy = K.permutedRows!(up, upOrder);
+      const a = K.heap.alloc(rows * 4),
+        b = K.heap.alloc(rows * 4);
+      for (const r of [0, 1, 5, 31, 32, 77, cols - 1]) {
+        K.getRow(copy, r, a);
+        K.getRow(up, upOrder[r], b);
+        assert.deepEqual(K.heap.f32(a, rows), K.heap.f32(b, rows), `row ${r}`);
+      }
+      const x = K.heap.alloc(rows * 4);
+      K.heap.f32(x, rows).set(Float32Array.from({ length: rows }, () => rand() * 2 - 1));
+      const full = K.heap.alloc(cols * 4),
+        masked = K.heap.alloc(cols * 4);
+      K.matvec(up, x, full);
+      K.matvecMasked!(copy, x, masked, maskPtr);
+      const f0 = K.heap.f32(full, cols),
+        m = K.heap.f32(masked, cols);
+      for (let i = 0; i < cols; i++) assert.equal(m[i], f0[upOrder[i]], `up row ${i}`);
+      assert.throws(
+        () =>
+          K.neuronMajor!(
+            w,
+            Int32Array.from({ length: cols }, (_, i) => cols - 1 - i),
+          ),
+        /not a permutation .* within blocks of 32/,
+      );
+      assert.throws(() => K.permutedRows!(up, new Int32Array(cols)), /not a permutation of the matrix's 128 rows/);
+    });
+
 test("neuron-major: no copy for other types or shapes, clear errors for bad masks and matrices", async () => {
   const K = await WasmKernels.create(1, undefined, "baseline");
   made.push(K);

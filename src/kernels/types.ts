@@ -110,9 +110,15 @@ export interface Kernels {
   toHalves(src: number, dst: number, n: number): void;
   /**
    * Optional (ffn-sparse realized): the neuron-major copy of a prepared down projection, or undefined where these
-   * kernels have none for its type or shape (packed Q4_0/Q4_1, rows and cols multiples of 32).
+   * kernels have none for its type or shape (packed Q4_0/Q4_1, rows and cols multiples of 32). `order`: a permutation
+   * of the neurons inside each block of 32 (ffn-sparse's neuron order): position i of the copy holds neuron order[i].
    */
-  neuronMajor?(w: WeightMatrix): NeuronMajorMatrix | undefined;
+  neuronMajor?(w: WeightMatrix, order?: Int32Array): NeuronMajorMatrix | undefined;
+  /**
+   * Optional, with neuronMajor: a copy of a prepared matrix (of the kind matvecMasked takes) whose row r is row
+   * order[r] of w (ffn-sparse's up projection along a neuron order).
+   */
+  permutedRows?(w: WeightMatrix, order: Int32Array): WeightMatrix;
   /**
    * Optional, with neuronMajor: out = W x for the 4-row groups whose byte in `mask` (heap offset, one per group) is
    * nonzero, 0 for the others, one token. For the matrices neuronMajor accepts the shape of (packed Q4_0/Q4_1).

@@ -50,7 +50,8 @@ export interface KernelExports {
   lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
   neuronMajorBytes(rows: number, cols: number): number;
   /** 0, or 1 when a Q4_0 scale's -8d is not a half (no copy) */
-  toNeuronMajor(type: number, w: number, rowBytes: number, cols: number, rows: number, dst: number): number;
+  toNeuronMajor(type: number, w: number, rowBytes: number, cols: number, rows: number, dst: number, perm: number): number;
+  permuteRows(type: number, w: number, rowBytes: number, cols: number, rows: number, perm: number, dst: number): void;
   neuronActBytes(cols: number): number;
   quantizeNeurons(h: number, cols: number, a: number): void;
   attention(

@@ -1,6 +1,7 @@
 import { kvBytes, type Kernels, type KVType, type NeuronMajorMatrix, type WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
+import { isWithinBlocks } from "./permutation.js";
 import { instantiateKernels, kernelModule, type KernelExports, type KernelVariant } from "./wasm-module.js";
 import { KernelPool, type Job } from "./pool.js";
 import { GGMLType, typeInfo } from "../quant/types.js";
@@ -359,13 +360,36 @@ export class WasmKernels implements Kernels {
     this.exec(ws.length);
   }
 
-  neuronMajor(w: WeightMatrix): NeuronMajorMatrix | undefined {
+  neuronMajor(w: WeightMatrix, order?: Int32Array): NeuronMajorMatrix | undefined {
     checkMatrix(this.heap, w);
     if (!w.packed || !Q4_TYPES.has(w.type) || w.rows % 32 !== 0 || w.cols % 32 !== 0) return undefined;
     if ((w.cols / 32) * 9 > SCRATCH_BYTES - 128) return undefined; // the kernel lists each block's kept groups in its scratch
+    if (order && !isWithinBlocks(order, 32))
+      throw new Error(`neuronMajor: the order is not a permutation of ${w.cols} neurons within blocks of 32`);
+    if (order && order.length !== w.cols) throw new Error(`neuronMajor: an order of ${order.length} neurons for ${w.cols} columns`);
+    const perm = order ? this.heapInts(order) : 0;
     const ptr = this.heap.alloc(this.k.neuronMajorBytes(w.rows, w.cols), 64);
-    if (this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr) !== 0) return undefined; // a Q4_0 scale over 8188
+    if (this.k.toNeuronMajor(w.type, w.ptr, w.rowBytes, w.cols, w.rows, ptr, perm) !== 0) return undefined; // a Q4_0 scale over 8188
     return { ptr, type: w.type, rows: w.rows, cols: w.cols };
+  }
+
+  permutedRows(w: WeightMatrix, order: Int32Array): WeightMatrix {
+    checkMatrix(this.heap, w);
+    if (!w.packed || !Q4_TYPES.has(w.type) || w.rows % 4 !== 0)
+      throw new Error(`permutedRows: needs a packed Q4_0/Q4_1 matrix of whole 4-row groups, got ${typeInfo(w.type).name} ${w.rows} rows`);
+    if (order.length !== w.rows || !isWithinBlocks(order, order.length))
+      throw new Error(`permutedRows: the order is not a permutation of the matrix's ${w.rows} rows`);
+    const perm = this.heapInts(order);
+    const ptr = this.heap.alloc(w.rows * w.rowBytes, 64);
+    this.k.permuteRows(w.type, w.ptr, w.rowBytes, w.cols, w.rows, perm, ptr);
+    return { ptr, type: w.type, rows: w.rows, cols: w.cols, rowBytes: w.rowBytes, packed: true };
+  }
+
+  /** A copy of `a` in the heap (kept: the copies these build are made once per model). */
+  private heapInts(a: Int32Array): number {
+    const p = this.heap.alloc(a.length * 4, 16);
+    new Int32Array(this.heap.memory.buffer, p, a.length).set(a);
+    return p;
   }
 
   matvecMasked(w: WeightMatrix, x: number, out: number, mask: number): void {

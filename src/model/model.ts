@@ -149,13 +149,13 @@ export class Model {
 
   /**
    * Build what ffn-sparse needs to skip the bytes of the neurons it drops (src/model/sparse-ffn.ts
-   * RealizedSparseFFN): afterwards a decode step whose policy drops neurons in groups of 4 in file order reads only
+   * RealizedSparseFFN) in file order: afterwards a decode step whose policy drops neurons in groups of 4 reads only
    * the kept groups' up rows and down columns, in the layers whose types allow it (Q4_0/Q4_1). Returns the layers
    * that run so and the bytes added. Idempotent; the first such step builds it if this was not called.
    */
   realizeSparse(): { layers: number; bytes: number } {
     this.realized ??= new RealizedSparseFFN(this.weights.layers, (l) => this.shardOf(l).kernels);
-    return { layers: this.realized.layers, bytes: this.realized.bytes };
+    return { layers: this.realized.buildAll(), bytes: this.realized.bytes };
   }
 
   /** Zero the FFN read counters. */
@@ -438,7 +438,8 @@ export class Model {
       sparse ||= th > 0;
     }
     // (decided before the heap views are taken: building the realized kernels' copies on first use grows the heap)
-    const realized = sparse && nf === 1 && this.realizedRow(l, seqs[rows.seq[rows.ffnRow[0]]].policy.neuronGroups?.(l));
+    const groups = sparse && nf === 1 ? seqs[rows.seq[rows.ffnRow[0]]].policy.neuronGroups?.(l) : undefined;
+    const realized = groups !== undefined && this.realizedRow(l, groups);
     const K = S.kernels,
       p = S.b,
       m = S.views();
@@ -448,9 +449,10 @@ export class Model {
     const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
     for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
     if (realized) {
-      // one token whose neurons drop in groups of 4 in file order: the kernels read only the kept groups
+      // one token whose neurons drop in groups of 4 (in file order or along a within-block order): the kernels read
+      // only the kept groups
       K.matvec(L.w1, p.xb, p.h1);
-      const { kept, act } = this.realized!.run(K, l, L.w3, p.xb, p.h1, p.h3, p.o, this.gateThreshold[0], c.ffnAct === "gelu");
+      const { kept, act } = this.realized!.run(K, l, groups!.order, p.xb, p.h1, p.h3, p.o, this.gateThreshold[0], c.ffnAct === "gelu");
       const t = rows.ffnRow[0],
         s = seqs[rows.seq[t]];
       if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, neuronByteShare(L.w1, L.w2, L.w3) * (1 - kept / ffnDim));
@@ -484,13 +486,13 @@ export class Model {
   }
 
   /**
-   * Whether layer l can run a row's ffn-sparse groups `g` realized: groups of 4 in file order, and kernels for it
-   * (built on first use, see realizeSparse).
+   * Whether layer l can run a row's ffn-sparse groups `g` realized: groups of 4, in file order or along an order
+   * within the down projection's 32-neuron blocks, and kernels for it (copies built on first use, see realizeSparse).
    */
-  private realizedRow(l: number, g: NeuronGroups | undefined): boolean {
-    if (g?.size !== REALIZED_GROUP || g.order !== undefined) return false;
+  private realizedRow(l: number, g: NeuronGroups): boolean {
+    if (g.size !== REALIZED_GROUP) return false;
     this.realized ??= new RealizedSparseFFN(this.weights.layers, (i) => this.shardOf(i).kernels);
-    return this.realized.has(l);
+    return this.realized.has(l, g.order);
   }
 
   /** The FFN outputs of the nf running rows (at o) into their residuals, after Gemma's post-norm and the policies' observations. */

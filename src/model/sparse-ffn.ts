@@ -5,6 +5,7 @@
  */
 import type { Kernels, NeuronMajorMatrix, WeightMatrix } from "../kernels/types.js";
 import type { NeuronGroups } from "../skip/policy.js";
+import { isWithinBlocks } from "../kernels/permutation.js";
 
 /** |act(g)| of n gate values at index `at` of m into out[0..n): SiLU, or the tanh GELU for GeGLU (as the kernels compute them). */
 export function gateActivations(m: Float32Array, at: number, n: number, gelu: boolean, out: Float32Array): void {
@@ -54,59 +55,92 @@ export function neuronByteShare(w1: WeightMatrix, w2: WeightMatrix, w3: WeightMa
   return (b(w2) + b(w3)) / (b(w1) + b(w2) + b(w3));
 }
 
-/** Groups of 4 neurons in file order: the granularity the realized kernels skip (kernels/assembly/neuron-major.ts). */
+/** Groups of 4 neurons: the granularity the realized kernels skip (kernels/assembly/neuron-major.ts). */
 export const REALIZED_GROUP = 4;
 
+/** One layer's copies for groups along one order: the neuron-major down projection and, for an order, the up rows in it. */
+interface RealizedLayer {
+  down: NeuronMajorMatrix;
+  /** the up projection with its rows along the order (the file's own packed matrix for file order) */
+  up: WeightMatrix | undefined;
+  /** the order, for the gate's values (computed in file order) */
+  order: Int32Array | undefined;
+}
+
 /**
- * ffn-sparse with groups of 4 neurons in file order, computed by kernels that
- * read only the kept groups: the up projection's kept 4-row groups and a
- * neuron-major copy of the down projection (built here, once; it adds the
- * down projection's bytes again). One token at a time (decode); layers whose
- * matrices the kernels cannot do this for (not Q4_0/Q4_1, shapes not multiples of 32) have no entry and run the masked
- * form.
+ * ffn-sparse with groups of 4 neurons, computed by kernels that read only the
+ * kept groups: the up projection's kept 4-row groups and a neuron-major copy
+ * of the down projection (built here on first use; it adds the down
+ * projection's bytes again). Groups are taken in file order, or along a
+ * neuron order that stays inside the down projection's 32-neuron blocks
+ * (src/skip/neuron-order.ts): then the copies are made along it (the up rows
+ * too, which adds the up projection's bytes), and the gate's values are
+ * gathered into it before the group mask. One token at a time (decode);
+ * layers whose matrices the kernels cannot do this for (not Q4_0/Q4_1, shapes
+ * not multiples of 32) have no copies and run the masked form.
  */
 export class RealizedSparseFFN {
-  private readonly down: (NeuronMajorMatrix | undefined)[] = [];
+  /** per layer: the copies for each order seen (undefined key: file order; null: the kernels cannot) */
+  private readonly copies: Map<Int32Array | undefined, RealizedLayer | null>[];
   /** per layer: the group mask's heap offset in that layer's heap (ffnDim / 4 bytes), and |act(gate)|'s (ffnDim floats) */
   private readonly maskPtr: number[] = [];
   private readonly actPtr: number[] = [];
-  /** bytes the neuron-major copies and masks take */
-  readonly bytes: number;
+  /** the gate's values along an order, gathered here before they go back to the heap */
+  private gathered = new Float32Array(0);
+  /** bytes the copies and masks take so far */
+  bytes = 0;
 
-  constructor(layers: readonly { w2: WeightMatrix; w3: WeightMatrix }[], kernelsOf: (l: number) => Kernels) {
-    let bytes = 0;
-    layers.forEach((L, l) => {
-      const K = kernelsOf(l);
-      const nm =
-        K.matvecMasked && K.matvecNeuronMajor && K.gateGroups && L.w3.packed && L.w3.type === L.w2.type ? K.neuronMajor?.(L.w2) : undefined;
-      this.down.push(nm);
-      this.maskPtr.push(nm ? K.heap.alloc(nm.cols / REALIZED_GROUP, 16) : 0);
-      this.actPtr.push(nm ? K.heap.alloc(nm.cols * 4, 16) : 0);
-      if (nm) bytes += L.w2.rowBytes * L.w2.rows + nm.cols / REALIZED_GROUP + nm.cols * 4;
-    });
-    this.bytes = bytes;
+  constructor(
+    private readonly weights: readonly { w2: WeightMatrix; w3: WeightMatrix }[],
+    private readonly kernelsOf: (l: number) => Kernels,
+  ) {
+    this.copies = weights.map(() => new Map());
   }
 
-  /** True when layer l runs realized. */
-  has(l: number): boolean {
-    return this.down[l] !== undefined;
+  /** Layer l's copies for groups along `order` (undefined: file order), built on first use; undefined where the kernels cannot. */
+  private layer(l: number, order: Int32Array | undefined): RealizedLayer | undefined {
+    const have = this.copies[l].get(order);
+    if (have !== undefined) return have ?? undefined;
+    const K = this.kernelsOf(l),
+      L = this.weights[l];
+    let made: RealizedLayer | null = null;
+    const fits = K.matvecMasked && K.matvecNeuronMajor && K.gateGroups && L.w3.packed && L.w3.type === L.w2.type;
+    const orderFits = order === undefined || (K.permutedRows !== undefined && isWithinBlocks(order, 32) && order.length === L.w3.rows);
+    const down = fits && orderFits ? K.neuronMajor?.(L.w2, order) : undefined;
+    if (down) {
+      const up = order ? K.permutedRows!(L.w3, order) : L.w3;
+      if (this.maskPtr[l] === undefined) {
+        this.maskPtr[l] = K.heap.alloc(down.cols / REALIZED_GROUP, 16);
+        this.actPtr[l] = K.heap.alloc(down.cols * 4, 16);
+        this.bytes += down.cols / REALIZED_GROUP + down.cols * 4;
+      }
+      this.bytes += L.w2.rowBytes * L.w2.rows + (order ? L.w3.rowBytes * L.w3.rows : 0);
+      made = { down, up, order };
+    }
+    this.copies[l].set(order, made);
+    return made ?? undefined;
   }
 
-  /** Layers that run realized. */
-  get layers(): number {
-    return this.down.filter(Boolean).length;
+  /** True when layer l runs realized for groups along `order` (undefined: file order); builds the copies on first use. */
+  has(l: number, order?: Int32Array): boolean {
+    return this.layer(l, order) !== undefined;
+  }
+
+  /** Build the file-order copies of every layer; returns how many layers run realized. */
+  buildAll(): number {
+    return this.weights.filter((_, l) => this.has(l)).length;
   }
 
   /**
-   * The FFN of one token in layer l after its gate (at byte offset h1): the group mask on `threshold` (in wasm, by
-   * dropGroups' rule), the up projection of the kept groups into h3, the activation, and the down projection of the
-   * kept groups into o. Returns the neurons kept and |act(gate)| of every neuron (a view of the heap, valid until the
-   * next call for this layer).
+   * The FFN of one token in layer l after its gate (at byte offset h1, in file order), for groups along `order`: the
+   * group mask on `threshold` (in wasm, by dropGroups' rule), the up projection of the kept groups into h3, the
+   * activation, and the down projection of the kept groups into o. Returns the neurons kept and |act(gate)| of every
+   * neuron, along the order (a view of the heap, valid until the next call for this layer).
    */
   run(
     K: Kernels,
     l: number,
-    w3: WeightMatrix,
+    order: Int32Array | undefined,
     xb: number,
     h1: number,
     h3: number,
@@ -114,15 +148,25 @@ export class RealizedSparseFFN {
     threshold: number,
     gelu: boolean,
   ): { kept: number; act: Float32Array } {
-    const nm = this.down[l]!,
+    const R = this.layer(l, order)!,
+      nm = R.down,
       mask = this.maskPtr[l],
       act = this.actPtr[l];
-    const kept = K.gateGroups!(h1, nm.cols, gelu, threshold, act, mask);
-    K.matvecMasked!(w3, xb, h3, mask);
+    const n = nm.cols;
+    if (order) {
+      // the gate was computed in file order; its values move to their positions along the order
+      if (this.gathered.length < n) this.gathered = new Float32Array(n);
+      const g = K.heap.f32(h1, n),
+        t = this.gathered;
+      for (let i = 0; i < n; i++) t[i] = g[order[i]];
+      g.set(t.subarray(0, n));
+    }
+    const kept = K.gateGroups!(h1, n, gelu, threshold, act, mask);
+    K.matvecMasked!(R.up!, xb, h3, mask);
     // a dropped group's up rows are 0, so its h is act(gate) * 0 = 0, as the neuron-major kernel requires
-    if (gelu) K.geglu(h1, h3, nm.cols);
-    else K.swiglu(h1, h3, nm.cols);
+    if (gelu) K.geglu(h1, h3, n);
+    else K.swiglu(h1, h3, n);
     K.matvecNeuronMajor!(nm, h1, o, mask);
-    return { kept, act: K.heap.f32(act, nm.cols) };
+    return { kept, act: K.heap.f32(act, n) };
   }
 }

@@ -23,11 +23,15 @@ const STRIDE = 3;
 /** A policy that drops nothing (a threshold below every nonzero |act|, whose neurons add 0 anyway) and records the gates. */
 export class GateSampler extends SparsePolicy {
   readonly samples: number[][];
-  /** `groupSize` 4: sample the mean |act| of each group of 4 neurons (file order), the value a grouped policy compares */
+  /**
+   * `groupSize` 4: sample the mean |act| of each group of 4 neurons (in file order, or along `orders[l]`), the value a
+   * grouped policy compares
+   */
   constructor(
     nLayers: number,
     warmup: number,
     private readonly groupSize = 1,
+    private readonly orders?: Int32Array[],
   ) {
     super(nLayers, { warmup, thresholds: new Array<number>(nLayers).fill(Number.MIN_VALUE) });
     this.samples = Array.from({ length: nLayers }, () => []);
@@ -36,12 +40,13 @@ export class GateSampler extends SparsePolicy {
     super.observeNeurons(layer, act, kept, saved);
     if (!this.active) return;
     const s = this.samples[layer],
-      g = this.groupSize;
+      g = this.groupSize,
+      order = this.orders?.[layer];
     if (g === 1) for (let i = layer % STRIDE; i < act.length; i += STRIDE) s.push(act[i]);
     else
       for (let b = (layer % STRIDE) * g; b < act.length; b += STRIDE * g) {
         let m = 0;
-        for (let i = b; i < b + g; i++) m += act[i];
+        for (let i = b; i < b + g; i++) m += act[order ? order[i] : i];
         s.push(m / g);
       }
   }
@@ -54,6 +59,31 @@ export class GateSampler extends SparsePolicy {
     return this.sorted.map((s) => keptQuantile(s, keep));
   }
   private sorted: Float64Array[] | undefined;
+}
+
+/**
+ * A policy that drops nothing and counts, per layer and neuron, the decode steps after warm-up at which the neuron's
+ * |act(gate)| reaches `thresholds[l]` (would be kept by ffn-sparse neuron by neuron): what calibration sorts a
+ * neuron order by (neuron-order.ts sortWithinBlocks).
+ */
+export class KeptCounter extends SparsePolicy {
+  readonly kept: Float64Array[];
+  constructor(
+    nLayers: number,
+    warmup: number,
+    private readonly keepAt: number[],
+    ffnDim: number,
+  ) {
+    super(nLayers, { warmup, thresholds: new Array<number>(nLayers).fill(Number.MIN_VALUE) });
+    this.kept = Array.from({ length: nLayers }, () => new Float64Array(ffnDim));
+  }
+  override observeNeurons(layer: number, act: Float32Array, kept: number, saved: number): void {
+    super.observeNeurons(layer, act, kept, saved);
+    if (!this.active) return;
+    const k = this.kept[layer],
+      th = this.keepAt[layer];
+    for (let i = 0; i < k.length; i++) if (act[i] >= th) k[i]++;
+  }
 }
 
 export interface KeepTrial {

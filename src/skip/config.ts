@@ -14,6 +14,7 @@ import { LinearSkipPolicy, loadStandIn } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
 import { SparsePolicy, type SparseOptions } from "./sparse.js";
+import { loadNeuronOrder, orderedGroups } from "./neuron-order.js";
 import { RewindGuard } from "./rewind.js";
 import { StaticPolicy, type StaticOptions } from "./static.js";
 
@@ -42,7 +43,7 @@ export type SkipConfig =
   | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>)
   | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>)
   | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>)
-  | ({ method: "ffn-sparse" } & Partial<SparseOptions>);
+  | ({ method: "ffn-sparse" } & Partial<SparseConfigOptions>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -55,7 +56,13 @@ export type ResolvedSkipConfig =
   | ({ method: "ffn-skip-guarded" } & GuardedOptions)
   | ({ method: "ffn-skip-linear" } & LinearOptions)
   | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions)
-  | ({ method: "ffn-sparse" } & SparseOptions);
+  | ({ method: "ffn-sparse" } & SparseConfigOptions);
+
+/**
+ * ffn-sparse (sparse.ts) as a config: its thresholds and grouping, and optionally the side file of a per-layer neuron
+ * order within quantization blocks (neuron-order.ts) along which the groups of 4 are taken (needs groupSize 4).
+ */
+export type SparseConfigOptions = Omit<SparseOptions, "groups"> & { neuronOrderFile?: string };
 
 /**
  * ffn-skip-linear (linear.ts): FFN-SkipLLM's knobs, the file of fitted stand-in maps and the loop rewind
@@ -100,7 +107,8 @@ export type KnobName =
   | "rewind"
   | "taus"
   | "thresholds"
-  | "groupSize";
+  | "groupSize"
+  | "neuronOrderFile";
 
 /** How a knob's value is written: integers, a number, a list of integers or of numbers, a file path. */
 export type KnobKind = "int" | "number" | "int[]" | "number[]" | "path";
@@ -151,6 +159,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
     kind: "int",
     doc: "ffn-sparse: 1 drops neurons one by one; 4 drops them in groups of 4 (file order), which the kernels skip on Q4_0/Q4_1",
   },
+  neuronOrderFile: {
+    flag: "neuron-order-file",
+    json: "neuron_order_file",
+    kind: "path",
+    doc: "ffn-sparse with groups of 4: per-layer neuron order within 32-neuron blocks the groups follow (in a profile: relative to its folder)",
+  },
   standInFile: {
     flag: "stand-in-file",
     json: "stand_in_file",
@@ -170,7 +184,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "ffn-skip-guarded": ["warmup", "coldStart", "coldEnd", "tau", "k", "guard", "hold", "minConf", "standIn"],
   "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "standInScale", "rewind", "hold"],
   "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
-  "ffn-sparse": ["warmup", "thresholds", "groupSize"],
+  "ffn-sparse": ["warmup", "thresholds", "groupSize", "neuronOrderFile"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -390,7 +404,18 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
         need(typeof t === "number" && Number.isFinite(t) && t >= 0, `each of thresholds must be a finite number ≥ 0, got ${t}`);
       const groupSize = (c.groupSize as number | undefined) ?? 1;
       need(groupSize === 1 || groupSize === 4, `group_size must be 1 (neuron by neuron) or 4 (groups the kernels skip), got ${groupSize}`);
-      return { method: m, warmup, thresholds: [...thresholds!], ...(groupSize === 4 ? { groupSize } : {}) };
+      const neuronOrderFile = c.neuronOrderFile as string | undefined;
+      if (neuronOrderFile !== undefined) {
+        need(typeof neuronOrderFile === "string" && neuronOrderFile.length > 0, `neuronOrderFile must be a file path`);
+        need(groupSize === 4, `a neuron order file needs group_size 4 (the order says which neurons form each group of 4)`);
+      }
+      return {
+        method: m,
+        warmup,
+        thresholds: [...thresholds!],
+        ...(groupSize === 4 ? { groupSize } : {}),
+        ...(neuronOrderFile !== undefined ? { neuronOrderFile } : {}),
+      };
     }
     case "layer-drop": {
       const layers = c.layers as number[] | undefined;
@@ -423,8 +448,14 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       return new GuardedSkipPolicy(nLayers, r);
     case "ffn-skip-layerwise":
       return new LayerwiseSkipPolicy(nLayers, r);
-    case "ffn-sparse":
-      return new SparsePolicy(nLayers, r);
+    case "ffn-sparse": {
+      const { neuronOrderFile, groupSize, ...o } = r;
+      if (neuronOrderFile === undefined) return new SparsePolicy(nLayers, { ...o, groupSize });
+      const orders = loadNeuronOrder(neuronOrderFile);
+      if (orders.length !== nLayers)
+        throw new Error(`neuron order file ${neuronOrderFile}: ${orders.length} layers, the model has ${nLayers}`);
+      return new SparsePolicy(nLayers, { ...o, groups: orderedGroups(orders) });
+    }
     case "ffn-skip-linear": {
       const { standInFile, standInScale, rewind, hold, ...o } = r;
       return new LinearSkipPolicy(nLayers, o, loadStandIn(standInFile), {

@@ -93,9 +93,10 @@ export function readSkipProfile(path: string, nLayers?: number): SkipProfile {
     throw new Error(`skip profile ${path}: not valid JSON (${(e as Error).message})`);
   }
   const p = configFromProfile(json, `skip profile ${path}`, nLayers);
-  // a profile's side file (ffn-skip-linear's maps) is named relative to the profile
-  const c = p.config as { standInFile?: string };
+  // a profile's side files (ffn-skip-linear's maps, ffn-sparse's neuron order) are named relative to the profile
+  const c = p.config as { standInFile?: string; neuronOrderFile?: string };
   if (c.standInFile !== undefined && !isAbsolute(c.standInFile)) c.standInFile = join(dirname(path), c.standInFile);
+  if (c.neuronOrderFile !== undefined && !isAbsolute(c.neuronOrderFile)) c.neuronOrderFile = join(dirname(path), c.neuronOrderFile);
   return p;
 }
 

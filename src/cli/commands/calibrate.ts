@@ -12,7 +12,8 @@ import { fileSha256 } from "../../eval/provenance.js";
 import { calibrate, defaultGrid, type CalibrateResult, type Evaluator } from "../../skip/calibrate.js";
 import { calibrateGuarded } from "../../skip/calibrate-guarded.js";
 import { calibrateLayerwise, sensitivities } from "../../skip/calibrate-layerwise.js";
-import { calibrateSparse } from "../../eval/calib-sparse.js";
+import { calibrateSparse, sortedNeuronOrder } from "../../eval/calib-sparse.js";
+import { writeNeuronOrder } from "../../skip/neuron-order.js";
 import { fitStandIn, standInShare } from "../../skip/calibrate-linear.js";
 import { loadStandIn, mapBytes, writeStandIn } from "../../skip/linear.js";
 import { GUARD_DEFAULTS } from "../../skip/config.js";
@@ -41,7 +42,10 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   are dropped; the thresholds are the same quantile of each layer's |act(gate)| over the calibration prompts' dense
   continuations, the quantile bisected until the share of FFN weight bytes saved (teacher-forced) meets the target.
   --neuron-group 4 drops them in groups of 4 in file order instead (on the group's mean |act(gate)|): the form the
-  kernels read only the kept groups of, on Q4_0/Q4_1 weights, so it is faster than dense where the masked form is not.`;
+  kernels read only the kept groups of, on Q4_0/Q4_1 weights, so it is faster than dense where the masked form is not.
+  --neuron-group 4 --neuron-order sorted: the groups follow a neuron order instead, each 32-neuron block of every layer
+  sorted by how often its neurons are kept neuron by neuron at the target (calibrated first), written next to --out as
+  .order; the kernels read such groups too (they permute their copies of the weights within blocks).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -75,6 +79,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       k: { type: "string" },
       tau: { type: "string" },
       "neuron-group": { type: "string" },
+      "neuron-order": { type: "string" },
     },
     false,
   );
@@ -111,8 +116,28 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     if (method === "ffn-sparse") {
       const groupSize = num(v, "neuron-group", true) ?? 1;
       if (groupSize !== 1 && groupSize !== 4) throw new Error(`calibrate: --neuron-group must be 1 or 4, got ${groupSize}`);
-      const c = calibrateSparse(engine, set, target, warmup, (line) => process.stderr.write(line + "\n"), groupSize);
-      const grouped = groupSize === 4 ? { groupSize } : {};
+      const log = (line: string) => process.stderr.write(line + "\n");
+      const sorted = v["neuron-order"] as string | undefined;
+      if (sorted !== undefined && sorted !== "sorted") throw new Error(`calibrate: --neuron-order takes "sorted", got "${sorted}"`);
+      if (sorted && groupSize !== 4) throw new Error("calibrate: --neuron-order sorted needs --neuron-group 4");
+      if (sorted && !v.out) throw new Error("calibrate: --neuron-order sorted writes its order next to --out, so it needs --out");
+      let orders: Int32Array[] | undefined;
+      let orderFile: string | undefined;
+      if (sorted) {
+        // neuron by neuron at the target first: how often each neuron is kept there decides its place in its block
+        const byNeuron = calibrateSparse(engine, set, target, warmup, log, 1);
+        orders = sortedNeuronOrder(engine, set, byNeuron.thresholds, warmup);
+        orderFile = (v.out as string).replace(/\.json$/, "") + ".order";
+        mkdirSync(dirname(orderFile), { recursive: true });
+        writeNeuronOrder(orderFile, orders);
+        log(`wrote ${orderFile}`);
+      }
+      const c = calibrateSparse(engine, set, target, warmup, log, groupSize, orders);
+      const grouped = {
+        ...(groupSize === 4 ? { groupSize } : {}),
+        // the profile names its side file relative to itself
+        ...(orderFile ? { neuronOrderFile: relative(dirname(resolve(v.out as string)), resolve(orderFile)) } : {}),
+      };
       const trial = (keep: number, ratio: number, agreement: number) => ({
         config: { method: "ffn-sparse" as const, warmup, thresholds: keep === c.best.keep ? c.thresholds : [], ...grouped },
         ratio,
@@ -127,7 +152,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       extra = {
         sparse: {
           keep: c.best.keep,
-          rule: `thresholds[l] = (1 - keep) quantile of ${groupSize === 4 ? "the mean |act(gate)| of each group of 4 neurons" : "|act(gate)|"} in layer l over the set's decode steps (src/skip/calibrate-sparse.ts)`,
+          rule: `thresholds[l] = (1 - keep) quantile of ${groupSize === 4 ? `the mean |act(gate)| of each group of 4 neurons (${orderFile ? "along the neuron order: each 32-neuron block sorted by how often its neurons are kept at this target neuron by neuron" : "file order"})` : "|act(gate)|"} in layer l over the set's decode steps (src/skip/calibrate-sparse.ts)`,
         },
       };
     } else if (method === "ffn-skip-layerwise") {

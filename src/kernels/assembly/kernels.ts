@@ -36,4 +36,4 @@ export { attention, attentionScratch } from "./attention";
 export { swiglu, geglu, gateGroups } from "./elementwise";
 export { toHalves } from "./half";
 export { lowRank } from "./lowrank";
-export { neuronMajorBytes, toNeuronMajor, neuronActBytes, quantizeNeurons } from "./neuron-major";
+export { neuronMajorBytes, toNeuronMajor, permuteRows, neuronActBytes, quantizeNeurons } from "./neuron-major";

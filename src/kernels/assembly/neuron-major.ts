@@ -46,9 +46,11 @@ export function neuronMajorBytes(rows: i32, cols: i32): i32 {
 
 /**
  * Write the neuron-major copy (see above) of the packed Q4_0/Q4_1 matrix at w to dst (neuronMajorBytes). Returns 0,
- * or 1 when a Q4_0 scale's -8d is not a half (|d| > 8188): then there is no copy.
+ * or 1 when a Q4_0 scale's -8d is not a half (|d| > 8188): then there is no copy. `perm`: 0, or cols i32s, a
+ * permutation of the neurons inside each block of 32 (ffn-sparse's neuron order): position e of block b then holds
+ * neuron perm[32b + e], so the groups of 4 are taken along the order; the block's scales are unchanged.
  */
-export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, dst: usize): i32 {
+export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, dst: usize, perm: usize): i32 {
   const q4_1 = type == Q4_1;
   const bb: usize = q4_1 ? 80 : 72,
     nibOff: usize = q4_1 ? 16 : 8;
@@ -71,7 +73,7 @@ export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, row
         }
         const p = blk + nibOff + (lane << 2);
         for (let e = 0; e < 32; e++) {
-          const q = nibble(p, e);
+          const q = nibble(p, perm ? load<i32>(perm + ((<usize>(b << 5) + <usize>e) << 2)) & 31 : e);
           const o = t + GROUPS + (<usize>(e >> 2) << 6) + (<usize>(jj >> 3) << 4) + <usize>(((jj & 3) << 2) | (e & 3));
           const old = <u32>load<u8>(o);
           store<u8>(o, (jj & 4) ? (old & 15) | (q << 4) : (old & 0xf0) | q);
@@ -79,6 +81,33 @@ export function toNeuronMajor(type: i32, w: usize, rowBytes: i32, cols: i32, row
       }
     }
   return 0;
+}
+
+/**
+ * dst = the packed Q4_0/Q4_1 matrix at w with its rows reordered: row r of the copy is row perm[r] (perm: rows i32s
+ * at `perm`, rows a multiple of 4). The 4-row interleaved layout (packed.ts) keeps each row's scales and nibbles in
+ * its lane of the group, so a row moves as its d (and m) and four 4-byte nibble runs per block. ffn-sparse's up
+ * projection along a neuron order: the kept groups of 4 are then whole packed groups again.
+ */
+export function permuteRows(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32, perm: usize, dst: usize): void {
+  const q4_1 = type == Q4_1;
+  const bb: usize = q4_1 ? 80 : 72,
+    nibOff: usize = q4_1 ? 16 : 8;
+  const nb = cols >> 5;
+  for (let r = 0; r < rows; r++) {
+    const s = load<i32>(perm + (<usize>r << 2));
+    const ls = <usize>(s & 3),
+      ld = <usize>(r & 3);
+    const src = w + <usize>(s & ~3) * <usize>rowBytes,
+      out = dst + <usize>(r & ~3) * <usize>rowBytes;
+    for (let b = 0; b < nb; b++) {
+      const bs = src + <usize>b * bb,
+        bd = out + <usize>b * bb;
+      store<u16>(bd + (ld << 1), load<u16>(bs + (ls << 1)));
+      if (q4_1) store<u16>(bd + 8 + (ld << 1), load<u16>(bs + 8 + (ls << 1)));
+      for (let c: usize = 0; c < 4; c++) store<u32>(bd + nibOff + (c << 4) + (ld << 2), load<u32>(bs + nibOff + (c << 4) + (ls << 2)));
+    }
+  }
 }
 
 /** Bytes quantizeNeurons writes for `cols` values: f32 scale[nb] | f32 sum[nb] | i8 q[cols]. */
