@@ -4,6 +4,7 @@
  *
  *   node dist/bench/method.js speed  --dir results/method/M [--model M] [--tokens 128] [--rounds 3] [--threads 1]
  *   node dist/bench/method.js report --dir results/method/M
+ *   node dist/bench/method.js assemble --dir D --task T --dense FILE --cell METHOD@RATIO=FILE [--cell ...]
  *
  * speed: for every config the sweeps used (DIR/targets/*.json), decode tok/s
  * against dense, alternating dense and config in each round (the machine is
@@ -14,9 +15,12 @@
  * guarded method against ffn-skip and dense (paired bootstrap for scores,
  * exact McNemar for 0/1 outcomes; src/eval/stats.ts), Pareto charts
  * (quality vs achieved ratio and vs measured speed-up) and DIR/report.md.
+ * assemble: D/sweep-T.json from `ffnskip eval --json` records made outside a sweep (each FILE a record whose
+ * cache holds its per-item outputs; a cell's METHOD names its row and is tested against ffn-skip's row at RATIO),
+ * so that report compares them with a sweep's dense and ffn-skip runs.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import { benchmark } from "../src/api/bench.js";
@@ -32,6 +36,8 @@ import { lineChart, type ChartSeries } from "../src/util/chart.js";
 /** this project's methods, each tested against ffn-skip */
 const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse"];
 const METHOD_ORDER = ["ffn-skip", ...NEW, "random", "static", "early-exit", "layer-drop"];
+/** A new method's row, also under a label that starts with its name ("ffn-sparse (groups of 4)", from assemble). */
+const isNew = (m: string) => NEW.some((n) => m === n || m.startsWith(n + " "));
 
 interface Cell {
   method: string;
@@ -251,7 +257,7 @@ function report(dir: string): void {
         lines.push(
           `| ${c.method} | ${c.ratio} | ${fmt(c.record.achieved_ratio * 100)}% | ${fmt(iv.mean, 2)} [${fmt(iv.lo, 2)}, ${fmt(iv.hi, 2)}] | ${
             s ? `×${s.speedup.toFixed(3)} (×${s.bound.toFixed(3)})` : "–"
-          } | ${NEW.includes(c.method) && ffnVals ? test(ffnVals) : ""} | ${NEW.includes(c.method) || c.method === "ffn-skip" ? test(dense) : ""} |`,
+          } | ${isNew(c.method) && ffnVals ? test(ffnVals) : ""} | ${isNew(c.method) || c.method === "ffn-skip" ? test(dense) : ""} |`,
         );
         const add = (m: Map<string, ChartSeries>, x0: number, x: number) => {
           if (!m.has(c.method)) m.set(c.method, { name: c.method, points: [{ x: x0, y: dci.mean, lo: dci.lo, hi: dci.hi }] });
@@ -300,6 +306,30 @@ function report(dir: string): void {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
+/** D/sweep-T.json naming eval records (see the header): the input `report` reads. */
+function assemble(dir: string, task: string, dense: string, cells: string[]): void {
+  const rec = (f: string) => {
+    const r = JSON.parse(readFileSync(f, "utf8")) as Cell["record"] & { task: string };
+    // a record moved after its run: its cache beside it, in cache/
+    const moved = join(dirname(f), "cache", basename(r.cache));
+    if (!existsSync(r.cache) && existsSync(moved)) r.cache = moved;
+    return r;
+  };
+  const d = rec(dense);
+  const sweep: Sweep = {
+    task,
+    dense: d,
+    cells: cells.map((c) => {
+      const m = /^([^@=]+)@([0-9.]+)=(.+)$/.exec(c);
+      if (!m) throw new Error(`--cell ${c}: expected METHOD@RATIO=FILE`);
+      const r = rec(m[3]);
+      if (r.task !== task || d.task !== task) throw new Error(`--cell ${c}: a ${r.task} record, not ${task} (dense: ${d.task})`);
+      return { method: m[1], ratio: Number(m[2]), record: r };
+    }),
+  };
+  writeFileSync(join(dir, `sweep-${task}.json`), JSON.stringify(sweep, null, 2) + "\n");
+}
+
 async function main(): Promise<void> {
   const { values: v, positionals } = parseArgs({
     allowPositionals: true,
@@ -309,13 +339,19 @@ async function main(): Promise<void> {
       tokens: { type: "string" },
       rounds: { type: "string" },
       threads: { type: "string" },
+      task: { type: "string" },
+      dense: { type: "string" },
+      cell: { type: "string", multiple: true },
     },
   });
   const dir = v.dir;
   if (!dir) throw new Error("--dir DIR (a sweep output folder, e.g. results/method/smollm2-135m) is required");
   if (positionals[0] === "speed") await speed(dir, v.model, Number(v.tokens ?? 128), Number(v.rounds ?? 3), Number(v.threads ?? 1));
   else if (positionals[0] === "report") report(dir);
-  else throw new Error(`usage: method.js speed|report --dir DIR; got ${JSON.stringify(positionals[0])}`);
+  else if (positionals[0] === "assemble") {
+    if (!v.task || !v.dense || !v.cell?.length) throw new Error("assemble needs --task T --dense FILE and --cell METHOD@RATIO=FILE");
+    assemble(dir, v.task, v.dense, v.cell);
+  } else throw new Error(`usage: method.js speed|report|assemble --dir DIR; got ${JSON.stringify(positionals[0])}`);
 }
 
 main().catch((e) => {

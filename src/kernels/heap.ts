@@ -1,4 +1,5 @@
 import type { Heap } from "./types.js";
+import { adviseHugePages, type HugePages } from "./hugepages.js";
 
 /** WebAssembly page size in bytes. */
 export const PAGE = 65536;
@@ -26,14 +27,20 @@ export class SharedHeap implements Heap {
   private f32All: Float32Array;
   private u8All: Uint8Array;
 
+  /** Huge-page advice on a memory this heap made (hugepages.ts); undefined for a memory it was given. */
+  readonly hugePages: HugePages | undefined;
+
   constructor(initialBytes = 16 * PAGE, memory?: WebAssembly.Memory) {
-    this.memory =
-      memory ??
-      new WebAssembly.Memory({
+    if (memory) this.memory = memory;
+    else {
+      this.memory = new WebAssembly.Memory({
         initial: Math.max(2, Math.ceil(initialBytes / PAGE)),
         maximum: MAX_PAGES,
         shared: true,
       });
+      // before any weight is written: pages faulted in from now on can be huge ones
+      this.hugePages = adviseHugePages(this.memory, MAX_PAGES * PAGE);
+    }
     this.top = RESERVED_BYTES;
     this.buf = this.memory.buffer;
     this.f32All = new Float32Array(this.buf);
@@ -65,6 +72,13 @@ export class SharedHeap implements Heap {
     }
     this.top = end;
     return ptr;
+  }
+
+  prefault(): void {
+    this.refresh();
+    const u8 = this.u8All;
+    // a write maps the page (a read would map the shared zero page); pages already written keep their bytes
+    for (let i = 0; i < this.top; i += 4096) u8[i] |= 0;
   }
 
   private refresh(): void {

@@ -44,6 +44,11 @@ export interface Heap {
   f32(ptr: number, n: number): Float32Array;
   /** Byte view of `n` bytes at `ptr`. */
   u8(ptr: number, n: number): Uint8Array;
+  /**
+   * Touch every page handed out so far, so that memory nothing has written yet (the KV cache, activations) is
+   * mapped now, at load, and not by the first prompt (with huge pages each first touch zeroes 2 MiB).
+   */
+  prefault(): void;
 }
 
 /** A down projection's neuron-major copy (ffn-sparse realized; see assembly/neuron-major.ts): read by groups of 4 neurons. */

@@ -97,13 +97,20 @@ let autoChoice: Build | undefined;
  */
 export function kernelWasmPath(variant: Build = "baseline"): string {
   const name = FILES[variant];
+  const p = buildFile(name);
+  if (p) return p;
+  throw new Error(`${name} not found in a build/ folder above ${fileURLToPath(import.meta.url)}; run "npm run build:kernels"`);
+}
+
+/** `build/<name>` in the nearest folder above this file that has it, or undefined. */
+export function buildFile(name: string): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const p = join(dir, "build", name);
     if (existsSync(p)) return p;
     dir = dirname(dir);
   }
-  throw new Error(`${name} not found in a build/ folder above ${fileURLToPath(import.meta.url)}; run "npm run build:kernels"`);
+  return undefined;
 }
 
 /** The variant asked for by FFNSKIP_KERNELS (auto | relaxed | dotadd | baseline), default auto. */

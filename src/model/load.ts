@@ -104,6 +104,7 @@ async function build(
       plan,
     );
     const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType, slots);
+    for (const k of kernels) k.heap.prefault();
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {
     for (const k of kernels) await k.dispose();
