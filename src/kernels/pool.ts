@@ -70,6 +70,11 @@ export class KernelPool {
   private lastError = "";
   /** how long the last dispatch waited for workers after the main thread ran out of chunks */
   lastWaitMs = 0;
+  /**
+   * whether the last dispatch had to wake a sleeping worker: then its wait includes the wake-up (ms on a virtual
+   * machine whose idle vCPU must be woken), which says nothing about the next dispatch, as the worker now spins
+   */
+  lastWoke = false;
   /** chunks per thread a job is cut into (see chunkRows); a field so benchmarks can compare settings */
   chunksPerThread = CHUNKS_PER_THREAD;
   private epoch = 0;
@@ -194,7 +199,8 @@ export class KernelPool {
     Atomics.store(ctl, EPN, (this.epoch << EPOCH_SHIFT) | n);
     Atomics.store(ctl, NEXT, this.epoch << EPOCH_SHIFT); // release: jobs and chunks above are visible to a ticket holder
     Atomics.add(ctl, SEQ, 1);
-    if (Atomics.load(ctl, SLEEPERS) > 0) Atomics.notify(ctl, SEQ); // a wake-up is a syscall; spinning workers see SEQ
+    this.lastWoke = Atomics.load(ctl, SLEEPERS) > 0;
+    if (this.lastWoke) Atomics.notify(ctl, SEQ); // a wake-up is a syscall; spinning workers see SEQ
     let mainError: unknown;
     try {
       runChunks(this.k, ctl, -1);

@@ -21,11 +21,15 @@ const ATTENTION_SPLIT_MACS = 65536;
 /** A wait for workers longer than this (ms) after the main thread's own chunks means a worker was preempted. */
 const PREEMPTED_MS = 2;
 /**
- * Dispatches (about one decoded token) run on the main thread alone after such a wait;
- * FFNSKIP_POOL_BACKOFF overrides it, for measuring. 20 and 0 measured the same as 200 at 2 threads
- * here (results/bench/backoff-s13.md), so the default stays.
+ * After such a wait the main thread runs the next dispatches alone: BACKOFF_MIN of them the first time, twice as
+ * many each time the wait comes back before BACKOFF_DISPATCHES (about one decoded token) good dispatches have
+ * passed, at most BACKOFF_DISPATCHES. A worker preempted for good is left alone for a token at a time, as before;
+ * one descheduled for a few milliseconds costs a few dispatches, not a token (on a quiet host a fixed 200 made 7B
+ * decode at 2 threads 1.15x slower than no back-off: results/bench/backoff-s15.md). FFNSKIP_POOL_BACKOFF overrides the
+ * most (0 = never back off), for measuring.
  */
 const BACKOFF_DISPATCHES = backoffFromEnv(200);
+const BACKOFF_MIN = 8;
 
 function backoffFromEnv(fallback: number): number {
   const v = process.env.FFNSKIP_POOL_BACKOFF;
@@ -62,6 +66,9 @@ export class WasmKernels implements Kernels {
   private readonly splits: { ptr: number; cap: number }[] = [];
   /** dispatches left to run on the main thread alone (see exec) */
   private backoff = 0;
+  /** the next back-off's length, and the pool dispatches since the last long wait */
+  private nextBackoff = BACKOFF_MIN;
+  private goodDispatches = 0;
   /** staging buffer for prepare() */
   private scratch = 0;
   private scratchCap = 0;
@@ -327,8 +334,18 @@ export class WasmKernels implements Kernels {
         this.pool.run(this.jobs, njobs);
         // A long wait means a worker was preempted holding a chunk (another
         // process has the core): then the main thread alone is faster, so
-        // stay off the pool for a while and try again after.
-        if (this.pool.lastWaitMs > PREEMPTED_MS) this.backoff = BACKOFF_DISPATCHES;
+        // stay off the pool for a while and try again after. Not when the
+        // dispatch had to wake a worker: the wait then was the wake-up, and a
+        // back-off would only let it fall asleep again. (A model split over
+        // shards has one pool per shard, asleep while the others run: every
+        // token's first dispatch in a shard wakes its worker, and backing off
+        // there kept 7B decode single-threaded for most of each token:
+        // results/bench/backoff-s15.md.)
+        if (this.pool.lastWaitMs > PREEMPTED_MS && !this.pool.lastWoke) {
+          this.backoff = Math.min(this.nextBackoff, BACKOFF_DISPATCHES);
+          this.nextBackoff = Math.min(2 * this.nextBackoff, BACKOFF_DISPATCHES);
+          this.goodDispatches = 0;
+        } else if (++this.goodDispatches >= BACKOFF_DISPATCHES) this.nextBackoff = BACKOFF_MIN;
         return;
       }
       this.backoff--;
