@@ -62,7 +62,7 @@ export const REALIZED_GROUP = 4;
 interface RealizedLayer {
   down: NeuronMajorMatrix;
   /** the up projection with its rows along the order (the file's own packed matrix for file order) */
-  up: WeightMatrix | undefined;
+  up: WeightMatrix;
   /** the order, for the gate's values (computed in file order) */
   order: Int32Array | undefined;
 }
@@ -162,7 +162,7 @@ export class RealizedSparseFFN {
       g.set(t.subarray(0, n));
     }
     const kept = K.gateGroups!(h1, n, gelu, threshold, act, mask);
-    K.matvecMasked!(R.up!, xb, h3, mask);
+    K.matvecMasked!(R.up, xb, h3, mask);
     // a dropped group's up rows are 0, so its h is act(gate) * 0 = 0, as the neuron-major kernel requires
     if (gelu) K.geglu(h1, h3, n);
     else K.swiglu(h1, h3, n);

@@ -1,4 +1,5 @@
 /** `ffnskip bench`: load time, prompt and decode speed, peak RSS, roofline. */
+import { anonHugeBytes } from "../../kernels/hugepages.js";
 import { loadModel } from "../../api/engine.js";
 import { benchmark, type BenchResult } from "../../api/bench.js";
 import { probeBandwidth } from "../../kernels/probe.js";
@@ -59,6 +60,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       peak_rss_mb: peakRss,
       file_mb: engine.loaded.fileBytes / 1e6,
       kv_cache_mb: engine.model.kv.bytes / 1e6,
+      /** this process's anonymous memory in transparent huge pages (src/kernels/hugepages.ts), 0 without them */
+      huge_pages_mb: anonHugeBytes() / 1e6,
       skip: runs[runs.length - 1].skip,
     };
     if (v.json) process.stdout.write(JSON.stringify(out) + "\n");
