@@ -4,7 +4,7 @@
  *
  *   node dist/bench/method.js speed  --dir results/method/M [--model M] [--tokens 128] [--rounds 3] [--threads 1]
  *   node dist/bench/method.js report --dir results/method/M
- *   node dist/bench/method.js assemble --dir D --task T --dense FILE --cell METHOD@RATIO=FILE [--cell ...]
+ *   node dist/bench/method.js assemble --dir D --task T --dense FILE --cell METHOD@RATIO=FILE [--cell ...] [--limit N]
  *
  * speed: for every config the sweeps used (DIR/targets/*.json), decode tok/s
  * against dense, alternating dense and config in each round (the machine is
@@ -48,6 +48,8 @@ interface Sweep {
   task: string;
   dense: Cell["record"];
   cells: Cell[];
+  /** assemble --limit: compare on the dense run's first N items (its cache may hold more than the cells') */
+  limit?: number;
 }
 
 interface SpeedRow {
@@ -160,7 +162,16 @@ interface TaskView {
   higherIsBetter: boolean;
 }
 
+/** A multiple-choice task (src/eval: lm-eval's prompts, scored by log-likelihood): per-item acc, 0/1. */
+const choiceView = (name: string): TaskView[] => [
+  { label: `${name} accuracy (%)`, value: (o) => o.acc as number, binary: true, show: (x) => 100 * x, higherIsBetter: true },
+];
+
 const VIEWS: Record<string, TaskView[]> = {
+  "arc-easy": choiceView("ARC-Easy"),
+  piqa: choiceView("PIQA"),
+  hellaswag: choiceView("HellaSwag"),
+  openbookqa: choiceView("OpenBookQA"),
   perplexity: [
     {
       label: "perplexity (exp of mean window NLL)",
@@ -216,7 +227,7 @@ function report(dir: string): void {
     if (!existsSync(f)) continue;
     const sw = JSON.parse(readFileSync(f, "utf8")) as Sweep;
     const denseItems = items(sw.dense.cache);
-    const ids = [...denseItems.keys()];
+    const ids = [...denseItems.keys()].slice(0, sw.limit ?? Infinity);
     for (const [vi, view] of VIEWS[task].entries()) {
       const vals = (cache: string): number[] | null => {
         const m = items(cache);
@@ -307,7 +318,7 @@ function report(dir: string): void {
 }
 
 /** D/sweep-T.json naming eval records (see the header): the input `report` reads. */
-function assemble(dir: string, task: string, dense: string, cells: string[]): void {
+function assemble(dir: string, task: string, dense: string, cells: string[], limit?: number): void {
   const rec = (f: string) => {
     const r = JSON.parse(readFileSync(f, "utf8")) as Cell["record"] & { task: string };
     // a record moved after its run: its cache beside it, in cache/
@@ -327,6 +338,7 @@ function assemble(dir: string, task: string, dense: string, cells: string[]): vo
       return { method: m[1], ratio: Number(m[2]), record: r };
     }),
   };
+  if (limit !== undefined) sweep.limit = limit;
   writeFileSync(join(dir, `sweep-${task}.json`), JSON.stringify(sweep, null, 2) + "\n");
 }
 
@@ -342,6 +354,7 @@ async function main(): Promise<void> {
       task: { type: "string" },
       dense: { type: "string" },
       cell: { type: "string", multiple: true },
+      limit: { type: "string" },
     },
   });
   const dir = v.dir;
@@ -350,7 +363,7 @@ async function main(): Promise<void> {
   else if (positionals[0] === "report") report(dir);
   else if (positionals[0] === "assemble") {
     if (!v.task || !v.dense || !v.cell?.length) throw new Error("assemble needs --task T --dense FILE and --cell METHOD@RATIO=FILE");
-    assemble(dir, v.task, v.dense, v.cell);
+    assemble(dir, v.task, v.dense, v.cell, v.limit === undefined ? undefined : Number(v.limit));
   } else throw new Error(`usage: method.js speed|report|assemble --dir DIR; got ${JSON.stringify(positionals[0])}`);
 }
 
