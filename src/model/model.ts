@@ -154,8 +154,14 @@ export class Model {
    * that run so and the bytes added. Idempotent; the first such step builds it if this was not called.
    */
   realizeSparse(): { layers: number; bytes: number } {
+    const r = this.realizedFFN();
+    return { layers: r.buildAll(), bytes: r.bytes };
+  }
+
+  /** The realized kernels' copies (built per layer and order on first use). */
+  private realizedFFN(): RealizedSparseFFN {
     this.realized ??= new RealizedSparseFFN(this.weights.layers, (l) => this.shardOf(l).kernels);
-    return { layers: this.realized.buildAll(), bytes: this.realized.bytes };
+    return this.realized;
   }
 
   /** Zero the FFN read counters. */
@@ -490,9 +496,7 @@ export class Model {
    * within the down projection's 32-neuron blocks, and kernels for it (copies built on first use, see realizeSparse).
    */
   private realizedRow(l: number, g: NeuronGroups): boolean {
-    if (g.size !== REALIZED_GROUP) return false;
-    this.realized ??= new RealizedSparseFFN(this.weights.layers, (i) => this.shardOf(i).kernels);
-    return this.realized.has(l, g.order);
+    return g.size === REALIZED_GROUP && this.realizedFFN().has(l, g.order);
   }
 
   /** The FFN outputs of the nf running rows (at o) into their residuals, after Gemma's post-norm and the policies' observations. */

@@ -63,8 +63,6 @@ interface RealizedLayer {
   down: NeuronMajorMatrix;
   /** the up projection with its rows along the order (the file's own packed matrix for file order) */
   up: WeightMatrix;
-  /** the order, for the gate's values (computed in file order) */
-  order: Int32Array | undefined;
 }
 
 /**
@@ -115,7 +113,7 @@ export class RealizedSparseFFN {
         this.bytes += down.cols / REALIZED_GROUP + down.cols * 4;
       }
       this.bytes += L.w2.rowBytes * L.w2.rows + (order ? L.w3.rowBytes * L.w3.rows : 0);
-      made = { down, up, order };
+      made = { down, up };
     }
     this.copies[l].set(order, made);
     return made ?? undefined;

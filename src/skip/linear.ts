@@ -19,8 +19,8 @@
  * row-major) and V (dim × rank) as f16, all little-endian. Version 1 stored b
  * as f16 too and is still read.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { loadSideFile } from "./side-file.js";
+import { writeFileSync } from "node:fs";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
 import type { LowRankMap } from "./linear-fit.js";
@@ -103,7 +103,6 @@ export function writeStandIn(path: string, s: StandInMaps): void {
   writeFileSync(path, encodeStandIn(s));
 }
 
-const loaded = new Map<string, StandInMaps>();
 const kernels = new WeakMap<StandInMaps, Map<number, StandInKernel>>();
 
 /** The kernel over `maps` with the stand-in times `scale`, placed once per process (every sequence's policy shares it). */
@@ -123,19 +122,7 @@ export function standInKernel(maps: StandInMaps, scale = 1): StandInKernel {
 
 /** Read a side file once per process (every sequence's policy shares the maps; they are read-only). */
 export function loadStandIn(path: string): StandInMaps {
-  const abs = resolve(path);
-  let s = loaded.get(abs);
-  if (!s) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(abs);
-    } catch (e) {
-      throw new Error(`stand-in file ${path}: cannot read (${(e as Error).message})`);
-    }
-    s = decodeStandIn(bytes, `stand-in file ${path}`);
-    loaded.set(abs, s);
-  }
-  return s;
+  return loadSideFile(path, "stand-in file", decodeStandIn);
 }
 
 /** Bytes a skipped FFN still reads under `skip`, for speed bounds: ffn-skip-linear's maps (runBytes), none for other methods. */

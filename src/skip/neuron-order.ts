@@ -16,8 +16,8 @@
  * offset[l][i] is the in-block index of the neuron at position i of layer l
  * (its neuron number is the block start plus that offset).
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { loadSideFile } from "./side-file.js";
 import type { NeuronGroups } from "./policy.js";
 import { isWithinBlocks } from "../kernels/permutation.js";
 
@@ -82,26 +82,12 @@ export function writeNeuronOrder(path: string, orders: Int32Array[]): void {
   writeFileSync(path, encodeNeuronOrder(orders));
 }
 
-const loaded = new Map<string, Int32Array[]>();
-
 /**
  * Read a side file once per process: every policy made from the profile shares the same arrays, which is what lets
  * the model keep one set of permuted weight copies per order (src/model/sparse-ffn.ts).
  */
 export function loadNeuronOrder(path: string): Int32Array[] {
-  const abs = resolve(path);
-  let o = loaded.get(abs);
-  if (!o) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(abs);
-    } catch (e) {
-      throw new Error(`neuron order file ${path}: cannot read (${(e as Error).message})`);
-    }
-    o = decodeNeuronOrder(bytes, `neuron order file ${path}`);
-    loaded.set(abs, o);
-  }
-  return o;
+  return loadSideFile(path, "neuron order file", decodeNeuronOrder);
 }
 
 /** ffn-sparse's groups of 4 along each layer's order (SparseOptions.groups). */
