@@ -1,10 +1,11 @@
 // Matvec (decode) and matmul (prompt) throughput of the wasm kernels per
 // weight type, against the memory-bandwidth probe.
-// Run: npm run build && node dist/bench/kernels.js [--threads 1,2] [--types Q4_K,Q6_K] [--prompt 64] [--subnormal-scales]
+// Run: npm run build && node dist/bench/kernels.js [--threads 1,2] [--types Q4_K,Q6_K] [--cases Q4_0:11008x4096,...] [--prompt 64] [--stream-mib 64] [--subnormal-scales]
 //   the matmul (prompt) figures are also shown as a share of the int8 instruction bound of the same run (probe.ts peakInt8Macs)
 //   --subnormal-scales: K-quant super-block scales as subnormal halves, as real Q6_K files have them
-//   streaming: 64 MiB of copies of the matrix, read in turn (as a forward pass reads weights);
-//   hot: one matrix repeated (in L2/L3), the kernel's compute bound.
+//   streaming: --stream-mib (64) MiB of copies of the matrix, read in turn (as a forward pass reads weights);
+//   hot: one matrix repeated (in L2/L3), the kernel's compute bound; the matmul is timed both ways too.
+//   This guest reports a 480 MiB L3: --stream-mib 1024 or more reads from DRAM, as a 7B model's decode does.
 import { parseArgs } from "node:util";
 import { GGMLType, typeInfo } from "../src/quant/types.js";
 import { WasmKernels } from "../src/kernels/wasm.js";
@@ -18,6 +19,8 @@ const { values: opts } = parseArgs({
     types: { type: "string", default: "" },
     prompt: { type: "string", default: "64" },
     "subnormal-scales": { type: "boolean", default: false },
+    "stream-mib": { type: "string", default: "64" },
+    cases: { type: "string", default: "" },
   },
 });
 const threadList = opts.threads.split(",").map(Number);
@@ -46,6 +49,16 @@ const cases: [GGMLType, number, number][] = [
   [GGMLType.F16, 640, 640],
   [GGMLType.BF16, 640, 640],
 ].filter(([t]) => want.size === 0 || want.has(typeInfo(t).name)) as [GGMLType, number, number][];
+// --cases Q4_0:11008x4096,Q4_K:4096x4096 replaces the list (e.g. a 7B model's shapes)
+if (opts.cases) {
+  cases.length = 0;
+  for (const c of opts.cases.split(",")) {
+    const m = /^(\w+):(\d+)x(\d+)$/.exec(c);
+    const type = m ? GGMLType[m[1] as keyof typeof GGMLType] : undefined;
+    if (!m || type === undefined) throw new Error(`--cases: '${c}' is not TYPE:ROWSxCOLS (e.g. Q4_0:11008x4096)`);
+    cases.push([type, Number(m[2]), Number(m[3])]);
+  }
+}
 
 /** Best seconds per call of f over 5 rounds of `reps` calls. */
 function time(reps: number, f: () => void): number {
@@ -62,7 +75,10 @@ for (const threads of threadList) {
   const k = await WasmKernels.create(threads);
   const rand = rng(1);
   for (const [type, rows, cols] of cases) {
-    const copies = Math.max(1, Math.ceil((64 << 20) / ((rows * typeInfo(type).typeSize * cols) / typeInfo(type).blockSize)));
+    const copies = Math.max(
+      1,
+      Math.ceil((Number(opts["stream-mib"]) * 2 ** 20) / ((rows * typeInfo(type).typeSize * cols) / typeInfo(type).blockSize)),
+    );
     const ws: WeightMatrix[] = Array.from({ length: copies }, () => randomMatrix(k.heap, type, rows, cols, rand));
     if (opts["subnormal-scales"] && K_SCALE_OFFSETS[type]) for (const w of ws) subnormalScales(k.heap.u8(w.ptr, rows * w.rowBytes), type);
     for (const w of ws) k.prepare(w);
@@ -73,12 +89,15 @@ for (const threads of threadList) {
     const stream = time(Math.max(20, copies), () => k.matvec(ws[i++ % copies], x, out));
     const hot = time(200, () => k.matvec(ws[0], x, out));
     const mm = time(3, () => k.matmul(ws[0], x, out, nPrompt));
+    let j = 0;
+    const mmStream = time(Math.max(3, copies), () => k.matmul(ws[j++ % copies], x, out, nPrompt));
     const subnormal = opts["subnormal-scales"] && K_SCALE_OFFSETS[type] ? " subnormal scales" : "";
     const name = `${typeInfo(type).name} ${rows}x${cols}${ws[0].packed ? " packed" : ""}${subnormal}`;
     console.log(
       `${threads}t ${k.name} ${name}: streaming ${(bytes / stream / 1e9).toFixed(1)} GB/s (${(stream * 1e6).toFixed(0)} us), ` +
         `hot ${(bytes / hot / 1e9).toFixed(1)} GB/s, matmul ${nPrompt} tokens ${(mm * 1e3).toFixed(2)} ms ` +
-        `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s, ${((100 * (rows * cols * nPrompt)) / mm / 1e9 / (peak.gmacs * threads)).toFixed(0)}% of ${threads} × the bound)`,
+        `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s, ${((100 * (rows * cols * nPrompt)) / mm / 1e9 / (peak.gmacs * threads)).toFixed(0)}% of ${threads} × the bound; ` +
+        `streaming ${((rows * cols * nPrompt) / mmStream / 1e9).toFixed(1)} GMAC/s)`,
     );
   }
   await k.dispose();
