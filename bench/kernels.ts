@@ -72,9 +72,10 @@ function time(reps: number, f: () => void): number {
 }
 
 for (const threads of threadList) {
-  const k = await WasmKernels.create(threads);
   const rand = rng(1);
   for (const [type, rows, cols] of cases) {
+    // a fresh heap per case: the copies of one case can fill most of the 4 GiB the heap never gives back
+    const k = await WasmKernels.create(threads);
     const copies = Math.max(
       1,
       Math.ceil((Number(opts["stream-mib"]) * 2 ** 20) / ((rows * typeInfo(type).typeSize * cols) / typeInfo(type).blockSize)),
@@ -99,6 +100,6 @@ for (const threads of threadList) {
         `(${((rows * cols * nPrompt) / mm / 1e9).toFixed(1)} GMAC/s, ${((100 * (rows * cols * nPrompt)) / mm / 1e9 / (peak.gmacs * threads)).toFixed(0)}% of ${threads} × the bound; ` +
         `streaming ${((rows * cols * nPrompt) / mmStream / 1e9).toFixed(1)} GMAC/s)`,
     );
+    await k.dispose();
   }
-  await k.dispose();
 }

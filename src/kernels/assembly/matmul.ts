@@ -127,6 +127,14 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     maskedGroups(type & ~(MASKED | PACKED), w, rowBytes, cols, r0, r1, act, out, split);
     return;
   }
+  if (n == 1 && (type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > DECODE_WINDOW_BYTES) {
+    // decoding a large row range: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
+    const windows = <i32>((<i64>(r1 - r0) * rowBytes + DECODE_WINDOW_BYTES - 1) / DECODE_WINDOW_BYTES);
+    const step = ((r1 - r0) / windows + 31) & ~31;
+    for (let c = r0; c < r1; c += step)
+      matmul(type, w, rowBytes, cols, rows, c, min(c + step, r1), act, actStride, x, n, out, outStride, split);
+    return;
+  }
   let r = r0;
   if (packableK(type & ~PACKED)) {
     matmulK(type & ~PACKED, (type & PACKED) != 0, w, rowBytes, cols, rows, r0, r1, act, actStride, n, out, outStride, split);
@@ -241,6 +249,17 @@ function maskedGroupsOf<Q>(w: usize, rowBytes: i32, cols: i32, r0: i32, r1: i32,
  * 1.1B Q4_0 decode 0.93x with q > 8).
  */
 const ODD_FROM = 32;
+
+/**
+ * Weight bytes one decode pass streams at most. The decode kernels read a
+ * range's rows as STREAMS streams a STREAMS-th of the range apart; over a
+ * whole matrix of a 1B-7B model (one thread: nothing splits it) those streams
+ * lie up to a megabyte apart, and from DRAM they read 11-13 GB/s against
+ * 13-15 GB/s when the range is cut into windows of 150-800 KB (1.2 MB: in
+ * between; bench/kernels.ts --stream-mib 1024, results/bench/decode-dram-s16.md).
+ * Rows do not depend on how a range is cut.
+ */
+const DECODE_WINDOW_BYTES: i64 = 512 << 10;
 
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
 const EXPAND_INT8_ROWS = 2;
