@@ -127,7 +127,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     maskedGroups(type & ~(MASKED | PACKED), w, rowBytes, cols, r0, r1, act, out, split);
     return;
   }
-  if (n == 1 && (type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > DECODE_WINDOW_BYTES) {
+  if (n == 1 && (type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > 2 * DECODE_WINDOW_BYTES) {
     // decoding a large row range: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
     const windows = <i32>((<i64>(r1 - r0) * rowBytes + DECODE_WINDOW_BYTES - 1) / DECODE_WINDOW_BYTES);
     const step = ((r1 - r0) / windows + 31) & ~31;
@@ -257,7 +257,9 @@ const ODD_FROM = 32;
  * lie up to a megabyte apart, and from DRAM they read 11-13 GB/s against
  * 13-15 GB/s when the range is cut into windows of 150-800 KB (1.2 MB: in
  * between; bench/kernels.ts --stream-mib 1024, results/bench/decode-dram-s16.md).
- * Rows do not depend on how a range is cut.
+ * Only ranges over twice this are cut: the pool's chunks at 2 threads (up to
+ * ~800 KB on a 1.1B model) read 10% slower when cut again. Rows do not depend
+ * on how a range is cut.
  */
 const DECODE_WINDOW_BYTES: i64 = 512 << 10;
 
