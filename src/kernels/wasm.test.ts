@@ -132,8 +132,8 @@ function randomCols(type: GGMLType, rand: () => number): number {
   return 32 * (1 + Math.floor(rand() * 12));
 }
 
-// A decode product over more than two decode windows of bytes (assembly/matmul.ts DECODE_WINDOW_BYTES, 512 KiB) is
-// cut into windows; every row must come out as the small-batch path computes it for the same token (bit for bit), rows past
+// A decode or small-batch product over more than two decode windows of bytes (assembly/matmul.ts
+// DECODE_WINDOW_BYTES, 512 KiB) is cut into windows; every row must come out as the small-batch path computes it for the same token (bit for bit), rows past
 // the last whole group of 32 included.
 for (const threads of [1, 2]) {
   test(`wasm matvec over several decode windows is bit-identical to the batch path, ${threads} thread(s)`, async () => {
@@ -146,7 +146,8 @@ for (const threads of [1, 2]) {
       [GGMLType.Q4_K, 2030, 1024],
       [GGMLType.Q6_K, 1300, 1024],
     ] as const) {
-      const w = randomMatrix(k.heap, type, rows, cols, rand);
+      const plain = randomMatrix(k.heap, type, rows, cols, rng(rows));
+      const w = randomMatrix(k.heap, type, rows, cols, rng(rows)); // the same values, packed
       k.prepare(w);
       assert.ok(w.rowBytes * rows > 1 << 20, `${typeInfo(type).name}: the matrix must be cut into windows`);
       const x = randomActivations(k.heap, cols, rand);
@@ -162,6 +163,8 @@ for (const threads of [1, 2]) {
         want = k.heap.f32(out2, rows);
       for (let r = 0; r < rows; r++)
         assert.ok(Object.is(got[r], want[r]), `${typeInfo(type).name} ${rows}x${cols} row ${r}: decode ${got[r]} vs batch ${want[r]}`);
+      // the small batch goes window by window too (one split of its activations for all windows)
+      checkAgainstReference(k, plain, x2, k.heap.f32(out2, 2 * rows), 2, `${typeInfo(type).name} ${rows}x${cols} n=2`);
     }
   });
 }

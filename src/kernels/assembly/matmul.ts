@@ -9,7 +9,7 @@ import { has4, rows4 } from "./rows4";
 import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
-import { smallFor, smallBatch } from "./small-batch";
+import { smallFor, smallBatch, smallScratch, SMALL_STREAMS } from "./small-batch";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 import { batchK, batchSplitK, splitActsK, splitNeedK } from "./prompt-k";
 import { MASKED, NEURON_MAJOR, neuronMajorRows } from "./neuron-major";
@@ -127,8 +127,9 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     maskedGroups(type & ~(MASKED | PACKED), w, rowBytes, cols, r0, r1, act, out, split);
     return;
   }
-  if (n == 1 && (type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > 2 * DECODE_WINDOW_BYTES) {
-    // decoding a large row range: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
+  if ((type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > 2 * DECODE_WINDOW_BYTES && windowed(type & ~PACKED, n, split, act, actStride, cols)) {
+    // a large row range, decoding or a small batch: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
+    if (n > 1 && split == 0) split = scratch; // windowed() split the activations there once for all windows
     const windows = <i32>((<i64>(r1 - r0) * rowBytes + DECODE_WINDOW_BYTES - 1) / DECODE_WINDOW_BYTES);
     const step = ((r1 - r0) / windows + 31) & ~31;
     for (let c = r0; c < r1; c += step)
@@ -262,6 +263,22 @@ const ODD_FROM = 32;
  * on how a range is cut.
  */
 const DECODE_WINDOW_BYTES: i64 = 512 << 10;
+
+/**
+ * Whether an n-token product of a packed matrix of `type` goes window by window: decoding always; a small batch
+ * (smallBatch) when its activations can be split once for all windows, which this then does into the scratch
+ * unless the pool already split them (split != 0).
+ */
+function windowed(type: i32, n: i32, split: usize, act: usize, actStride: i32, cols: i32): bool {
+  if (n == 1) return true;
+  const small = type == Q4_1 ? smallFor<u8>(n) : type == Q4_0 ? smallFor<i8>(n) : type == Q8_0 ? smallFor<u16>(n) : false;
+  if (!small) return false;
+  if (split != 0) return true;
+  const need = <usize>splitNeed(type | PACKED, cols, n);
+  if (need == 0 || need + <usize>smallScratch(SMALL_STREAMS, n) > <usize>scratchBytes) return false;
+  splitJob(type, cols, act, actStride, n, scratch);
+  return true;
+}
 
 /** Fewest rows for which batch() expands groups (see prompt.ts), int8 and int16 path. */
 const EXPAND_INT8_ROWS = 2;

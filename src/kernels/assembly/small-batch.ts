@@ -181,7 +181,7 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
 }
 
 /** Groups far apart per pass of the small-batch kernel (memory streams, see streams.ts). */
-const SMALL_STREAMS: i32 = 4;
+export const SMALL_STREAMS: i32 = 4;
 
 /**
  * Most tokens for which matmul takes the small-batch path rather than
