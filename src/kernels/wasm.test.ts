@@ -132,9 +132,9 @@ function randomCols(type: GGMLType, rand: () => number): number {
   return 32 * (1 + Math.floor(rand() * 12));
 }
 
-// A decode or small-batch product over more than two decode windows of bytes (assembly/matmul.ts
-// DECODE_WINDOW_BYTES, 512 KiB) is cut into windows; every row must come out as the small-batch path computes it for the same token (bit for bit), rows past
-// the last whole group of 32 included.
+// A decode or small-batch product over more than two windows of bytes (assembly/matmul.ts DECODE_WINDOW_BYTES,
+// 512 KiB) is cut into windows. Every decoded row must come out as the small-batch path computes it for the same
+// token (bit for bit), rows past the last whole group of 32 included, and the small batch must match the reference.
 for (const threads of [1, 2]) {
   test(`wasm matvec over several decode windows is bit-identical to the batch path, ${threads} thread(s)`, async () => {
     const k = await kernelsFor(threads);

@@ -127,9 +127,9 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     maskedGroups(type & ~(MASKED | PACKED), w, rowBytes, cols, r0, r1, act, out, split);
     return;
   }
-  if ((type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > 2 * DECODE_WINDOW_BYTES && windowed(type & ~PACKED, n, split, act, actStride, cols)) {
+  if ((type & PACKED) != 0 && <i64>(r1 - r0) * rowBytes > 2 * DECODE_WINDOW_BYTES && readyForWindows(type & ~PACKED, n, split, act, actStride, cols)) {
     // a large row range, decoding or a small batch: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
-    if (n > 1 && split == 0) split = scratch; // windowed() split the activations there once for all windows
+    if (n > 1 && split == 0) split = scratch; // readyForWindows split the activations there once for all windows
     const windows = <i32>((<i64>(r1 - r0) * rowBytes + DECODE_WINDOW_BYTES - 1) / DECODE_WINDOW_BYTES);
     const step = ((r1 - r0) / windows + 31) & ~31;
     for (let c = r0; c < r1; c += step)
@@ -252,8 +252,9 @@ function maskedGroupsOf<Q>(w: usize, rowBytes: i32, cols: i32, r0: i32, r1: i32,
 const ODD_FROM = 32;
 
 /**
- * Weight bytes one decode pass streams at most. The decode kernels read a
- * range's rows as STREAMS streams a STREAMS-th of the range apart; over a
+ * Weight bytes one decode (or small-batch) pass streams at most. The decode
+ * kernels read a range's rows as STREAMS streams a STREAMS-th of the range
+ * apart (the small-batch kernel: SMALL_STREAMS); over a
  * whole matrix of a 1B-7B model (one thread: nothing splits it) those streams
  * lie up to a megabyte apart, and from DRAM they read 11-13 GB/s against
  * 13-15 GB/s when the range is cut into windows of 150-800 KB (1.2 MB: in
@@ -265,11 +266,11 @@ const ODD_FROM = 32;
 const DECODE_WINDOW_BYTES: i64 = 512 << 10;
 
 /**
- * Whether an n-token product of a packed matrix of `type` goes window by window: decoding always; a small batch
- * (smallBatch) when its activations can be split once for all windows, which this then does into the scratch
- * unless the pool already split them (split != 0).
+ * Whether an n-token product of a packed matrix of `type` can go window by window: decoding always; a small batch
+ * (smallBatch) when its activations are split once for all windows. Unless the pool already split them
+ * (split != 0), this splits them into the scratch, where the windows then read them.
  */
-function windowed(type: i32, n: i32, split: usize, act: usize, actStride: i32, cols: i32): bool {
+function readyForWindows(type: i32, n: i32, split: usize, act: usize, actStride: i32, cols: i32): bool {
   if (n == 1) return true;
   const small = type == Q4_1 ? smallFor<u8>(n) : type == Q4_0 ? smallFor<i8>(n) : type == Q8_0 ? smallFor<u16>(n) : false;
   if (!small) return false;
