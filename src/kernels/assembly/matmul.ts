@@ -9,7 +9,7 @@ import { has4, rows4 } from "./rows4";
 import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
-import { smallFor, smallBatch, smallScratch, SMALL_STREAMS } from "./small-batch";
+import { smallFor, smallBatch, smallScratch, smallSplit, smallSplitBlock, q8Dot, SMALL_STREAMS } from "./small-batch";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 import { batchK, batchSplitK, splitActsK, splitNeedK } from "./prompt-k";
 import { MASKED, NEURON_MAJOR, neuronMajorRows } from "./neuron-major";
@@ -298,6 +298,7 @@ function batch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32
   if (smallFor<Q>(n)) {
     const done = smallBatch<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, k15, kMask, kRebias, split);
     if (done > r) return done;
+    if (q8Dot<Q>()) split = 0; // split in smallBatch's layout, not the expanded path's
   }
   const gs = nb * expandedBlock<Q>();
   // expanding (and splitting the activations) costs about a row's work per
@@ -376,7 +377,7 @@ export function splitNeed(type: i32, cols: i32, n: i32): i32 {
 
 function splitNeedOf<Q>(cols: i32, n: i32): i32 {
   const nb = cols >> 5, gs = nb * expandedBlock<Q>(), sb = nb * splitBlock<Q>();
-  if (smallFor<Q>(n)) return n * sb; // smallBatch reads the same split
+  if (smallFor<Q>(n)) return n * nb * smallSplitBlock<Q>(); // smallBatch reads the same split
   if (gs > scratchBytes || n < (int8Act<Q>() ? EXPAND_INT8_ROWS : EXPAND_INT16_ROWS)) return 0;
   return splitGroupsAt<Q>(gs, sb, n) == 0 ? 0 : n * sb;
 }
@@ -392,7 +393,10 @@ export function splitJob(type: i32, cols: i32, act: usize, actStride: i32, n: i3
   const kRebias = <f32>5.192296858534828e33 + <f32>(n >> 31); // n >= 0: the opaque constant of matmul
   if (type == Q4_1) splitActs<u8>(act, <usize>actStride, n, nb, cols, dst, kRebias);
   else if (type == Q4_0) splitActs<i8>(act, <usize>actStride, n, nb, cols, dst, kRebias);
-  else if (type == Q8_0) splitActs<u16>(act, <usize>actStride, n, nb, cols, dst, kRebias);
+  else if (type == Q8_0) {
+    if (smallFor<u16>(n)) smallSplit<u16>(act, <usize>actStride, n, nb, cols, dst, kRebias); // smallBatch's layout
+    else splitActs<u16>(act, <usize>actStride, n, nb, cols, dst, kRebias);
+  }
   else if (packableK(type)) splitActsK(act, <usize>actStride, n, cols, dst); // AK activations (prompt-k.ts)
 }
 

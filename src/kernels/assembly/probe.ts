@@ -12,8 +12,8 @@ export function relaxed(): i32 {
 /**
  * Relaxed builds: 1 when i16x8.relaxed_dot_i8x16_i7x16_s (and in the dot-add
  * build i32x4.relaxed_dot_i8x16_i7x16_add_s) gives exact products on this
- * engine for the operands the kernels use (signed int8 times 0..15),
- * checked on 64 bytes of scratch at p. An engine whose relaxed dot differs
+ * engine for the operands the kernels use (signed int8 times 0..15; in the
+ * dot-add build also times unsigned 0..255), checked on 64 bytes of scratch at p. An engine whose relaxed dot differs
  * (it is allowed to for operands the kernels never pass) must not be used.
  */
 export function selfTest(p: usize): i32 {
@@ -33,6 +33,18 @@ export function selfTest(p: usize): i32 {
       v128.store(p + 48, i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(p), v128.load(p + 16), i32x4.splat(t * 1000 - 3000)));
       for (let j = 0; j < 4; j++) {
         let e = t * 1000 - 3000;
+        for (let k = 0; k < 4; k++) e += <i32>load<i8>(p + 4 * j + k) * <i32>load<u8>(p + 16 + 4 * j + k);
+        if (load<i32>(p + 48 + 4 * j) != e) return 0;
+      }
+      // unsigned bytes up to 255 against int8 down to -128 (the kernels' 0xf0-masked nibbles and offset
+      // activations): exact with vpdpbusd; pmaddubsw's int16 pairs would saturate, sdot would read them signed
+      for (let i = 0; i < 16; i++) {
+        store<i8>(p + i, <i8>(i < 4 ? (t & 1 ? 127 : -128) : (i * 59 + t * 17) % 256 - 128));
+        store<u8>(p + 16 + i, <u8>(i < 4 ? 255 - t : (i * 101 + t * 43) & 255));
+      }
+      v128.store(p + 48, i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(p), v128.load(p + 16), i32x4.splat(7 - t)));
+      for (let j = 0; j < 4; j++) {
+        let e = 7 - t;
         for (let k = 0; k < 4; k++) e += <i32>load<i8>(p + 4 * j + k) * <i32>load<u8>(p + 16 + 4 * j + k);
         if (load<i32>(p + 48 + 4 * j) != e) return 0;
       }

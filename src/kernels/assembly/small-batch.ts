@@ -1,5 +1,5 @@
-import { DOT_ADD_BUILD, dot8, dot8Add, widen8 } from "./common";
-import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep } from "./packed";
+import { DOT_ADD_BUILD, dot8, dot8Add, q8nOffset, widen8 } from "./common";
+import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep, actFactor, actScale } from "./packed";
 import { scratch, scratchBytes, splitActs, splitBlock } from "./prompt";
 
 // Small batches (n = 2 .. a few tokens: several sequences decoding together,
@@ -39,23 +39,24 @@ export function smallScratch(S: i32, n: i32): i32 {
 
 /**
  * The S packed Q groups at g, g + d, ... (nb blocks each) times the n split
- * activations at x (splitActs<Q>: token t's block b at x + t*xs + b *
- * splitBlock<Q>()): the four rows' outputs of group s and token t stored at
+ * activations at x (smallSplit<Q>: token t's block b at x + t*xs + b *
+ * smallSplitBlock<Q>()): the four rows' outputs of group s and token t stored at
  * out + s*od + t*os. `acc` is smallScratch(S, n) bytes of scratch.
  */
 export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, n: i32, nb: i32, acc: usize,
   out: usize, od: usize, os: usize, k15: i32, kMask: i32, kRebias: f32): void {
-  const bb = blockBytes<Q>(), sbk = <usize>splitBlock<Q>();
+  const bb = blockBytes<Q>(), sbk = <usize>smallSplitBlock<Q>();
   const cells = <usize>(S * n) << 4, tmp = acc + cells, k = tmp + (<usize>max(n, 2) << 4);
   for (let c: usize = 0; c < cells; c += 16) v128.store(acc + c, f32x4.splat(0));
   // the SIMD constants wait in the scratch: V8 rebuilds a splat in the loop on every use, a load is one instruction
-  v128.store(k, nibMask(k15));
+  v128.store(k, q8Dot<Q>() ? i8x16.splat(<i8>((k15 + 1) << 3)) : nibMask(k15)); // Q8_0 dot-add: 0x80 in every byte
   v128.store(k, i32x4.splat(kMask), 16);
   const gEnd = g + <usize>nb * bb, xn = <usize>n * xs;
   for (let gb = g, xb = x; gb < gEnd; gb += bb, xb += sbk) {
     let a = acc, p = gb;
     for (let s = 0; s < S; s++, p += d) {
       if (int8Act<Q>()) a = tokens8<Q>(p, xb, xb + xn, xs, a, tmp, k);
+      else if (q8Dot<Q>()) a = tokensQ8(p, xb, xb + xn, xs, a, k);
       else a = tokens16<Q>(p, xb, xb + xn, xs, a, tmp, k);
     }
   }
@@ -133,23 +134,86 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
 }
 
 /**
+ * Q8_0 in the dot-add build: tokens16<u16> with int8 dots, four products per
+ * int32 lane instead of two. The dot-add multiplies signed bytes (the
+ * token's activation words) by unsigned ones, so each weight enters as w +
+ * 128 (its sign bit flipped): the dot-adds give sum(q*w) + 128*sum(q), and
+ * the token's split block carries 128*sum(q) to take off (smallSplitQ8).
+ * The result is the same integer as the int16 path's, and the float step
+ * the same, so the outputs are the same bits. The eight weight vectors are
+ * the block's value pairs regrouped so that i32 lane r holds values 4i..4i+3
+ * of row r (wordQ8); `k` holds the 0x80 bytes and the scale mask.
+ */
+@inline function tokensQ8(p: usize, xb: usize, xe: usize, xs: usize, a: usize, k: usize): usize {
+  const flip = v128.load(k), mask = v128.load(k, 16);
+  const w0 = wordQ8(p, 0, flip), w1 = wordQ8(p, 1, flip), w2 = wordQ8(p, 2, flip), w3 = wordQ8(p, 3, flip);
+  const w4 = wordQ8(p, 4, flip), w5 = wordQ8(p, 5, flip), w6 = wordQ8(p, 6, flip), w7 = wordQ8(p, 7, flip);
+  const dd = scaleBits(i32x4.extend_low_i16x8_s(v128.load64_zero(p)), mask);
+  for (let xt = xb; xt < xe; xt += xs, a += 16) {
+    const s = i32x4.sub(chains8(xt, w0, w1, w2, w3, w4, w5, w6, w7), v128.load(xt, 144));
+    v128.store(a, f32x4.add(v128.load(a), floatStep<u16>(s, dd, dd, v128.load(xt, 128), dd)));
+  }
+  return a;
+}
+
+/**
+ * Values 4i..4i+3 of rows 0..3 of packed Q8_0 block p (pairs 2i and 2i+1,
+ * see packed.ts repackQ8_0) with row r in i32 lane r, each value + 128 as an
+ * unsigned byte (flip: 0x80 in every byte).
+ */
+@inline function wordQ8(p: usize, i: i32, flip: v128): v128 {
+  const v = v128.load(p + 8 + (<usize>i << 4));
+  return v128.xor(v128.shuffle<u8>(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15), flip);
+}
+
+/** True for the Q8_0 instance in the dot-add build, whose small batches take int8 dots (tokensQ8). */
+@inline export function q8Dot<Q>(): bool {
+  return DOT_ADD_BUILD && sizeof<Q>() == 2;
+}
+
+/** Bytes of one token's block in the small-batch kernel's split activations: splitBlock<Q>, but 160 for q8Dot (smallSplitQ8). */
+@inline export function smallSplitBlock<Q>(): i32 {
+  return q8Dot<Q>() ? 160 : splitBlock<Q>();
+}
+
+/** The n activations at act (A16, stride as) split for smallGroups<Q>: splitActs<Q>, or smallSplitQ8 for q8Dot. */
+export function smallSplit<Q>(act: usize, as: usize, n: i32, nb: i32, cols: i32, dst: usize, kRebias: f32): void {
+  if (q8Dot<Q>()) smallSplitQ8(act, as, n, nb, cols, dst, kRebias);
+  else splitActs<Q>(act, as, n, nb, cols, dst, kRebias);
+}
+
+/**
+ * tokensQ8's split activations: token k's block b at dst + (k * nb + b) *
+ * 160 holds the block's eight int8 words (natural order, the A16's q8n
+ * copy) each splatted, its scale times actFactor (as splitActs<u16> forms
+ * it: the same bits), and 128 times the sum of its 32 values, splatted.
+ */
+function smallSplitQ8(act: usize, as: usize, n: i32, nb: i32, cols: i32, dst: usize, kRebias: f32): void {
+  const af = actFactor<u16>(kRebias);
+  let d = dst;
+  for (let k = 0; k < n; k++) {
+    const a = act + <usize>k * as;
+    let x = a + q8nOffset(cols);
+    for (let b: usize = 0; b < <usize>nb; b++) {
+      for (let i: usize = 0; i < 8; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
+      v128.store(d, actScale(a + (b << 2), af), 128);
+      const s = i32x4.add(i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(x))),
+        i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(x, 16))));
+      const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+      v128.store(d, i32x4.shl(i32x4.add(t, v128.shuffle<i32>(t, t, 1, 0, 3, 2)), 7), 144);
+      x += 32;
+      d += 160;
+    }
+  }
+}
+
+/**
  * The dots of one token's eight activation words (at x, x + 16, ...) with
  * the weight vectors w0..w7, summed: int8 path (int16 sums) the dots alone,
  * int16 path (int32 sums) added to s.
  */
 @inline function dots8<Q>(x: usize, s: v128, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128): v128 {
-  if (int8Act<Q>() && DOT_ADD_BUILD) {
-    // int32 sums straight from the dot-adds, in two chains of four (a chain's dot-adds wait on each other)
-    let a = dot8(v128.load(x), w0);
-    let b = dot8(v128.load(x, 64), w4);
-    a = dot8Add(a, v128.load(x, 16), w1);
-    b = dot8Add(b, v128.load(x, 80), w5);
-    a = dot8Add(a, v128.load(x, 32), w2);
-    b = dot8Add(b, v128.load(x, 96), w6);
-    a = dot8Add(a, v128.load(x, 48), w3);
-    b = dot8Add(b, v128.load(x, 112), w7);
-    return i32x4.add(a, b);
-  }
+  if (int8Act<Q>() && DOT_ADD_BUILD) return chains8(x, w0, w1, w2, w3, w4, w5, w6, w7);
   s = int8Act<Q>() ? i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(x), w0) : dotAdd<Q>(s, v128.load(x), w0);
   s = dotAdd<Q>(s, v128.load(x, 16), w1);
   s = dotAdd<Q>(s, v128.load(x, 32), w2);
@@ -158,6 +222,19 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
   s = dotAdd<Q>(s, v128.load(x, 80), w5);
   s = dotAdd<Q>(s, v128.load(x, 96), w6);
   return dotAdd<Q>(s, v128.load(x, 112), w7);
+}
+
+/** Dot-add build: the eight activation words at x, x + 16, ... dotted with w0..w7 as int32 sums, in two chains of four (a chain's dot-adds wait on each other). */
+@inline function chains8(x: usize, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128): v128 {
+  let a = dot8(v128.load(x), w0);
+  let b = dot8(v128.load(x, 64), w4);
+  a = dot8Add(a, v128.load(x, 16), w1);
+  b = dot8Add(b, v128.load(x, 80), w5);
+  a = dot8Add(a, v128.load(x, 32), w2);
+  b = dot8Add(b, v128.load(x, 96), w6);
+  a = dot8Add(a, v128.load(x, 48), w3);
+  b = dot8Add(b, v128.load(x, 112), w7);
+  return i32x4.add(a, b);
 }
 
 /** s plus the dot of activation word x and weight vector w: int8 path relaxed (int16 lanes), int16 path int32 lanes. */
@@ -208,11 +285,11 @@ const SMALL_INT16_Q4_MAX: i32 = 3;
  */
 export function smallBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, k15: i32, kMask: i32, kRebias: f32, split: usize): i32 {
-  const sb = <usize>(nb * splitBlock<Q>()), need = <usize>smallScratch(SMALL_STREAMS, n);
+  const sb = <usize>(nb * smallSplitBlock<Q>()), need = <usize>smallScratch(SMALL_STREAMS, n);
   let x = split, acc = scratch + <usize>scratchBytes - need; // at the end: away from the split (4K aliasing)
   if (x == 0) {
     if (<usize>n * sb + need > <usize>scratchBytes) return r;
-    splitActs<Q>(act, <usize>actStride, n, nb, cols, scratch, kRebias);
+    smallSplit<Q>(act, <usize>actStride, n, nb, cols, scratch, kRebias);
     x = scratch;
     // acc stays at the end of the scratch
   } else if (need > <usize>scratchBytes) return r;
