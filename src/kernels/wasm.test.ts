@@ -451,7 +451,7 @@ test("four-row and packed kernels (Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, after prepare) 
   }
 });
 
-test("packed Q4_0, Q4_1, Q8_0 batches (n = 2..9, 16, 17: one-group and expanded paths) equal one matvec per row, across threads and builds", async () => {
+test("packed Q4_0, Q4_1, Q8_0 batches (n = 2..9, 16, 17, 64, 65: small, tiled small and expanded paths) equal one matvec per row, across threads and builds", async () => {
   const ks = [await kernelsFor(1, "baseline"), await kernelsFor(2, "baseline")];
   for (const v of RELAXED) ks.push(await kernelsFor(1, v), await kernelsFor(2, v));
   const rand = rng(777);
@@ -466,8 +466,9 @@ test("packed Q4_0, Q4_1, Q8_0 batches (n = 2..9, 16, 17: one-group and expanded 
   ];
   for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0]) {
     for (const [rows, cols] of shapes) {
-      for (const n of [2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) {
-        if (cols > 4096 && n !== 3 && n !== 17) continue; // wide matrices: one int8-path and one int16-path count
+      for (const n of [2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 64, 65]) {
+        if (cols > 4096 && n !== 3 && n !== 17) continue; // wide matrices: one int8-path and one int16-path count (17: in tiles for the dot-add build's Q8_0)
+        if (n > 17 && cols > 576) continue; // a whole prompt chunk (the dot-add build's Q8_0 small path) and one past it
         sameEverywhere(ks, type, rows, cols, n, rand, cols <= 576);
       }
     }

@@ -269,11 +269,13 @@ export const SMALL_STREAMS: i32 = 4;
  */
 const SMALL_INT8_MAX: i32 = 8;
 const SMALL_Q8_MAX: i32 = 8;
+/** Q8_0's int8 small-batch path in the dot-add build (tokensQ8) up to a whole prompt chunk (model.ts DEFAULT_BATCH). */
+const SMALL_Q8DOT_MAX: i32 = 64;
 const SMALL_INT16_Q4_MAX: i32 = 3;
 
 /** True when matmul computes an n-token product of a packed Q matrix with smallBatch<Q>. */
 @inline export function smallFor<Q>(n: i32): bool {
-  return n >= 2 && n <= (int8Act<Q>() ? SMALL_INT8_MAX : sizeof<Q>() == 2 ? SMALL_Q8_MAX : SMALL_INT16_Q4_MAX);
+  return n >= 2 && n <= (int8Act<Q>() ? SMALL_INT8_MAX : q8Dot<Q>() ? SMALL_Q8DOT_MAX : sizeof<Q>() == 2 ? SMALL_Q8_MAX : SMALL_INT16_Q4_MAX);
 }
 
 /**
@@ -281,14 +283,14 @@ const SMALL_INT16_Q4_MAX: i32 = 3;
  * actStride apart; or already split at `split`, splitJob's output) with
  * smallGroups<Q>, SMALL_STREAMS groups a SMALL_STREAMS-th of the range apart
  * per pass, the rest adjacent in one pass. Returns the first row not done:
- * r itself when the split activations and sums do not fit the scratch.
+ * r itself when the split activations and sums of two tokens do not fit the scratch.
  */
 export function smallBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
   n: i32, out: usize, outStride: i32, k15: i32, kMask: i32, kRebias: f32, split: usize): i32 {
   const sb = <usize>(nb * smallSplitBlock<Q>()), need = <usize>smallScratch(SMALL_STREAMS, n);
   let x = split, acc = scratch + <usize>scratchBytes - need; // at the end: away from the split (4K aliasing)
   if (x == 0) {
-    if (<usize>n * sb + need > <usize>scratchBytes) return r;
+    if (<usize>n * sb + need > <usize>scratchBytes) return smallTiles<Q>(w, rowBytes, nb, cols, r, full, act, actStride, n, out, outStride, k15, kMask, kRebias);
     smallSplit<Q>(act, <usize>actStride, n, nb, cols, scratch, kRebias);
     x = scratch;
     // acc stays at the end of the scratch
@@ -303,4 +305,23 @@ export function smallBatch<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i3
   const rest = (full - r) >> 2;
   if (rest > 0) smallGroups<Q>(w + <usize>r * rb, rb << 2, rest, x, sb, n, nb, acc, out + (<usize>r << 2), 16, os, k15, kMask, kRebias);
   return r + 4 * rest;
+}
+
+/**
+ * smallBatch<Q> for n tokens whose split activations do not fit the scratch at once: in tiles of as many tokens as
+ * fit, each tile reading the matrix again (each token's outputs are computed as alone, so the same bits). Returns r
+ * when not even two tokens fit.
+ */
+function smallTiles<Q>(w: usize, rowBytes: i32, nb: i32, cols: i32, r: i32, full: i32, act: usize, actStride: i32,
+  n: i32, out: usize, outStride: i32, k15: i32, kMask: i32, kRebias: f32): i32 {
+  const sb = nb * smallSplitBlock<Q>();
+  let t = n - 1;
+  while (t >= 2 && t * sb + smallScratch(SMALL_STREAMS, t) > scratchBytes) t--;
+  if (t < 2) return r;
+  let done = r;
+  for (let t0 = 0; t0 < n; t0 += t) {
+    done = smallBatch<Q>(w, rowBytes, nb, cols, r, full, act + <usize>t0 * <usize>actStride, actStride, min(t, n - t0),
+      out + (<usize>t0 * <usize>outStride << 2), outStride, k15, kMask, kRebias, 0);
+  }
+  return done;
 }
