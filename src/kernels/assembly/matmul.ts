@@ -3,13 +3,13 @@
 import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
-import { PACKED, packable, int8Act, nibByte, q8Pair } from "./packed";
+import { PACKED, packable, int8Act, q8Dot, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, streamsAt, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
-import { smallFor, smallBatch, smallScratch, smallSplit, smallSplitBlock, q8Dot, SMALL_STREAMS } from "./small-batch";
+import { smallFor, smallBatch, smallScratch, smallSplit, smallSplitBlock, SMALL_STREAMS } from "./small-batch";
 import { ATTENTION, attentionHeads, attentionScratch } from "./attention";
 import { batchK, batchSplitK, splitActsK, splitNeedK } from "./prompt-k";
 import { MASKED, NEURON_MAJOR, neuronMajorRows } from "./neuron-major";

@@ -257,6 +257,31 @@ export function repack(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   return ASC_FEATURE_RELAXED_SIMD ? i16x8.splat(<i16>(k15 * 0x101)) : i16x8.splat(<i16>k15);
 }
 
+/** True for the Q8_0 instance in the dot-add build, whose small batches take int8 dot-adds (small-batch.ts tokensQ8). */
+@inline export function q8Dot<Q>(): bool {
+  return DOT_ADD_BUILD && sizeof<Q>() == 2;
+}
+
+/**
+ * Values 4i..4i+3 of rows 0..3 of packed Q8_0 block p (pairs 2i and 2i+1,
+ * see repackQ8_0) with row r in i32 lane r, each value + 128 as an unsigned
+ * byte (flip: 0x80 in every byte), for small-batch.ts tokensQ8's dot-adds: they multiply signed
+ * bytes (the activations) by unsigned ones, so sum(q*(w+128)) comes out and
+ * 128*sum(q) (q8Correction) is taken off, leaving the int16 path's integer.
+ */
+@inline export function wordQ8(p: usize, i: i32, flip: v128): v128 {
+  const v = v128.load(p + 8 + (<usize>i << 4));
+  return v128.xor(v128.shuffle<u8>(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15), flip);
+}
+
+/** 128 times the sum of the 32 int8 values lo (0..15), hi (16..31), splatted: what the dot-adds of wordQ8 add. */
+@inline export function q8Correction(lo: v128, hi: v128): v128 {
+  const s = i32x4.add(i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(lo)),
+    i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(hi)));
+  const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+  return i32x4.shl(i32x4.add(t, v128.shuffle<i32>(t, t, 1, 0, 3, 2)), 7);
+}
+
 // The packed kernels are written once for both packed types: the type
 // parameter Q is a compile-time marker, u8 for Q4_1, i8 for Q4_0 and u16 for
 // Q8_0 (sizeof<Q>() and isSigned<Q>() fold to constants, so each instance

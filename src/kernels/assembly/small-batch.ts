@@ -1,5 +1,5 @@
 import { DOT_ADD_BUILD, dot8, dot8Add, q8nOffset, widen8 } from "./common";
-import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep, actFactor, actScale } from "./packed";
+import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep, actFactor, actScale, q8Dot, wordQ8, q8Correction } from "./packed";
 import { scratch, scratchBytes, splitActs, splitBlock } from "./prompt";
 
 // Small batches (n = 2 .. a few tokens: several sequences decoding together,
@@ -49,7 +49,7 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
   const cells = <usize>(S * n) << 4, tmp = acc + cells, k = tmp + (<usize>max(n, 2) << 4);
   for (let c: usize = 0; c < cells; c += 16) v128.store(acc + c, f32x4.splat(0));
   // the SIMD constants wait in the scratch: V8 rebuilds a splat in the loop on every use, a load is one instruction
-  v128.store(k, q8Dot<Q>() ? i8x16.splat(<i8>((k15 + 1) << 3)) : nibMask(k15)); // Q8_0 dot-add: 0x80 in every byte
+  v128.store(k, q8Dot<Q>() ? i8x16.splat(<i8>((k15 + 1) << 3)) : nibMask(k15)); // tokensQ8: 0x80 in every byte
   v128.store(k, i32x4.splat(kMask), 16);
   const gEnd = g + <usize>nb * bb, xn = <usize>n * xs;
   for (let gb = g, xb = x; gb < gEnd; gb += bb, xb += sbk) {
@@ -156,21 +156,6 @@ export function smallGroups<Q>(g: usize, d: usize, S: i32, x: usize, xs: usize, 
   return a;
 }
 
-/**
- * Values 4i..4i+3 of rows 0..3 of packed Q8_0 block p (pairs 2i and 2i+1,
- * see packed.ts repackQ8_0) with row r in i32 lane r, each value + 128 as an
- * unsigned byte (flip: 0x80 in every byte).
- */
-@inline function wordQ8(p: usize, i: i32, flip: v128): v128 {
-  const v = v128.load(p + 8 + (<usize>i << 4));
-  return v128.xor(v128.shuffle<u8>(v, v, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15), flip);
-}
-
-/** True for the Q8_0 instance in the dot-add build, whose small batches take int8 dots (tokensQ8). */
-@inline export function q8Dot<Q>(): bool {
-  return DOT_ADD_BUILD && sizeof<Q>() == 2;
-}
-
 /** Bytes of one token's block in the small-batch kernel's split activations: splitBlock<Q>, but 160 for q8Dot (smallSplitQ8). */
 @inline export function smallSplitBlock<Q>(): i32 {
   return q8Dot<Q>() ? 160 : splitBlock<Q>();
@@ -197,10 +182,7 @@ function smallSplitQ8(act: usize, as: usize, n: i32, nb: i32, cols: i32, dst: us
     for (let b: usize = 0; b < <usize>nb; b++) {
       for (let i: usize = 0; i < 8; i++) v128.store(d + (i << 4), v128.load32_splat(x + (i << 2)));
       v128.store(d, actScale(a + (b << 2), af), 128);
-      const s = i32x4.add(i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(x))),
-        i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(x, 16))));
-      const t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
-      v128.store(d, i32x4.shl(i32x4.add(t, v128.shuffle<i32>(t, t, 1, 0, 3, 2)), 7), 144);
+      v128.store(d, q8Correction(v128.load(x), v128.load(x, 16)), 144);
       x += 32;
       d += 160;
     }
