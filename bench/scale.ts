@@ -10,7 +10,7 @@
  * Writes results/bench/scale.{md,json}.
  *
  *   npm run build && node dist/bench/scale.js --shapes tinyllama-1.1b --types Q4_0,Q4_K_M [--real gemma3-270m,smollm2-135m]
- *     [--threads 1,2] [--rounds 3] [--prompt-tokens 32] [--gen-tokens 16] [--skip-on tinyllama-1.1b-Q4_0,llama2-7b-Q4_0] [--skip-pairs 3] [--out results/bench/scale]
+ *     [--threads 1,2] [--rounds 3] [--prompt-tokens 32] [--gen-tokens 16] [--skip-on tinyllama-1.1b-Q4_0,llama2-7b-Q4_0] [--skip-pairs 3] [--pin1 CPU] [--out results/bench/scale]
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync, execSync } from "node:child_process";
@@ -116,9 +116,14 @@ function median(xs: number[]): number {
   return xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN;
 }
 
-/** Run a job in a fresh node process; a crash or a thrown error becomes `error`. */
-function inChild(j: Job): JobResult {
-  const p = spawnSync(process.execPath, [SELF, "--child", JSON.stringify(j)], {
+/**
+ * Run a job in a fresh node process; a crash or a thrown error becomes `error`. With `pin1`, a 1-thread job (either
+ * engine) runs under `taskset -c pin1`: both engines on the same vCPU, as a one-core comparison should be.
+ */
+function inChild(j: Job, pin1?: string): JobResult {
+  const argv = [process.execPath, SELF, "--child", JSON.stringify(j)];
+  if (pin1 !== undefined && j.threads === 1) argv.unshift("taskset", "-c", pin1);
+  const p = spawnSync(argv[0], argv.slice(1), {
     encoding: "utf8",
     maxBuffer: 64 << 20,
     timeout: 20 * 60_000,
@@ -169,6 +174,7 @@ async function main(): Promise<void> {
       "gen-tokens": { type: "string" },
       "skip-on": { type: "string" },
       "skip-pairs": { type: "string" },
+      pin1: { type: "string" },
       out: { type: "string" },
       files: { type: "string" },
     },
@@ -206,7 +212,7 @@ async function main(): Promise<void> {
     ...real.map((r) => ({ name: r, path: REAL[r], synthetic: false })),
     ...extra.map(named), // last: the big files take longest
   ];
-  const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""}${extra.length ? ` --files ${extra.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")} --skip-pairs ${skipPairs}`;
+  const cmd = `node dist/bench/scale.js${shapes.length ? ` --shapes ${shapes.join(",")}` : ""}${types.length ? ` --types ${types.join(",")}` : ""}${extra.length ? ` --files ${extra.join(",")}` : ""} --real ${real.join(",")} --threads ${threadList.join(",")} --rounds ${rounds} --prompt-tokens ${promptTokens} --gen-tokens ${genTokens} --skip-on ${[...skipOn].join(",")} --skip-pairs ${skipPairs}${v.pin1 !== undefined ? ` --pin1 ${v.pin1}` : ""}${v.out ? ` --out ${v.out}` : ""}`;
   const uptimeStart = execSync("uptime").toString().trim();
   // the runtime and the kernel build auto takes in it: the children run under this same Node
   const probeKernels = await WasmKernels.create(1);
@@ -240,7 +246,7 @@ async function main(): Promise<void> {
       "",
     );
     md.push(
-      `Each number comes from its own child process (fresh load, one warm-up run, one timed run), ffnskip and llama.cpp alternating; medians of ${rounds} rounds; prompt ${promptTokens} tokens (one batched pass), decode ${genTokens} tokens one at a time. GB/s = weight bytes a decode step reads (all layer matrices + output projection, from the tensor table) × decode tok/s; the percentage is of the single-core wasm bandwidth probe of this run (${bw0.toFixed(1)} GB/s at the start, ${final ? bw1.toFixed(1) + " GB/s at the end" : "run still going when written"}). Peak RSS = the child's VmHWM (llama.cpp's includes its mmapped weights).`,
+      `Each number comes from its own child process (fresh load, one warm-up run, one timed run), ffnskip and llama.cpp alternating; medians of ${rounds} rounds; prompt ${promptTokens} tokens (one batched pass), decode ${genTokens} tokens one at a time${v.pin1 !== undefined ? `; 1-thread children of both engines pinned to vCPU ${v.pin1} (\`taskset -c ${v.pin1}\`)` : ""}. GB/s = weight bytes a decode step reads (all layer matrices + output projection, from the tensor table) × decode tok/s; the percentage is of the single-core wasm bandwidth probe of this run (${bw0.toFixed(1)} GB/s at the start, ${final ? bw1.toFixed(1) + " GB/s at the end" : "run still going when written"}). Peak RSS = the child's VmHWM (llama.cpp's includes its mmapped weights).`,
       "",
     );
     md.push(
@@ -317,8 +323,8 @@ async function main(): Promise<void> {
       for (let r = 0; r < rounds; r++) {
         const base = { model: f.path, threads, promptTokens, genTokens };
         // a file ffnskip cannot load is tried once, not every round
-        if (!ours[0]?.error) ours.push(inChild({ engine: "ffnskip", ...base, skip, skipPairs }));
-        peer.push(inChild({ engine: "llama.cpp", ...base }));
+        if (!ours[0]?.error) ours.push(inChild({ engine: "ffnskip", ...base, skip, skipPairs }, v.pin1));
+        peer.push(inChild({ engine: "llama.cpp", ...base }, v.pin1));
         const o = ours[ours.length - 1],
           p = peer[r];
         log(
