@@ -36,6 +36,18 @@ export interface KernelOptions {
   variant?: KernelVariant;
 }
 
+/**
+ * `count` kernel sets, each with its own heap (a model's shards), sharing one worker pool (wasm backend; the
+ * reference backend has no pool).
+ */
+export async function createKernelGroup(count: number, opts: KernelOptions = {}): Promise<Kernels[]> {
+  const backend = opts.backend ?? "wasm";
+  if (backend === "wasm") return WasmKernels.createGroup(count, opts.threads ?? DEFAULT_THREADS, opts.variant);
+  const out: Kernels[] = [];
+  for (let i = 0; i < count; i++) out.push(await createKernels(opts));
+  return out;
+}
+
 /** Create the matrix kernels and the heap the whole model lives in. */
 export async function createKernels(opts: KernelOptions = {}): Promise<Kernels> {
   const backend = opts.backend ?? "wasm";

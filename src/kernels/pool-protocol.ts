@@ -30,6 +30,8 @@ export const NEXT = 4;
 export const EXIT = 5;
 /** workers asleep in Atomics.wait on SEQ (the main thread notifies only when there are any) */
 export const SLEEPERS = 6;
+/** the memory (shard) whose kernel instance computes the current dispatch: index into the pool's memories */
+export const MEM = 7;
 export const EPOCH_SHIFT = 12;
 export const INDEX_MASK = (1 << EPOCH_SHIFT) - 1;
 export const EPOCH_MASK = (1 << (32 - EPOCH_SHIFT)) - 1;

@@ -1,5 +1,6 @@
-// Worker thread of the kernel pool: instantiates the kernels over the shared
-// memory and takes chunks of every dispatch. See pool-protocol.ts.
+// Worker thread of the kernel pool: instantiates the kernels over each shared
+// memory (one per shard of a model) and takes chunks of every dispatch, in the
+// memory the dispatch names. See pool-protocol.ts.
 import { parentPort, workerData } from "node:worker_threads";
 import { instantiateKernels } from "./wasm-module.js";
 import { ERR, EXIT, HEARTBEAT, HEARTBEAT_STRIDE, SEQ, SLEEPERS, SPIN } from "./pool-protocol.js";
@@ -7,17 +8,19 @@ import { runChunks } from "./pool-share.js";
 
 interface Data {
   module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
+  /** every memory this pool computes in (a model's shards), with this thread's kernel scratch in each (see KernelExports.setScratch) */
+  memories: { memory: WebAssembly.Memory; scratch: number }[];
+  scratchBytes: number;
   control: SharedArrayBuffer;
   index: number;
-  /** this thread's kernel scratch (see KernelExports.setScratch) */
-  scratch: number;
-  scratchBytes: number;
 }
-const { module, memory, control, index, scratch, scratchBytes } = workerData as Data;
+const { module, memories, scratchBytes, control, index } = workerData as Data;
 const ctl = new Int32Array(control);
-const k = instantiateKernels(module, memory);
-k.setScratch(scratch, scratchBytes);
+const ks = memories.map((m) => {
+  const k = instantiateKernels(module, m.memory);
+  k.setScratch(m.scratch, m.scratch ? scratchBytes : 0);
+  return k;
+});
 parentPort!.postMessage("ready");
 
 let seen = 0; // SEQ starts at 0; a dispatch made before this loop starts is still seen
@@ -35,7 +38,7 @@ for (;;) {
   seen = Atomics.load(ctl, SEQ);
   if (Atomics.load(ctl, EXIT) !== 0) break;
   try {
-    runChunks(k, ctl, HEARTBEAT + HEARTBEAT_STRIDE * (index - 1));
+    runChunks(ks, ctl, HEARTBEAT + HEARTBEAT_STRIDE * (index - 1));
   } catch (e) {
     Atomics.store(ctl, ERR, index);
     parentPort!.postMessage(String((e as Error)?.stack ?? e));

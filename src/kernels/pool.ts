@@ -18,6 +18,7 @@ import {
   JOBS,
   JOB_FIELDS,
   MAX_CHUNKS,
+  MEM,
   MAX_JOBS,
   MAX_THREADS,
   NEXT,
@@ -87,13 +88,18 @@ export class KernelPool {
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
   }
 
-  /** Start `threads - 1` workers over `memory` and wait until each has instantiated the kernels. */
+  /**
+   * Start `threads - 1` workers and wait until each has instantiated the kernels over every memory in `memories`
+   * (`scratch[i - 1]`: worker i's kernel scratch in that memory, scratchBytes each). A model split over several
+   * memories (shards) shares one pool: its workers keep spinning from one shard's products to the next, where a
+   * pool per shard slept while the other shards ran and had to be woken for each of its turns. `k` is the main
+   * thread's instance in memory 0 (run's default).
+   */
   static async create(
     k: KernelExports,
     module: WebAssembly.Module,
-    memory: WebAssembly.Memory,
+    memories: readonly { memory: WebAssembly.Memory; scratch: readonly number[] }[],
     threads: number,
-    scratch: readonly number[] = [],
     scratchBytes = 0,
   ): Promise<KernelPool> {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
@@ -109,11 +115,10 @@ export class KernelPool {
       const worker = new Worker(entry, {
         workerData: {
           module,
-          memory,
+          memories: memories.map((m) => ({ memory: m.memory, scratch: m.scratch[i - 1] ?? 0 })),
+          scratchBytes,
           control: pool.ctl.buffer,
           index: i,
-          scratch: scratch[i - 1] ?? 0,
-          scratchBytes: scratch[i - 1] ? scratchBytes : 0,
         },
       });
       worker.unref(); // never keep the process alive, even if dispose() is forgotten
@@ -144,9 +149,21 @@ export class KernelPool {
     return pool;
   }
 
-  /** Run `jobs` split by rows over all threads; returns when every row is written. */
-  run(jobs: readonly Job[], count = jobs.length): void {
-    for (let s = 0; s < count; s += MAX_JOBS) this.dispatch(jobs, s, Math.min(count, s + MAX_JOBS));
+  /**
+   * Run `jobs` split by rows over all threads, in memory `mem` of the pool (k: the main thread's instance there);
+   * returns when every row is written.
+   */
+  run(jobs: readonly Job[], count = jobs.length, k = this.k, mem = 0): void {
+    for (let s = 0; s < count; s += MAX_JOBS) this.dispatch(jobs, s, Math.min(count, s + MAX_JOBS), k, mem);
+  }
+
+  /** Users of a pool shared by several kernel sets (shards): the last release() disposes it. */
+  private users = 1;
+  retain(): void {
+    this.users++;
+  }
+  async release(): Promise<void> {
+    if (--this.users <= 0) await this.dispose();
   }
 
   /**
@@ -165,7 +182,7 @@ export class KernelPool {
     return (r + 3) & ~3;
   }
 
-  private dispatch(jobs: readonly Job[], j0: number, j1: number): void {
+  private dispatch(jobs: readonly Job[], j0: number, j1: number, k: KernelExports, mem: number): void {
     if (this.disposed) throw new Error("kernel pool used after dispose()");
     if (this.dead) throw new Error(`kernel pool is broken: ${this.dead}`);
     const ctl = this.ctl;
@@ -195,6 +212,7 @@ export class KernelPool {
       }
     }
     this.epoch = (this.epoch + 1) & EPOCH_MASK;
+    Atomics.store(ctl, MEM, mem);
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, EPN, (this.epoch << EPOCH_SHIFT) | n);
     Atomics.store(ctl, NEXT, this.epoch << EPOCH_SHIFT); // release: jobs and chunks above are visible to a ticket holder
@@ -203,7 +221,7 @@ export class KernelPool {
     if (this.lastWoke) Atomics.notify(ctl, SEQ); // a wake-up is a syscall; spinning workers see SEQ
     let mainError: unknown;
     try {
-      runChunks(this.k, ctl, -1);
+      runChunks(k, ctl, -1);
     } catch (e) {
       mainError = e;
       this.drain(); // hand out (as done, uncomputed) what is left, then still wait: workers write into the same memory

@@ -59,6 +59,8 @@ export class WasmKernels implements Kernels {
   readonly heap: SharedHeap;
   private readonly k: KernelExports;
   private pool: KernelPool | undefined;
+  /** this kernel set's memory in its pool (a shard's index; see createGroup) */
+  private mem = 0;
   /** scratch for quantized activations, grown geometrically on demand */
   private act = 0;
   private actCap = 0;
@@ -86,22 +88,43 @@ export class WasmKernels implements Kernels {
   }
 
   static async create(threads = 1, heap = new SharedHeap(), variant?: KernelVariant): Promise<WasmKernels> {
+    return (await WasmKernels.createGroup(1, threads, variant, [heap]))[0];
+  }
+
+  /**
+   * `count` kernel sets, each over its own heap (a model's shards: one wasm32 memory each), sharing one worker
+   * pool of `threads` threads whose workers hold an instance in every memory (see KernelPool.create).
+   */
+  static async createGroup(count: number, threads = 1, variant?: KernelVariant, heaps: readonly SharedHeap[] = []): Promise<WasmKernels[]> {
+    if (!(threads >= 1 && Number.isInteger(threads))) throw new Error(`threads must be a positive integer, got ${threads}`);
+    if (!(count >= 1 && Number.isInteger(count))) throw new Error(`kernel set count must be a positive integer, got ${count}`);
     const module = kernelModule(variant);
-    const kern = new WasmKernels(heap, instantiateKernels(module, heap.memory));
-    // every thread's instance gets its own scratch for prompt matmuls
-    const scratch = (): number => heap.alloc(SCRATCH_BYTES, 64);
-    kern.k.setScratch(scratch(), SCRATCH_BYTES);
+    const kerns: WasmKernels[] = [];
+    for (let i = 0; i < count; i++) {
+      const heap = heaps[i] ?? new SharedHeap();
+      const kern = new WasmKernels(heap, instantiateKernels(module, heap.memory));
+      kern.mem = i;
+      // every thread's instance gets its own scratch for prompt matmuls
+      kern.k.setScratch(heap.alloc(SCRATCH_BYTES, 64), SCRATCH_BYTES);
+      kerns.push(kern);
+    }
     if (threads > 1) {
-      kern.pool = await KernelPool.create(
-        kern.k,
+      const pool = await KernelPool.create(
+        kerns[0].k,
         module,
-        heap.memory,
+        kerns.map((kern) => ({
+          memory: kern.heap.memory,
+          scratch: Array.from({ length: threads - 1 }, () => kern.heap.alloc(SCRATCH_BYTES, 64)),
+        })),
         threads,
-        Array.from({ length: threads - 1 }, scratch),
         SCRATCH_BYTES,
       );
-    } else if (!(threads === 1)) throw new Error(`threads must be a positive integer, got ${threads}`);
-    return kern;
+      for (let i = 0; i < count; i++) {
+        if (i > 0) pool.retain();
+        kerns[i].pool = pool;
+      }
+    }
+    return kerns;
   }
 
   get threads(): number {
@@ -331,16 +354,16 @@ export class WasmKernels implements Kernels {
     if (this.pool) {
       this.pool.check();
       if (this.backoff === 0) {
-        this.pool.run(this.jobs, njobs);
+        this.pool.run(this.jobs, njobs, this.k, this.mem);
         // A long wait means a worker was preempted holding a chunk (another
         // process has the core): then the main thread alone is faster, so
         // stay off the pool for a while and try again after. Not when the
         // dispatch had to wake a worker: the wait then was the wake-up, and a
         // back-off would only let it fall asleep again. (A model split over
-        // shards has one pool per shard, asleep while the others run: every
-        // token's first dispatch in a shard wakes its worker, and backing off
+        // shards had one pool per shard, asleep while the others ran: every
+        // token's first dispatch in a shard woke its worker, and backing off
         // there kept 7B decode single-threaded for most of each token:
-        // results/bench/backoff-s15.md.)
+        // results/bench/backoff-s15.md. The shards now share one pool.)
         if (this.pool.lastWaitMs > PREEMPTED_MS && !this.pool.lastWoke) {
           this.backoff = Math.min(this.nextBackoff, BACKOFF_DISPATCHES);
           this.nextBackoff = Math.min(2 * this.nextBackoff, BACKOFF_DISPATCHES);
@@ -464,7 +487,7 @@ export class WasmKernels implements Kernels {
   }
 
   async dispose(): Promise<void> {
-    await this.pool?.dispose();
+    await this.pool?.release();
     this.pool = undefined;
   }
 }

@@ -2,7 +2,7 @@
  * Loading: file → config, tokenizer, kernels, weights in the heap, model.
  */
 import { statSync } from "node:fs";
-import { createKernels, defaultThreads, type KernelOptions } from "../kernels/index.js";
+import { createKernelGroup, defaultThreads, type KernelOptions } from "../kernels/index.js";
 import { tokenizerFromGGUFMetadata } from "../tokenizer/index.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { configFromMetadata, type ModelConfig } from "./config.js";
@@ -92,11 +92,10 @@ async function build(
   }
   const slots = parallel;
   const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes, kvType: opts.kvType, slots });
-  // one memory (heap + kernels + worker pool) per shard
+  // one memory (heap + kernels) per shard, one worker pool for all of them
   const kernels: Kernels[] = [];
   try {
-    for (let s = 0; s < plan.layers.length; s++)
-      kernels.push(await createKernels({ ...opts, threads: opts.threads ?? defaultThreads(fileBytes) }));
+    kernels.push(...(await createKernelGroup(plan.layers.length, { ...opts, threads: opts.threads ?? defaultThreads(fileBytes) })));
     const weights = loadWeights(
       src,
       config,

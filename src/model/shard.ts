@@ -4,7 +4,8 @@
  * that memory, and its own activation buffers. A model too big for one
  * memory is split into several; the forward pass runs them in order and
  * moves the hidden state from one to the next (see Model.forward). Only one
- * shard computes at a time: the others' pool workers sleep in Atomics.wait.
+ * shard computes at a time; all shards share one worker pool, whose workers
+ * hold a kernel instance in every shard's memory (WasmKernels.createGroup).
  */
 import type { Kernels } from "../kernels/types.js";
 import type { ModelConfig } from "./config.js";
