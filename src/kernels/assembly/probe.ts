@@ -36,8 +36,9 @@ export function selfTest(p: usize): i32 {
         for (let k = 0; k < 4; k++) e += <i32>load<i8>(p + 4 * j + k) * <i32>load<u8>(p + 16 + 4 * j + k);
         if (load<i32>(p + 48 + 4 * j) != e) return 0;
       }
-      // unsigned bytes up to 255 against int8 down to -128 (the kernels' 0xf0-masked nibbles and offset
-      // activations): exact with vpdpbusd; pmaddubsw's int16 pairs would saturate, sdot would read them signed
+      // unsigned bytes up to 255 against int8 down to -128 (the Q4 decode kernels' 0xf0-masked nibbles, the Q8_0
+      // small-batch kernel's weights + 128): exact with vpdpbusd; pmaddubsw's int16 pairs would saturate, sdot
+      // would read them as signed
       for (let i = 0; i < 16; i++) {
         store<i8>(p + i, <i8>(i < 4 ? (t & 1 ? 127 : -128) : (i * 59 + t * 17) % 256 - 128));
         store<u8>(p + 16 + i, <u8>(i < 4 ? 255 - t : (i * 101 + t * 43) & 255));

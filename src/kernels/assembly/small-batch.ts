@@ -3,7 +3,9 @@ import { blockBytes, int8Act, nibMask, outScale, scaleBits, floatStep, actFactor
 import { scratch, scratchBytes, splitActs, splitBlock } from "./prompt";
 
 // Small batches (n = 2 .. a few tokens: several sequences decoding together,
-// short prompts) straight from the packed layout, with no expansion.
+// short prompts) straight from the packed layout, with no expansion. In the
+// dot-add build Q8_0 takes this path for whole prompt chunks too (tokensQ8:
+// its int8 form beats the expanded int16 path at every n measured, 2-64).
 //
 // The batch path (prompt.ts) expands each packed group into the scratch once
 // and dots the copy with every token. For a few tokens the copy costs about
