@@ -79,6 +79,8 @@ export class KernelPool {
   /** chunks per thread a job is cut into (see chunkRows); a field so benchmarks can compare settings */
   chunksPerThread = CHUNKS_PER_THREAD;
   private epoch = 0;
+  /** kernel sets using this pool (see retain) */
+  private users = 1;
 
   private constructor(
     private readonly k: KernelExports,
@@ -91,9 +93,9 @@ export class KernelPool {
   /**
    * Start `threads - 1` workers and wait until each has instantiated the kernels over every memory in `memories`
    * (`scratch[i - 1]`: worker i's kernel scratch in that memory, scratchBytes each). A model split over several
-   * memories (shards) shares one pool: its workers keep spinning from one shard's products to the next, where a
-   * pool per shard slept while the other shards ran and had to be woken for each of its turns. `k` is the main
-   * thread's instance in memory 0 (run's default).
+   * memories (shards) shares one pool, so its thread count is the model's (a pool per shard ran one set of
+   * workers per shard, each asleep while the other shards ran; decode speed measured the same either way). `k` is
+   * the main thread's instance in memory 0 (run's default).
    */
   static async create(
     k: KernelExports,
@@ -157,8 +159,7 @@ export class KernelPool {
     for (let s = 0; s < count; s += MAX_JOBS) this.dispatch(jobs, s, Math.min(count, s + MAX_JOBS), k, mem);
   }
 
-  /** Users of a pool shared by several kernel sets (shards): the last release() disposes it. */
-  private users = 1;
+  /** A pool shared by several kernel sets (shards) gets one retain() per extra user; the last release() disposes it. */
   retain(): void {
     this.users++;
   }
