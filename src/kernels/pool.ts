@@ -82,10 +82,7 @@ export class KernelPool {
   /** kernel sets using this pool (see retain) */
   private users = 1;
 
-  private constructor(
-    private readonly k: KernelExports,
-    threads: number,
-  ) {
+  private constructor(threads: number) {
     this.threads = threads;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
   }
@@ -94,11 +91,9 @@ export class KernelPool {
    * Start `threads - 1` workers and wait until each has instantiated the kernels over every memory in `memories`
    * (`scratch[i - 1]`: worker i's kernel scratch in that memory, scratchBytes each). A model split over several
    * memories (shards) shares one pool, so its thread count is the model's (a pool per shard ran one set of
-   * workers per shard, each asleep while the other shards ran; decode speed measured the same either way). `k` is
-   * the main thread's instance in memory 0 (run's default).
+   * workers per shard, each asleep while the other shards ran; decode speed measured the same either way).
    */
   static async create(
-    k: KernelExports,
     module: WebAssembly.Module,
     memories: readonly { memory: WebAssembly.Memory; scratch: readonly number[] }[],
     threads: number,
@@ -107,7 +102,7 @@ export class KernelPool {
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
       throw new Error(`threads must be an integer from 1 to ${MAX_THREADS}, got ${threads}`);
     }
-    const pool = new KernelPool(k, threads);
+    const pool = new KernelPool(threads);
     // Built code runs pool-worker.js. Run from source (npx tsx bench/x.ts) only the
     // .ts exists; the worker inherits the TypeScript loader through execArgv.
     const built = new URL("./pool-worker.js", import.meta.url);
@@ -152,10 +147,10 @@ export class KernelPool {
   }
 
   /**
-   * Run `jobs` split by rows over all threads, in memory `mem` of the pool (k: the main thread's instance there);
-   * returns when every row is written.
+   * Run `count` of `jobs` split by rows over all threads, in memory `mem` of the pool (k: the main thread's instance
+   * there); returns when every row is written.
    */
-  run(jobs: readonly Job[], count = jobs.length, k = this.k, mem = 0): void {
+  run(jobs: readonly Job[], count: number, k: KernelExports, mem: number): void {
     for (let s = 0; s < count; s += MAX_JOBS) this.dispatch(jobs, s, Math.min(count, s + MAX_JOBS), k, mem);
   }
 

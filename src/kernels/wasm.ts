@@ -110,7 +110,6 @@ export class WasmKernels implements Kernels {
     }
     if (threads > 1) {
       const pool = await KernelPool.create(
-        kerns[0].k,
         module,
         kerns.map((kern) => ({
           memory: kern.heap.memory,
