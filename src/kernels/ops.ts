@@ -6,10 +6,30 @@
  */
 import { roundToF16 } from "../quant/f16.js";
 
-/** out[i] = x[i] / rms(x) * w[i] over one row of n (out may alias x). */
+/**
+ * out[i] = x[i] / rms(x) * w[i] over one row of n (out may alias x). The sum
+ * of squares goes in four lanes (element i into lane i % 4), then
+ * (s0 + s2) + (s1 + s3), then the n % 4 last ones: the order of the wasm
+ * kernel (assembly/norm.ts), so both give the same bits.
+ */
 export function rmsnorm(out: Float32Array, oOff: number, x: Float32Array, xOff: number, w: Float32Array, n: number, eps: number): void {
-  let ss = 0;
-  for (let i = 0; i < n; i++) {
+  const n4 = n & ~3;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
+  for (let i = 0; i < n4; i += 4) {
+    const a = x[xOff + i],
+      b = x[xOff + i + 1],
+      c = x[xOff + i + 2],
+      d = x[xOff + i + 3];
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  let ss = s0 + s2 + (s1 + s3);
+  for (let i = n4; i < n; i++) {
     const v = x[xOff + i];
     ss += v * v;
   }

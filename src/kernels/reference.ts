@@ -1,6 +1,6 @@
 import { dequantizeRow } from "../quant/dequant.js";
 import { kvBytes, type Heap, type Kernels, type KVType, type WeightMatrix } from "./types.js";
-import { attention, geglu, swiglu } from "./ops.js";
+import { addInto, attention, geglu, rmsnorm, rope, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { SharedHeap } from "./heap.js";
 import { rowBytes } from "../quant/types.js";
@@ -107,6 +107,32 @@ export class ReferenceKernels implements Kernels {
   geglu(x: number, y: number, n: number): void {
     const f32 = this.heap.viewsF32();
     geglu(f32, x >>> 2, f32, y >>> 2, n);
+  }
+
+  rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void {
+    const f32 = this.heap.viewsF32(),
+      wv = f32.subarray(w >>> 2, (w >>> 2) + n);
+    for (let r = 0; r < rows; r++) rmsnorm(f32, (out >>> 2) + r * n, f32, (x >>> 2) + r * n, wv, n, eps);
+  }
+
+  addInto(dst: number, src: number, n: number): void {
+    const f32 = this.heap.viewsF32();
+    addInto(f32, dst >>> 2, f32, src >>> 2, n);
+  }
+
+  rope(v: number, nHeads: number, headDim: number, ropeDim: number, neox: boolean, cos: number, sin: number): void {
+    const f32 = this.heap.viewsF32(),
+      half = ropeDim / 2;
+    rope(
+      f32,
+      v >>> 2,
+      nHeads,
+      headDim,
+      ropeDim,
+      neox,
+      f32.subarray(cos >>> 2, (cos >>> 2) + half),
+      f32.subarray(sin >>> 2, (sin >>> 2) + half),
+    );
   }
 
   toHalves(src: number, dst: number, n: number): void {

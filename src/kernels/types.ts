@@ -113,6 +113,15 @@ export interface Kernels {
   geglu(x: number, y: number, n: number): void;
   /** n floats at byte offset src as IEEE halves at dst (2-aligned), rounded to nearest even as src/quant/f16.ts f32ToF16. */
   toHalves(src: number, dst: number, n: number): void;
+  /** `rows` contiguous rows of n floats at x, RMS-normalized and times the weight w (n floats) into out (may be x), as ops.ts rmsnorm. */
+  rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void;
+  /** dst[i] += src[i] for i < n floats. */
+  addInto(dst: number, src: number, n: number): void;
+  /**
+   * RoPE in place over nHeads heads of headDim floats at v (their first ropeDim values), with the token's tables at
+   * cos / sin (ropeDim / 2 floats each); pairs (2i, 2i + 1), or (i, i + ropeDim / 2) with neox: as ops.ts rope.
+   */
+  rope(v: number, nHeads: number, headDim: number, ropeDim: number, neox: boolean, cos: number, sin: number): void;
   /**
    * Optional (ffn-sparse realized): the neuron-major copy of a prepared down projection, or undefined where these
    * kernels have none for its type or shape (packed Q4_0/Q4_1, rows and cols multiples of 32). `order`: a permutation

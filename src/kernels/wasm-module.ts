@@ -47,6 +47,9 @@ export interface KernelExports {
   geglu(x: number, y: number, n: number): void;
   gateGroups(g: number, n: number, gelu: number, threshold: number, act: number, mask: number): number;
   toHalves(src: number, dst: number, n: number): void;
+  rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void;
+  addInto(dst: number, src: number, n: number): void;
+  rope(v: number, nHeads: number, headDim: number, ropeDim: number, neox: number, cos: number, sin: number): void;
   lowRank(x: number, dim: number, rank: number, v: number, ut: number, b: number, z: number, u: number): void;
   neuronMajorBytes(rows: number, cols: number): number;
   /** 0, or 1 when a Q4_0 scale's -8d is not a half (no copy) */

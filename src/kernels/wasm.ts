@@ -311,6 +311,33 @@ export class WasmKernels implements Kernels {
     this.k.toHalves(src, dst, n);
   }
 
+  rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void {
+    this.checkFloats("rmsnorm", n * rows, out, x);
+    this.checkFloats("rmsnorm", n, w);
+    this.k.rmsnorm(out, x, w, n, rows, eps);
+  }
+
+  addInto(dst: number, src: number, n: number): void {
+    this.checkFloats("addInto", n, dst, src);
+    this.k.addInto(dst, src, n);
+  }
+
+  rope(v: number, nHeads: number, headDim: number, ropeDim: number, neox: boolean, cos: number, sin: number): void {
+    if (!(ropeDim % 2 === 0 && ropeDim <= headDim))
+      throw new Error(`rope: rotary dimension ${ropeDim} must be even and at most the head's ${headDim}`);
+    this.checkFloats("rope", nHeads * headDim, v);
+    this.checkFloats("rope", ropeDim / 2, cos, sin);
+    this.k.rope(v, nHeads, headDim, ropeDim, neox ? 1 : 0, cos, sin);
+  }
+
+  /** Throws unless each of `at` (heap byte offsets) holds n floats inside the heap, 4-aligned. */
+  private checkFloats(what: string, n: number, ...at: number[]): void {
+    const size = this.heap.memory.buffer.byteLength;
+    for (const p of at)
+      if (p & 3 || p < 0 || p + n * 4 > size || !(n >= 0))
+        throw new Error(`${what}: ${n} floats at ${p} are misaligned or outside the heap`);
+  }
+
   private checkGate(what: string, x: number, y: number, n: number): void {
     const size = this.heap.memory.buffer.byteLength;
     if ((x | y) & 3 || x < 0 || y < 0 || x + n * 4 > size || y + n * 4 > size || !(n >= 0)) {

@@ -202,21 +202,23 @@ export class Model {
     return next;
   }
 
-  /** RMSNorm n rows of dim at float index `at` of m, in place, with the f32 weight at byte offset w of m. */
-  private normRows(m: Float32Array, at: number, w: number, n: number): void {
-    const dim = this.config.dim;
-    const wv = m.subarray(w / 4, w / 4 + dim);
-    for (let t = 0; t < n; t++) ops.rmsnorm(m, at + t * dim, m, at + t * dim, wv, dim, this.config.normEps);
+  /** RMSNorm n rows of dim at byte offset `at` of shard S's heap, in place, with the f32 weight at byte offset w. */
+  private normRows(S: Shard, at: number, w: number, n: number): void {
+    S.kernels.rmsnorm(at, at, w, this.config.dim, n, this.config.normEps);
   }
 
   /**
-   * One token's `nh` query or key heads at float index `at` of m: Gemma's
-   * per-head RMSNorm first (when `norm` is given), then RoPE with the token's table.
+   * One token's `nh` query or key heads at byte offset `at` of shard S's heap: Gemma's per-head RMSNorm first (the
+   * weight at byte offset `norm`, when given), then RoPE with the token's table (row t of the local or global one).
    */
-  private normRopeHeads(m: Float32Array, at: number, nh: number, norm: Float32Array | null, cs: Float32Array, sn: Float32Array): void {
-    const c = this.config;
-    if (norm) for (let h = 0; h < nh; h++) ops.rmsnorm(m, at + h * c.headDim, m, at + h * c.headDim, norm, c.headDim, c.normEps);
-    ops.rope(m, at, nh, c.headDim, c.ropeDim, c.ropeStyle === "neox", cs, sn);
+  private normRopeHeads(S: Shard, at: number, nh: number, norm: number | undefined, local: boolean, t: number): void {
+    const c = this.config,
+      K = S.kernels;
+    if (norm !== undefined) K.rmsnorm(at, at, norm, c.headDim, nh, c.normEps);
+    const half = c.ropeDim / 2,
+      cos = S.b.rope + ((local ? 2 : 0) * this.batchSize + t) * half * 4,
+      sin = cos + this.batchSize * half * 4;
+    K.rope(at, nh, c.headDim, c.ropeDim, c.ropeStyle === "neox", cos, sin);
   }
 
   /** Release every shard's worker threads. */
@@ -267,6 +269,16 @@ export class Model {
           this.ropeCosLocal.subarray(t * half, (t + 1) * half),
           this.ropeSinLocal.subarray(t * half, (t + 1) * half),
         );
+    }
+    // the tables into every shard's heap, where the RoPE kernel reads them
+    for (const S of this.shards) {
+      const m = S.views(),
+        r = S.b.rope / 4,
+        B = this.batchSize * half;
+      m.set(this.ropeCos.subarray(0, n * half), r);
+      m.set(this.ropeSin.subarray(0, n * half), r + B);
+      m.set(this.ropeCosLocal.subarray(0, n * half), r + 2 * B);
+      m.set(this.ropeSinLocal.subarray(0, n * half), r + 3 * B);
     }
 
     for (const s of seqs)
@@ -339,8 +351,7 @@ export class Model {
       rows = this.rows;
     const { dim, nHeads, nKvHeads, headDim, normEps: eps } = c;
     const qDim = nHeads * headDim,
-      kvDim = nKvHeads * headDim,
-      half = c.ropeDim / 2;
+      kvDim = nKvHeads * headDim;
     let anyRun = false,
       allRun = true,
       anyKV = false;
@@ -350,25 +361,16 @@ export class Model {
       anyKV ||= rows.mode[i] !== "removed";
     }
     if (!anyKV) return false;
-    // p: the shard's buffers as heap byte offsets (for the kernels); x .. o: the same as float indices (for ops)
+    // p: the shard's buffers as heap byte offsets (for the kernels); k, v: the same as float indices (for the KV cache)
     const K = S.kernels,
       p = S.b,
       m = S.views();
-    const x = p.x / 4,
-      xb = p.xb / 4,
-      q = p.q / 4,
-      k = p.k / 4,
-      v = p.v / 4,
-      o = p.o / 4;
+    const k = p.k / 4,
+      v = p.v / 4;
     const L = this.weights.layers[l];
     // sliding-window layers: their own rope base, and attention over the last `slidingWindow` positions
     const local = isLocalLayer(c, l);
-    const rCos = local ? this.ropeCosLocal : this.ropeCos,
-      rSin = local ? this.ropeSinLocal : this.ropeSin;
-    const attnNorm = m.subarray(L.attnNorm / 4, L.attnNorm / 4 + dim);
-    for (let t = 0; t < n; t++) ops.rmsnorm(m, xb + t * dim, m, x + t * dim, attnNorm, dim, eps);
-    const qNorm = L.attnQNorm === undefined ? null : m.subarray(L.attnQNorm / 4, L.attnQNorm / 4 + headDim);
-    const kNorm = L.attnKNorm === undefined ? null : m.subarray(L.attnKNorm / 4, L.attnKNorm / 4 + headDim);
+    K.rmsnorm(p.xb, p.x, L.attnNorm, dim, n, eps);
 
     // Q with K and V in one dispatch (one quantization, and for a batch one split, of the input);
     // K and V alone when no row attends here (its cache rows are still written)
@@ -377,7 +379,7 @@ export class Model {
     for (let t = 0; t < n; t++) {
       const i = rows.seq[t];
       if (rows.mode[i] === "removed") continue;
-      this.normRopeHeads(m, k + t * kvDim, nKvHeads, kNorm, rCos.subarray(t * half), rSin.subarray(t * half));
+      this.normRopeHeads(S, p.k + t * kvDim * 4, nKvHeads, L.attnKNorm, local, t);
       this.kv.write(l, rows.pos[t], m, k + t * kvDim, v + t * kvDim, seqs[i].slot, K);
     }
     for (let i = 0; i < seqs.length; i++) if (rows.mode[i] !== "removed") this.kv.mark(l, seqs[i].pos, seqs[i].tokens.length, seqs[i].slot);
@@ -389,7 +391,7 @@ export class Model {
       if (rows.mode[i] !== "run") continue;
       const at = rows.pos[t],
         slot = seqs[i].slot;
-      this.normRopeHeads(m, q + t * qDim, nHeads, qNorm, rCos.subarray(t * half), rSin.subarray(t * half));
+      this.normRopeHeads(S, p.q + t * qDim * 4, nHeads, L.attnQNorm, local, t);
       // a window starting at s0 is the same attention over a cache that begins there
       const s0 = local ? Math.max(0, at - c.slidingWindow! + 1) : 0,
         sb = s0 * this.kv.rowBytes;
@@ -407,9 +409,9 @@ export class Model {
       );
     }
     this.mat(K, L.wo, p.att, p.o, n);
-    if (L.postAttnNorm !== undefined) this.normRows(m, o, L.postAttnNorm, n);
-    if (allRun) ops.addInto(m, x, m, o, n * dim);
-    else for (let t = 0; t < n; t++) if (rows.mode[rows.seq[t]] === "run") ops.addInto(m, x + t * dim, m, o + t * dim, dim);
+    if (L.postAttnNorm !== undefined) this.normRows(S, p.o, L.postAttnNorm, n);
+    if (allRun) K.addInto(p.x, p.o, n * dim);
+    else for (let t = 0; t < n; t++) if (rows.mode[rows.seq[t]] === "run") K.addInto(p.x + t * dim * 4, p.o + t * dim * 4, dim);
     return true;
   }
 
@@ -449,11 +451,8 @@ export class Model {
     const K = S.kernels,
       p = S.b,
       m = S.views();
-    const x = p.x / 4,
-      xb = p.xb / 4;
     const L = this.weights.layers[l];
-    const ffnNorm = m.subarray(L.ffnNorm / 4, L.ffnNorm / 4 + dim);
-    for (let j = 0; j < nf; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, ffnNorm, dim, eps);
+    for (let j = 0; j < nf; j++) K.rmsnorm(p.xb + j * dim * 4, p.x + rows.ffnRow[j] * dim * 4, L.ffnNorm, dim, 1, eps);
     if (realized) {
       // one token whose neurons drop in groups of 4 (in file order or along a within-block order): the kernels read
       // only the kept groups
@@ -509,7 +508,7 @@ export class Model {
       o = p.o / 4;
     const L = this.weights.layers[l];
     // Gemma normalizes the FFN output first: the skip signal is the residual this block really adds
-    if (L.postFfnNorm !== undefined) this.normRows(m, o, L.postFfnNorm, nf);
+    if (L.postFfnNorm !== undefined) this.normRows(S, p.o, L.postFfnNorm, nf);
     for (let j = 0; j < nf; j++) {
       const t = rows.ffnRow[j];
       const s = seqs[rows.seq[t]];
@@ -518,8 +517,8 @@ export class Model {
         s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
       if (t === rows.last[rows.seq[t]] && s.policy.wantsFFNOutput) s.policy.observeFFNOutput!(l, m, o + j * dim, dim, x + t * dim);
     }
-    if (nf === n) ops.addInto(m, x, m, o, n * dim);
-    else for (let j = 0; j < nf; j++) ops.addInto(m, x + rows.ffnRow[j] * dim, m, o + j * dim, dim);
+    if (nf === n) S.kernels.addInto(p.x, p.o, n * dim);
+    else for (let j = 0; j < nf; j++) S.kernels.addInto(p.x + rows.ffnRow[j] * dim * 4, p.o + j * dim * 4, dim);
   }
 
   /** A skipping method may add a cheap stand-in for the FFN output it skipped, to each of its sequence's rows. */
@@ -550,12 +549,8 @@ export class Model {
     if (nw === 0) return out;
     while (S !== this.last) S = this.handOff(S, n);
     const K = S.kernels,
-      p = S.b,
-      m = S.views(),
-      x = p.x / 4,
-      xb = p.xb / 4;
-    const outNorm = m.subarray(this.weights.outputNorm / 4, this.weights.outputNorm / 4 + dim);
-    for (let j = 0; j < nw; j++) ops.rmsnorm(m, xb + j * dim, m, x + rows.ffnRow[j] * dim, outNorm, dim, c.normEps);
+      p = S.b;
+    for (let j = 0; j < nw; j++) K.rmsnorm(p.xb + j * dim * 4, p.x + rows.ffnRow[j] * dim * 4, this.weights.outputNorm, dim, 1, c.normEps);
     this.mat(K, this.weights.output, p.xb, p.logits, nw);
     const lg = S.views().subarray(p.logits / 4, p.logits / 4 + nw * V);
     let j = 0;

@@ -24,6 +24,8 @@ export interface Buffers {
   h3: number;
   /** logits, in the last shard only (empty elsewhere) */
   logits: number;
+  /** RoPE tables of the batch's tokens: cos, sin, then the sliding-window layers' cos, sin ([batchSize][ropeDim / 2] each) */
+  rope: number;
 }
 
 /** Floats of each buffer for a batch of B tokens. */
@@ -41,6 +43,7 @@ function bufferFloats(c: ModelConfig, B: number, last: boolean): Buffers {
     h1: B * c.ffnDim,
     h3: B * c.ffnDim,
     logits: last ? B * c.vocabSize : 0,
+    rope: 2 * B * c.ropeDim,
   };
 }
 

@@ -12,7 +12,7 @@
 // packed-k.ts (the K-quants: packed layout and kernels), streams.ts (decode kernels over packed groups),
 // prompt.ts (batched kernels over unpacked groups), prompt-k.ts / expand-k.ts (the same for the K-quants),
 // matmul.ts (dispatch, getRow),
-// attention.ts, elementwise.ts (swiglu, geglu), half.ts (f32 -> f16 for the KV cache), lowrank.ts (ffn-skip-linear's stand-in),
+// attention.ts, elementwise.ts (swiglu, geglu), norm.ts (RMSNorm, residual add, RoPE), half.ts (f32 -> f16 for the KV cache), lowrank.ts (ffn-skip-linear's stand-in),
 // neuron-major.ts (ffn-sparse realized: the down projection by groups of neurons, the up projection's masked rows),
 // probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
@@ -35,5 +35,6 @@ export { setScratch } from "./prompt";
 export { attention, attentionScratch } from "./attention";
 export { swiglu, geglu, gateGroups } from "./elementwise";
 export { toHalves } from "./half";
+export { rmsnorm, addInto, rope } from "./norm";
 export { lowRank } from "./lowrank";
 export { neuronMajorBytes, toNeuronMajor, permuteRows, neuronActBytes, quantizeNeurons } from "./neuron-major";
