@@ -47,7 +47,7 @@ for (const shape of opts.shapes.split(",")) {
     for (let r = 0; r < Number(opts.rounds); r++)
       builds.forEach(({ K }, b) => {
         const c0 = process.cpuUsage();
-        for (let i = 0; i < reps; i++) K.attention(out, q, kc, vc, kvDim, pos, nH, nKv, hd, scratch[b], 1);
+        for (let i = 0; i < reps; i++) K.attention(out, q, kc, vc, kvDim, hd, pos, nH, nKv, hd, scratch[b], 1);
         const c = process.cpuUsage(c0);
         best[b] = Math.min(best[b], (c.user + c.system) / reps);
       });

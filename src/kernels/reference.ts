@@ -1,5 +1,5 @@
 import { dequantizeRow } from "../quant/dequant.js";
-import { kvBytes, type Heap, type Kernels, type KVType, type WeightMatrix } from "./types.js";
+import { kvBytes, type Heap, type Kernels, type KVStrides, type KVType, type WeightMatrix } from "./types.js";
 import { addInto, attention, geglu, rmsnorm, rope, swiglu } from "./ops.js";
 import { f16ToF32, f32ToF16 } from "../quant/f16.js";
 import { SharedHeap } from "./heap.js";
@@ -65,7 +65,7 @@ export class ReferenceKernels implements Kernels {
     this.product(w, x, out, n);
   }
 
-  /** ops.attention over the cache rows [0, pos], an f16 cache widened to f32 first. */
+  /** ops.attention over the cache positions [0, pos], gathered into rows of kvDim (an f16 cache widened to f32) first. */
   attention(
     out: number,
     q: number,
@@ -77,13 +77,14 @@ export class ReferenceKernels implements Kernels {
     nKvHeads: number,
     headDim: number,
     kvType: KVType,
+    strides: KVStrides = { pos: kvDim, head: headDim },
   ): void {
-    const n = (pos + 1) * kvDim,
-      eb = kvBytes(kvType);
+    const eb = kvBytes(kvType),
+      extent = (nKvHeads - 1) * strides.head + pos * strides.pos + headDim;
     if (
       !(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0) ||
       (keys | values) & (eb - 1) ||
-      Math.max(keys, values) + n * eb > this.heap.memory.buffer.byteLength
+      Math.max(keys, values) + extent * eb > this.heap.memory.buffer.byteLength
     ) {
       throw new Error(
         `attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim}, kvDim ${kvDim}, position ${pos} do not fit the cache`,
@@ -91,9 +92,15 @@ export class ReferenceKernels implements Kernels {
     }
     const f32 = this.heap.viewsF32();
     const cache = (p: number): Float32Array => {
-      if (kvType === "f32") return f32.subarray(p >>> 2, (p >>> 2) + n);
-      const h = new Uint16Array(f32.buffer, p, n);
-      return Float32Array.from(h, f16ToF32);
+      const raw =
+        kvType === "f32" ? f32.subarray(p >>> 2, (p >>> 2) + extent) : Float32Array.from(new Uint16Array(f32.buffer, p, extent), f16ToF32);
+      const rows = new Float32Array((pos + 1) * kvDim);
+      for (let t = 0; t <= pos; t++)
+        for (let j = 0; j < nKvHeads; j++) {
+          const at = j * strides.head + t * strides.pos;
+          rows.set(raw.subarray(at, at + headDim), t * kvDim + j * headDim);
+        }
+      return rows;
     };
     if (this.scores.length < pos + 1) this.scores = new Float32Array(pos + 1);
     attention(f32, out >>> 2, f32, q >>> 2, cache(keys), cache(values), kvDim, pos, nHeads, nKvHeads, headDim, this.scores);
@@ -135,10 +142,11 @@ export class ReferenceKernels implements Kernels {
     );
   }
 
-  toHalves(src: number, dst: number, n: number): void {
+  toHalves(src: number, dst: number, n: number, rows = 1, dstStride = n * 2): void {
     const f32 = this.heap.viewsF32(),
       h = new Uint16Array(f32.buffer);
-    for (let i = 0; i < n; i++) h[(dst >>> 1) + i] = f32ToF16(f32[(src >>> 2) + i]);
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < n; i++) h[((dst + r * dstStride) >>> 1) + i] = f32ToF16(f32[(src >>> 2) + r * n + i]);
   }
 
   getRow(w: WeightMatrix, row: number, dst: number): void {

@@ -4,6 +4,16 @@ import type { GGMLType } from "../quant/types.js";
 export type KVType = "f16" | "f32";
 
 /** Bytes of one KV cache element of `type`. */
+/**
+ * Where a KV cache's elements are, in elements from its base: KV head j's position t at j * head + t * pos. The
+ * model's cache is head-major (pos = headDim, head = ctx * headDim: each head's positions in one run, which attention
+ * reads as one stream; src/model/kv-cache.ts); position-major rows (pos = kvDim, head = headDim) are the default.
+ */
+export interface KVStrides {
+  pos: number;
+  head: number;
+}
+
 export function kvBytes(type: KVType): number {
   if (type === "f16") return 2;
   if (type === "f32") return 4;
@@ -91,8 +101,9 @@ export interface Kernels {
   prepare?(w: WeightMatrix): void;
   /**
    * Grouped-query attention of one query (f32, heap byte offsets) at
-   * position `pos` over KV cache rows [0, pos] of kvDim elements each, of
-   * type `kvType` (IEEE half or f32): the same result as
+   * position `pos` over KV cache positions [0, pos] of kvDim elements each,
+   * of type `kvType` (IEEE half or f32), laid out as `strides` says
+   * (default: one row of kvDim per position): the same result as
    * src/model/ops.ts attention over the cache's values.
    */
   attention(
@@ -106,13 +117,17 @@ export interface Kernels {
     nKvHeads: number,
     headDim: number,
     kvType: KVType,
+    strides?: KVStrides,
   ): void;
   /** x[i] = silu(x[i]) * y[i] for i < n (f32 at heap byte offsets), as src/model/ops.ts swiglu. */
   swiglu(x: number, y: number, n: number): void;
   /** x[i] = gelu(x[i]) * y[i] (tanh approximation, Gemma), as src/model/ops.ts geglu. */
   geglu(x: number, y: number, n: number): void;
-  /** n floats at byte offset src as IEEE halves at dst (2-aligned), rounded to nearest even as src/quant/f16.ts f32ToF16. */
-  toHalves(src: number, dst: number, n: number): void;
+  /**
+   * n floats at byte offset src as IEEE halves at dst (2-aligned), rounded to nearest even as src/quant/f16.ts f32ToF16;
+   * `rows` such rows (contiguous at src), row r's halves at dst + r * dstStride bytes.
+   */
+  toHalves(src: number, dst: number, n: number, rows?: number, dstStride?: number): void;
   /** `rows` contiguous rows of n floats at x, RMS-normalized and times the weight w (n floats) into out (may be x), as ops.ts rmsnorm. */
   rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void;
   /** dst[i] += src[i] for i < n floats. */

@@ -46,7 +46,7 @@ export interface KernelExports {
   swiglu(x: number, y: number, n: number): void;
   geglu(x: number, y: number, n: number): void;
   gateGroups(g: number, n: number, gelu: number, threshold: number, act: number, mask: number): number;
-  toHalves(src: number, dst: number, n: number): void;
+  toHalves(src: number, dst: number, n: number, rows: number, dstStride: number): void;
   rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void;
   addInto(dst: number, src: number, n: number): void;
   rope(v: number, nHeads: number, headDim: number, ropeDim: number, neox: number, cos: number, sin: number): void;
@@ -62,7 +62,8 @@ export interface KernelExports {
     q: number,
     kc: number,
     vc: number,
-    kvDim: number,
+    posStride: number,
+    headStride: number,
     pos: number,
     nHeads: number,
     nKvHeads: number,

@@ -643,6 +643,67 @@ test("wasm attention over an f16 cache equals attention over the same halves wid
   }
 });
 
+test("attention over a head-major cache (the model's KV layout) equals the same cache in position rows, bit for bit: 1 and 2 threads, f16 and f32, GQA, every build and the reference", async () => {
+  const rand = rng(29);
+  for (const [nHeads, nKv, hd, ctx, positions] of [
+    [9, 3, 64, 310, [0, 5, 127, 128, 300]],
+    [4, 1, 256, 40, [33]],
+    [32, 32, 128, 80, [45, 79]],
+  ] as const) {
+    const kvDim = nKv * hd;
+    for (const [name, K] of [
+      ...(await Promise.all([1, 2].map(async (t) => [`${t} thread(s)`, await kernelsFor(t)] as const))),
+      ...(await Promise.all(RELAXED.map(async (v) => [v, await kernelsFor(1, v)] as const))),
+      ["baseline", await kernelsFor(1, "baseline")] as const,
+      ["reference", new ReferenceKernels()] as const,
+    ]) {
+      for (const kvType of ["f16", "f32"] as const) {
+        const eb = kvType === "f16" ? 2 : 4;
+        const q = randomActivations(K.heap, nHeads * hd, rand);
+        const rowsK = K.heap.alloc(ctx * kvDim * eb, 64),
+          rowsV = K.heap.alloc(ctx * kvDim * eb, 64),
+          headsK = K.heap.alloc(ctx * kvDim * eb, 64),
+          headsV = K.heap.alloc(ctx * kvDim * eb, 64);
+        const f = K.heap.viewsF32(),
+          h = new Uint16Array(f.buffer);
+        // element (t, head j, i): at t * kvDim + j * hd + i in rows, (j * ctx + t) * hd + i head-major
+        for (let t = 0; t < ctx; t++)
+          for (let j = 0; j < nKv; j++)
+            for (let i = 0; i < hd; i++) {
+              const a = t * kvDim + j * hd + i,
+                b = (j * ctx + t) * hd + i;
+              const kv = [(rand() - 0.5) * 4, (rand() - 0.5) * 4];
+              if (kvType === "f16") {
+                h[(rowsK >>> 1) + a] = h[(headsK >>> 1) + b] = f32ToF16(kv[0]);
+                h[(rowsV >>> 1) + a] = h[(headsV >>> 1) + b] = f32ToF16(kv[1]);
+              } else {
+                f[(rowsK >>> 2) + a] = f[(headsK >>> 2) + b] = kv[0];
+                f[(rowsV >>> 2) + a] = f[(headsV >>> 2) + b] = kv[1];
+              }
+            }
+        const outR = K.heap.alloc(nHeads * hd * 4, 64),
+          outH = K.heap.alloc(nHeads * hd * 4, 64);
+        for (const pos of positions) {
+          K.attention(outR, q, rowsK, rowsV, kvDim, pos, nHeads, nKv, hd, kvType);
+          K.attention(outH, q, headsK, headsV, kvDim, pos, nHeads, nKv, hd, kvType, { pos: hd, head: ctx * hd });
+          const a = K.heap.f32(outR, nHeads * hd),
+            b = K.heap.f32(outH, nHeads * hd);
+          for (let i = 0; i < a.length; i++)
+            assert.ok(
+              Object.is(a[i], b[i]),
+              `${name} ${kvType} ${nHeads}/${nKv}x${hd} pos ${pos} [${i}]: head-major ${b[i]} vs rows ${a[i]}`,
+            );
+        }
+      }
+    }
+  }
+  const k = await kernelsFor(1);
+  assert.throws(
+    () => k.attention(0, 0, 64, 64, 128, 10, 2, 2, 64, "f16", { pos: 64, head: 64 }),
+    /KV strides 64 \(position\) and 64 \(head\) overlap/,
+  );
+});
+
 test("wasm swiglu matches ops.swiglu to a few ulp, including large and tiny gates", async () => {
   const k = await kernelsFor(1);
   const rand = rng(31);

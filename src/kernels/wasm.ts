@@ -1,4 +1,4 @@
-import { kvBytes, type Kernels, type KVType, type NeuronMajorMatrix, type WeightMatrix } from "./types.js";
+import { kvBytes, type Kernels, type KVStrides, type KVType, type NeuronMajorMatrix, type WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
 import { isWithinBlocks } from "./permutation.js";
@@ -241,13 +241,19 @@ export class WasmKernels implements Kernels {
     nKvHeads: number,
     headDim: number,
     kvType: KVType,
+    strides: KVStrides = { pos: kvDim, head: headDim },
   ): void {
     const eb = kvBytes(kvType);
     if (!(nHeads % nKvHeads === 0 && kvDim === nKvHeads * headDim && pos >= 0)) {
       throw new Error(`attention: ${nHeads} heads, ${nKvHeads} KV heads of ${headDim} and kvDim ${kvDim} at position ${pos} do not fit`);
     }
+    const { pos: ps, head: hs } = strides;
+    // heads side by side in a position's row, or each head's positions in a run of their own
+    const apart = (nKvHeads - 1) * hs + headDim <= ps || (ps >= headDim && hs >= (pos + 1) * ps);
+    if (!(Number.isInteger(ps) && Number.isInteger(hs) && hs >= headDim && apart))
+      throw new Error(`attention: KV strides ${ps} (position) and ${hs} (head) overlap heads of ${headDim} at position ${pos}`);
     const size = this.heap.memory.buffer.byteLength;
-    const cache = (pos + 1) * kvDim * eb;
+    const cache = ((nKvHeads - 1) * hs + pos * ps + headDim) * eb;
     if (
       (out | q) & 3 ||
       (keys | values) & (eb - 1) ||
@@ -269,12 +275,12 @@ export class WasmKernels implements Kernels {
       this.scores = this.heap.alloc(this.scoresCap, 64);
     }
     if (step === 0) {
-      this.k.attention(out, q, keys, values, kvDim, pos, nHeads, nKvHeads, headDim, this.scores, f16);
+      this.k.attention(out, q, keys, values, ps, hs, pos, nHeads, nKvHeads, headDim, this.scores, f16);
       return;
     }
     const j = this.job(0);
-    Object.assign(j, { type: ATTENTION | f16, w: q, rowBytes: kvDim, cols: headDim, rows: nHeads, act: keys, actStride: nKvHeads });
-    Object.assign(j, { x: values, n: pos, out, outStride: this.scores, step });
+    Object.assign(j, { type: ATTENTION | f16, w: q, rowBytes: ps, cols: headDim, rows: nHeads, act: keys, actStride: nKvHeads });
+    Object.assign(j, { x: values, n: pos, out, outStride: this.scores, step, split: hs });
     this.exec(1);
   }
 
@@ -303,12 +309,24 @@ export class WasmKernels implements Kernels {
     this.k.geglu(x, y, n);
   }
 
-  toHalves(src: number, dst: number, n: number): void {
+  toHalves(src: number, dst: number, n: number, rows = 1, dstStride = n * 2): void {
     const size = this.heap.memory.buffer.byteLength;
-    if (src & 3 || dst & 1 || src < 0 || dst < 0 || src + n * 4 > size || dst + n * 2 > size || !(n >= 0)) {
-      throw new Error(`toHalves: ${n} floats at ${src} to halves at ${dst} are misaligned or outside the heap`);
+    const last = dst + (rows - 1) * dstStride;
+    if (
+      src & 3 ||
+      (dst | dstStride) & 1 ||
+      src < 0 ||
+      dst < 0 ||
+      dstStride < 0 ||
+      src + n * rows * 4 > size ||
+      last + n * 2 > size ||
+      !(n >= 0 && rows >= 1)
+    ) {
+      throw new Error(
+        `toHalves: ${rows} x ${n} floats at ${src} to halves at ${dst} (${dstStride} bytes apart) are misaligned or outside the heap`,
+      );
     }
-    this.k.toHalves(src, dst, n);
+    this.k.toHalves(src, dst, n, rows, dstStride);
   }
 
   rmsnorm(out: number, x: number, w: number, n: number, rows: number, eps: number): void {

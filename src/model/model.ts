@@ -114,6 +114,7 @@ export class Model {
       c.nKvHeads * c.headDim,
       kvType,
       slots,
+      c.headDim,
     );
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
     this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
@@ -394,7 +395,7 @@ export class Model {
       this.normRopeHeads(S, p.q + t * qDim * 4, nHeads, L.attnQNorm, local, t);
       // a window starting at s0 is the same attention over a cache that begins there
       const s0 = local ? Math.max(0, at - c.slidingWindow! + 1) : 0,
-        sb = s0 * this.kv.rowBytes;
+        sb = s0 * this.kv.posBytes;
       K.attention(
         p.att + t * qDim * 4,
         p.q + t * qDim * 4,
@@ -406,6 +407,7 @@ export class Model {
         nKvHeads,
         headDim,
         this.kv.type,
+        this.kv.strides,
       );
     }
     this.mat(K, L.wo, p.att, p.o, n);

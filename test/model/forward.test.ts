@@ -65,7 +65,7 @@ test("skipping layer j's FFN equals the model with that FFN's output zeroed", ()
   real.forward(PROMPT, 0, { policy, phase: "prompt", logits: "last" });
   const heapR = real.kernels.heap,
     heapZ = zeroed.kernels.heap;
-  const bytes = PROMPT.length * real.kv.kvDim * 4;
+  const bytes = real.kv.slotBytes; // the whole slot, whatever the cache's layout
   for (let l = 0; l < L; l++) {
     heapZ.u8(zeroed.kv.keyCache[l], bytes).set(heapR.u8(real.kv.keyCache[l], bytes));
     heapZ.u8(zeroed.kv.valueCache[l], bytes).set(heapR.u8(real.kv.valueCache[l], bytes));

@@ -3,7 +3,8 @@ import { hsum, sum4f, exp4, h2f } from "./common";
 /**
  * Grouped-query attention of one query at position `pos` over KV cache
  * positions [0, pos] (byte offsets; q, out and the arithmetic f32, the cache
- * f32 or, with f16 = 1, IEEE half): out[h] = sum_t
+ * f32 or, with f16 = 1, IEEE half; KV head j's position t at element
+ * j * headStride + t * posStride of kc / vc): out[h] = sum_t
  * softmax_t(q_h . k_t / sqrt(headDim)) v_t, query head h reading KV head
  * h / (nHeads / nKvHeads). `scores` holds pos + 1 floats of scratch.
  * Same math as src/model/ops.ts attention, in f32 SIMD: scores four
@@ -11,9 +12,9 @@ import { hsum, sum4f, exp4, h2f } from "./common";
  * position), softmax with exp4, and the weighted sum of values 16 floats
  * of the output at a time, kept in registers across all positions.
  */
-export function attention(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
+export function attention(out: usize, q: usize, kc: usize, vc: usize, posStride: i32, headStride: i32, pos: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize, f16: i32): void {
-  attentionHeads(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores, f16, 0, nHeads);
+  attentionHeads(out, q, kc, vc, posStride, headStride, pos, nHeads, nKvHeads, headDim, scores, f16, 0, nHeads);
 }
 
 /** Type-id flag of an attention job handed through matmul (see there and WasmKernels.attention): bit 0 = f16 cache. */
@@ -24,10 +25,10 @@ export const ATTENTION: i32 = 0x10000;
  * threads: every head is computed the same way whatever the split, so the
  * results do not depend on the thread count); `scores` as for attention.
  */
-export function attentionHeads(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
+export function attentionHeads(out: usize, q: usize, kc: usize, vc: usize, posStride: i32, headStride: i32, pos: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize, f16: i32, h0: i32, h1: i32): void {
-  if (f16) attentionOf<u16>(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores, h0, h1);
-  else attentionOf<f32>(out, q, kc, vc, kvDim, pos, nHeads, nKvHeads, headDim, scores, h0, h1);
+  if (f16) attentionOf<u16>(out, q, kc, vc, posStride, headStride, pos, nHeads, nKvHeads, headDim, scores, h0, h1);
+  else attentionOf<f32>(out, q, kc, vc, posStride, headStride, pos, nHeads, nKvHeads, headDim, scores, h0, h1);
 }
 
 // The cache element type T is a compile-time marker (f32 or u16 = IEEE
@@ -62,15 +63,15 @@ export function attentionHeads(out: usize, q: usize, kc: usize, vc: usize, kvDim
   return sizeof<T>() == 4 ? load<f32>(p + (<usize>i << 2)) : h2f(load<u16>(p + (<usize>i << 1)));
 }
 
-function attentionOf<T>(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, pos: i32,
+function attentionOf<T>(out: usize, q: usize, kc: usize, vc: usize, posStride: i32, headStride: i32, pos: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scores: usize, h0: i32, h1: i32): void {
   const group = nHeads / nKvHeads;
-  const rowBytes = <usize>kvDim * sizeof<T>();
+  const rowBytes = <usize>posStride * sizeof<T>();
   const n = pos + 1;
   if (sizeof<T>() == 4 || group == 1) {
     // each query head reads its KV head's rows itself (halves widened as read)
     for (let h = h0; h < h1; h++) {
-      const kvOff = <usize>((h / group) * headDim) * sizeof<T>();
+      const kvOff = <usize>(h / group) * <usize>headStride * sizeof<T>();
       const ob = out + (<usize>(h * headDim) << 2);
       scoresRange<T>(q + (<usize>(h * headDim) << 2), kc + kvOff, rowBytes, headDim, 0, n, scores);
       const sum = softmax(scores, n);
@@ -90,7 +91,7 @@ function attentionOf<T>(out: usize, q: usize, kc: usize, vc: usize, kvDim: i32, 
   const B = blockRows(headDim);
   const sums = conv + <usize>B * hb;
   for (let kv = h0 / group; kv * group < h1; kv++) {
-    const kvOff = <usize>(kv * headDim) << 1;
+    const kvOff = (<usize>kv * <usize>headStride) << 1;
     // this KV head's query heads inside [h0, h1): hs .. hs + gn - 1
     const hs = max(h0, kv * group),
       gn = min(h1, (kv + 1) * group) - hs;

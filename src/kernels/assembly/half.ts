@@ -4,14 +4,26 @@
 // right one selected.
 
 /**
- * n floats at src (heap byte offsets) as halves at dst. Normal: the f32 bits
+ * `rows` rows of n floats at src (contiguous; heap byte offsets) as halves at dst, row r at dst + r * dstStride
+ * bytes (one position's key heads into the head-major KV cache, see src/model/kv-cache.ts).
+ */
+export function toHalves(src: usize, dst: usize, n: i32, rows: i32, dstStride: i32): void {
+  for (let r = 0; r < rows; r++) {
+    toHalvesRow(src, dst, n);
+    src += <usize>n << 2;
+    dst += <usize>dstStride;
+  }
+}
+
+/**
+ * n floats at src as halves at dst. Normal: the f32 bits
  * rebiased and rounded at bit 13 (+0xfff plus the kept lowest bit: ties to
  * even; a carry into the exponent rounds up to the next binade or to inf).
  * Subnormal (|x| < 2^-14): |x| + 0.5 in f32 arithmetic rounds |x| to a
  * multiple of 2^-24 (0.5's ulp, the half's subnormal step), left in the low
  * bits. |x| >= 65536 (and inf): inf; NaN: quiet NaN keeping the top payload bits.
  */
-export function toHalves(src: usize, dst: usize, n: i32): void {
+function toHalvesRow(src: usize, dst: usize, n: i32): void {
   const n8 = n & ~7;
   let i = 0;
   for (; i < n8; i += 8) {

@@ -112,11 +112,12 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
   act: usize, actStride: i32, x: usize, n: i32, out: usize, outStride: i32, split: usize): void {
   if (type & ATTENTION) {
     // an attention job (WasmKernels.attention): rows r0..r1 are query heads; the
-    // fields carry q (w), kvDim (rowBytes), headDim (cols), nHeads (rows), keys
-    // (act), nKvHeads (actStride), values (x), pos (n) and the scratch base
-    // (outStride), one attentionScratch-sized region per head index
+    // fields carry q (w), the cache's position stride (rowBytes) and head stride
+    // (split), in elements, headDim (cols), nHeads (rows), keys (act), nKvHeads
+    // (actStride), values (x), pos (n) and the scratch base (outStride), one
+    // attentionScratch-sized region per head index
     const s = <usize>outStride + <usize>r0 * <usize>attentionScratch(n, rows, actStride, cols);
-    attentionHeads(out, w, act, x, rowBytes, n, rows, actStride, cols, s, type & 1, r0, r1);
+    attentionHeads(out, w, act, x, rowBytes, <i32>split, n, rows, actStride, cols, s, type & 1, r0, r1);
     return;
   }
   if (type & NEURON_MAJOR) {
