@@ -132,7 +132,7 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     // a large row range, decoding or a small batch: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
     if (n > 1 && split == 0) split = scratch; // readyForWindows split the activations there once for all windows
     const windows = <i32>((<i64>(r1 - r0) * rowBytes + DECODE_WINDOW_BYTES - 1) / DECODE_WINDOW_BYTES);
-    const step = ((r1 - r0) / windows + 31) & ~31;
+    const step = unaliased(((r1 - r0) / windows + 31) & ~31, rowBytes, packableK(type & ~PACKED));
     for (let c = r0; c < r1; c += step)
       matmul(type, w, rowBytes, cols, rows, c, min(c + step, r1), act, actStride, x, n, out, outStride, split);
     return;
@@ -265,6 +265,18 @@ const ODD_FROM = 32;
  * on how a range is cut.
  */
 const DECODE_WINDOW_BYTES: i64 = 512 << 10;
+
+/**
+ * A window of `step` rows (a multiple of 32) made 32 rows shorter when its decode streams would start a multiple of
+ * 8 KiB apart: each stream covers a STREAMS-th of the window (the K-quants' a STREAMS_K-th), 4 rows a group. Those
+ * starts read 6-18% slower (see oddGroups): on a 4096x4096 Q4_0 matrix, windows of 256 rows put the eight streams
+ * 72 KiB apart, and a 7B model's Q, K, V and O projections read 13.3 GB/s where its FFN read 14.7-15.1
+ * (results/bench/decode-s18.md).
+ */
+function unaliased(step: i32, rowBytes: i32, k: bool): i32 {
+  const d = <i64>(step / (k ? 4 * STREAMS_K : 4 * STREAMS)) * 4 * <i64>rowBytes;
+  return step > 32 && d % 8192 == 0 ? step - 32 : step;
+}
 
 /**
  * Whether an n-token product of a packed matrix of `type` can go window by window: decoding always; a small batch

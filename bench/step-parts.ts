@@ -1,0 +1,75 @@
+/**
+ * Where a decode step's time goes: each dispatch of matrix products timed by its matrices (ms per step and GB/s of
+ * weights), the attention and the other kernel calls, and the rest (JavaScript, activation quantization, ...).
+ * Wraps the loaded engine's kernels; positions 20.. of a dense decode.
+ *
+ *   node dist/bench/step-parts.js --model FILE [--threads 1] [--steps 10] [--chunks-per-thread N]
+ */
+import { parseArgs } from "node:util";
+import { loadModel } from "../src/api/engine.js";
+import type { Job } from "../src/kernels/pool.js";
+
+const { values: v } = parseArgs({
+  options: {
+    model: { type: "string" },
+    threads: { type: "string", default: "1" },
+    steps: { type: "string", default: "10" },
+    "chunks-per-thread": { type: "string" },
+  },
+});
+if (!v.model) throw new Error("usage: step-parts.js --model FILE [--threads 1] [--steps 10]");
+const engine = await loadModel(v.model, { threads: Number(v.threads), ctx: 512 });
+const m = engine.model;
+const step = (pos: number): void => {
+  m.forward([100 + (pos % 50)], pos, { policy: engine.policy(), phase: "decode", genIndex: pos, logits: "last" });
+};
+for (let p = 0; p < 20; p++) step(p);
+const parts = new Map<string, { ms: number; bytes: number; calls: number }>();
+const add = (key: string, ms: number, bytes: number): void => {
+  const a = parts.get(key) ?? { ms: 0, bytes: 0, calls: 0 };
+  a.ms += ms;
+  a.bytes += bytes;
+  a.calls++;
+  parts.set(key, a);
+};
+const TYPE_NAMES: Record<number, string> = { 2: "Q4_0", 3: "Q4_1", 8: "Q8_0", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 6: "Q5_0" };
+for (const S of m.shards) {
+  // the wasm kernels' private dispatch and its job table (a bench may look inside)
+  const K = S.kernels as unknown as { exec(n: number): void; jobs: Job[]; pool?: { chunksPerThread: number } } & Record<string, unknown>;
+  if (v["chunks-per-thread"] && K.pool) K.pool.chunksPerThread = Number(v["chunks-per-thread"]);
+  const exec = K.exec.bind(K);
+  K.exec = (nj: number): void => {
+    const jobs = K.jobs.slice(0, nj);
+    const t0 = performance.now();
+    exec(nj);
+    const ms = performance.now() - t0;
+    if (jobs[0].type & 0x10000) return add("attention (pool)", ms, 0);
+    const key = jobs.map((j) => `${TYPE_NAMES[j.type & 0xff] ?? j.type & 0xff} ${j.rows}x${j.cols}`).join(" + ");
+    add(
+      key,
+      ms,
+      jobs.reduce((s, j) => s + j.rows * j.rowBytes, 0),
+    );
+  };
+  for (const name of ["attention", "swiglu", "geglu", "toHalves", "rmsnorm", "addInto", "rope"] as const) {
+    const f = (K[name] as (...a: unknown[]) => void).bind(K);
+    K[name] = (...a: unknown[]): void => {
+      const t0 = performance.now();
+      f(...a);
+      add(name, performance.now() - t0, 0);
+    };
+  }
+}
+const steps = Number(v.steps);
+const t0 = performance.now();
+for (let r = 0; r < steps; r++) step(20 + r);
+const total = (performance.now() - t0) / steps;
+let inside = 0;
+console.log(`${v.model.split("/").pop()}, ${v.threads} thread(s), ${steps} decode steps at positions 20..: ${total.toFixed(2)} ms/step`);
+for (const [k, a] of parts) {
+  inside += a.ms / steps;
+  const rate = a.bytes > 0 ? `, ${(a.bytes / a.ms / 1e6).toFixed(2)} GB/s` : "";
+  console.log(`  ${k}: ${(a.ms / steps).toFixed(2)} ms/step${rate} (${a.calls / steps} calls)`);
+}
+console.log(`  the rest (JavaScript, activation quantization, ...): ${(total - inside).toFixed(2)} ms/step`);
+await engine.dispose();
