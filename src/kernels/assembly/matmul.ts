@@ -6,7 +6,7 @@ import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable, int8Act, q8Dot, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, streamsAt, group } from "./streams";
 import { has4, rows4 } from "./rows4";
-import { packableK, groupK, groupK2, streamsK, plainRowsK, STREAMS_K } from "./packed-k";
+import { packableK, groupK, groupK2, streamsK, streamsK8, streamsOfK, plainRowsK } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { smallFor, smallBatch, smallScratch, smallSplit, smallSplitBlock, SMALL_STREAMS } from "./small-batch";
@@ -132,7 +132,8 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     // a large row range, decoding or a small batch: in equal windows (see DECODE_WINDOW_BYTES); each row's output is the same
     if (n > 1 && split == 0) split = scratch; // readyForWindows split the activations there once for all windows
     const windows = <i32>((<i64>(r1 - r0) * rowBytes + DECODE_WINDOW_BYTES - 1) / DECODE_WINDOW_BYTES);
-    const step = unaliased(((r1 - r0) / windows + 31) & ~31, rowBytes, packableK(type & ~PACKED));
+    const t = type & ~PACKED;
+    const step = unaliased(((r1 - r0) / windows + 31) & ~31, rowBytes, packableK(t) ? streamsOfK(t) : STREAMS);
     for (let c = r0; c < r1; c += step)
       matmul(type, w, rowBytes, cols, rows, c, min(c + step, r1), act, actStride, x, n, out, outStride, split);
     return;
@@ -268,13 +269,13 @@ const DECODE_WINDOW_BYTES: i64 = 512 << 10;
 
 /**
  * A window of `step` rows (a multiple of 32) made 32 rows shorter when its decode streams would start a multiple of
- * 8 KiB apart: each stream covers a STREAMS-th of the window (the K-quants' a STREAMS_K-th), 4 rows a group. Those
+ * 8 KiB apart: each of the kernel's `streams` covers that share of the window, 4 rows a group. Those
  * starts read 6-18% slower (see oddGroups): on a 4096x4096 Q4_0 matrix, windows of 256 rows put the eight streams
  * 72 KiB apart, and a 7B model's Q, K, V and O projections read 13.3 GB/s where its FFN read 14.7-15.1
  * (results/bench/decode-s18.md).
  */
-function unaliased(step: i32, rowBytes: i32, k: bool): i32 {
-  const d = <i64>(step / (k ? 4 * STREAMS_K : 4 * STREAMS)) * 4 * <i64>rowBytes;
+function unaliased(step: i32, rowBytes: i32, streams: i32): i32 {
+  const d = <i64>(step / (4 * streams)) * 4 * <i64>rowBytes;
   return step > 32 && d % 8192 == 0 ? step - 32 : step;
 }
 
@@ -478,7 +479,7 @@ function splitGroups<Q>(w: usize, rowBytes: i32, nb: i32, r: i32, full: i32, spl
 
 /**
  * matmul's rows [r0, r1) for a K-quant (see packed-k.ts; act is AK): packed
- * groups, decoding STREAMS_K groups a STREAMS_K-th of the range apart per
+ * groups, decoding streamsOfK(type) groups that share of the range apart per
  * pass; for n >= 4 expanded once and dotted with every token (batchK,
  * prompt-k.ts, or batchSplitK with the job's split; relaxed build), else two
  * tokens per pass (groupK2); rows in the plain layout (an unprepared matrix,
@@ -491,11 +492,15 @@ function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, ro
   const kRebias = <f32>5.192296858534828e33 + <f32>(rows >> 31);
   const rb = <usize>rowBytes;
   let r = r0;
-  if (n == 1 && full - r >= 4 * STREAMS_K) {
-    const q = (full - r) / (4 * STREAMS_K); // groups per stream
+  const ns = streamsOfK(type);
+  if (n == 1 && full - r >= 4 * ns) {
+    const q = (full - r) / (4 * ns); // groups per stream
     const d = <usize>(q << 2) * rb, od = <usize>(q << 4);
-    for (let i = 0; i < q; i++, r += 4) streamsK(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
-    r += (STREAMS_K - 1) * 4 * q;
+    for (let i = 0; i < q; i++, r += 4) {
+      if (ns == 8) streamsK8(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
+      else streamsK(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
+    }
+    r += (ns - 1) * 4 * q;
   }
   if (n > 1) {
     // with split (splitJob: the activations split once per job), else split here per call
