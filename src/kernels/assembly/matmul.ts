@@ -6,7 +6,7 @@ import { dotF32, dotF16, dotBF16 } from "./dot-float";
 import { PACKED, packable, int8Act, q8Dot, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, streamsAt, group } from "./streams";
 import { has4, rows4 } from "./rows4";
-import { packableK, groupK, groupK2, streamsK, streamsK8, streamsOfK, plainRowsK } from "./packed-k";
+import { packableK, groupK, groupK2, streamsK, streamsOfK, plainRowsK } from "./packed-k";
 import { scratch, scratchBytes, expandedBlock, expand, expandedGroup, expandedPair, expandedQuad,
   splitBlock, splitActs, splitPair, splitPair16 } from "./prompt";
 import { smallFor, smallBatch, smallScratch, smallSplit, smallSplitBlock, SMALL_STREAMS } from "./small-batch";
@@ -496,10 +496,7 @@ function matmulK(type: i32, packed: bool, w: usize, rowBytes: i32, cols: i32, ro
   if (n == 1 && full - r >= 4 * ns) {
     const q = (full - r) / (4 * ns); // groups per stream
     const d = <usize>(q << 2) * rb, od = <usize>(q << 4);
-    for (let i = 0; i < q; i++, r += 4) {
-      if (ns == 8) streamsK8(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
-      else streamsK(type, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
-    }
+    for (let i = 0; i < q; i++, r += 4) streamsK(type, ns, w + <usize>r * rb, d, act, cols, out + (<usize>r << 2), od, kMask, kRebias);
     r += (ns - 1) * 4 * q;
   }
   if (n > 1) {

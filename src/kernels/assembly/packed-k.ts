@@ -455,7 +455,7 @@ export function groupK2(type: i32, g: usize, a0: usize, a1: usize, cols: i32, o0
 export const STREAMS_K: i32 = 4;
 
 /**
- * Q6_K decodes eight groups per pass (streamsK8): from DRAM (bench/decode-ab.ts --mib 700-1024, one thread) 8
+ * Q6_K decodes eight groups per pass (streamsK): from DRAM (bench/decode-ab.ts --mib 700-1024, one thread) 8
  * streams read Q6_K 1.11-1.42x faster than 4 (a 7B's 49152x4096 output head 9.8 -> 12.9 GB/s), where Q4_K and Q5_K
  * read 0.89-0.95x as fast (results/bench/decode-s18.md).
  */
@@ -466,28 +466,14 @@ export const STREAMS_Q6_K: i32 = 8;
   return type == Q6_K ? STREAMS_Q6_K : STREAMS_K;
 }
 
-/** groupK of the STREAMS_K groups at g + i*d (bytes); outputs at out + i*od. */
-export function streamsK(type: i32, g: usize, d: usize, a: usize, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
+/**
+ * groupK of the `streams` (STREAMS_K or STREAMS_Q6_K, see streamsOfK) groups at g + i*d (bytes); outputs at
+ * out + i*od.
+ */
+export function streamsK(type: i32, streams: i32, g: usize, d: usize, a: usize, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
   const sb4 = sbBytes(type) << 2;
   const nsb = cols >> 8;
-  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
-  for (let s = 0; s < nsb; s++) {
-    const p = g + <usize>s * sb4;
-    acc0 = f32x4.add(acc0, superOf(type, p, a, cols, s, kMask, kRebias));
-    acc1 = f32x4.add(acc1, superOf(type, p + d, a, cols, s, kMask, kRebias));
-    acc2 = f32x4.add(acc2, superOf(type, p + 2 * d, a, cols, s, kMask, kRebias));
-    acc3 = f32x4.add(acc3, superOf(type, p + 3 * d, a, cols, s, kMask, kRebias));
-  }
-  v128.store(out, acc0);
-  v128.store(out + od, acc1);
-  v128.store(out + 2 * od, acc2);
-  v128.store(out + 3 * od, acc3);
-}
-
-/** streamsK of eight groups (Q6_K: STREAMS_Q6_K). */
-export function streamsK8(type: i32, g: usize, d: usize, a: usize, cols: i32, out: usize, od: usize, kMask: i32, kRebias: f32): void {
-  const sb4 = sbBytes(type) << 2;
-  const nsb = cols >> 8;
+  const eight = streams == 8;
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
   for (let s = 0; s < nsb; s++) {
@@ -496,19 +482,23 @@ export function streamsK8(type: i32, g: usize, d: usize, a: usize, cols: i32, ou
     acc1 = f32x4.add(acc1, superOf(type, p + d, a, cols, s, kMask, kRebias));
     acc2 = f32x4.add(acc2, superOf(type, p + 2 * d, a, cols, s, kMask, kRebias));
     acc3 = f32x4.add(acc3, superOf(type, p + 3 * d, a, cols, s, kMask, kRebias));
-    acc4 = f32x4.add(acc4, superOf(type, p + 4 * d, a, cols, s, kMask, kRebias));
-    acc5 = f32x4.add(acc5, superOf(type, p + 5 * d, a, cols, s, kMask, kRebias));
-    acc6 = f32x4.add(acc6, superOf(type, p + 6 * d, a, cols, s, kMask, kRebias));
-    acc7 = f32x4.add(acc7, superOf(type, p + 7 * d, a, cols, s, kMask, kRebias));
+    if (eight) {
+      acc4 = f32x4.add(acc4, superOf(type, p + 4 * d, a, cols, s, kMask, kRebias));
+      acc5 = f32x4.add(acc5, superOf(type, p + 5 * d, a, cols, s, kMask, kRebias));
+      acc6 = f32x4.add(acc6, superOf(type, p + 6 * d, a, cols, s, kMask, kRebias));
+      acc7 = f32x4.add(acc7, superOf(type, p + 7 * d, a, cols, s, kMask, kRebias));
+    }
   }
   v128.store(out, acc0);
   v128.store(out + od, acc1);
   v128.store(out + 2 * od, acc2);
   v128.store(out + 3 * od, acc3);
-  v128.store(out + 4 * od, acc4);
-  v128.store(out + 5 * od, acc5);
-  v128.store(out + 6 * od, acc6);
-  v128.store(out + 7 * od, acc7);
+  if (eight) {
+    v128.store(out + 4 * od, acc4);
+    v128.store(out + 5 * od, acc5);
+    v128.store(out + 6 * od, acc6);
+    v128.store(out + 7 * od, acc7);
+  }
 }
 
 /**
