@@ -24,31 +24,43 @@ const step = (pos: number): void => {
   m.forward([100 + (pos % 50)], pos, { policy: engine.policy(), phase: "decode", genIndex: pos, logits: "last" });
 };
 for (let p = 0; p < 20; p++) step(p);
-const parts = new Map<string, { ms: number; bytes: number; calls: number }>();
-const add = (key: string, ms: number, bytes: number): void => {
-  const a = parts.get(key) ?? { ms: 0, bytes: 0, calls: 0 };
+const parts = new Map<string, { ms: number; bytes: number; calls: number; wait: number; alone: number }>();
+const add = (key: string, ms: number, bytes: number, wait = 0, alone = false): void => {
+  const a = parts.get(key) ?? { ms: 0, bytes: 0, calls: 0, wait: 0, alone: 0 };
   a.ms += ms;
   a.bytes += bytes;
   a.calls++;
+  a.wait += wait;
+  if (alone) a.alone++;
   parts.set(key, a);
 };
 const TYPE_NAMES: Record<number, string> = { 2: "Q4_0", 3: "Q4_1", 8: "Q8_0", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 6: "Q5_0" };
 for (const S of m.shards) {
   // the wasm kernels' private dispatch and its job table (a bench may look inside)
-  const K = S.kernels as unknown as { exec(n: number): void; jobs: Job[]; pool?: { chunksPerThread: number } } & Record<string, unknown>;
+  const K = S.kernels as unknown as {
+    exec(n: number): void;
+    jobs: Job[];
+    backoff: number;
+    pool?: { chunksPerThread: number; lastWaitMs: number };
+  } & Record<string, unknown>;
   if (v["chunks-per-thread"] && K.pool) K.pool.chunksPerThread = Number(v["chunks-per-thread"]);
   const exec = K.exec.bind(K);
   K.exec = (nj: number): void => {
     const jobs = K.jobs.slice(0, nj);
+    // with a pool: whether the pool's back-off (after a long wait for a worker) runs this dispatch on the main thread alone
+    const alone = K.pool !== undefined && K.backoff > 0;
     const t0 = performance.now();
     exec(nj);
     const ms = performance.now() - t0;
-    if (jobs[0].type & 0x10000) return add("attention (pool)", ms, 0);
+    const wait = K.pool && !alone ? K.pool.lastWaitMs : 0;
+    if (jobs[0].type & 0x10000) return add("attention (pool)", ms, 0, wait, alone);
     const key = jobs.map((j) => `${TYPE_NAMES[j.type & 0xff] ?? j.type & 0xff} ${j.rows}x${j.cols}`).join(" + ");
     add(
       key,
       ms,
       jobs.reduce((s, j) => s + j.rows * j.rowBytes, 0),
+      wait,
+      alone,
     );
   };
   for (const name of ["attention", "swiglu", "geglu", "toHalves", "rmsnorm", "addInto", "rope"] as const) {
@@ -69,7 +81,9 @@ console.log(`${v.model.split("/").pop()}, ${v.threads} thread(s), ${steps} decod
 for (const [k, a] of parts) {
   inside += a.ms / steps;
   const rate = a.bytes > 0 ? `, ${(a.bytes / a.ms / 1e6).toFixed(2)} GB/s` : "";
-  console.log(`  ${k}: ${(a.ms / steps).toFixed(2)} ms/step${rate} (${a.calls / steps} calls)`);
+  const pool =
+    v.threads !== "1" && a.bytes > 0 ? `; main thread waited ${(a.wait / steps).toFixed(2)} ms/step, ${a.alone} calls alone` : "";
+  console.log(`  ${k}: ${(a.ms / steps).toFixed(2)} ms/step${rate} (${a.calls / steps} calls${pool})`);
 }
 console.log(`  the rest (JavaScript, activation quantization, ...): ${(total - inside).toFixed(2)} ms/step`);
 await engine.dispose();
