@@ -52,8 +52,12 @@ const STALL_MS = 5000;
 /** Chunking of a job (see KernelPool.chunkRows). */
 const CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_ROWS = 32;
-/** Multiply-adds per chunk at most (about a millisecond of work): the heartbeat period. */
-const CHUNK_MACS = 1 << 21;
+/**
+ * Multiply-adds per chunk at most (a few milliseconds of work at most): the heartbeat period. Was 2^21: at two threads
+ * that cut a 7B's Q6_K output head into 512-row chunks, whose decode windows read 7 GB/s where 2048 rows read 11-12
+ * (head 11-12.6 -> 7.0-7.5 ms; 7B step 1.031x, 1.1B Q4_0 prompt 1.13x, decode 1.09x: results/bench/decode-s18.md).
+ */
+const CHUNK_MACS = 1 << 23;
 
 /**
  * worker_threads pool over one shared memory. Every thread (main included)
