@@ -1,6 +1,10 @@
-// Experiment: attention over a cold f16 KV cache, position-major rows (kvDim per position, as the KV cache is laid
-// out now) against head-major (each head's positions contiguous). 7B shape 32/32/128, 32 layers, a cache eviction
-// pass between rounds. Run: npx tsc -p . && taskset -c 1 node dist/bench/attn-layout.js [--pos 45] [--build build/kernels-dotadd.wasm]
+// Attention over an f16 KV cache in two layouts: position-major rows (kvDim per position, the KV cache's layout before
+// session 18) against head-major (each head's positions in one run, the layout now; src/model/kv-cache.ts). 7B shape
+// 32/32/128, 32 layers; a read of EVICT_MIB (default 768) MiB evicts the caches before each round, and with
+// EVICT_EACH_MIB also before each layer (as a real step's matrix products do; then only the attention calls are timed);
+// WARM=1 skips the evictions. Results: results/bench/decode-s18.md.
+// Run: npx tsc -p . && EVICT_MIB=3500 EVICT_EACH_MIB=100 taskset -c 1 node dist/bench/attn-layout.js [--pos 45]
+//   [--build build/kernels-dotadd.wasm] [--rounds 6]
 import { parseArgs } from "node:util";
 import { SharedHeap } from "../src/kernels/heap.js";
 import { loadBuild } from "./builds.js";
