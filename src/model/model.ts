@@ -63,12 +63,8 @@ export class Model {
   /** the first shard's kernels (thread count and name are the same in every shard) */
   readonly kernels: Kernels;
   private readonly invFreq: Float32Array;
-  private readonly ropeCos: Float32Array;
-  private readonly ropeSin: Float32Array;
   // the local (sliding-window) layers' rope tables, when their base differs (Gemma 3)
   private readonly invFreqLocal: Float32Array | null;
-  private readonly ropeCosLocal: Float32Array;
-  private readonly ropeSinLocal: Float32Array;
   // each sequence's last row entering a layer (Block Influence), grown on demand
   private layerIn: Float32Array;
   /** ffn-sparse (src/model/sparse-ffn.ts): |act(gate)| of the FFN rows, and each row's neuron threshold this layer */
@@ -117,11 +113,7 @@ export class Model {
       c.headDim,
     );
     this.invFreq = ops.ropeInvFreq(c.ropeBase, c.ropeDim);
-    this.ropeCos = new Float32Array(B * (c.ropeDim / 2));
-    this.ropeSin = new Float32Array(B * (c.ropeDim / 2));
     this.invFreqLocal = c.ropeBaseLocal !== undefined && c.slidingWindow ? ops.ropeInvFreq(c.ropeBaseLocal, c.ropeDim) : null;
-    this.ropeCosLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeCos;
-    this.ropeSinLocal = this.invFreqLocal ? new Float32Array(B * (c.ropeDim / 2)) : this.ropeSin;
     this.layerIn = new Float32Array(c.dim);
     this.gateAct = new Float32Array(c.ffnDim);
     this.gateThreshold = new Float64Array(B);
@@ -217,7 +209,7 @@ export class Model {
       K = S.kernels;
     if (norm !== undefined) K.rmsnorm(at, at, norm, c.headDim, nh, c.normEps);
     const half = c.ropeDim / 2,
-      cos = S.b.rope + ((local ? 2 : 0) * this.batchSize + t) * half * 4,
+      cos = S.b.rope + ((local && this.invFreqLocal ? 2 : 0) * this.batchSize + t) * half * 4,
       sin = cos + this.batchSize * half * 4;
     K.rope(at, nh, c.headDim, c.ropeDim, c.ropeStyle === "neox", cos, sin);
   }
@@ -260,27 +252,20 @@ export class Model {
       const m = this.shards[0].views();
       for (let i = this.shards[0].b.x / 4, e = i + n * dim; i < e; i++) m[i] *= c.embedScale;
     }
+    // each token's RoPE tables, written into the first shard's heap (where the RoPE kernel reads them; see
+    // Buffers.rope) and copied to the others
+    const S0 = this.shards[0],
+      m0 = S0.views(),
+      r0 = S0.b.rope / 4,
+      B = this.batchSize * half;
     for (let t = 0; t < n; t++) {
-      const at = rows.pos[t];
-      ops.ropeTable(at, this.invFreq, this.ropeCos.subarray(t * half, (t + 1) * half), this.ropeSin.subarray(t * half, (t + 1) * half));
+      const at = rows.pos[t],
+        o = r0 + t * half;
+      ops.ropeTable(at, this.invFreq, m0.subarray(o, o + half), m0.subarray(o + B, o + B + half));
       if (this.invFreqLocal)
-        ops.ropeTable(
-          at,
-          this.invFreqLocal,
-          this.ropeCosLocal.subarray(t * half, (t + 1) * half),
-          this.ropeSinLocal.subarray(t * half, (t + 1) * half),
-        );
+        ops.ropeTable(at, this.invFreqLocal, m0.subarray(o + 2 * B, o + 2 * B + half), m0.subarray(o + 3 * B, o + 3 * B + half));
     }
-    // the tables into every shard's heap, where the RoPE kernel reads them
-    for (const S of this.shards) {
-      const m = S.views(),
-        r = S.b.rope / 4,
-        B = this.batchSize * half;
-      m.set(this.ropeCos.subarray(0, n * half), r);
-      m.set(this.ropeSin.subarray(0, n * half), r + B);
-      m.set(this.ropeCosLocal.subarray(0, n * half), r + 2 * B);
-      m.set(this.ropeSinLocal.subarray(0, n * half), r + 3 * B);
-    }
+    for (const S of this.shards.slice(1)) S0.copyTo(S, S0.b.rope, S.b.rope, 4 * B);
 
     for (const s of seqs)
       s.policy.beginStep({

@@ -24,7 +24,7 @@ export interface Buffers {
   h3: number;
   /** logits, in the last shard only (empty elsewhere) */
   logits: number;
-  /** RoPE tables of the batch's tokens: cos, sin, then the sliding-window layers' cos, sin ([batchSize][ropeDim / 2] each) */
+  /** RoPE tables of the batch's tokens: cos, sin, then the sliding-window layers' cos, sin ([batchSize][ropeDim / 2] each; the last two unused by models without them); written in the first shard, copied to the others */
   rope: number;
 }
 
