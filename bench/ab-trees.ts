@@ -8,13 +8,12 @@
  *   (each checkout built: npm run build)
  */
 import { loadavg } from "node:os";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Engine } from "../src/api/engine.js";
 import type { BenchOptions, BenchResult } from "../src/api/bench.js";
 import { SMOLLM2 } from "../test/helpers/paths.js";
 import { median } from "./median.js";
+import { checkoutLoadModel, checkoutModule } from "./checkout.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -43,9 +42,8 @@ interface Side {
 }
 const sides: Side[] = [];
 for (const dir of [v.a, v.b]) {
-  const at = (p: string) => pathToFileURL(resolve(dir, "dist/src", p)).href;
-  const { loadModel } = (await import(at("api/engine.js"))) as typeof import("../src/api/engine.js");
-  const { benchmark } = (await import(at("api/bench.js"))) as typeof import("../src/api/bench.js");
+  const loadModel = await checkoutLoadModel(dir);
+  const { benchmark } = await checkoutModule<typeof import("../src/api/bench.js")>(dir, "api/bench.js");
   sides.push({
     name: dir,
     engine: await loadModel(model, { threads, ctx: Math.max(256, promptTokens + genTokens + 8) }),

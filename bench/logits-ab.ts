@@ -6,9 +6,8 @@
  *   node dist/bench/logits-ab.js --a /path/to/other/checkout --b . [--models smollm2-135m-instruct,gemma3-270m,FILE]
  *     [--threads 2]
  */
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { checkoutLoadModel } from "./checkout.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -19,9 +18,7 @@ const { values: v } = parseArgs({
   },
 });
 if (!v.a || !v.b) throw new Error("usage: logits-ab.js --a DIR --b DIR [--models M1,M2] [--threads 2]");
-const load = async (dir: string) =>
-  ((await import(pathToFileURL(resolve(dir, "dist/src/api/engine.js")).href)) as typeof import("../src/api/engine.js")).loadModel;
-const [loadA, loadB] = [await load(v.a), await load(v.b)];
+const [loadA, loadB] = [await checkoutLoadModel(v.a), await checkoutLoadModel(v.b)];
 let differ = 0;
 for (const model of v.models.split(",")) {
   const opts = { threads: Number(v.threads), ctx: 256 };

@@ -6,11 +6,10 @@
  *   node dist/bench/step-ab.js --a /path/to/other/checkout --b . --model FILE [--threads 1] [--rounds 8]
  *   (each checkout built: npm run build; pin one thread with taskset -c N)
  */
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Engine } from "../src/api/engine.js";
 import { median } from "./median.js";
+import { checkoutLoadModel } from "./checkout.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -25,8 +24,7 @@ if (!v.a || !v.b || !v.model) throw new Error("usage: step-ab.js --a DIR --b DIR
 const trees = [v.a, v.b];
 const engines: Engine[] = [];
 for (const d of trees) {
-  const url = pathToFileURL(resolve(d, "dist/src/api/engine.js")).href;
-  const { loadModel } = (await import(url)) as typeof import("../src/api/engine.js");
+  const loadModel = await checkoutLoadModel(d);
   engines.push(await loadModel(v.model, { threads: Number(v.threads), ctx: 256 }));
 }
 const step = (e: Engine, pos: number, i: number): void => {
