@@ -27,8 +27,8 @@ const LAYERS = [
   "server",
   "cli",
 ];
-/** Modules nothing imports because they are entry points: the package, the CLI, the worker thread. */
-const ENTRIES = ["src/index.ts", "src/cli/main.ts", "src/kernels/pool-worker.ts"];
+/** Modules nothing imports because they are entry points: the package, the CLI, the worker threads. */
+const ENTRIES = ["src/index.ts", "src/cli/main.ts", "src/kernels/pool-worker.ts", "src/gguf/read-worker.ts"];
 
 function files(dir: string, exts = [".ts"]): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })

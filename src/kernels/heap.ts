@@ -74,11 +74,11 @@ export class SharedHeap implements Heap {
     return ptr;
   }
 
-  prefault(): void {
+  prefault(from = 0): void {
     this.refresh();
     const u8 = this.u8All;
     // a write maps the page (a read would map the shared zero page); pages already written keep their bytes
-    for (let i = 0; i < this.top; i += 4096) u8[i] |= 0;
+    for (let i = Math.max(0, from) & ~4095; i < this.top; i += 4096) u8[i] |= 0;
   }
 
   private refresh(): void {

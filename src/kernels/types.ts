@@ -54,11 +54,14 @@ export interface Heap {
   f32(ptr: number, n: number): Float32Array;
   /** Byte view of `n` bytes at `ptr`. */
   u8(ptr: number, n: number): Uint8Array;
+  /** Bytes handed out so far (the next allocation starts at or above this). */
+  readonly used: number;
   /**
-   * Touch every page handed out so far, so that memory nothing has written yet (the KV cache, activations) is
-   * mapped now, at load, and not by the first prompt (with huge pages each first touch zeroes 2 MiB).
+   * Touch every page handed out from byte `from` (default: the bottom) up, so that memory nothing has written yet
+   * (the KV cache, activations) is mapped now, at load, and not by the first prompt (with huge pages each first touch
+   * zeroes 2 MiB). Pages already written (the weights) need no touch: skipping them saved 0.65 s of a 7B's load.
    */
-  prefault(): void;
+  prefault(from?: number): void;
 }
 
 /** A down projection's neuron-major copy (ffn-sparse realized; see assembly/neuron-major.ts): read by groups of 4 neurons. */
@@ -99,6 +102,8 @@ export interface Kernels {
    * a faster layout and mark the matrix `packed`. Idempotent.
    */
   prepare?(w: WeightMatrix): void;
+  /** Optional: prepare for several matrices at once (the same result; faster where the kernels use several threads). */
+  prepareAll?(ws: readonly WeightMatrix[]): void;
   /**
    * Grouped-query attention of one query (f32, heap byte offsets) at
    * position `pos` over KV cache positions [0, pos] of kvDim elements each,

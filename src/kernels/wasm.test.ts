@@ -292,6 +292,32 @@ for (const [threads, variant] of [
   }
 }
 
+for (const threads of [1, 2]) {
+  test(`prepareAll (the pool's load-time repack) leaves the same bytes as prepare one matrix at a time, ${threads} thread(s)`, async () => {
+    const k = await kernelsFor(threads);
+    const rand = rng(404 + threads);
+    // row counts that end in a partial group and span several pool chunks; a plain type and a matrix listed twice
+    const shapes: [GGMLType, number, number][] = [
+      ...PACKED_TYPES.map((t, i): [GGMLType, number, number] => [t, 4 * 97 + i, typeInfo(t).blockSize === 256 ? 512 : 160]),
+      [GGMLType.Q5_0, 37, 64],
+    ];
+    const pairs = shapes.map(([t, rows, cols]) => matrixPair(k, t, rows, cols, rand));
+    const all = pairs.map(([w]) => w);
+    k.prepareAll([...all, all[0]]);
+    for (const [, one] of pairs) k.prepare(one);
+    pairs.forEach(([w, one], i) => {
+      assert.equal(w.packed, one.packed, `${typeInfo(w.type).name}: packed flag`);
+      assert.deepEqual(
+        k.heap.u8(w.ptr, w.rows * w.rowBytes),
+        k.heap.u8(one.ptr, w.rows * w.rowBytes),
+        `matrix #${i} (${typeInfo(w.type).name})`,
+      );
+    });
+    k.prepareAll(all); // idempotent: already packed matrices stay as they are
+    assert.deepEqual(k.heap.u8(all[0].ptr, all[0].rows * all[0].rowBytes), k.heap.u8(pairs[0][1].ptr, all[0].rows * all[0].rowBytes));
+  });
+}
+
 test("large activations (up to 2,048 in a block, as real models' FFN down-projection inputs reach) stay finite and match the reference, plain and packed, decode and batch", async () => {
   const QUANT = TYPES.filter((t) => !FLOAT.has(t));
   for (const variant of ["baseline", ...RELAXED] as const) {

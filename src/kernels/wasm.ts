@@ -9,6 +9,8 @@ import { dequantizeRow } from "../quant/dequant.js";
 
 /** Type-id flag the wasm module uses for packed matrices (assembly/packed.ts PACKED). */
 const PACKED = 0x100;
+/** Job-type flag of a load-time repack (assembly/packed.ts REPACK). */
+const REPACK = 0x4000;
 /** Type-id flags of ffn-sparse's realized jobs (assembly/neuron-major.ts): a masked up projection, a neuron-major down. */
 const MASKED = 0x1000;
 const NEURON_MAJOR = 0x2000;
@@ -207,13 +209,41 @@ export class WasmKernels implements Kernels {
     if (w.packed) return;
     checkMatrix(this.heap, w);
     if (this.k.packable(w.type) !== 1 || w.rows < 4) return;
-    const need = 4 * w.rowBytes;
-    if (need > this.scratchCap) {
-      this.scratchCap = Math.max(need, 2 * this.scratchCap);
-      this.scratch = this.heap.alloc(this.scratchCap, 64);
-    }
+    this.ensureStaging(4 * w.rowBytes);
     this.k.repack(w.type, w.ptr, w.rowBytes, w.cols, w.rows, this.scratch);
     w.packed = true;
+  }
+
+  /** The staging buffer of prepare and of getRow on packed K-quant rows, at least `bytes`. */
+  private ensureStaging(bytes: number): void {
+    if (bytes <= this.scratchCap) return;
+    this.scratchCap = Math.max(bytes, 2 * this.scratchCap);
+    this.scratch = this.heap.alloc(this.scratchCap, 64);
+  }
+
+  /**
+   * prepare() for many matrices at once, their 4-row groups repacked by every thread of the pool (at load: a 7B's
+   * repack took 0.76 s on the main thread alone). Rows wider than a quarter of the threads' scratch go through prepare.
+   */
+  prepareAll(ws: readonly WeightMatrix[]): void {
+    const todo = [...new Set(ws)].filter((w) => {
+      if (w.packed) return false;
+      checkMatrix(this.heap, w);
+      if (this.k.packable(w.type) !== 1 || w.rows < 4) return false;
+      if (4 * w.rowBytes > SCRATCH_BYTES - 128) {
+        this.prepare(w);
+        return false;
+      }
+      return true;
+    });
+    todo.forEach((w, i) => {
+      this.ensureStaging(4 * w.rowBytes); // getRow on packed K-quant rows stages there
+      const { type, ptr, rowBytes, cols, rows } = w;
+      Object.assign(this.job(i), { type: type | REPACK, w: ptr, rowBytes, cols, rows, act: 0, actStride: 0, x: 0 });
+      Object.assign(this.job(i), { n: 1, out: 0, outStride: 0, step: 0, split: 0 });
+    });
+    if (todo.length > 0) this.exec(todo.length);
+    for (const w of todo) w.packed = true;
   }
 
   getRow(w: WeightMatrix, row: number, dst: number): void {

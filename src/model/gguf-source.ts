@@ -1,4 +1,5 @@
 /** GGUF file → TensorSource for the weight loader. */
+import { readRangesInto } from "../gguf/parallel-read.js";
 import { openGGUF, readTensorInto, type GGUFFile, type TensorInfo } from "../gguf/reader.js";
 import type { TensorSource } from "./weights.js";
 
@@ -28,5 +29,14 @@ export class GGUFTensorSource implements TensorSource {
   }
   readInto(name: string, dest: Uint8Array): void {
     readTensorInto(this.file, this.get(name), dest);
+  }
+  readAllInto(reads: readonly { name: string; dest: Uint8Array }[], threads: number): void {
+    const byOffset = new Map<number, string>();
+    const ranges = reads.map(({ name, dest }) => {
+      const t = this.get(name);
+      byOffset.set(t.offset, name);
+      return { offset: t.offset, dest: dest.subarray(0, t.nbytes) };
+    });
+    readRangesInto(this.file.path, ranges, threads, (r) => this.readInto(byOffset.get(r.offset)!, r.dest));
   }
 }

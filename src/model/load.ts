@@ -94,16 +94,19 @@ async function build(
   const plan = planShards(src, config, { ctx, batchSize, maxShardBytes: opts.maxShardBytes, kvType: opts.kvType, slots });
   // one memory (heap + kernels) per shard, one worker pool for all of them
   const kernels: Kernels[] = [];
+  const threads = opts.threads ?? defaultThreads(fileBytes);
   try {
-    kernels.push(...(await createKernelGroup(plan.layers.length, { ...opts, threads: opts.threads ?? defaultThreads(fileBytes) })));
+    kernels.push(...(await createKernelGroup(plan.layers.length, { ...opts, threads })));
     const weights = loadWeights(
       src,
       config,
       kernels.map((k) => k.heap),
       plan,
+      threads, // the file is read on as many threads as will compute
     );
+    const written = kernels.map((k) => k.heap.used); // every weight byte below was written by the read
     const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType, slots);
-    for (const k of kernels) k.heap.prefault();
+    kernels.forEach((k, i) => k.heap.prefault(written[i]));
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {
     for (const k of kernels) await k.dispose();

@@ -130,13 +130,15 @@ export class Model {
     // (once; prepare is idempotent, so the tied embedding/output matrix is safe).
     for (const S of this.shards) {
       const K = S.kernels;
-      if (!K.prepare) continue;
+      const ws: WeightMatrix[] = [];
       for (let l = S.first; l < S.end; l++) {
         const L = weights.layers[l];
-        for (const w of [L.wq, L.wk, L.wv, L.wo, L.w1, L.w2, L.w3]) K.prepare(w);
+        ws.push(L.wq, L.wk, L.wv, L.wo, L.w1, L.w2, L.w3);
       }
-      if (S.index === plan.embed) K.prepare(weights.tokenEmbd);
-      if (S === this.last) K.prepare(weights.output);
+      if (S.index === plan.embed) ws.push(weights.tokenEmbd);
+      if (S === this.last) ws.push(weights.output);
+      if (K.prepareAll) K.prepareAll(ws);
+      else if (K.prepare) for (const w of ws) K.prepare(w);
     }
   }
 

@@ -20,6 +20,8 @@ export interface TensorSource {
   type(name: string): GGMLType;
   /** copy the raw bytes of `name` into dest */
   readInto(name: string, dest: Uint8Array): void;
+  /** Optional: readInto for each, on up to `threads` threads where it pays (a large file into shared memory). */
+  readAllInto?(reads: readonly { name: string; dest: Uint8Array }[], threads: number): void;
 }
 
 export interface LayerWeights {
@@ -174,24 +176,33 @@ function heapType(src: TensorSource, name: string, widen: boolean): GGMLType {
 /**
  * Read every tensor into its shard's heap (heaps[s] for shard s of `plan`;
  * one heap: everything there). Matrices go straight from the file into the
- * heap, so no second copy of the weights is ever made in JS memory.
+ * heap, so no second copy of the weights is ever made in JS memory; they are
+ * read last, all at once, on up to `threads` threads where the source can.
  */
-export function loadWeights(src: TensorSource, cfg: ModelConfig, heaps: Heap | readonly Heap[], plan = singleShard(cfg)): Weights {
+export function loadWeights(
+  src: TensorSource,
+  cfg: ModelConfig,
+  heaps: Heap | readonly Heap[],
+  plan = singleShard(cfg),
+  threads = 1,
+): Weights {
   const hs = Array.isArray(heaps) ? (heaps as readonly Heap[]) : [heaps as Heap];
   if (hs.length !== plan.layers.length) throw new Error(`loadWeights: ${hs.length} heaps for a plan of ${plan.layers.length} shards`);
   let bytes = 0;
   const widen = widenQ5_0(src, cfg);
+  const reads: { name: string; dest: Uint8Array }[] = [];
+  const widened: Uint8Array[] = [];
   const matrix = (heap: Heap, name: string, cols: number, rows: number): WeightMatrix => {
     expectDims(src, name, [cols, rows]);
     const type = heapType(src, name, widen);
     const rb = rowBytes(type, cols);
     const ptr = heap.alloc(rb * rows, ALIGN);
-    if (type === src.type(name)) src.readInto(name, heap.u8(ptr, rb * rows));
+    if (type === src.type(name)) reads.push({ name, dest: heap.u8(ptr, rb * rows) });
     else {
-      // Q5_0 read into the end of the Q8_0-sized block, widened in place from the front
+      // Q5_0 read into the end of the Q8_0-sized block, widened in place from the front once read
       const fileBytes = rowBytes(src.type(name), cols) * rows;
-      src.readInto(name, heap.u8(ptr + rb * rows - fileBytes, fileBytes));
-      widenQ5_0InPlace(heap.u8(ptr, rb * rows), (cols / 32) * rows);
+      reads.push({ name, dest: heap.u8(ptr + rb * rows - fileBytes, fileBytes) });
+      widened.push(heap.u8(ptr, rb * rows));
     }
     bytes += rb * rows;
     return { ptr, type, rows, cols, rowBytes: rb };
@@ -226,6 +237,9 @@ export function loadWeights(src: TensorSource, cfg: ModelConfig, heaps: Heap | r
   const outputNorm = vector(last, "output_norm.weight", dim);
   if (tiedOutput(src) && hs[plan.embed] !== last) throw new Error("loadWeights: a tied embedding/output matrix must be in the last shard");
   const output = tiedOutput(src) ? tokenEmbd : matrix(last, "output.weight", dim, vocabSize);
+  if (src.readAllInto) src.readAllInto(reads, threads);
+  else for (const r of reads) src.readInto(r.name, r.dest);
+  for (const w of widened) widenQ5_0InPlace(w, w.length / 34);
   return { tokenEmbd, outputNorm, output, layers, plan, bytes };
 }
 

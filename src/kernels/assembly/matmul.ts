@@ -3,7 +3,7 @@
 import { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, h2f } from "./common";
 import { dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ8_0 } from "./dot-legacy";
 import { dotF32, dotF16, dotBF16 } from "./dot-float";
-import { PACKED, packable, int8Act, q8Dot, nibByte, q8Pair } from "./packed";
+import { PACKED, REPACK, packable, repack, int8Act, q8Dot, nibByte, q8Pair } from "./packed";
 import { STREAMS, streams, streamsAt, group } from "./streams";
 import { has4, rows4 } from "./rows4";
 import { packableK, groupK, groupK2, streamsK, streamsOfK, plainRowsK } from "./packed-k";
@@ -118,6 +118,11 @@ export function matmul(type: i32, w: usize, rowBytes: i32, cols: i32, rows: i32,
     // attentionScratch-sized region per head index
     const s = <usize>outStride + <usize>r0 * <usize>attentionScratch(n, rows, actStride, cols);
     attentionHeads(out, w, act, x, rowBytes, <i32>split, n, rows, actStride, cols, s, type & 1, r0, r1);
+    return;
+  }
+  if (type & REPACK) {
+    // load time: this chunk's rows into the packed layout (groups of 4 are independent, so threads split them)
+    repack(type & ~REPACK, w + <usize>r0 * <usize>rowBytes, rowBytes, cols, r1 - r0, scratch);
     return;
   }
   if (type & NEURON_MAJOR) {

@@ -31,6 +31,12 @@ import { packableK, repackK } from "./packed-k";
 /** Type-id flag of a packed matrix (the job's `type` is PACKED | ggml type). */
 export const PACKED: i32 = 0x100;
 
+/**
+ * Job-type flag of a load-time repack (REPACK | ggml type): the job's rows [r0, r1), r0 a multiple of 4, are
+ * rearranged in place by whichever thread takes them (matmul.ts), with that thread's kernel scratch as staging.
+ */
+export const REPACK: i32 = 0x4000;
+
 /** True when matrices of `type` can be packed (see repack). */
 export function packable(type: i32): bool {
   return type == Q4_0 || type == Q4_1 || type == Q8_0 || packableK(type);
