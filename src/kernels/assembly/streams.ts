@@ -42,7 +42,78 @@ export function streams<Q>(g: usize, d: usize, a: usize, nb: i32, cols: i32, out
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   let acc4 = f32x4.splat(0), acc5 = f32x4.splat(0), acc6 = f32x4.splat(0), acc7 = f32x4.splat(0);
   const end = g + <usize>nb * bb;
-  for (let p = g; p < end; p += bb) {
+  let p = g;
+  if (isSigned<Q>()) {
+    // Q4_0: four blocks per pass over the eight streams, the same sums in the same order. From memory, one core,
+    // 7B-shaped matrices: 1.09-1.14x (17.4 -> 18.9 GB/s, bench/decode-ab.ts); Q4_1 and Q8_0 gained nothing or lost.
+    for (const end4 = g + <usize>(nb & ~3) * bb; p < end4; p += 4 * bb) {
+      let x0 = v128.load(qa), x1 = v128.load(qa, 16);
+      let x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+      let da = actScale(pa, af), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+      acc0 = f32x4.add(acc0, blockOf<Q>(p, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc1 = f32x4.add(acc1, blockOf<Q>(p + d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc2 = f32x4.add(acc2, blockOf<Q>(p + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc3 = f32x4.add(acc3, blockOf<Q>(p + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc4 = f32x4.add(acc4, blockOf<Q>(p + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc5 = f32x4.add(acc5, blockOf<Q>(p + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc6 = f32x4.add(acc6, blockOf<Q>(p + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc7 = f32x4.add(acc7, blockOf<Q>(p + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      qa += actStep<Q>();
+      pa += 4;
+      const q1 = p + bb;
+      x0 = v128.load(qa);
+      x1 = v128.load(qa, 16);
+      x2 = int8Act<Q>() ? x0 : v128.load(qa, 32);
+      x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+      da = actScale(pa, af);
+      sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+      acc0 = f32x4.add(acc0, blockOf<Q>(q1, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc1 = f32x4.add(acc1, blockOf<Q>(q1 + d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc2 = f32x4.add(acc2, blockOf<Q>(q1 + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc3 = f32x4.add(acc3, blockOf<Q>(q1 + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc4 = f32x4.add(acc4, blockOf<Q>(q1 + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc5 = f32x4.add(acc5, blockOf<Q>(q1 + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc6 = f32x4.add(acc6, blockOf<Q>(q1 + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc7 = f32x4.add(acc7, blockOf<Q>(q1 + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      qa += actStep<Q>();
+      pa += 4;
+      const q2 = p + 2 * bb;
+      x0 = v128.load(qa);
+      x1 = v128.load(qa, 16);
+      x2 = int8Act<Q>() ? x0 : v128.load(qa, 32);
+      x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+      da = actScale(pa, af);
+      sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+      acc0 = f32x4.add(acc0, blockOf<Q>(q2, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc1 = f32x4.add(acc1, blockOf<Q>(q2 + d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc2 = f32x4.add(acc2, blockOf<Q>(q2 + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc3 = f32x4.add(acc3, blockOf<Q>(q2 + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc4 = f32x4.add(acc4, blockOf<Q>(q2 + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc5 = f32x4.add(acc5, blockOf<Q>(q2 + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc6 = f32x4.add(acc6, blockOf<Q>(q2 + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc7 = f32x4.add(acc7, blockOf<Q>(q2 + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      qa += actStep<Q>();
+      pa += 4;
+      const q3 = p + 3 * bb;
+      x0 = v128.load(qa);
+      x1 = v128.load(qa, 16);
+      x2 = int8Act<Q>() ? x0 : v128.load(qa, 32);
+      x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
+      da = actScale(pa, af);
+      sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
+      acc0 = f32x4.add(acc0, blockOf<Q>(q3, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc1 = f32x4.add(acc1, blockOf<Q>(q3 + d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc2 = f32x4.add(acc2, blockOf<Q>(q3 + 2 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc3 = f32x4.add(acc3, blockOf<Q>(q3 + 3 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc4 = f32x4.add(acc4, blockOf<Q>(q3 + 4 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc5 = f32x4.add(acc5, blockOf<Q>(q3 + 5 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc6 = f32x4.add(acc6, blockOf<Q>(q3 + 6 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      acc7 = f32x4.add(acc7, blockOf<Q>(q3 + 7 * d, x0, x1, x2, x3, da, sa, m, mask, out));
+      qa += actStep<Q>();
+      pa += 4;
+    }
+  }
+  for (; p < end; p += bb) {
     const x0 = v128.load(qa), x1 = v128.load(qa, 16);
     const x2 = int8Act<Q>() ? x0 : v128.load(qa, 32), x3 = int8Act<Q>() ? x1 : v128.load(qa, 48);
     const da = actScale(pa, af), sa = f32x4.mul(v128.load32_splat(pa + (<usize>nb << 2)), sf);
