@@ -97,6 +97,7 @@ const PROFILE_TAG = {
   "ffn-skip-linear": "-linear",
   "ffn-skip-layerwise": "-layerwise",
   "ffn-sparse": "-sparse",
+  "ffn-prune": "-prune",
 } as const;
 
 export class Targeter {
@@ -227,7 +228,8 @@ export class Targeter {
       }
       case "ffn-skip-linear":
       case "ffn-skip-layerwise":
-      case "ffn-sparse": {
+      case "ffn-sparse":
+      case "ffn-prune": {
         // this project's methods whose knobs come from `ffnskip calibrate --method M` only (fitted stand-in maps,
         // per-layer thresholds, neuron thresholds): a shipped profile
         const prof = this.profilePath(ratio, PROFILE_TAG[m]);

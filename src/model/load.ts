@@ -55,7 +55,7 @@ export async function loadGGUFModel(path: string, opts: LoadOptions = {}): Promi
   const md = src.file.metadata as Record<string, unknown>;
   const config = configFromMetadata(md, path);
   const tokenizer = tokenizerFromGGUFMetadata(md);
-  return build(src, config, tokenizer, md, path, src.file.fileSize, opts, t0);
+  return build(src, () => GGUFTensorSource.open(path), config, tokenizer, md, path, src.file.fileSize, opts, t0);
 }
 
 /**
@@ -67,11 +67,12 @@ export async function loadHFModel(dir: string, opts: LoadOptions = {}): Promise<
   const t0 = performance.now();
   const hf = openHFDirectory(dir);
   const config: ModelConfig = { ...configFromMetadata(hf.metadata, dir), ropeStyle: "neox" };
-  return build(hf.source, config, hf.tokenizer, hf.metadata, dir, hf.source.fileBytes, opts, t0);
+  return build(hf.source, () => openHFDirectory(dir).source, config, hf.tokenizer, hf.metadata, dir, hf.source.fileBytes, opts, t0);
 }
 
 async function build(
   src: TensorSource,
+  reopen: () => TensorSource,
   config: ModelConfig,
   tokenizer: Tokenizer,
   md: Record<string, unknown>,
@@ -106,6 +107,7 @@ async function build(
     );
     const written = kernels.map((k) => k.heap.used); // every weight byte below was written by the read
     const model = new Model(config, weights, kernels, ctx, batchSize, opts.kvType, slots);
+    model.tensorSource = reopen;
     kernels.forEach((k, i) => k.heap.prefault(written[i]));
     return { model, tokenizer, config, metadata: md, path, fileBytes, loadMs: performance.now() - t0 };
   } catch (e) {

@@ -8,7 +8,8 @@
 import type { Kernels, KVType, WeightMatrix } from "../kernels/types.js";
 import type { LayerMode, SkipPolicy } from "../skip/policy.js";
 import { isLocalLayer, type ModelConfig } from "./config.js";
-import type { Weights } from "./weights.js";
+import type { TensorSource, Weights } from "./weights.js";
+import { CompactFFN, type CompactLayer } from "./compact-ffn.js";
 import { KVCache } from "./kv-cache.js";
 import { Shard } from "./shard.js";
 import * as ops from "../kernels/ops.js";
@@ -82,6 +83,15 @@ export class Model {
   };
   /** ffn-sparse's kernels that read only the kept neuron groups (realizeSparse), or undefined: the masked form */
   private realized: RealizedSparseFFN | undefined;
+  /** ffn-prune's compact FFN copies (built per layer and kept list on first use) */
+  private compact: CompactFFN | undefined;
+  /** per FFN row of the current layer: its compact FFN, or undefined (the whole FFN) */
+  private readonly compactRow: (CompactLayer | undefined)[] = [];
+  /**
+   * Reopens the tensors the model was loaded from (load.ts sets it): ffn-prune copies rows of the file's FFN
+   * matrices byte for byte. Models built from tensors in memory have none and cannot run ffn-prune.
+   */
+  tensorSource: (() => TensorSource) | undefined;
   /** FFN reads and skips since load (or the last resetFfnStats) */
   readonly ffnStats: FfnStats = { blocks: 0, skipped: 0, rowBlocks: 0, rowsRun: 0 };
 
@@ -412,9 +422,7 @@ export class Model {
    * runs it, the FFN's weights are not read at all.
    */
   private ffnBlock(S: Shard, l: number, seqs: readonly SeqStep[], n: number): void {
-    const c = this.config,
-      rows = this.rows;
-    const { dim, ffnDim, normEps: eps } = c;
+    const rows = this.rows;
     let nf = 0;
     for (let i = 0; i < seqs.length; i++) {
       rows.ffn[i] = rows.mode[i] === "run" && seqs[i].policy.runFFN(l) ? 1 : 0;
@@ -427,6 +435,79 @@ export class Model {
       return;
     }
     this.ffnStats.rowsRun += nf;
+    // ffn-prune: rows whose policy runs a compact copy of this FFN go last, the others take the paths below (decided
+    // before the heap views are taken: building a copy on first use grows the heap)
+    const nDense = this.partitionCompact(l, seqs, nf);
+    if (nDense < nf) {
+      this.compactRows(S, l, seqs, nDense, nf);
+      if (nDense > 0) this.wholeFFN(S, l, seqs, nDense);
+      this.ffnOutput(S, l, seqs, nf, n, nDense === 0);
+      return;
+    }
+    this.wholeFFN(S, l, seqs, nf);
+    this.ffnOutput(S, l, seqs, nf, n);
+  }
+
+  /**
+   * Order the nf FFN rows (rows.ffnRow) so that those whose policy keeps a compact copy of layer l's FFN come last,
+   * their copies in compactRow[j]; returns how many rows run the whole FFN.
+   */
+  private partitionCompact(l: number, seqs: readonly SeqStep[], nf: number): number {
+    const rows = this.rows;
+    let any = false;
+    for (let j = 0; j < nf; j++) {
+      const keep = seqs[rows.seq[rows.ffnRow[j]]].policy.compactKeep?.(l);
+      this.compactRow[j] = keep ? this.compactFFN().layer(l, keep) : undefined;
+      any ||= keep !== undefined;
+    }
+    if (!any) return nf;
+    const whole: number[] = [],
+      part: number[] = [],
+      copies: (CompactLayer | undefined)[] = [];
+    for (let j = 0; j < nf; j++) if (!this.compactRow[j]) whole.push(rows.ffnRow[j]);
+    for (let j = 0; j < nf; j++)
+      if (this.compactRow[j]) {
+        part.push(rows.ffnRow[j]);
+        copies.push(this.compactRow[j]);
+      }
+    rows.ffnRow.set([...whole, ...part]);
+    for (let j = 0; j < nf; j++) this.compactRow[j] = j < whole.length ? undefined : copies[j - whole.length];
+    return whole.length;
+  }
+
+  /** The compact FFNs of rows [from, nf): one token each, through the copies' dense kernels, into o[j]. */
+  private compactRows(S: Shard, l: number, seqs: readonly SeqStep[], from: number, nf: number): void {
+    const c = this.config,
+      rows = this.rows,
+      K = S.kernels,
+      p = S.b,
+      L = this.weights.layers[l];
+    const dim = c.dim;
+    for (let j = from; j < nf; j++) {
+      const C = this.compactRow[j]!,
+        t = rows.ffnRow[j];
+      const xb = p.xb + j * dim * 4;
+      K.rmsnorm(xb, p.x + t * dim * 4, L.ffnNorm, dim, 1, c.normEps);
+      K.matvecMulti([C.w1, C.w3], xb, [p.h1, p.h3]);
+      if (c.ffnAct === "gelu") K.geglu(p.h1, p.h3, C.w1.rows);
+      else K.swiglu(p.h1, p.h3, C.w1.rows);
+      K.matvec(C.w2, p.h1, p.o + j * dim * 4);
+      const s = seqs[rows.seq[t]];
+      if (t === rows.last[rows.seq[t]]) s.policy.observeCompact?.(l, C.saved);
+    }
+  }
+
+  /** The compact copies (built per layer and kept list on first use). */
+  private compactFFN(): CompactFFN {
+    this.compact ??= new CompactFFN(this.weights.layers, (l) => this.shardOf(l).kernels, this.tensorSource);
+    return this.compact;
+  }
+
+  /** The whole FFN of rows [0, nf) (rows.ffnRow) into o[0..nf), ffn-sparse's neuron dropping included. */
+  private wholeFFN(S: Shard, l: number, seqs: readonly SeqStep[], nf: number): void {
+    const c = this.config,
+      rows = this.rows;
+    const { dim, ffnDim, normEps: eps } = c;
     // ffn-sparse: each row's neurons are chosen on its gate, before the activation overwrites it
     let sparse = false;
     for (let j = 0; j < nf; j++) {
@@ -450,7 +531,6 @@ export class Model {
       const t = rows.ffnRow[0],
         s = seqs[rows.seq[t]];
       if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, neuronByteShare(L.w1, L.w2, L.w3) * (1 - kept / ffnDim));
-      this.ffnOutput(S, l, seqs, nf, n);
       return;
     }
     K.matvecMulti([L.w1, L.w3], p.xb, [p.h1, p.h3], nf);
@@ -475,8 +555,12 @@ export class Model {
         if (t === rows.last[rows.seq[t]]) s.policy.observeNeurons?.(l, act, kept, share * (1 - kept / ffnDim));
       }
     }
+    for (let j = 0; j < nf; j++) {
+      const t = rows.ffnRow[j],
+        s = seqs[rows.seq[t]];
+      if (t === rows.last[rows.seq[t]] && s.policy.wantsFFNHidden) s.policy.observeFFNHidden!(l, m, p.h1 / 4 + j * ffnDim, ffnDim);
+    }
     this.mat(K, L.w2, p.h1, p.o, nf);
-    this.ffnOutput(S, l, seqs, nf, n);
   }
 
   /**
@@ -488,7 +572,7 @@ export class Model {
   }
 
   /** The FFN outputs of the nf running rows (at o) into their residuals, after Gemma's post-norm and the policies' observations. */
-  private ffnOutput(S: Shard, l: number, seqs: readonly SeqStep[], nf: number, n: number): void {
+  private ffnOutput(S: Shard, l: number, seqs: readonly SeqStep[], nf: number, n: number, inOrder = true): void {
     const rows = this.rows,
       dim = this.config.dim,
       m = S.views(),
@@ -506,7 +590,8 @@ export class Model {
         s.policy.observeFFN(l, ops.residualCosine(m, x + t * dim, m, o + j * dim, dim));
       if (t === rows.last[rows.seq[t]] && s.policy.wantsFFNOutput) s.policy.observeFFNOutput!(l, m, o + j * dim, dim, x + t * dim);
     }
-    if (nf === n) S.kernels.addInto(p.x, p.o, n * dim);
+    // (rows.ffnRow is 0..n-1 in order unless ffn-prune's rows were moved last)
+    if (nf === n && inOrder) S.kernels.addInto(p.x, p.o, n * dim);
     else for (let j = 0; j < nf; j++) S.kernels.addInto(p.x + rows.ffnRow[j] * dim * 4, p.o + j * dim * 4, dim);
   }
 

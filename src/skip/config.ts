@@ -14,6 +14,8 @@ import { LinearSkipPolicy, loadStandIn } from "./linear.js";
 import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
 import { SparsePolicy, type SparseOptions } from "./sparse.js";
+import { PrunePolicy } from "./prune.js";
+import { loadKeep } from "./neuron-keep.js";
 import { loadNeuronOrder, orderedGroups } from "./neuron-order.js";
 import { RewindGuard } from "./rewind.js";
 import { StaticPolicy, type StaticOptions } from "./static.js";
@@ -29,6 +31,7 @@ export const SKIP_METHODS = [
   "ffn-skip-linear",
   "ffn-skip-layerwise",
   "ffn-sparse",
+  "ffn-prune",
 ] as const;
 export type SkipMethod = (typeof SKIP_METHODS)[number];
 
@@ -43,7 +46,8 @@ export type SkipConfig =
   | ({ method: "ffn-skip-guarded" } & Partial<GuardedOptions>)
   | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>)
   | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>)
-  | ({ method: "ffn-sparse" } & Partial<SparseConfigOptions>);
+  | ({ method: "ffn-sparse" } & Partial<SparseConfigOptions>)
+  | ({ method: "ffn-prune" } & Partial<PruneConfigOptions>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -56,7 +60,14 @@ export type ResolvedSkipConfig =
   | ({ method: "ffn-skip-guarded" } & GuardedOptions)
   | ({ method: "ffn-skip-linear" } & LinearOptions)
   | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions)
-  | ({ method: "ffn-sparse" } & SparseConfigOptions);
+  | ({ method: "ffn-sparse" } & SparseConfigOptions)
+  | ({ method: "ffn-prune" } & PruneConfigOptions);
+
+/** ffn-prune (prune.ts) as a config: warm-up and the side file of the neurons each layer keeps (neuron-keep.ts). */
+export interface PruneConfigOptions {
+  warmup: number;
+  keepFile: string;
+}
 
 /**
  * ffn-sparse (sparse.ts) as a config: its thresholds and grouping, and optionally the side file of a per-layer neuron
@@ -108,7 +119,8 @@ export type KnobName =
   | "taus"
   | "thresholds"
   | "groupSize"
-  | "neuronOrderFile";
+  | "neuronOrderFile"
+  | "keepFile";
 
 /** How a knob's value is written: integers, a number, a list of integers or of numbers, a file path. */
 export type KnobKind = "int" | "number" | "int[]" | "number[]" | "path";
@@ -165,6 +177,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
     kind: "path",
     doc: "ffn-sparse with groups of 4: per-layer neuron order within 32-neuron blocks the groups follow (in a profile: relative to its folder)",
   },
+  keepFile: {
+    flag: "keep-file",
+    json: "keep_file",
+    kind: "path",
+    doc: "ffn-prune: the neurons each layer's compact FFN keeps (written by calibrate --method ffn-prune; in a profile: relative to its folder)",
+  },
   standInFile: {
     flag: "stand-in-file",
     json: "stand_in_file",
@@ -185,6 +203,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "ffn-skip-linear": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "standInFile", "standInScale", "rewind", "hold"],
   "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
   "ffn-sparse": ["warmup", "thresholds", "groupSize", "neuronOrderFile"],
+  "ffn-prune": ["warmup", "keepFile"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -417,6 +436,12 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
         ...(neuronOrderFile !== undefined ? { neuronOrderFile } : {}),
       };
     }
+    case "ffn-prune": {
+      intAtLeast("warmup", warmup, 0);
+      const keepFile = c.keepFile as string | undefined;
+      need(typeof keepFile === "string" && keepFile.length > 0, `method "ffn-prune" needs keep_file (the neurons each layer keeps)`);
+      return { method: m, warmup, keepFile: keepFile! };
+    }
     case "layer-drop": {
       const layers = c.layers as number[] | undefined;
       need(layers !== undefined, `method "layer-drop" needs layers (the layers to remove)`);
@@ -455,6 +480,11 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       if (orders.length !== nLayers)
         throw new Error(`neuron order file ${neuronOrderFile}: ${orders.length} layers, the model has ${nLayers}`);
       return new SparsePolicy(nLayers, { ...o, groups: orderedGroups(orders) });
+    }
+    case "ffn-prune": {
+      const { ffnDim, keeps } = loadKeep(r.keepFile);
+      if (keeps.length !== nLayers) throw new Error(`keep file ${r.keepFile}: ${keeps.length} layers, the model has ${nLayers}`);
+      return new PrunePolicy(nLayers, { warmup: r.warmup, keeps, ffnDim });
     }
     case "ffn-skip-linear": {
       const { standInFile, standInScale, rewind, hold, ...o } = r;

@@ -102,6 +102,20 @@ export interface SkipPolicy {
    * ones did not need.
    */
   observeNeurons?(layer: number, act: Float32Array, kept: number, savedFraction: number): void;
+  /**
+   * Optional (ffn-prune, prune.ts): the neurons `layer`'s FFN keeps in this step (sorted), which the model runs as a
+   * compact copy of the FFN without the others (src/model/compact-ffn.ts); undefined: the whole FFN.
+   */
+  compactKeep?(layer: number): Int32Array | undefined;
+  /** With compactKeep: after a compact FFN, the fraction of the layer's FFN weight bytes its copy did not read. */
+  observeCompact?(layer: number, savedFraction: number): void;
+  /** Optional (ffn-prune calibration): whether the forward pass hands over the down projection's input (observeFFNHidden). */
+  readonly wantsFFNHidden?: boolean;
+  /**
+   * When wantsFFNHidden: after the activation of a computed FFN, the last token's down-projection input h = act(gate)·up,
+   * `n` floats at index `at` of `m` (valid during the call).
+   */
+  observeFFNHidden?(layer: number, m: Float32Array, at: number, n: number): void;
   /** Optional: the last token's logits after a step that computed them (a view valid during the call), for confidence gating. */
   observeLogits?(logits: Float32Array): void;
   /**

@@ -93,8 +93,9 @@ export function readSkipProfile(path: string, nLayers?: number): SkipProfile {
     throw new Error(`skip profile ${path}: not valid JSON (${(e as Error).message})`);
   }
   const p = configFromProfile(json, `skip profile ${path}`, nLayers);
-  // a profile's side files (ffn-skip-linear's maps, ffn-sparse's neuron order) are named relative to the profile
-  const c = p.config as { standInFile?: string; neuronOrderFile?: string };
+  // a profile's side files (ffn-skip-linear's maps, ffn-sparse's neuron order, ffn-prune's kept neurons) are named relative to the profile
+  const c = p.config as { standInFile?: string; neuronOrderFile?: string; keepFile?: string };
+  if (c.keepFile !== undefined && !isAbsolute(c.keepFile)) c.keepFile = join(dirname(path), c.keepFile);
   if (c.standInFile !== undefined && !isAbsolute(c.standInFile)) c.standInFile = join(dirname(path), c.standInFile);
   if (c.neuronOrderFile !== undefined && !isAbsolute(c.neuronOrderFile)) c.neuronOrderFile = join(dirname(path), c.neuronOrderFile);
   return p;

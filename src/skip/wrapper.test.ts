@@ -62,6 +62,17 @@ function recorder(calls: string[]): SkipPolicy {
     observeNeurons: () => {
       calls.push("observeNeurons");
     },
+    compactKeep: () => {
+      calls.push("compactKeep");
+      return Int32Array.of(0, 2);
+    },
+    observeCompact: () => {
+      calls.push("observeCompact");
+    },
+    wantsFFNHidden: true,
+    observeFFNHidden: () => {
+      calls.push("observeFFNHidden");
+    },
     takeBack: () => {
       calls.push("takeBack");
       return 2;
@@ -96,6 +107,10 @@ const HOOKS = {
   neuronThreshold: (p: SkipPolicy) => assert.equal(p.neuronThreshold?.(1), 0.5),
   neuronGroups: (p: SkipPolicy) => assert.equal(p.neuronGroups?.(1)?.size, 2),
   observeNeurons: (p: SkipPolicy) => p.observeNeurons?.(1, new Float32Array(4), 2, 0.25),
+  compactKeep: (p: SkipPolicy) => assert.deepEqual(p.compactKeep?.(1), Int32Array.of(0, 2)),
+  observeCompact: (p: SkipPolicy) => p.observeCompact?.(1, 0.25),
+  wantsFFNHidden: (p: SkipPolicy) => assert.equal(p.wantsFFNHidden, true),
+  observeFFNHidden: (p: SkipPolicy) => p.observeFFNHidden?.(1, new Float32Array(4), 0, 4),
   takeBack: (p: SkipPolicy) => assert.equal(p.takeBack?.([1, 2]), 2),
   lookBehind: (p: SkipPolicy) => assert.equal(p.lookBehind, 3),
   reset: (p: SkipPolicy) => p.reset(),
@@ -114,6 +129,9 @@ const CALLS = [
   "neuronThreshold",
   "neuronGroups",
   "observeNeurons",
+  "compactKeep",
+  "observeCompact",
+  "observeFFNHidden",
   "takeBack",
   "reset",
   "stats",

@@ -60,6 +60,18 @@ export class PolicyWrapper implements SkipPolicy {
   observeNeurons(layer: number, act: Float32Array, kept: number, savedFraction: number): void {
     this.inner.observeNeurons?.(layer, act, kept, savedFraction);
   }
+  compactKeep(layer: number): Int32Array | undefined {
+    return this.inner.compactKeep?.(layer);
+  }
+  observeCompact(layer: number, savedFraction: number): void {
+    this.inner.observeCompact?.(layer, savedFraction);
+  }
+  get wantsFFNHidden(): boolean {
+    return this.inner.wantsFFNHidden ?? false;
+  }
+  observeFFNHidden(layer: number, m: Float32Array, at: number, n: number): void {
+    this.inner.observeFFNHidden?.(layer, m, at, n);
+  }
   takeBack(out: readonly number[]): number {
     return this.inner.takeBack?.(out) ?? 0;
   }

@@ -18,6 +18,11 @@ import { fitStandIn, standInShare } from "../../skip/calibrate-linear.js";
 import { loadStandIn, mapBytes, writeStandIn } from "../../skip/linear.js";
 import { GUARD_DEFAULTS } from "../../skip/config.js";
 import { profileToJSON } from "../../skip/skip-profile.js";
+import { pruneStats } from "../../eval/calib-prune.js";
+import { choosePrune, pruneScores } from "../../skip/calibrate-prune.js";
+import { compactBytes } from "../../model/compact-ffn.js";
+import { writeKeep } from "../../skip/neuron-keep.js";
+import { PrunePolicy } from "../../skip/prune.js";
 import { MODEL_OPTIONS, loadOptions, num, parse } from "../args.js";
 
 export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data F] [--prompts N] [--tokens T] [--warmup W] [--max-evals E] [--out FILE] [--json]
@@ -45,7 +50,12 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   kernels read only the kept groups of, on Q4_0/Q4_1 weights, so it is faster than dense where the masked form is not.
   --neuron-group 4 --neuron-order sorted: the groups follow a neuron order instead, each 32-neuron block of every layer
   sorted by how often its neurons are kept neuron by neuron at the target (calibrated first), written next to --out as
-  .order; the kernels read such groups too (they permute their copies of the weights within blocks).`;
+  .order; the kernels read such groups too (they permute their copies of the weights within blocks).
+  --method ffn-prune [--fit-tokens N --fit-temp T --allocation global|uniform]: decode-time static neuron pruning
+  (docs/method.md): each neuron's importance E[h_i²]·‖W2[:, i]‖² (relative to the residual's energy) on the calibration
+  prompts and the dense model's sampled continuations (N tokens, temperature T; default 256 and 0.7); the least
+  important go, ranked over all layers (or the same number per layer), in whole blocks of 32, until the share of FFN
+  weight bytes the compact copies do not read meets the target. The kept neurons go next to --out as .keep.`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -80,11 +90,12 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       tau: { type: "string" },
       "neuron-group": { type: "string" },
       "neuron-order": { type: "string" },
+      allocation: { type: "string" },
     },
     false,
   );
   const method = (v.method as string | undefined) ?? "ffn-skip";
-  const METHODS = ["ffn-skip", "ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse"];
+  const METHODS = ["ffn-skip", "ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune"];
   if (!METHODS.includes(method)) throw new Error(`calibrate: --method must be one of ${METHODS.join(", ")}, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
@@ -113,7 +124,52 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     };
     let r: CalibrateResult;
     let extra: Record<string, unknown> = {};
-    if (method === "ffn-sparse") {
+    if (method === "ffn-prune") {
+      if (!v.out) throw new Error("calibrate --method ffn-prune needs --out FILE (the kept neurons are written next to it)");
+      const allocation = (v.allocation as string | undefined) ?? "global";
+      if (allocation !== "global" && allocation !== "uniform")
+        throw new Error(`calibrate: --allocation must be global or uniform, got "${allocation}"`);
+      const fitTokens = num(v, "fit-tokens", true) ?? 256,
+        fitTemp = num(v, "fit-temp") ?? 0.7;
+      const seqs: number[][] = [];
+      for (const [i, ids] of set.prompts.entries()) {
+        const g = await engine.generate({ tokens: ids }, { temperature: fitTemp, seed: 1 + i, maxTokens: fitTokens, ignoreEog: true });
+        seqs.push([...ids, ...g.tokens]);
+      }
+      const st = pruneStats(engine, seqs);
+      const layers = engine.model.weights.layers;
+      const choice = choosePrune(
+        pruneScores(st.hsq, st.col2, st.outEnergy, st.residEnergy),
+        target,
+        (l, kept) => compactBytes(layers[l], kept),
+        allocation,
+      );
+      const keepFile = (v.out as string).replace(/\.json$/, "") + ".keep";
+      mkdirSync(dirname(keepFile), { recursive: true });
+      writeKeep(keepFile, choice.keeps, engine.config.ffnDim);
+      process.stderr.write(`calibrate: wrote ${keepFile}; bytes saved ${(choice.ratio * 100).toFixed(1)}% of the FFNs'\n`);
+      const m = measure(engine, set, new PrunePolicy(L, { warmup, keeps: choice.keeps, ffnDim: engine.config.ffnDim }));
+      process.stderr.write(
+        `calibrate: teacher-forced ratio ${(m.ratio * 100).toFixed(1)}%, agreement ${(m.agreement * 100).toFixed(1)}%\n`,
+      );
+      const best = {
+        config: { method: "ffn-prune" as const, warmup, keepFile: relative(dirname(resolve(v.out as string)), resolve(keepFile)) },
+        ratio: m.ratio,
+        agreement: m.agreement,
+      };
+      r = { best, met: Math.abs(m.ratio - target) <= 0.01, trials: [best], truncated: false };
+      extra = {
+        prune: {
+          allocation,
+          fit_tokens_per_prompt: fitTokens,
+          fit_temperature: fitTemp,
+          samples_per_layer: st.samples,
+          kept_per_layer: choice.keeps.map((k) => k.length),
+          ffn_dim: engine.config.ffnDim,
+          rule: "importance E[h_i^2]*|W2[:,i]|^2 / sum over the layer * E|ffn out|^2 / E|residual|^2 (src/skip/calibrate-prune.ts)",
+        },
+      };
+    } else if (method === "ffn-sparse") {
       const groupSize = num(v, "neuron-group", true) ?? 1;
       if (groupSize !== 1 && groupSize !== 4) throw new Error(`calibrate: --neuron-group must be 1 or 4, got ${groupSize}`);
       const log = (line: string) => process.stderr.write(line + "\n");
@@ -341,7 +397,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `${method === "ffn-sparse" ? "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved" : method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${method === "ffn-prune" ? "decode-time static FFN neuron pruning (docs/method.md), share of FFN bytes saved" : method === "ffn-sparse" ? "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved" : method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),
