@@ -1,5 +1,5 @@
 /**
- * Measurements of this project's methods (ffn-sparse, ffn-skip-guarded, ffn-skip-linear, ffn-skip-layerwise; docs/method.md) against dense,
+ * Measurements of this project's methods (ffn-prune, ffn-sparse, ffn-skip-guarded, ffn-skip-linear, ffn-skip-layerwise; docs/method.md) against dense,
  * FFN-SkipLLM and the baselines, from `ffnskip sweep` outputs:
  *
  *   node dist/bench/method.js speed  --dir results/method/M [--model M] [--tokens 128] [--rounds 3] [--threads 1]
@@ -34,7 +34,7 @@ import { bytesPerSkip } from "../src/skip/linear.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
 
 /** this project's methods, each tested against ffn-skip */
-const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse"];
+const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune"];
 const METHOD_ORDER = ["ffn-skip", ...NEW, "random", "static", "early-exit", "layer-drop"];
 /** A new method's row, also under a label that starts with its name ("ffn-sparse (groups of 4)", from assemble). */
 const isNew = (m: string) => NEW.some((n) => m === n || m.startsWith(n + " "));

@@ -98,6 +98,7 @@ const PROFILE_TAG = {
   "ffn-skip-layerwise": "-layerwise",
   "ffn-sparse": "-sparse",
   "ffn-prune": "-prune",
+  "ffn-skip-compact": "-compact",
 } as const;
 
 export class Targeter {
@@ -229,7 +230,8 @@ export class Targeter {
       case "ffn-skip-linear":
       case "ffn-skip-layerwise":
       case "ffn-sparse":
-      case "ffn-prune": {
+      case "ffn-prune":
+      case "ffn-skip-compact": {
         // this project's methods whose knobs come from `ffnskip calibrate --method M` only (fitted stand-in maps,
         // per-layer thresholds, neuron thresholds): a shipped profile
         const prof = this.profilePath(ratio, PROFILE_TAG[m]);

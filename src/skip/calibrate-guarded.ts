@@ -11,15 +11,19 @@
 import { closerToDense, type CalibrateResult, type Evaluator, type Trial } from "./calibrate.js";
 import { resolveConfig, type LinearOptions, type SkipConfig } from "./config.js";
 import type { GuardedOptions } from "./guarded.js";
+import type { FfnSkipOptions } from "./ffn-skip.js";
 
 export interface CalibrateGuardedOptions {
   /** the method whose tau is bisected (default ffn-skip-guarded; ffn-skip-linear works the same way) */
-  method?: "ffn-skip-guarded" | "ffn-skip-linear";
+  method?: "ffn-skip-guarded" | "ffn-skip-linear" | "ffn-skip-compact";
   nLayers: number;
   targetRatio: number;
   evaluate: Evaluator;
   /** everything but tau and k (missing knobs take their defaults) */
-  base: Partial<Omit<GuardedOptions, "tau" | "k">> | Partial<Omit<LinearOptions, "tau" | "k">>;
+  base:
+    | Partial<Omit<GuardedOptions, "tau" | "k">>
+    | Partial<Omit<LinearOptions, "tau" | "k">>
+    | Partial<Omit<FfnSkipOptions, "tau" | "k"> & { keepFile: string }>;
   /** window lengths to try (default 1, 2) */
   k?: number[];
   /** bisection steps on tau per k (default 10: tau to ±0.002) */

@@ -15,6 +15,7 @@ import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
 import { SparsePolicy, type SparseOptions } from "./sparse.js";
 import { PrunePolicy } from "./prune.js";
+import { CompactSkipPolicy } from "./skip-compact.js";
 import { loadKeep } from "./neuron-keep.js";
 import { loadNeuronOrder, orderedGroups } from "./neuron-order.js";
 import { RewindGuard } from "./rewind.js";
@@ -32,6 +33,7 @@ export const SKIP_METHODS = [
   "ffn-skip-layerwise",
   "ffn-sparse",
   "ffn-prune",
+  "ffn-skip-compact",
 ] as const;
 export type SkipMethod = (typeof SKIP_METHODS)[number];
 
@@ -47,7 +49,8 @@ export type SkipConfig =
   | ({ method: "ffn-skip-linear" } & Partial<LinearOptions>)
   | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>)
   | ({ method: "ffn-sparse" } & Partial<SparseConfigOptions>)
-  | ({ method: "ffn-prune" } & Partial<PruneConfigOptions>);
+  | ({ method: "ffn-prune" } & Partial<PruneConfigOptions>)
+  | ({ method: "ffn-skip-compact" } & Partial<FfnSkipOptions & { keepFile: string }>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -61,7 +64,8 @@ export type ResolvedSkipConfig =
   | ({ method: "ffn-skip-linear" } & LinearOptions)
   | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions)
   | ({ method: "ffn-sparse" } & SparseConfigOptions)
-  | ({ method: "ffn-prune" } & PruneConfigOptions);
+  | ({ method: "ffn-prune" } & PruneConfigOptions)
+  | ({ method: "ffn-skip-compact" } & FfnSkipOptions & { keepFile: string });
 
 /** ffn-prune (prune.ts) as a config: warm-up and the side file of the neurons each layer keeps (neuron-keep.ts). */
 export interface PruneConfigOptions {
@@ -204,6 +208,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
   "ffn-sparse": ["warmup", "thresholds", "groupSize", "neuronOrderFile"],
   "ffn-prune": ["warmup", "keepFile"],
+  "ffn-skip-compact": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "keepFile"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -328,6 +333,7 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
     case "none":
       return { method: "none" };
     case "ffn-skip":
+    case "ffn-skip-compact":
     case "ffn-skip-linear": {
       checkCommon();
       checkTau();
@@ -339,6 +345,14 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
       if (schedule) o.schedule = [...schedule];
       if (maxWindows !== undefined) o.maxWindows = maxWindows;
       if (m === "ffn-skip") return { method: m, ...o };
+      if (m === "ffn-skip-compact") {
+        const keepFile = c.keepFile as string | undefined;
+        need(
+          typeof keepFile === "string" && keepFile.length > 0,
+          `method "ffn-skip-compact" needs keep_file (the neurons each layer's compact FFN keeps)`,
+        );
+        return { method: m, ...o, keepFile: keepFile! };
+      }
       const standInFile = c.standInFile as string | undefined;
       need(typeof standInFile === "string" && standInFile.length > 0, `method "ffn-skip-linear" needs standInFile (the fitted maps)`);
       const rewind = (c.rewind as number | undefined) ?? REWIND_DEFAULTS.rewind;
@@ -485,6 +499,12 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       const { ffnDim, keeps } = loadKeep(r.keepFile);
       if (keeps.length !== nLayers) throw new Error(`keep file ${r.keepFile}: ${keeps.length} layers, the model has ${nLayers}`);
       return new PrunePolicy(nLayers, { warmup: r.warmup, keeps, ffnDim });
+    }
+    case "ffn-skip-compact": {
+      const { keepFile, ...o } = r;
+      const { ffnDim, keeps } = loadKeep(keepFile);
+      if (keeps.length !== nLayers) throw new Error(`keep file ${keepFile}: ${keeps.length} layers, the model has ${nLayers}`);
+      return new CompactSkipPolicy(nLayers, o, keeps, ffnDim);
     }
     case "ffn-skip-linear": {
       const { standInFile, standInScale, rewind, hold, ...o } = r;

@@ -2,7 +2,7 @@
  * The batched forward pass (Model.forwardBatch) on the tiny in-memory model:
  * each sequence's logits are the same bit for bit whether it runs alone or
  * beside others with different skip policies (ffn-sparse's dropped neurons
- * included; the reference kernels compute
+ * and ffn-prune's compact FFNs included; the reference kernels compute
  * every row on its own), also split over shards; a layer whose FFN every row
  * skips does not read that FFN's weights, and a row that runs it does not
  * disturb the rows that skip.
@@ -15,18 +15,30 @@ import { Model, type SeqStep } from "../../src/model/model.js";
 import { loadWeights, type TensorSource } from "../../src/model/weights.js";
 import { planShards } from "../../src/model/shard-plan.js";
 import { ReferenceKernels } from "../../src/kernels/reference.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeKeep } from "../../src/skip/neuron-keep.js";
 
 const CTX = 64,
-  BATCH = 20,
-  SLOTS = 6;
+  BATCH = 24,
+  SLOTS = 7;
 
 /** The tiny model with `SLOTS` KV cache slots, in one memory or split by `maxShardBytes`. */
 function slotted(src: TensorSource = tinySource(), maxShardBytes?: number): Model {
   const plan = planShards(src, TINY, { ctx: CTX, batchSize: BATCH, maxShardBytes, slots: SLOTS });
   const kernels = plan.layers.map(() => new ReferenceKernels());
   const heaps = kernels.map((k) => k.heap);
-  return new Model(TINY, loadWeights(src, TINY, heaps, plan), kernels, CTX, BATCH, "f16", SLOTS);
+  const m = new Model(TINY, loadWeights(src, TINY, heaps, plan), kernels, CTX, BATCH, "f16", SLOTS);
+  m.tensorSource = () => src; // ffn-prune copies its FFN rows from here
+  return m;
 }
+
+/** ffn-prune's kept neurons: layers 1 and 4 keep two of their three 32-neuron blocks' worth, the others all */
+const KEEP = join(mkdtempSync(join(tmpdir(), "ffnskip-keep-")), "tiny.keep");
+const all = Int32Array.from({ length: TINY.ffnDim }, (_, i) => i);
+const some = Int32Array.from({ length: 64 }, (_, i) => 3 * (i >> 1) + (i & 1));
+writeKeep(KEEP, [all, some, all, all, some, all], TINY.ffnDim);
 
 /** A sequence: its prompt and skip method (decode phase from warm-up 0, so skipping starts at once). */
 interface Spec {
@@ -40,6 +52,7 @@ const SPECS: Spec[] = [
   { prompt: [11, 2, 30, 5, 6, 12, 19], skip: { method: "random", warmup: 0, coldStart: 1, coldEnd: 1, k: 2, seed: 9 } },
   { prompt: [40], skip: { method: "static", warmup: 0, layers: [2, 3] } },
   { prompt: [13, 21, 8], skip: { method: "ffn-sparse", warmup: 0, thresholds: [0, 0.05, 0.05, 0.05, 0.05, 0] } },
+  { prompt: [5, 9, 33, 2], skip: { method: "ffn-prune", warmup: 0, keepFile: KEEP } },
 ];
 
 const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b] ? i : b), 0);

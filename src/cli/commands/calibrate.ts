@@ -55,7 +55,9 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   (docs/method.md): each neuron's importance E[h_i²]·‖W2[:, i]‖² (relative to the residual's energy) on the calibration
   prompts and the dense model's sampled continuations (N tokens, temperature T; default 256 and 0.7); the least
   important go, ranked over all layers (or the same number per layer), in whole blocks of 32, until the share of FFN
-  weight bytes the compact copies do not read meets the target. The kept neurons go next to --out as .keep.`;
+  weight bytes the compact copies do not read meets the target. The kept neurons go next to --out as .keep.
+  --method ffn-skip-compact --keep-file F [--cold C --k 1,2]: FFN-SkipLLM whose skipped FFNs run the compact copies
+  of keep file F (from --method ffn-prune) instead of nothing; tau is bisected per k (teacher-forced byte ratio).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -91,11 +93,12 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "neuron-group": { type: "string" },
       "neuron-order": { type: "string" },
       allocation: { type: "string" },
+      "keep-file": { type: "string" },
     },
     false,
   );
   const method = (v.method as string | undefined) ?? "ffn-skip";
-  const METHODS = ["ffn-skip", "ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune"];
+  const METHODS = ["ffn-skip", "ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune", "ffn-skip-compact"];
   if (!METHODS.includes(method)) throw new Error(`calibrate: --method must be one of ${METHODS.join(", ")}, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
@@ -169,6 +172,15 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
           rule: "importance E[h_i^2]*|W2[:,i]|^2 / sum over the layer * E|ffn out|^2 / E|residual|^2 (src/skip/calibrate-prune.ts)",
         },
       };
+    } else if (method === "ffn-skip-compact") {
+      const keepFile = v["keep-file"] as string | undefined;
+      if (!keepFile) throw new Error("calibrate --method ffn-skip-compact needs --keep-file F (made by calibrate --method ffn-prune)");
+      const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
+      const ks = ((v.k as string | undefined) ?? "1,2").split(",").map(Number);
+      const base = { warmup, coldStart: cold, coldEnd: cold, keepFile: resolve(keepFile) };
+      r = await calibrateGuarded({ method: "ffn-skip-compact", nLayers: L, targetRatio: target, k: ks, base, evaluate });
+      // the profile names its side file relative to itself
+      if (v.out) (r.best.config as { keepFile?: string }).keepFile = relative(dirname(resolve(v.out as string)), resolve(keepFile));
     } else if (method === "ffn-sparse") {
       const groupSize = num(v, "neuron-group", true) ?? 1;
       if (groupSize !== 1 && groupSize !== 4) throw new Error(`calibrate: --neuron-group must be 1 or 4, got ${groupSize}`);
@@ -397,7 +409,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `${method === "ffn-prune" ? "decode-time static FFN neuron pruning (docs/method.md), share of FFN bytes saved" : method === "ffn-sparse" ? "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved" : method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${method === "ffn-skip-compact" ? "FFN-SkipLLM whose skipped FFNs run compact copies (docs/method.md)" : method === "ffn-prune" ? "decode-time static FFN neuron pruning (docs/method.md), share of FFN bytes saved" : method === "ffn-sparse" ? "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved" : method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),

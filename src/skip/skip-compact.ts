@@ -1,0 +1,47 @@
+/**
+ * ffn-skip-compact: FFN-SkipLLM's decisions (ffn-skip.ts, unchanged), but an
+ * FFN it skips runs the layer's compact copy (ffn-prune's, src/model/
+ * compact-ffn.ts: the layer's most important neurons only) instead of
+ * nothing. Per-token adaptive like FFN-SkipLLM, with part of the FFN kept
+ * where it cuts. The cosine of a compact FFN is not observed, so windows
+ * open exactly where FFN-SkipLLM's would. The ratio is the bytes saved:
+ * a compact run counts as the share of the FFN's bytes its copy does not
+ * hold, so at a given ratio it skips more often than FFN-SkipLLM.
+ */
+import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
+
+export class CompactSkipPolicy extends FfnSkipPolicy {
+  override readonly method: string = "ffn-skip-compact";
+  private readonly keeps: (Int32Array | undefined)[];
+  /** per layer: this step runs its compact copy */
+  private readonly compactNow: Uint8Array;
+
+  constructor(nLayers: number, o: FfnSkipOptions, keeps: Int32Array[], ffnDim: number) {
+    super(nLayers, o);
+    if (keeps.length !== nLayers) throw new Error(`ffn-skip-compact: kept neurons for ${keeps.length} layers, the model has ${nLayers}`);
+    this.keeps = keeps.map((k) => (k.length < ffnDim ? k : undefined));
+    this.compactNow = new Uint8Array(nLayers);
+  }
+
+  override runFFN(layer: number): boolean {
+    this.compactNow[layer] = 0;
+    if (super.runFFN(layer)) return true;
+    // FFN-SkipLLM skips it: run the compact copy where the layer has one (it counts as run, minus its saved share)
+    if (!this.keeps[layer]) return false;
+    this.compactNow[layer] = 1;
+    this.counter.ran(layer);
+    return true;
+  }
+
+  compactKeep(layer: number): Int32Array | undefined {
+    return this.compactNow[layer] ? this.keeps[layer] : undefined;
+  }
+
+  observeCompact(layer: number, savedFraction: number): void {
+    if (this.compactNow[layer]) this.counter.partial(layer, savedFraction);
+  }
+
+  override observeFFN(layer: number, cos: number): void {
+    if (!this.compactNow[layer]) super.observeFFN(layer, cos);
+  }
+}
