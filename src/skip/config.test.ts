@@ -9,8 +9,16 @@ import { configFromFlags } from "./flags.js";
 import { skipConfigFromArgs } from "../cli/skip-flags.js";
 import { configFromProfile, profileToJSON, readSkipProfile } from "./skip-profile.js";
 import { writeStandIn } from "./linear.js";
+import { writeKeep } from "./neuron-keep.js";
 
 const L = 30;
+
+/** A keep file for ffn-prune / ffn-skip-compact: every layer keeps its first 32 of 64 neurons. */
+function keepFile(): string {
+  const path = join(mkdtempSync(join(tmpdir(), "ffnskip-config-")), "k.keep");
+  writeKeep(path, new Array(L).fill(Int32Array.from({ length: 32 }, (_, i) => i)), 64);
+  return path;
+}
 
 /** A stand-in file for ffn-skip-linear with a (zero) map for every layer. */
 function linearMaps(): string {
@@ -32,6 +40,8 @@ test("createPolicy makes every method, with defaults from the research code", ()
     { method: "ffn-skip-linear", standInFile: linearMaps() },
     { method: "ffn-skip-layerwise", taus: new Array(L).fill(0.95) },
     { method: "ffn-sparse", thresholds: new Array(L).fill(0.1) },
+    { method: "ffn-prune", keepFile: keepFile() },
+    { method: "ffn-skip-compact", keepFile: keepFile() },
   ];
   assert.deepEqual(
     cfgs.map((c) => createPolicy(c, L).method),

@@ -2,7 +2,7 @@
  * The batched forward pass (Model.forwardBatch) on the tiny in-memory model:
  * each sequence's logits are the same bit for bit whether it runs alone or
  * beside others with different skip policies (ffn-sparse's dropped neurons
- * and ffn-prune's compact FFNs included; the reference kernels compute
+ * and ffn-prune's and ffn-skip-compact's compact FFNs included; the reference kernels compute
  * every row on its own), also split over shards; a layer whose FFN every row
  * skips does not read that FFN's weights, and a row that runs it does not
  * disturb the rows that skip.
@@ -21,8 +21,8 @@ import { join } from "node:path";
 import { writeKeep } from "../../src/skip/neuron-keep.js";
 
 const CTX = 64,
-  BATCH = 24,
-  SLOTS = 7;
+  BATCH = 28,
+  SLOTS = 8;
 
 /** The tiny model with `SLOTS` KV cache slots, in one memory or split by `maxShardBytes`. */
 function slotted(src: TensorSource = tinySource(), maxShardBytes?: number): Model {
@@ -53,6 +53,7 @@ const SPECS: Spec[] = [
   { prompt: [40], skip: { method: "static", warmup: 0, layers: [2, 3] } },
   { prompt: [13, 21, 8], skip: { method: "ffn-sparse", warmup: 0, thresholds: [0, 0.05, 0.05, 0.05, 0.05, 0] } },
   { prompt: [5, 9, 33, 2], skip: { method: "ffn-prune", warmup: 0, keepFile: KEEP } },
+  { prompt: [44, 3], skip: { method: "ffn-skip-compact", tau: -1, warmup: 0, coldStart: 1, coldEnd: 1, k: 2, keepFile: KEEP } },
 ];
 
 const argmax = (v: Float32Array) => v.reduce((b, x, i) => (x > v[b] ? i : b), 0);
