@@ -1,5 +1,5 @@
 /**
- * Measurements of this project's methods (ffn-prune, ffn-sparse, ffn-skip-guarded, ffn-skip-linear, ffn-skip-layerwise; docs/method.md) against dense,
+ * Measurements of this project's methods (ffn-skip-compact, ffn-prune, ffn-sparse, ffn-skip-guarded, ffn-skip-linear, ffn-skip-layerwise; docs/method.md) against dense,
  * FFN-SkipLLM and the baselines, from `ffnskip sweep` outputs:
  *
  *   node dist/bench/method.js speed  --dir results/method/M [--model M] [--tokens 128] [--rounds 3] [--threads 1]
@@ -34,7 +34,7 @@ import { bytesPerSkip } from "../src/skip/linear.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
 
 /** this project's methods, each tested against ffn-skip */
-const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune"];
+const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune", "ffn-skip-compact"];
 const METHOD_ORDER = ["ffn-skip", ...NEW, "random", "static", "early-exit", "layer-drop"];
 /** A new method's row, also under a label that starts with its name ("ffn-sparse (groups of 4)", from assemble). */
 const isNew = (m: string) => NEW.some((n) => m === n || m.startsWith(n + " "));
@@ -185,6 +185,18 @@ const VIEWS: Record<string, TaskView[]> = {
     {
       label: "Vicuna loop rate (%)",
       value: (o) => ((o.answers as { text: string }[]).some((a) => isLooping(a.text)) ? 1 : 0),
+      binary: true,
+      show: (x) => 100 * x,
+      higherIsBetter: false,
+    },
+    {
+      // a loop the dense model does not make on the same question: a loop rate that does not reward broken text
+      // (a method whose answers break off loops less than a model that loops itself; Gemma 3 270M dense loops on 67.5%)
+      label: "Vicuna loops dense does not make (% of items)",
+      value: (o, d) => {
+        const loops = (x: Record<string, unknown>) => (x.answers as { text: string }[]).some((a) => isLooping(a.text));
+        return loops(o) && !loops(d) ? 1 : 0;
+      },
       binary: true,
       show: (x) => 100 * x,
       higherIsBetter: false,
