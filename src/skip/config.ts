@@ -185,7 +185,7 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
     flag: "keep-file",
     json: "keep_file",
     kind: "path",
-    doc: "ffn-prune: the neurons each layer's compact FFN keeps (written by calibrate --method ffn-prune; in a profile: relative to its folder)",
+    doc: "ffn-prune, ffn-skip-compact: the neurons each layer's compact FFN keeps (written by calibrate --method ffn-prune; in a profile: relative to its folder)",
   },
   standInFile: {
     flag: "stand-in-file",
