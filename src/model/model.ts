@@ -83,13 +83,13 @@ export class Model {
   };
   /** ffn-sparse's kernels that read only the kept neuron groups (realizeSparse), or undefined: the masked form */
   private realized: RealizedSparseFFN | undefined;
-  /** ffn-prune's compact FFN copies (built per layer and kept list on first use) */
+  /** ffn-prune's and ffn-skip-compact's compact FFN copies (built per layer and kept list on first use) */
   private compact: CompactFFN | undefined;
   /** per FFN row of the current layer: its compact FFN, or undefined (the whole FFN) */
   private readonly compactRow: (CompactLayer | undefined)[] = [];
   /**
-   * Reopens the tensors the model was loaded from (load.ts sets it): ffn-prune copies rows of the file's FFN
-   * matrices byte for byte. Models built from tensors in memory have none and cannot run ffn-prune.
+   * Reopens the tensors the model was loaded from (load.ts sets it): the compact FFN copies take rows of the file's
+   * FFN matrices byte for byte. A model built without it cannot run ffn-prune or ffn-skip-compact.
    */
   tensorSource: (() => TensorSource) | undefined;
   /** FFN reads and skips since load (or the last resetFfnStats) */
@@ -435,7 +435,7 @@ export class Model {
       return;
     }
     this.ffnStats.rowsRun += nf;
-    // ffn-prune: rows whose policy runs a compact copy of this FFN go last, the others take the paths below (decided
+    // ffn-prune, ffn-skip-compact: rows whose policy runs a compact copy of this FFN go last, the others take the paths below (decided
     // before the heap views are taken: building a copy on first use grows the heap)
     const nDense = this.partitionCompact(l, seqs, nf);
     if (nDense < nf) {
