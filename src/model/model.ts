@@ -497,6 +497,17 @@ export class Model {
     }
   }
 
+  /**
+   * Build ahead the compact FFN copies a policy's `compactLists` names (ffn-prune, ffn-skip-compact), instead of on
+   * its first pruned step. Returns the bytes all copies take so far.
+   */
+  buildCompact(lists: readonly (Int32Array | undefined)[]): number {
+    lists.forEach((keep, l) => {
+      if (keep) this.compactFFN().layer(l, keep);
+    });
+    return this.compact?.bytes ?? 0;
+  }
+
   /** The compact copies (built per layer and kept list on first use). */
   private compactFFN(): CompactFFN {
     this.compact ??= new CompactFFN(this.weights.layers, (l) => this.shardOf(l).kernels, this.tensorSource);

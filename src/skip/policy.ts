@@ -107,6 +107,8 @@ export interface SkipPolicy {
    * compact copy of the FFN without the others (src/model/compact-ffn.ts); undefined: the whole FFN.
    */
   compactKeep?(layer: number): Int32Array | undefined;
+  /** With compactKeep: per layer, every kept list it may return (undefined: none), so the copies can be built ahead. */
+  compactLists?(): readonly (Int32Array | undefined)[];
   /** With compactKeep: after a compact FFN, the fraction of the layer's FFN weight bytes its copy did not read. */
   observeCompact?(layer: number, savedFraction: number): void;
   /** Optional (ffn-prune calibration): whether the forward pass hands over the down projection's input (observeFFNHidden). */

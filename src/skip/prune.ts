@@ -43,6 +43,10 @@ export class PrunePolicy extends BasePolicy {
     return this.active ? this.keeps[layer] : undefined;
   }
 
+  compactLists(): readonly (Int32Array | undefined)[] {
+    return this.keeps;
+  }
+
   observeCompact(layer: number, savedFraction: number): void {
     if (this.active) this.counter.partial(layer, savedFraction);
   }

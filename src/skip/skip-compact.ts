@@ -37,6 +37,10 @@ export class CompactSkipPolicy extends FfnSkipPolicy {
     return this.compactNow[layer] ? this.keeps[layer] : undefined;
   }
 
+  compactLists(): readonly (Int32Array | undefined)[] {
+    return this.keeps;
+  }
+
   observeCompact(layer: number, savedFraction: number): void {
     if (this.compactNow[layer]) this.counter.partial(layer, savedFraction);
   }

@@ -66,6 +66,10 @@ function recorder(calls: string[]): SkipPolicy {
       calls.push("compactKeep");
       return Int32Array.of(0, 2);
     },
+    compactLists: () => {
+      calls.push("compactLists");
+      return [undefined, Int32Array.of(0, 2)];
+    },
     observeCompact: () => {
       calls.push("observeCompact");
     },
@@ -108,6 +112,7 @@ const HOOKS = {
   neuronGroups: (p: SkipPolicy) => assert.equal(p.neuronGroups?.(1)?.size, 2),
   observeNeurons: (p: SkipPolicy) => p.observeNeurons?.(1, new Float32Array(4), 2, 0.25),
   compactKeep: (p: SkipPolicy) => assert.deepEqual(p.compactKeep?.(1), Int32Array.of(0, 2)),
+  compactLists: (p: SkipPolicy) => assert.deepEqual(p.compactLists?.(), [undefined, Int32Array.of(0, 2)]),
   observeCompact: (p: SkipPolicy) => p.observeCompact?.(1, 0.25),
   wantsFFNHidden: (p: SkipPolicy) => assert.equal(p.wantsFFNHidden, true),
   observeFFNHidden: (p: SkipPolicy) => p.observeFFNHidden?.(1, new Float32Array(4), 0, 4),
@@ -130,6 +135,7 @@ const CALLS = [
   "neuronGroups",
   "observeNeurons",
   "compactKeep",
+  "compactLists",
   "observeCompact",
   "observeFFNHidden",
   "takeBack",

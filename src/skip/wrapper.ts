@@ -63,6 +63,9 @@ export class PolicyWrapper implements SkipPolicy {
   compactKeep(layer: number): Int32Array | undefined {
     return this.inner.compactKeep?.(layer);
   }
+  compactLists(): readonly (Int32Array | undefined)[] {
+    return this.inner.compactLists?.() ?? [];
+  }
   observeCompact(layer: number, savedFraction: number): void {
     this.inner.observeCompact?.(layer, savedFraction);
   }

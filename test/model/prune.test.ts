@@ -17,6 +17,7 @@ import { CompactFFN } from "../../src/model/compact-ffn.js";
 import { loadModel, type Engine } from "../../src/api/engine.js";
 import { SMOLLM2, needs } from "../helpers/paths.js";
 import { GGUFTensorSource } from "../../src/model/gguf-source.js";
+import { readSkipProfile } from "../../src/skip/skip-profile.js";
 
 const F = TINY.ffnDim,
   L = TINY.nLayers;
@@ -146,4 +147,22 @@ test("ffn-prune on SmolLM2 (Q4_1): the copied gate and up rows are the file's, t
   const gap = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
   assert.ok(gap < 0.05 * scale && gap > 0, `down: largest gap ${gap} against outputs up to ${scale}`);
   assert.ok(Math.abs(c.saved - 256 / FF) < 0.02, `saved ${c.saved}`);
+  // the shipped ~25% ffn-skip-compact profile: its copies (24 middle layers, half the neurons) built ahead
+  const prof = readSkipProfile("profiles/smollm2-135m-instruct-compact-25.json", engine.config.nLayers);
+  const built = engine.prepareSkip(prof.config);
+  assert.ok(built > 0.4 * 24 * (L7.w1.rows * L7.w1.rowBytes * 3) * 0.5, `${built} bytes of copies`);
+});
+
+test("ffn-prune's copies can be built ahead (Engine.prepareSkip / Model.buildCompact); the step then reuses them", () => {
+  const src = tinySource();
+  const m = tinyModel(src);
+  m.tensorSource = () => src;
+  const policy = new PrunePolicy(L, { warmup: 0, keeps: KEEPS, ffnDim: F });
+  const bytes = m.buildCompact(policy.compactLists());
+  // F32 copies: gate and up rows of the kept neurons, and the down projection's kept columns
+  assert.equal(bytes, (64 + 32) * 3 * TINY.dim * 4);
+  const before = m.kernels.heap.used;
+  decode(m, policy);
+  assert.equal(m.kernels.heap.used, before, "the decode steps built nothing more");
+  assert.equal(m.buildCompact(policy.compactLists()), bytes, "building again adds nothing");
 });

@@ -36,6 +36,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       ? { messages: [...(v.system ? [{ role: "system", content: v.system as string }] : []), { role: "user", content: text }] }
       : text;
     const { policy, trace } = skipFromFlags(v, engine);
+    engine.prepareSkip(policy); // compact FFN copies (ffn-prune, ffn-skip-compact) before the first token
     const it = engine.stream(prompt, { ...sampling, skip: policy });
     let r = await it.next();
     while (!r.done) {

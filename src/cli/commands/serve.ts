@@ -66,7 +66,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let srv: RunningServer;
   try {
     // validate the skip flags once; each request then gets a fresh policy of that config
-    skipFromFlags(v, engine);
+    // and build what it needs (ffn-prune's compact FFNs) before the first request
+    engine.prepareSkip(skipFromFlags(v, engine).policy);
     srv = await startServer(engine, {
       host: v.host as string | undefined,
       port,
