@@ -461,18 +461,15 @@ export class Model {
       any ||= keep !== undefined;
     }
     if (!any) return nf;
-    const whole: number[] = [],
-      part: number[] = [],
-      copies: (CompactLayer | undefined)[] = [];
-    for (let j = 0; j < nf; j++) if (!this.compactRow[j]) whole.push(rows.ffnRow[j]);
-    for (let j = 0; j < nf; j++)
-      if (this.compactRow[j]) {
-        part.push(rows.ffnRow[j]);
-        copies.push(this.compactRow[j]);
-      }
-    rows.ffnRow.set([...whole, ...part]);
-    for (let j = 0; j < nf; j++) this.compactRow[j] = j < whole.length ? undefined : copies[j - whole.length];
-    return whole.length;
+    // stable: whole rows first in their order, then the compact ones with their copies
+    const order = Array.from({ length: nf }, (_, j) => j).sort(
+      (a, b) => Number(!!this.compactRow[a]) - Number(!!this.compactRow[b]) || a - b,
+    );
+    const ffnRow = order.map((j) => rows.ffnRow[j]),
+      copies = order.map((j) => this.compactRow[j]);
+    rows.ffnRow.set(ffnRow);
+    copies.forEach((c, j) => (this.compactRow[j] = c));
+    return copies.findIndex((c) => c !== undefined);
   }
 
   /** The compact FFNs of rows [from, nf): one token each, through the copies' dense kernels, into o[j]. */

@@ -496,14 +496,12 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       return new SparsePolicy(nLayers, { ...o, groups: orderedGroups(orders) });
     }
     case "ffn-prune": {
-      const { ffnDim, keeps } = loadKeep(r.keepFile);
-      if (keeps.length !== nLayers) throw new Error(`keep file ${r.keepFile}: ${keeps.length} layers, the model has ${nLayers}`);
+      const { ffnDim, keeps } = keepsFor(r.keepFile, nLayers);
       return new PrunePolicy(nLayers, { warmup: r.warmup, keeps, ffnDim });
     }
     case "ffn-skip-compact": {
       const { keepFile, ...o } = r;
-      const { ffnDim, keeps } = loadKeep(keepFile);
-      if (keeps.length !== nLayers) throw new Error(`keep file ${keepFile}: ${keeps.length} layers, the model has ${nLayers}`);
+      const { ffnDim, keeps } = keepsFor(keepFile, nLayers);
       return new CompactSkipPolicy(nLayers, o, keeps, ffnDim);
     }
     case "ffn-skip-linear": {
@@ -514,4 +512,11 @@ export function createPolicy(config: SkipConfig, nLayers: number): SkipPolicy {
       });
     }
   }
+}
+
+/** A keep file's lists (ffn-prune, ffn-skip-compact), checked against the model's layer count. */
+function keepsFor(file: string, nLayers: number): { ffnDim: number; keeps: Int32Array[] } {
+  const k = loadKeep(file);
+  if (k.keeps.length !== nLayers) throw new Error(`keep file ${file}: ${k.keeps.length} layers, the model has ${nLayers}`);
+  return k;
 }
