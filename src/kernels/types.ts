@@ -76,18 +76,6 @@ export interface NeuronMajorMatrix {
   cols: number;
 }
 
-/** A down projection's neuron-row copy (ffn-sparse per neuron, realized; see assembly/neuron-rows.ts): one row per neuron. */
-export interface NeuronRowsMatrix {
-  /** heap byte offset of the copy */
-  ptr: number;
-  /** outputs (the model dimension, a multiple of 32) */
-  dim: number;
-  /** neurons (the FFN dimension) */
-  neurons: number;
-  /** bytes per neuron row */
-  rowBytes: number;
-}
-
 /**
  * Matrix products, the only place weights are read. Activations are f32
  * buffers in the heap; how a kernel treats them inside (e.g. quantizing to
@@ -177,21 +165,6 @@ export interface Kernels {
   gateGroups?(g: number, n: number, gelu: boolean, threshold: number, act: number, mask: number): number;
   /** Optional: out = W h, one token, over the groups of 4 neurons `mask` keeps; h of the dropped groups must be 0. */
   matvecNeuronMajor?(w: NeuronMajorMatrix, h: number, out: number, mask: number): void;
-  /**
-   * Optional (ffn-sparse per neuron, realized): out[k] = row idx[k] of w · x for k < n, one token, times scale[k]
-   * when `scale` (a heap offset of n floats) is given. w in its plain (unpacked) layout, of a legacy block type
-   * (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0); idx: n int32 at a heap offset.
-   */
-  gatherDots?(w: WeightMatrix, x: number, idx: number, n: number, out: number, scale?: number): void;
-  /**
-   * Optional, with gatherDots: the neurons of one token with |act(g[i])| ≥ threshold (act as swiglu / geglu compute
-   * it) into idx (int32) and their act values into a (f32), in order; returns how many.
-   */
-  gateSelect?(g: number, n: number, gelu: boolean, threshold: number, idx: number, a: number): number;
-  /** Optional, with gatherDots: bytes of one neuron row of a down projection with `dim` outputs (assembly/neuron-rows.ts). */
-  neuronRowBytes?(dim: number): number;
-  /** Optional, with gatherDots: out = Σ_k h[k]·W2[:, idx[k]] for k < n, from a neuron-row copy of W2 (assembly/neuron-rows.ts). */
-  neuronRowsDown?(w: NeuronRowsMatrix, idx: number, h: number, n: number, out: number): void;
   /** Row `row` of `w` as f32 at byte offset `dst` (w.cols floats), whatever its layout. */
   getRow(w: WeightMatrix, row: number, dst: number): void;
   /** Release worker threads. */

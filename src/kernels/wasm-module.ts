@@ -57,11 +57,6 @@ export interface KernelExports {
   permuteRows(type: number, w: number, rowBytes: number, cols: number, rows: number, perm: number, dst: number): void;
   neuronActBytes(cols: number): number;
   quantizeNeurons(h: number, cols: number, a: number): void;
-  neuronRowBytes(dim: number): number;
-  neuronRowsScratch(dim: number, n: number): number;
-  gatherDots(type: number, w: number, rowBytes: number, cols: number, idx: number, n: number, a: number, out: number, scale: number): void;
-  gateSelect(g: number, n: number, gelu: number, threshold: number, idx: number, a: number, tmp: number): number;
-  neuronRowsDown(w: number, dim: number, idx: number, h: number, n: number, scratch: number, out: number): void;
   attention(
     out: number,
     q: number,

@@ -1,12 +1,4 @@
-import {
-  kvBytes,
-  type Kernels,
-  type KVStrides,
-  type KVType,
-  type NeuronMajorMatrix,
-  type NeuronRowsMatrix,
-  type WeightMatrix,
-} from "./types.js";
+import { kvBytes, type Kernels, type KVStrides, type KVType, type NeuronMajorMatrix, type WeightMatrix } from "./types.js";
 import { SharedHeap } from "./heap.js";
 import { checkMatrix } from "./reference.js";
 import { isWithinBlocks } from "./permutation.js";
@@ -24,8 +16,6 @@ const MASKED = 0x1000;
 const NEURON_MAJOR = 0x2000;
 /** The types the realized kernels read (neuron-major.ts). */
 const Q4_TYPES: ReadonlySet<number> = new Set([GGMLType.Q4_0, GGMLType.Q4_1]);
-/** Types gatherDots reads (plain layout): the legacy 32-value blocks. */
-const LEGACY_TYPES: ReadonlySet<number> = new Set([GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0]);
 /** Type-id flag of an attention job (assembly/attention.ts ATTENTION); bit 0 = f16 cache. */
 const ATTENTION = 0x10000;
 /** Attention below this many query-key products per call runs on the calling thread alone (see attentionStep). */
@@ -75,10 +65,6 @@ export class WasmKernels implements Kernels {
   private mem = 0;
   /** scratch for quantized activations, grown geometrically on demand */
   private act = 0;
-  /** neuronRowsDown's scratch */
-  private rowsScratch = 0;
-  private rowsCap = 0;
-  private selTmp = 0;
   private actCap = 0;
   /** split activations of batch job slot i (see splitOnce), grown geometrically on demand */
   private readonly splits: { ptr: number; cap: number }[] = [];
@@ -561,48 +547,6 @@ export class WasmKernels implements Kernels {
     j.step = 32 * Math.max(1, Math.ceil(w.rows / 32 / (2 * this.threads)));
     j.split = mask;
     this.exec(1);
-  }
-
-  gatherDots(w: WeightMatrix, x: number, idx: number, n: number, out: number, scale = 0): void {
-    if (w.packed || !LEGACY_TYPES.has(w.type))
-      throw new Error(
-        `gatherDots: needs a plain Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 matrix, got ${w.packed ? "packed " : ""}${typeInfo(w.type).name}`,
-      );
-    const size = this.heap.memory.buffer.byteLength;
-    if (!Number.isInteger(n) || n < 0 || n > w.rows) throw new Error(`gatherDots: ${n} rows of a ${w.rows}-row matrix`);
-    if (idx & 3 || out & 3 || x & 3 || idx + n * 4 > size || out + n * 4 > size || x + w.cols * 4 > size)
-      throw new Error(`gatherDots: index list ${idx}, input ${x} or output ${out} is misaligned or outside the heap`);
-    this.ensureAct(this.k.actBytes(w.cols));
-    this.k.quantizeAct(x, w.cols, this.act);
-    if (scale & 3 || scale < 0 || scale + n * 4 > size)
-      throw new Error(`gatherDots: scale list ${scale} is misaligned or outside the heap`);
-    this.k.gatherDots(w.type, w.ptr, w.rowBytes, w.cols, idx, n, this.act, out, scale);
-  }
-
-  gateSelect(g: number, n: number, gelu: boolean, threshold: number, idx: number, a: number): number {
-    this.checkGate("gateSelect", g, a, n);
-    if (n % 4 !== 0) throw new Error(`gateSelect: ${n} gate values are not whole groups of 4`);
-    if (idx & 3 || idx + n * 4 > this.heap.memory.buffer.byteLength)
-      throw new Error(`gateSelect: index list ${idx} is misaligned or outside the heap`);
-    this.selTmp ||= this.heap.alloc(16, 16);
-    return this.k.gateSelect(g, n, gelu ? 1 : 0, threshold, idx, a, this.selTmp);
-  }
-
-  neuronRowBytes(dim: number): number {
-    return this.k.neuronRowBytes(dim);
-  }
-
-  neuronRowsDown(w: NeuronRowsMatrix, idx: number, h: number, n: number, out: number): void {
-    const size = this.heap.memory.buffer.byteLength;
-    if (!Number.isInteger(n) || n < 1 || n > w.neurons) throw new Error(`neuronRowsDown: ${n} neurons of ${w.neurons}`);
-    if (idx & 3 || h & 3 || out & 15 || idx + n * 4 > size || h + n * 4 > size || out + w.dim * 4 > size)
-      throw new Error(`neuronRowsDown: index list ${idx}, activations ${h} or output ${out} is misaligned or outside the heap`);
-    const need = this.k.neuronRowsScratch(w.dim, n);
-    if (need > this.rowsCap) {
-      this.rowsCap = Math.max(need, 2 * this.rowsCap);
-      this.rowsScratch = this.heap.alloc(this.rowsCap, 64);
-    }
-    this.k.neuronRowsDown(w.ptr, w.dim, idx, h, n, this.rowsScratch, out);
   }
 
   private checkMask(mask: number, groups: number): void {

@@ -55,7 +55,7 @@ export function geglu(x: usize, y: usize, n: i32): void {
 }
 
 /** Four floats rounded to the nearest f16 value (ties to even; |v| < 65520), as act.ts f16round. */
-@inline export function round16(v: v128): v128 {
+@inline function round16(v: v128): v128 {
   const b = v;
   const normal = v128.and(i32x4.add(i32x4.add(b, i32x4.splat(0xfff)), v128.and(i32x4.shr_u(b, 13), i32x4.splat(1))), i32x4.splat(~0x1fff));
   const sub = f32x4.mul(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216.0))), f32x4.splat(5.9604644775390625e-8));

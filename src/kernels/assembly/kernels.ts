@@ -14,7 +14,6 @@
 // matmul.ts (dispatch, getRow),
 // attention.ts, elementwise.ts (swiglu, geglu), norm.ts (RMSNorm, residual add, RoPE), half.ts (f32 -> f16 for the KV cache), lowrank.ts (ffn-skip-linear's stand-in),
 // neuron-major.ts (ffn-sparse realized: the down projection by groups of neurons, the up projection's masked rows),
-// neuron-rows.ts (ffn-sparse per neuron, realized: the up projection's kept rows, the down projection by neuron rows),
 // probe.ts (build checks, bandwidth probe).
 // This file is the entry: its exports are the module's exports.
 //
@@ -39,4 +38,3 @@ export { toHalves } from "./half";
 export { rmsnorm, addInto, rope } from "./norm";
 export { lowRank } from "./lowrank";
 export { neuronMajorBytes, toNeuronMajor, permuteRows, neuronActBytes, quantizeNeurons } from "./neuron-major";
-export { neuronRowBytes, neuronRowsScratch, gatherDots, gateSelect, neuronRowsDown } from "./neuron-rows";
