@@ -461,10 +461,15 @@ export class Model {
       any ||= keep !== undefined;
     }
     if (!any) return nf;
-    // stable: whole rows first in their order, then the compact ones with their copies
-    const order = Array.from({ length: nf }, (_, j) => j).sort(
-      (a, b) => Number(!!this.compactRow[a]) - Number(!!this.compactRow[b]) || a - b,
-    );
+    // stable: whole rows first in their order, then the compact ones grouped by copy (so that rows sharing a copy run
+    // as one batch), each group in row order
+    const copyId = new Map<CompactLayer, number>();
+    for (let j = 0; j < nf; j++) {
+      const C = this.compactRow[j];
+      if (C && !copyId.has(C)) copyId.set(C, copyId.size + 1);
+    }
+    const rank = (j: number) => (this.compactRow[j] ? copyId.get(this.compactRow[j]!)! : 0);
+    const order = Array.from({ length: nf }, (_, j) => j).sort((a, b) => rank(a) - rank(b) || a - b);
     const ffnRow = order.map((j) => rows.ffnRow[j]),
       copies = order.map((j) => this.compactRow[j]);
     rows.ffnRow.set(ffnRow);
@@ -472,7 +477,10 @@ export class Model {
     return copies.findIndex((c) => c !== undefined);
   }
 
-  /** The compact FFNs of rows [from, nf): one token each, through the copies' dense kernels, into o[j]. */
+  /**
+   * The compact FFNs of rows [from, nf) through the copies' dense kernels, into o[j]: the rows that share a copy (they
+   * are consecutive, see partitionCompact) as one batch, which reads the copy once for all of them.
+   */
   private compactRows(S: Shard, l: number, seqs: readonly SeqStep[], from: number, nf: number): void {
     const c = this.config,
       rows = this.rows,
@@ -480,17 +488,20 @@ export class Model {
       p = S.b,
       L = this.weights.layers[l];
     const dim = c.dim;
-    for (let j = from; j < nf; j++) {
-      const C = this.compactRow[j]!,
-        t = rows.ffnRow[j];
-      const xb = p.xb + j * dim * 4;
-      K.rmsnorm(xb, p.x + t * dim * 4, L.ffnNorm, dim, 1, c.normEps);
-      K.matvecMulti([C.w1, C.w3], xb, [p.h1, p.h3]);
-      if (c.ffnAct === "gelu") K.geglu(p.h1, p.h3, C.w1.rows);
-      else K.swiglu(p.h1, p.h3, C.w1.rows);
-      K.matvec(C.w2, p.h1, p.o + j * dim * 4);
-      const s = seqs[rows.seq[t]];
-      if (t === rows.last[rows.seq[t]]) s.policy.observeCompact?.(l, C.saved);
+    for (let a = from, b = from; a < nf; a = b) {
+      const C = this.compactRow[a]!;
+      while (b < nf && this.compactRow[b] === C) b++;
+      const n = b - a,
+        xb = p.xb + a * dim * 4;
+      for (let j = a; j < b; j++) K.rmsnorm(p.xb + j * dim * 4, p.x + rows.ffnRow[j] * dim * 4, L.ffnNorm, dim, 1, c.normEps);
+      K.matvecMulti([C.w1, C.w3], xb, [p.h1, p.h3], n);
+      if (c.ffnAct === "gelu") K.geglu(p.h1, p.h3, n * C.w1.rows);
+      else K.swiglu(p.h1, p.h3, n * C.w1.rows);
+      this.mat(K, C.w2, p.h1, p.o + a * dim * 4, n);
+      for (let j = a; j < b; j++) {
+        const t = rows.ffnRow[j];
+        if (t === rows.last[rows.seq[t]]) seqs[rows.seq[t]].policy.observeCompact?.(l, C.saved);
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * Continuous batching through the library on SmolLM2: a greedy request
  * gives the same tokens alone or beside three others (dense, FFN-SkipLLM
- * from the shipped 25% profile, random skipping), concurrent calls really
+ * from the shipped 25% profile, random skipping, the guarded, linear, prune and compact profiles), concurrent calls really
  * share steps, an aborted or abandoned sequence frees its slot at once,
  * and the slots are reused by queued requests.
  */
@@ -45,6 +45,9 @@ const SKIPS: [string, () => SkipConfig][] = [
     "ffn-skip-linear (25% profile, low-rank stand-in)",
     () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-linear-25.json"), 30).config,
   ],
+  // compact FFN copies: the rows that run the same copy in a layer go through it as one batch (Model.compactRows)
+  ["ffn-prune (25% profile)", () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-prune-25.json"), 30).config],
+  ["ffn-skip-compact (25% profile)", () => readSkipProfile(join(ROOT, "profiles", "smollm2-135m-instruct-compact-25.json"), 30).config],
 ];
 
 for (const [name, skip] of SKIPS) {

@@ -56,8 +56,9 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   prompts and the dense model's sampled continuations (N tokens, temperature T; default 256 and 0.7); the least
   important go, ranked over all layers (or the same number per layer), in whole blocks of 32, until the share of FFN
   weight bytes the compact copies do not read meets the target. The kept neurons go next to --out as .keep.
-  --method ffn-skip-compact --keep-file F [--cold C --k 1,2]: FFN-SkipLLM whose skipped FFNs run the compact copies
-  of keep file F (from --method ffn-prune) instead of nothing; tau is bisected per k (teacher-forced byte ratio).`;
+  --method ffn-skip-compact --keep-file F [--cold C --cold-end E --k 1,2]: FFN-SkipLLM whose skipped FFNs run the compact copies
+  of keep file F (from --method ffn-prune) instead of nothing; tau is bisected per k (teacher-forced byte ratio).
+  --cold-end E: the last E layers run whole (default: C, as the first C).`;
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
@@ -77,6 +78,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "min-conf": { type: "string" },
       "stand-in": { type: "string" },
       cold: { type: "string" },
+      "cold-end": { type: "string" },
       "free-tokens": { type: "string" },
       rank: { type: "string" },
       ridge: { type: "string" },
@@ -176,8 +178,10 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       const keepFile = v["keep-file"] as string | undefined;
       if (!keepFile) throw new Error("calibrate --method ffn-skip-compact needs --keep-file F (made by calibrate --method ffn-prune)");
       const cold = num(v, "cold", true) ?? Math.max(1, Math.round(0.1 * L));
+      const coldEnd = num(v, "cold-end", true) ?? cold;
+      if (cold + coldEnd >= L) throw new Error(`calibrate: cold regions ${cold} + ${coldEnd} leave no middle layer of ${L}`);
       const ks = ((v.k as string | undefined) ?? "1,2").split(",").map(Number);
-      const base = { warmup, coldStart: cold, coldEnd: cold, keepFile: resolve(keepFile) };
+      const base = { warmup, coldStart: cold, coldEnd, keepFile: resolve(keepFile) };
       r = await calibrateGuarded({ method: "ffn-skip-compact", nLayers: L, targetRatio: target, k: ks, base, evaluate });
       // the profile names its side file relative to itself
       if (v.out) (r.best.config as { keepFile?: string }).keepFile = relative(dirname(resolve(v.out as string)), resolve(keepFile));
