@@ -461,6 +461,7 @@ export class Model {
       any ||= keep !== undefined;
     }
     if (!any) return nf;
+    if (nf === 1) return 0; // one row (a single sequence's decode step): nothing to order
     // stable: whole rows first in their order, then the compact ones grouped by copy (so that rows sharing a copy run
     // as one batch), each group in row order
     const copyId = new Map<CompactLayer, number>();
