@@ -3,10 +3,12 @@
  * weights), the attention and the other kernel calls, and the rest (JavaScript, activation quantization, ...).
  * Wraps the loaded engine's kernels; positions 20.. of a dense decode.
  *
- *   node dist/bench/step-parts.js --model FILE [--threads 1] [--steps 10] [--chunks-per-thread N]
+ *   node dist/bench/step-parts.js --model FILE [--threads 1] [--steps 10] [--chunks-per-thread N] [--profile P.json]
+ * (--profile: a skip profile's decode steps instead of dense ones; compact copies are built first)
  */
 import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
+import { readSkipProfile } from "../src/skip/skip-profile.js";
 import type { Job } from "../src/kernels/pool.js";
 
 const { values: v } = parseArgs({
@@ -15,13 +17,16 @@ const { values: v } = parseArgs({
     threads: { type: "string", default: "1" },
     steps: { type: "string", default: "10" },
     "chunks-per-thread": { type: "string" },
+    profile: { type: "string" },
   },
 });
 if (!v.model) throw new Error("usage: step-parts.js --model FILE [--threads 1] [--steps 10]");
 const engine = await loadModel(v.model, { threads: Number(v.threads), ctx: 512 });
 const m = engine.model;
+const policy = engine.policy(v.profile ? readSkipProfile(v.profile, engine.config.nLayers).config : undefined);
+engine.prepareSkip(policy);
 const step = (pos: number): void => {
-  m.forward([100 + (pos % 50)], pos, { policy: engine.policy(), phase: "decode", genIndex: pos, logits: "last" });
+  m.forward([100 + (pos % 50)], pos, { policy, phase: "decode", genIndex: pos, logits: "last" });
 };
 for (let p = 0; p < 20; p++) step(p);
 const parts = new Map<string, { ms: number; bytes: number; calls: number; wait: number; alone: number }>();
