@@ -464,13 +464,9 @@ export class Model {
     if (nf === 1) return 0; // one row (a single sequence's decode step): nothing to order
     // stable: whole rows first in their order, then the compact ones grouped by copy (so that rows sharing a copy run
     // as one batch), each group in row order
-    const copyId = new Map<CompactLayer, number>();
-    for (let j = 0; j < nf; j++) {
-      const C = this.compactRow[j];
-      if (C && !copyId.has(C)) copyId.set(C, copyId.size + 1);
-    }
-    const rank = (j: number) => (this.compactRow[j] ? copyId.get(this.compactRow[j]!)! : 0);
-    const order = Array.from({ length: nf }, (_, j) => j).sort((a, b) => rank(a) - rank(b) || a - b);
+    // rank: 0 for a whole row, else 1 + the first row with the same copy
+    const rank = this.compactRow.slice(0, nf).map((C, j) => (C ? 1 + this.compactRow.indexOf(C) : 0));
+    const order = Array.from({ length: nf }, (_, j) => j).sort((a, b) => rank[a] - rank[b] || a - b);
     const ffnRow = order.map((j) => rows.ffnRow[j]),
       copies = order.map((j) => this.compactRow[j]);
     rows.ffnRow.set(ffnRow);

@@ -60,6 +60,17 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   of keep file F (from --method ffn-prune) instead of nothing; tau is bisected per k (teacher-forced byte ratio).
   --cold-end E: the last E layers run whole (default: C, as the first C).`;
 
+/** How each method's profile describes itself. */
+const METHOD_DESCRIPTIONS: Record<string, string> = {
+  "ffn-skip": "FFN-SkipLLM",
+  "ffn-skip-guarded": "FFN-SkipLLM with guards (docs/method.md)",
+  "ffn-skip-linear": "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)",
+  "ffn-skip-layerwise": "FFN-SkipLLM with per-layer thresholds (docs/method.md)",
+  "ffn-sparse": "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved",
+  "ffn-prune": "decode-time static FFN neuron pruning (docs/method.md), share of FFN bytes saved",
+  "ffn-skip-compact": "FFN-SkipLLM whose skipped FFNs run compact copies (docs/method.md)",
+};
+
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
     argv,
@@ -100,7 +111,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     false,
   );
   const method = (v.method as string | undefined) ?? "ffn-skip";
-  const METHODS = ["ffn-skip", "ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune", "ffn-skip-compact"];
+  const METHODS = Object.keys(METHOD_DESCRIPTIONS);
   if (!METHODS.includes(method)) throw new Error(`calibrate: --method must be one of ${METHODS.join(", ")}, got "${method}"`);
   if (v.help) {
     process.stdout.write(CALIBRATE_HELP + "\n");
@@ -413,7 +424,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
     const profile = profileToJSON({
       config: r.best.config,
       target_ratio: target,
-      description: `${method === "ffn-skip-compact" ? "FFN-SkipLLM whose skipped FFNs run compact copies (docs/method.md)" : method === "ffn-prune" ? "decode-time static FFN neuron pruning (docs/method.md), share of FFN bytes saved" : method === "ffn-sparse" ? "FFN neuron sparsity on the gate (docs/method.md), share of FFN bytes saved" : method === "ffn-skip" ? "FFN-SkipLLM" : method === "ffn-skip-layerwise" ? "FFN-SkipLLM with per-layer thresholds (docs/method.md)" : method === "ffn-skip-linear" ? "FFN-SkipLLM with a low-rank linear stand-in (docs/method.md)" : "FFN-SkipLLM with guards (docs/method.md)"} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
+      description: `${METHOD_DESCRIPTIONS[method]} calibrated for ${(target * 100).toFixed(0)}% FFN skip on ${engine.path.split("/").pop()}`,
       calibrated: {
         n_layers: L,
         model_sha256: fileSha256(engine.path),
