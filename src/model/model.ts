@@ -465,7 +465,7 @@ export class Model {
     // stable: whole rows first in their order, then the compact ones grouped by copy (so that rows sharing a copy run
     // as one batch), each group in row order
     // rank: 0 for a whole row, else 1 + the first row with the same copy
-    const rank = this.compactRow.slice(0, nf).map((C, j) => (C ? 1 + this.compactRow.indexOf(C) : 0));
+    const rank = this.compactRow.slice(0, nf).map((C) => (C ? 1 + this.compactRow.indexOf(C) : 0));
     const order = Array.from({ length: nf }, (_, j) => j).sort((a, b) => rank[a] - rank[b] || a - b);
     const ffnRow = order.map((j) => rows.ffnRow[j]),
       copies = order.map((j) => this.compactRow[j]);
