@@ -7,6 +7,12 @@
  *   m ≥ 3p (at least three copies, the last may be cut short) and
  *   m ≥ minWords. Degenerate generations repeat until the token limit, so
  *   the loop is at the end; a repetition the model left again is not one.
+ *   Line breaks count too (since session 23): the ROUGE words drop them, so
+ *   an answer that ends in a hundred blank lines, or in "1" between blank
+ *   lines of varying length, had no words to repeat and did not count. The
+ *   answer is checked three ways and loops if any finds a periodic tail:
+ *   the words alone (as before), the words with one token per line break,
+ *   and the words with one token per run of line breaks.
  * - distinct-n: distinct n-grams ÷ n-grams of one answer (NaN when it has
  *   no n-gram).
  */
@@ -42,9 +48,17 @@ export function findLoop(words: readonly string[], o: LoopOptions = {}): Loop | 
   return best;
 }
 
-/** Whether `text` ends in a repeated n-gram loop (see findLoop). */
+/** The ROUGE words of `text` with a "\n" token for each line break, or for each run of them (`runs`). */
+export function lineTokens(text: string, runs: boolean): string[] {
+  const t = text.toLowerCase();
+  return (runs ? t.replace(/\s*\n\s*/g, " \n ") : t).match(/[a-z0-9]+|\n/g) ?? [];
+}
+
+/** Whether `text` ends in a repeated n-gram loop: in its words alone, or with its line breaks (see the top of this file). */
 export function isLooping(text: string, o: LoopOptions = {}): boolean {
-  return findLoop(rougeTokens(text), o) !== null;
+  return (
+    findLoop(rougeTokens(text), o) !== null || findLoop(lineTokens(text, false), o) !== null || findLoop(lineTokens(text, true), o) !== null
+  );
 }
 
 /** distinct n-grams ÷ n-grams in `text`; NaN when it has fewer than n words. */

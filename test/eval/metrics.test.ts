@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { factoidItems, factoidPrompt, isCorrect, normalizeAnswer } from "../../src/eval/factoid.js";
 import { lcsLength, rougeL, rougeN, rougeTokens, tokenF1, rougeF } from "../../src/eval/rouge.js";
-import { distinctN, findLoop, isLooping } from "../../src/eval/collapse.js";
+import { distinctN, findLoop, isLooping, lineTokens } from "../../src/eval/collapse.js";
 import { slidingWindows } from "../../src/eval/perplexity.js";
 import { kSchedule, modelStem, topIndices } from "../../src/eval/targets.js";
 
@@ -95,6 +95,31 @@ test("loop: periodic tails of ≥ 3 copies and ≥ 12 words count; escaped or sh
   assert.ok(!isLooping("yes ".repeat(20) + "and then it ended with something new"));
   assert.ok(isLooping("Sure! " + "I can help. ".repeat(6)));
   assert.ok(!isLooping("A normal answer that never repeats itself at all, with plenty of distinct words in it."));
+});
+
+test("loop: line breaks count — blank lines to the limit, or a word between blank lines of varying length", () => {
+  const nl = (n: number) => "\n".repeat(n);
+  // a hundred blank lines: no word repeats, the line breaks do
+  assert.ok(isLooping("How many times do you have a memory" + nl(100)));
+  // "1" between blank lines of varying length: periodic once each run of line breaks is one token
+  assert.ok(isLooping("Question?" + [3, 1, 5, 2, 4, 1, 6, 2].map((k) => nl(k) + "1").join("") + nl(1)));
+  assert.deepEqual(lineTokens("A b\n\n c\nd!", false), ["a", "b", "\n", "\n", "c", "\n", "d"]);
+  assert.deepEqual(lineTokens("A b\n\n c\nd!", true), ["a", "b", "\n", "c", "\n", "d"]);
+  // ordinary answers: a list, paragraphs, a few trailing line breaks
+  assert.ok(!isLooping("Here are some tips:\n\n1. Plan your day.\n2. Take breaks.\n3. Sleep well.\n\nGood luck!\n\n"));
+  assert.ok(!isLooping("First paragraph here.\n\nSecond one, different.\n\nThird and last." + nl(5)));
+  // 11 line breaks are not enough (the same 12-token minimum as words)
+  assert.ok(!isLooping("An answer that ends" + nl(11)));
+  // a word loop separated by varying blank lines still counts
+  assert.ok(
+    isLooping(
+      "Sure." +
+        ["\n", "\n\n", "\n", "\n\n\n"]
+          .map((s) => s + "I can help you")
+          .join("")
+          .repeat(3),
+    ),
+  );
 });
 
 test("distinct-n", () => {
