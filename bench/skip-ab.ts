@@ -4,8 +4,11 @@
  * src/api/bench.ts benchmark), and a profile's speed-up is the median over
  * rounds of its tok/s ÷ that round's dense tok/s. Per-round ratios follow
  * a shared machine's drift better than ratios of medians (compare.ts), which is
- * what this machine's ±25% swings between runs need. With --out, writes a
- * markdown table there with the command.
+ * what this machine's ±25% swings between runs need. Beside each, the byte
+ * bound (decode weight bytes ÷ the bytes the profile reads per token, an
+ * ffn-skip-linear stand-in's maps counted) and the share of the bound's gain
+ * the profile got; a bandwidth probe runs before and after. With --out,
+ * writes a markdown table there with the command.
  *
  *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
  *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--out results/method/x.md]
@@ -15,6 +18,8 @@ import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import { benchmark } from "../src/api/bench.js";
+import { probeBandwidth } from "../src/kernels/probe.js";
+import { bytesPerSkip } from "../src/skip/linear.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
 import type { SkipConfig } from "../src/skip/config.js";
 import { median } from "./median.js";
@@ -34,6 +39,7 @@ if (!v.profiles) throw new Error("skip-ab: --profiles A.json[,B.json...] is requ
 const rounds = Number(v.rounds),
   promptTokens = Number(v["prompt-tokens"]),
   genTokens = Number(v["gen-tokens"]);
+const bw0 = probeBandwidth().gbps;
 const engine = await loadModel(v.model, { threads: Number(v.threads), ctx: promptTokens + genTokens + 8 });
 const configs: { name: string; skip: SkipConfig | undefined }[] = [
   { name: "dense", skip: undefined },
@@ -42,26 +48,33 @@ const configs: { name: string; skip: SkipConfig | undefined }[] = [
 for (const c of configs) benchmark(engine, { promptTokens, genTokens, skip: c.skip }); // warm-up; builds what a method builds on first use
 const tps = configs.map(() => [] as number[]);
 const ratio = configs.map(() => 0);
+const bytesRead = configs.map(() => 0);
 for (let r = 0; r < rounds; r++)
   configs.forEach((c, i) => {
     const b = benchmark(engine, { promptTokens, genTokens, skip: c.skip });
     tps[i].push(b.decode_tok_per_s);
     ratio[i] = b.skip.ratio;
+    // a stand-in's maps are read for every skipped FFN: they count against the bound
+    bytesRead[i] = b.weight_bytes_per_token + (c.skip ? (b.skip.skipped_ffn / genTokens) * bytesPerSkip(c.skip) : 0);
   });
+const total = engine.weightBytes.total;
 await engine.dispose();
+const bw1 = probeBandwidth().gbps;
 
 const command = `node dist/bench/skip-ab.js ${process.argv.slice(2).join(" ")}`;
 const rows = configs.map((c, i) => {
   const perRound = median(tps[i].map((t, r) => t / tps[0][r]));
-  return `| ${c.name} | ${(100 * ratio[i]).toFixed(1)}% | ${median(tps[i]).toFixed(1)} | ${perRound.toFixed(3)}× | ${Math.min(...tps[i]).toFixed(1)}–${Math.max(...tps[i]).toFixed(1)} |`;
+  const bound = total / bytesRead[i];
+  const share = i === 0 ? "–" : `${((100 * (perRound - 1)) / (bound - 1)).toFixed(0)}%`;
+  return `| ${c.name} | ${(100 * ratio[i]).toFixed(1)}% | ${median(tps[i]).toFixed(1)} | ${perRound.toFixed(3)}× | ${Math.min(...tps[i]).toFixed(1)}–${Math.max(...tps[i]).toFixed(1)} | ×${bound.toFixed(3)} | ${share} |`;
 });
 const md = [
   `# Decode speed against dense, one process: ${basename(engine.path)}`,
   "",
-  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of dense then each profile, ${promptTokens}-token prompt, ${genTokens} decoded tokens each.`,
+  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of dense then each profile, ${promptTokens}-token prompt, ${genTokens} decoded tokens each. Bandwidth probe (one core, wasm): ${bw0.toFixed(1)} GB/s before, ${bw1.toFixed(1)} GB/s after.`,
   "",
-  "| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | range tok/s |",
-  "|---|---|---|---|---|",
+  "| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | range tok/s | byte bound | share of the bound's gain |",
+  "|---|---|---|---|---|---|---|",
   ...rows,
   "",
 ].join("\n");
