@@ -14,13 +14,15 @@
  * (the caches are conversation-*.jsonl item caches; several per run are joined by question id. --scores: an earlier
  * --out whose NLLs are reused for the same run and question; loops are always counted again from the text)
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
 import { isLooping } from "../src/eval/collapse.js";
 import { mcnemar } from "../src/eval/stats.js";
 import { VICUNA_DEFAULT } from "../src/eval/conversation.js";
-import { dataPath } from "../src/eval/data.js";
+import { dataPath, readJsonl } from "../src/eval/data.js";
+import { firstAnswers } from "./conv-caches.js";
+import { midMedian } from "./median.js";
 
 const { values: v, positionals } = parseArgs({
   options: {
@@ -37,18 +39,9 @@ const { values: v, positionals } = parseArgs({
 const runs = [...(v.runs ?? []), ...positionals];
 if (!v.model || runs.length === 0) throw new Error("--model FILE and at least one --runs NAME=CACHE[,CACHE] are required");
 
-interface Answer {
-  text: string;
-  tokens: number;
-  finish: string;
-}
-const questions = new Map<string, string>();
-for (const line of readFileSync(dataPath(v.data ?? VICUNA_DEFAULT), "utf8")
-  .trim()
-  .split("\n")) {
-  const r = JSON.parse(line) as { question_id: number; text: string };
-  questions.set(String(r.question_id), r.text);
-}
+const questions = new Map(
+  readJsonl(dataPath(v.data ?? VICUNA_DEFAULT), "conversation").map((r) => [String(r.question_id), String(r.text)]),
+);
 interface Row {
   run: string;
   id: string;
@@ -59,22 +52,16 @@ interface Row {
 }
 const earlier = new Map<string, Row>();
 if (v.scores)
-  for (const line of readFileSync(v.scores, "utf8").trim().split("\n")) {
-    const r = JSON.parse(line) as Row;
-    earlier.set(`${r.run}\u0000${r.id}`, r);
-  }
+  // an empty answer's NLL is infinite, which JSON writes as null
+  for (const r of readJsonl(v.scores, "answer scores") as unknown as Row[])
+    earlier.set(`${r.run}\u0000${r.id}`, { ...r, nll: r.nll ?? Number.POSITIVE_INFINITY });
 const engine = await loadModel(v.model, { threads: Number(v.threads), ctx: 1024 });
 const rows: Row[] = [];
 for (const run of runs) {
   const eq = run.indexOf("=");
   if (eq < 1) throw new Error(`--runs ${run}: expected NAME=CACHE[,CACHE]`);
   const name = run.slice(0, eq);
-  const answers = new Map<string, Answer>();
-  for (const f of run.slice(eq + 1).split(","))
-    for (const line of readFileSync(f, "utf8").trim().split("\n")) {
-      const r = JSON.parse(line) as { id?: string; output?: { answers: Answer[] } };
-      if (r.id !== undefined && r.output) answers.set(r.id, r.output.answers[0]);
-    }
+  const answers = firstAnswers(run.slice(eq + 1));
   for (const [id, a] of [...answers].sort((x, y) => Number(x[0]) - Number(y[0]))) {
     const had = earlier.get(`${name}\u0000${id}`);
     if (had) {
@@ -99,10 +86,6 @@ for (const run of runs) {
 }
 await engine.dispose();
 if (v.out) writeFileSync(v.out, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-const med = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 // broken: no loop, and less likely under dense than anything dense wrote itself
 const denseRows = rows.filter((r) => r.run === "dense");
 const T = denseRows.length > 0 ? Math.max(...denseRows.map((r) => r.nll)) : Number.POSITIVE_INFINITY;
@@ -117,7 +100,7 @@ console.log(
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const name of new Set(rows.map((r) => r.run))) {
   const mine = rows.filter((r) => r.run === name);
-  const nll = (f: (r: Row) => boolean) => med(mine.filter(f).map((r) => r.nll)).toFixed(2);
+  const nll = (f: (r: Row) => boolean) => midMedian(mine.filter(f).map((r) => r.nll)).toFixed(2);
   const n = mine.length;
   console.log(
     `| ${name} | ${n} | ${pct(mine.filter((r) => r.loop).length, n)} | ${pct(mine.filter(broken).length, n)} | ${pct(mine.filter(degenerate).length, n)} | ${nll(() => true)} | ${nll((r) => r.loop)} | ${nll((r) => !r.loop)} |`,

@@ -5,24 +5,16 @@
  *
  *   node dist/bench/loop-pairs.js --a A1.jsonl[,A2.jsonl] --b B1.jsonl[,B2.jsonl]
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isLooping } from "../src/eval/collapse.js";
 import { mcnemar } from "../src/eval/stats.js";
+import { firstAnswers } from "./conv-caches.js";
 
 const { values: v } = parseArgs({ options: { a: { type: "string" }, b: { type: "string" } } });
 if (!v.a || !v.b) throw new Error("--a CACHES and --b CACHES (comma-separated conversation cache files) are required");
 
 /** question id → whether its first answer ends in a loop */
-function loops(files: string): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  for (const f of files.split(","))
-    for (const line of readFileSync(f, "utf8").trim().split("\n")) {
-      const r = JSON.parse(line) as { id?: string; output?: { answers: { text: string }[] } };
-      if (r.id !== undefined && r.output) out.set(r.id, isLooping(r.output.answers[0].text));
-    }
-  return out;
-}
+const loops = (files: string): Map<string, boolean> => new Map([...firstAnswers(files)].map(([id, a]) => [id, isLooping(a.text)]));
 const A = loops(v.a),
   B = loops(v.b);
 const ids = [...A.keys()].filter((id) => B.has(id));

@@ -32,6 +32,7 @@ import { bootstrapMean, mcnemar, pairedBootstrap, type Interval } from "../src/e
 import type { SkipConfig } from "../src/skip/config.js";
 import { bytesPerSkip } from "../src/skip/linear.js";
 import { lineChart, type ChartSeries } from "../src/util/chart.js";
+import { midMedian as median } from "./median.js";
 
 /** this project's methods, each tested against ffn-skip */
 const NEW = ["ffn-skip-guarded", "ffn-skip-linear", "ffn-skip-layerwise", "ffn-sparse", "ffn-prune", "ffn-skip-compact"];
@@ -85,12 +86,6 @@ function items(path: string): Map<string, Record<string, unknown>> {
 /** Bytes of ffn-skip-linear's maps read per token (0 for methods without a stand-in). */
 function standInBytesPerToken(config: SkipConfig, skippedPerToken: number): number {
   return skippedPerToken * bytesPerSkip(config);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
 async function speed(dir: string, model: string | undefined, tokens: number, rounds: number, threads: number): Promise<void> {
