@@ -1,0 +1,69 @@
+// Session 24 screen for issue 16 (research, not product). Run from the repository root after `npx tsc -p .`:
+//   node results/method/compact-loops/correction-screen/screen.mjs ~/.cache/ffnskip/models/SmolLM2-135M-Instruct.Q4_1.gguf profiles/smollm2-135m-instruct-prune-u50.keep
+// Screen: how much of a compact copy's error (the dropped neurons' contribution d = W2[:,D] h_D) is a constant vector?
+// Fit the mean of d on sampled continuations (seeds 1..6), measure E||d||^2 and E||d - mean||^2 on others (seeds 101..106).
+import { loadModel } from "../../../../dist/src/api/engine.js";
+import { buildCalibSet } from "../../../../dist/src/eval/calib.js";
+import { loadKeep } from "../../../../dist/src/skip/neuron-keep.js";
+import { PolicyWrapper } from "../../../../dist/src/skip/wrapper.js";
+const [model, keepFile] = process.argv.slice(2);
+const engine = await loadModel(model, { threads: 1 });
+const { nLayers: L, ffnDim: F, dim } = engine.config;
+const { keeps } = loadKeep(keepFile);
+const set = await buildCalibSet(engine, 6, 32);
+async function seqsFor(seed0) {
+  const seqs = [];
+  for (const [i, ids] of set.prompts.entries()) {
+    const g = await engine.generate({ tokens: ids }, { temperature: 0.7, seed: seed0 + i, maxTokens: 256, ignoreEog: true });
+    seqs.push([...ids, ...g.tokens]);
+  }
+  return seqs;
+}
+// dropped columns of W2, dequantized: per layer D x dim (column-major per dropped neuron)
+const model_ = engine.model;
+const drop = [], W = [];
+for (const S of model_.shards) {
+  const K = S.kernels, row = K.heap.alloc(F * 4, 16);
+  for (let l = S.first; l < S.end; l++) {
+    const kept = new Set(keeps[l]);
+    const D = []; for (let i = 0; i < F; i++) if (!kept.has(i)) D.push(i);
+    drop[l] = D;
+    const w = new Float32Array(D.length * dim);
+    for (let r = 0; r < dim; r++) { K.getRow(model_.weights.layers[l].w2, r, row); const v = K.heap.f32(row, F); D.forEach((i, j) => (w[j * dim + r] = v[i])); }
+    W[l] = w;
+  }
+}
+function collect(seqs, mean, alpha) {
+  const sum = Array.from({ length: L }, () => new Float64Array(dim));
+  const e = new Float64Array(L), ec = new Float64Array(L), eo = new Float64Array(L), fc = new Float64Array(L), cc = new Float64Array(L), es = new Float64Array(L);
+  let n = 0, pos = 0;
+  const d = new Float64Array(dim);
+  const c = new (class extends PolicyWrapper {
+    get wantsFFNHidden() { return true; }
+    get wantsFFNOutput() { return true; }
+    observeFFNHidden(l, m, at) {
+      if (pos < 4) return;
+      d.fill(0);
+      const D = drop[l], w = W[l];
+      for (let j = 0; j < D.length; j++) { const h = m[at + D[j]]; if (h === 0) continue; const o = j * dim; for (let r = 0; r < dim; r++) d[r] += h * w[o + r]; }
+      let s = 0, sc = 0; const mu = mean?.[l];
+      for (let r = 0; r < dim; r++) { sum[l][r] += d[r]; s += d[r] * d[r]; if (mu) { const x = d[r] - mu[r]; sc += x * x; } }
+      e[l] += s; ec[l] += sc;
+    }
+    observeFFNOutput(l, m, at, dd) { if (pos < 4) return; let s = 0, a = 0, b = 0, q = 0; const al = alpha?.[l] ?? 1;
+      for (let i = 0; i < dd; i++) { const f = m[at + i], c = f - d[i]; s += f * f; a += f * c; b += c * c; const x = f - al * c; q += x * x; }
+      eo[l] += s; fc[l] += a; cc[l] += b; es[l] += q; }
+  })(engine.policy({ method: "none" }));
+  for (const ids of seqs) {
+    c.reset(); model_.kv.truncate(0);
+    for (pos = 0; pos < ids.length; pos++) { model_.forward([ids[pos]], pos, { policy: c, phase: "prompt", logits: "none" }); if (pos >= 4) n++; }
+  }
+  return { mean: sum.map((s) => Float64Array.from(s, (x) => x / n)), e, ec, eo, n, alpha: Array.from(fc, (a, l) => a / cc[l]), es };
+}
+const fit = collect(await seqsFor(1));
+const held = collect(await seqsFor(101), fit.mean, fit.alpha);
+console.log("layer  dropped/ffn-out energy (held-out) | error left: fitted mean subtracted | compact output times fitted alpha | alpha");
+for (let l = 0; l < L; l++) console.log(String(l).padStart(3), (held.e[l] / held.eo[l]).toFixed(3).padStart(8), (held.ec[l] / held.e[l]).toFixed(3).padStart(8), (held.es[l] / held.e[l]).toFixed(3).padStart(8), fit.alpha[l].toFixed(3).padStart(7));
+const tot = held.e.reduce((a, b) => a + b, 0), totc = held.ec.reduce((a, b) => a + b, 0);
+const tots = held.es.reduce((a, b) => a + b, 0);
+console.log("all layers: error left, mean", (totc / tot).toFixed(3), "alpha", (tots / tot).toFixed(3), "samples", fit.n, held.n);
