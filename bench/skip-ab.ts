@@ -7,7 +7,9 @@
  * what this machine's ±25% swings between runs need. Beside each, the byte
  * bound (decode weight bytes ÷ the bytes the profile reads per token, an
  * ffn-skip-linear stand-in's maps counted) and the share of the bound's gain
- * the profile got; a bandwidth probe runs before and after. With --out,
+ * the profile got, with a distribution-free CI of the median per-round ratio
+ * (order statistics, src/eval/stats.ts medianInterval: with 6–8 rounds only
+ * the whole range reaches 95%); a bandwidth probe runs before and after. With --out,
  * writes a markdown table there with the command.
  *
  *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
@@ -22,6 +24,7 @@ import { probeBandwidth } from "../src/kernels/probe.js";
 import { bytesPerSkip } from "../src/skip/linear.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
 import type { SkipConfig } from "../src/skip/config.js";
+import { medianInterval } from "../src/eval/stats.js";
 import { median } from "./median.js";
 
 const { values: v } = parseArgs({
@@ -63,9 +66,12 @@ const bw1 = probeBandwidth().gbps;
 
 const command = `node dist/bench/skip-ab.js ${process.argv.slice(2).join(" ")}`;
 const rows = configs.map((c, i) => {
-  const perRound = median(tps[i].map((t, r) => t / tps[0][r]));
+  const ratios = tps[i].map((t, r) => t / tps[0][r]);
+  const perRound = median(ratios);
   const bound = total / bytesRead[i];
-  const share = i === 0 ? "–" : `${((100 * (perRound - 1)) / (bound - 1)).toFixed(0)}%`;
+  const shareOf = (x: number) => `${((100 * (x - 1)) / (bound - 1)).toFixed(0)}%`;
+  const ci = medianInterval(ratios);
+  const share = i === 0 ? "– | –" : `${shareOf(perRound)} | ${shareOf(ci.lo)} to ${shareOf(ci.hi)} (${(100 * ci.coverage).toFixed(1)}%)`;
   return `| ${c.name} | ${(100 * ratio[i]).toFixed(1)}% | ${median(tps[i]).toFixed(1)} | ${perRound.toFixed(3)}× | ${Math.min(...tps[i]).toFixed(1)}–${Math.max(...tps[i]).toFixed(1)} | ×${bound.toFixed(3)} | ${share} |`;
 });
 const md = [
@@ -73,8 +79,8 @@ const md = [
   "",
   `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of dense then each profile, ${promptTokens}-token prompt, ${genTokens} decoded tokens each. Bandwidth probe (one core, wasm): ${bw0.toFixed(1)} GB/s before, ${bw1.toFixed(1)} GB/s after.`,
   "",
-  "| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | range tok/s | byte bound | share of the bound's gain |",
-  "|---|---|---|---|---|---|---|",
+  "| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | range tok/s | byte bound | share of the bound's gain | its CI (coverage) |",
+  "|---|---|---|---|---|---|---|---|",
   ...rows,
   "",
 ].join("\n");

@@ -6,6 +6,7 @@ import {
   itemsForPairedDrop,
   itemsForUnpaired,
   mcnemar,
+  medianInterval,
   normalQuantile,
   pairedBootstrap,
   quantile,
@@ -70,4 +71,23 @@ test("normal quantile and sample sizes match textbook values", () => {
   close(n, (1.959964 * Math.sqrt(0.1) + 0.841621 * Math.sqrt(0.1 - 0.0004)) ** 2 / 0.0004, 1.5);
   // fewer flips, fewer items
   assert.ok(itemsForPairedDrop(0.02, 0.05) < n);
+});
+
+test("median interval: order statistics with exact binomial coverage", () => {
+  // n = 10: P(Binom(10, 1/2) <= 1) = 11/1024, so [x(2), x(9)] covers 1 - 22/1024; [x(3), x(8)] (1 - 112/1024) is below 95%
+  const r = medianInterval([10, 1, 9, 2, 8, 3, 7, 4, 6, 5]);
+  assert.deepEqual([r.lo, r.mean, r.hi], [2, 5.5, 9]);
+  close(r.coverage, 1 - 22 / 1024, 1e-12);
+  // n = 8: only the whole range reaches 95% (1 - 2/256)
+  const e = medianInterval([3, 1, 4, 1, 5, 9, 2, 6]);
+  assert.deepEqual([e.lo, e.hi], [1, 9]);
+  close(e.coverage, 1 - 2 / 256, 1e-12);
+  // n = 5 cannot reach 95%: the whole range with its coverage, 1 - 2/32
+  close(medianInterval([1, 2, 3, 4, 5]).coverage, 1 - 2 / 32, 1e-12);
+  // a lower level narrows it: n = 10 at 80% is [x(3), x(8)]
+  assert.deepEqual(
+    [medianInterval([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.8).lo, medianInterval([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.8).hi],
+    [3, 8],
+  );
+  assert.throws(() => medianInterval([1, Number.NaN]), /medianInterval: value 1/);
 });

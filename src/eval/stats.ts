@@ -127,6 +127,26 @@ export function binomialTwoSided(k: number, n: number): number {
   return Math.min(1, 2 * tail);
 }
 
+/**
+ * Distribution-free confidence interval of a median: the order statistics x(k) and x(n+1-k) (1-based, sorted) with
+ * the largest k whose coverage 1 − 2·P(Binom(n, ½) < k) is still at least `level`; `coverage` is that exact
+ * coverage. Needs no model of the values (benchmark rounds on a noisy host); with fewer than 6 values no interval
+ * reaches 95%, and the whole range is returned with its coverage.
+ */
+export function medianInterval(values: ArrayLike<number>, level = 0.95): Interval & { coverage: number } {
+  checkValues(values, "medianInterval");
+  const n = values.length;
+  if (n === 0) return { mean: Number.NaN, lo: Number.NaN, hi: Number.NaN, coverage: 0 };
+  const s = Float64Array.from(values).sort();
+  const pmf = (i: number) => Math.exp(logChoose(n, i) - n * Math.LN2);
+  // tail = P(Binom(n, 1/2) <= k - 1): the chance the median lies below x(k), and (by symmetry) above x(n+1-k)
+  let k = 1,
+    tail = pmf(0);
+  while (k + 1 <= n - k && 1 - 2 * (tail + pmf(k)) >= level) tail += pmf(k++);
+  const mid = n >> 1;
+  return { mean: n % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, lo: s[k - 1], hi: s[n - k], coverage: 1 - 2 * tail };
+}
+
 /** McNemar (exact) on per-item correctness; `a`, `b` are booleans or 1/0 per item. */
 export function mcnemar(a: ArrayLike<number | boolean>, b: ArrayLike<number | boolean>, o: BootstrapOptions = {}): McNemarResult {
   if (a.length !== b.length) throw new Error(`mcnemar: ${a.length} vs ${b.length} items; the runs must cover the same items`);
