@@ -130,8 +130,9 @@ export function binomialTwoSided(k: number, n: number): number {
 /**
  * Distribution-free confidence interval of a median: the order statistics x(k) and x(n+1-k) (1-based, sorted) with
  * the largest k whose coverage 1 − 2·P(Binom(n, ½) < k) is still at least `level`; `coverage` is that exact
- * coverage. Needs no model of the values (benchmark rounds on a noisy host); with fewer than 6 values no interval
- * reaches 95%, and the whole range is returned with its coverage.
+ * coverage; `mean` holds the median itself (the two middle values averaged for an even count). Needs no model of
+ * the values (benchmark rounds on a noisy host); with fewer than 6 values no interval reaches 95%, and the whole range
+ * is returned with its coverage.
  */
 export function medianInterval(values: ArrayLike<number>, level = 0.95): Interval & { coverage: number } {
   checkValues(values, "medianInterval");
