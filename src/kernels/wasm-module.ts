@@ -91,6 +91,10 @@ type Build = Exclude<KernelVariant, "auto">;
 const FILES = { baseline: "kernels.wasm", relaxed: "kernels-relaxed.wasm", dotadd: "kernels-dotadd.wasm" } as const;
 /** compiled builds, once per thread; null: the build does not run here */
 const cached = new Map<Build, WebAssembly.Module | null>();
+/** Whether a build runs here, or why not (see buildStatus). */
+export type BuildStatus = "runs" | "no relaxed SIMD" | "self-test failed";
+/** why a relaxed build was refused, once per thread */
+const refused = new Map<Build, BuildStatus>();
 /** auto's choice between relaxed and dotadd, made once per thread */
 let autoChoice: Build | undefined;
 
@@ -130,11 +134,22 @@ function compileRelaxed(build: "relaxed" | "dotadd"): WebAssembly.Module | null 
   // Node 20 (V8 11.3) has relaxed SIMD behind a flag; flags are process-wide
   // and read at compile time, so this also covers the pool's worker threads.
   if (!WebAssembly.validate(bytes)) setFlagsFromString("--experimental-wasm-relaxed-simd");
-  if (!WebAssembly.validate(bytes)) return null;
+  if (!WebAssembly.validate(bytes)) {
+    refused.set(build, "no relaxed SIMD");
+    return null;
+  }
   const module = new WebAssembly.Module(bytes);
-  // V8 may lower relaxed ops differently per CPU: check the one the kernels use.
+  // V8 may lower relaxed ops differently per CPU (V8 13's dot-add passed on an AVX-512 VNNI host and fails on an
+  // AVX2-only one, session 24): check the one the kernels use.
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  return instantiateKernels(module, memory).selfTest(1024) === 1 ? module : null;
+  if (instantiateKernels(module, memory).selfTest(1024) === 1) return module;
+  refused.set(build, "self-test failed");
+  return null;
+}
+
+/** Whether this engine, on this CPU, runs the kernel `build`; if not, whether relaxed SIMD is missing or its self-test failed. */
+export function buildStatus(build: Build): BuildStatus {
+  return compiled(build) ? "runs" : refused.get(build)!;
 }
 
 /** True when this engine runs the kernel `build` correctly (its self-test passes). */
@@ -219,8 +234,13 @@ export function kernelModule(variant: KernelVariant = variantFromEnv()): WebAsse
   }
   const m = compiled(variant);
   if (m) return m;
+  const what = variant === "dotadd" ? "dot-add" : "relaxed-SIMD";
+  if (refused.get(variant) === "self-test failed")
+    throw new Error(
+      `${what} kernels do not run on this JavaScript engine and CPU: V8 ${process.versions.v8} lowers its relaxed dot product here in a way that fails the kernels' exactness self-test; use FFNSKIP_KERNELS=${variant === "dotadd" ? "auto, relaxed" : "auto"} or baseline`,
+    );
   throw new Error(
-    `${variant === "dotadd" ? "dot-add" : "relaxed-SIMD"} kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline`,
+    `${what} kernels do not run on this JavaScript engine (needs WebAssembly relaxed SIMD: Node >= 20); use FFNSKIP_KERNELS=baseline`,
   );
 }
 
