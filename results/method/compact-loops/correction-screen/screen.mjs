@@ -2,37 +2,11 @@
 //   node results/method/compact-loops/correction-screen/screen.mjs ~/.cache/ffnskip/models/SmolLM2-135M-Instruct.Q4_1.gguf profiles/smollm2-135m-instruct-prune-u50.keep
 // Screen: how much of a compact copy's error (the dropped neurons' contribution d = W2[:,D] h_D) is a constant vector?
 // Fit the mean of d on sampled continuations (seeds 1..6), measure E||d||^2 and E||d - mean||^2 on others (seeds 101..106).
-import { loadModel } from "../../../../dist/src/api/engine.js";
-import { buildCalibSet } from "../../../../dist/src/eval/calib.js";
-import { loadKeep } from "../../../../dist/src/skip/neuron-keep.js";
 import { PolicyWrapper } from "../../../../dist/src/skip/wrapper.js";
+import { openScreen } from "./common.mjs";
 const [model, keepFile] = process.argv.slice(2);
-const engine = await loadModel(model, { threads: 1 });
-const { nLayers: L, ffnDim: F, dim } = engine.config;
-const { keeps } = loadKeep(keepFile);
-const set = await buildCalibSet(engine, 6, 32);
-async function seqsFor(seed0) {
-  const seqs = [];
-  for (const [i, ids] of set.prompts.entries()) {
-    const g = await engine.generate({ tokens: ids }, { temperature: 0.7, seed: seed0 + i, maxTokens: 256, ignoreEog: true });
-    seqs.push([...ids, ...g.tokens]);
-  }
-  return seqs;
-}
-// dropped columns of W2, dequantized: per layer D x dim (column-major per dropped neuron)
+const { engine, L, dim, sampled: seqsFor, dropped } = await openScreen(model, keepFile);
 const model_ = engine.model;
-const drop = [], W = [];
-for (const S of model_.shards) {
-  const K = S.kernels, row = K.heap.alloc(F * 4, 16);
-  for (let l = S.first; l < S.end; l++) {
-    const kept = new Set(keeps[l]);
-    const D = []; for (let i = 0; i < F; i++) if (!kept.has(i)) D.push(i);
-    drop[l] = D;
-    const w = new Float32Array(D.length * dim);
-    for (let r = 0; r < dim; r++) { K.getRow(model_.weights.layers[l].w2, r, row); const v = K.heap.f32(row, F); D.forEach((i, j) => (w[j * dim + r] = v[i])); }
-    W[l] = w;
-  }
-}
 function collect(seqs, mean, alpha) {
   const sum = Array.from({ length: L }, () => new Float64Array(dim));
   const e = new Float64Array(L), ec = new Float64Array(L), eo = new Float64Array(L), fc = new Float64Array(L), cc = new Float64Array(L), es = new Float64Array(L);
@@ -43,9 +17,7 @@ function collect(seqs, mean, alpha) {
     get wantsFFNOutput() { return true; }
     observeFFNHidden(l, m, at) {
       if (pos < 4) return;
-      d.fill(0);
-      const D = drop[l], w = W[l];
-      for (let j = 0; j < D.length; j++) { const h = m[at + D[j]]; if (h === 0) continue; const o = j * dim; for (let r = 0; r < dim; r++) d[r] += h * w[o + r]; }
+      dropped(l, m, at, d);
       let s = 0, sc = 0; const mu = mean?.[l];
       for (let r = 0; r < dim; r++) { sum[l][r] += d[r]; s += d[r] * d[r]; if (mu) { const x = d[r] - mu[r]; sc += x * x; } }
       e[l] += s; ec[l] += sc;

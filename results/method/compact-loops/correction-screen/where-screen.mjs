@@ -4,32 +4,12 @@
 // compact copy itself computes? If so, a two-stage FFN (top half, then the other half only where needed) could pick
 // where to stop. Records per (token, middle layer): err = ||d||^2/||x||^2 (x = residual entering the FFN), and
 // predictors from the kept half: kc = ||c||^2/||x||^2 (c = kept neurons' output), hk = ||h_K||^2, hmax = max |h_K|.
-import { loadModel } from "../../../../dist/src/api/engine.js";
-import { buildCalibSet } from "../../../../dist/src/eval/calib.js";
-import { loadKeep } from "../../../../dist/src/skip/neuron-keep.js";
 import { PolicyWrapper } from "../../../../dist/src/skip/wrapper.js";
+import { openScreen } from "./common.mjs";
 const [model, keepFile] = process.argv.slice(2);
-const engine = await loadModel(model, { threads: 1 });
-const { nLayers: L, ffnDim: F, dim } = engine.config;
-const { keeps } = loadKeep(keepFile);
-const set = await buildCalibSet(engine, 6, 32);
-const seqs = [];
-for (const [i, ids] of set.prompts.entries()) {
-  const g = await engine.generate({ tokens: ids }, { temperature: 0.7, seed: 1 + i, maxTokens: 256, ignoreEog: true });
-  seqs.push([...ids, ...g.tokens]);
-}
-const m_ = engine.model, drop = [], W = [], keepL = [];
-for (const S of m_.shards) {
-  const K = S.kernels, row = K.heap.alloc(F * 4, 16);
-  for (let l = S.first; l < S.end; l++) {
-    const kept = new Set(keeps[l]); keepL[l] = keeps[l];
-    const D = []; for (let i = 0; i < F; i++) if (!kept.has(i)) D.push(i);
-    drop[l] = D;
-    const w = new Float32Array(D.length * dim);
-    for (let r = 0; r < dim; r++) { K.getRow(m_.weights.layers[l].w2, r, row); const v = K.heap.f32(row, F); D.forEach((i, j) => (w[j * dim + r] = v[i])); }
-    W[l] = w;
-  }
-}
+const { engine, L, dim, keeps: keepL, sampled, dropped } = await openScreen(model, keepFile);
+const seqs = await sampled(1);
+const m_ = engine.model;
 const recs = []; // [layer, err, kc, hk, hmax, cos]
 let pos = 0, hk = 0, hmax = 0;
 const d = new Float64Array(dim);
@@ -38,9 +18,7 @@ const c = new (class extends PolicyWrapper {
   get wantsFFNOutput() { return true; }
   observeFFNHidden(l, m, at) {
     if (pos < 4) return;
-    d.fill(0);
-    const D = drop[l], w = W[l];
-    for (let j = 0; j < D.length; j++) { const h = m[at + D[j]]; if (h === 0) continue; const o = j * dim; for (let r = 0; r < dim; r++) d[r] += h * w[o + r]; }
+    dropped(l, m, at, d);
     hk = 0; hmax = 0;
     for (const i of keepL[l]) { const h = m[at + i]; hk += h * h; hmax = Math.max(hmax, Math.abs(h)); }
   }
