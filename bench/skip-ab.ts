@@ -12,14 +12,18 @@
  * the whole range reaches 95%); a bandwidth probe runs before and after. With --out,
  * writes a markdown table there with the command.
  *
+ * --interleave: within a round the configs decode side by side, token by token
+ * in turn, each in its own KV cache slot (src/api/bench.ts benchmarkInterleaved),
+ * so drift lasting more than a few milliseconds cancels out of each round's ratio.
+ *
  *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
- *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--out results/method/x.md]
+ *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--interleave] [--out results/method/x.md]
  */
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModel } from "../src/api/engine.js";
-import { benchmark } from "../src/api/bench.js";
+import { type BenchResult, benchmark, benchmarkInterleaved } from "../src/api/bench.js";
 import { probeBandwidth } from "../src/kernels/probe.js";
 import { bytesPerSkip } from "../src/skip/linear.js";
 import { readSkipProfile } from "../src/skip/skip-profile.js";
@@ -35,6 +39,7 @@ const { values: v } = parseArgs({
     rounds: { type: "string", default: "15" },
     "prompt-tokens": { type: "string", default: "32" },
     "gen-tokens": { type: "string", default: "128" },
+    interleave: { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
@@ -43,7 +48,12 @@ const rounds = Number(v.rounds),
   promptTokens = Number(v["prompt-tokens"]),
   genTokens = Number(v["gen-tokens"]);
 const bw0 = probeBandwidth().gbps;
-const engine = await loadModel(v.model, { threads: Number(v.threads), ctx: promptTokens + genTokens + 8 });
+const nProfiles = v.profiles.split(",").length;
+const engine = await loadModel(v.model, {
+  threads: Number(v.threads),
+  ctx: promptTokens + genTokens + 8,
+  parallel: v.interleave ? nProfiles + 1 : 1,
+});
 const configs: { name: string; skip: SkipConfig | undefined }[] = [
   { name: "dense", skip: undefined },
   ...v.profiles.split(",").map((p) => ({ name: basename(p, ".json"), skip: readSkipProfile(p, engine.config.nLayers).config })),
@@ -52,9 +62,13 @@ for (const c of configs) benchmark(engine, { promptTokens, genTokens, skip: c.sk
 const tps = configs.map(() => [] as number[]);
 const ratio = configs.map(() => 0);
 const bytesRead = configs.map(() => 0);
+const round = (): BenchResult[] =>
+  v.interleave
+    ? benchmarkInterleaved(engine, { promptTokens, genTokens, skips: configs.map((c) => c.skip) })
+    : configs.map((c) => benchmark(engine, { promptTokens, genTokens, skip: c.skip }));
 for (let r = 0; r < rounds; r++)
-  configs.forEach((c, i) => {
-    const b = benchmark(engine, { promptTokens, genTokens, skip: c.skip });
+  round().forEach((b, i) => {
+    const c = configs[i];
     tps[i].push(b.decode_tok_per_s);
     ratio[i] = b.skip.ratio;
     // a stand-in's maps are read for every skipped FFN: they count against the bound
@@ -77,7 +91,7 @@ const rows = configs.map((c, i) => {
 const md = [
   `# Decode speed against dense, one process: ${basename(engine.path)}`,
   "",
-  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of dense then each profile, ${promptTokens}-token prompt, ${genTokens} decoded tokens each. Bandwidth probe (one core, wasm): ${bw0.toFixed(1)} GB/s before, ${bw1.toFixed(1)} GB/s after.`,
+  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of ${v.interleave ? "dense and each profile decoding side by side, token by token in turn (--interleave)" : "dense then each profile"}, ${promptTokens}-token prompt, ${genTokens} decoded tokens each. Bandwidth probe (one core, wasm): ${bw0.toFixed(1)} GB/s before, ${bw1.toFixed(1)} GB/s after.`,
   "",
   "| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | range tok/s | byte bound | share of the bound's gain | its CI (coverage) |",
   "|---|---|---|---|---|---|---|---|",

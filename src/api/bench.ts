@@ -62,21 +62,78 @@ export function benchmark(engine: Engine, o: BenchOptions): BenchResult {
     tok = argmax(logits!);
   }
   const decodeMs = performance.now() - t1;
-  const skip = policy.stats();
+  return result(engine, prompt.length, o.genTokens, promptMs, decodeMs, policy.stats());
+}
+
+function result(
+  engine: Engine,
+  promptTokens: number,
+  genTokens: number,
+  promptMs: number,
+  decodeMs: number,
+  skip: BenchResult["skip"],
+): BenchResult {
   const { total, ffnPerLayer } = engine.weightBytes;
   // bytes per token: everything, minus the FFNs the policy skipped (averaged over the decoded tokens)
   const meanFfn = ffnPerLayer.reduce((a, b) => a + b, 0) / ffnPerLayer.length;
-  const skippedPerToken = (skip.skipped_ffn * meanFfn) / o.genTokens;
+  const skippedPerToken = (skip.skipped_ffn * meanFfn) / genTokens;
   const bytes = total - skippedPerToken;
   return {
-    prompt_tokens: prompt.length,
-    gen_tokens: o.genTokens,
+    prompt_tokens: promptTokens,
+    gen_tokens: genTokens,
     prompt_ms: promptMs,
     decode_ms: decodeMs,
-    prompt_tok_per_s: (prompt.length * 1000) / promptMs,
-    decode_tok_per_s: (o.genTokens * 1000) / decodeMs,
+    prompt_tok_per_s: (promptTokens * 1000) / promptMs,
+    decode_tok_per_s: (genTokens * 1000) / decodeMs,
     weight_bytes_per_token: bytes,
-    decode_gb_per_s: bytes / (decodeMs / o.genTokens) / 1e6,
+    decode_gb_per_s: bytes / (decodeMs / genTokens) / 1e6,
     skip,
   };
+}
+
+/**
+ * Decode speed of several skip configs side by side: each decodes its own
+ * sequence in its own KV cache slot, and they take turns token by token, the
+ * order rotating every token. A shared machine's drift (which moves
+ * back-to-back runs of a few seconds by ±25% on our VMs) then falls on all
+ * configs alike within milliseconds, so the ratio of their decode times is
+ * far steadier than that of separate runs. The engine needs `parallel` ≥ the
+ * number of configs (a load option). Prompts are prefilled one config after
+ * another; `undefined` in `skips` is dense.
+ */
+export function benchmarkInterleaved(engine: Engine, o: Omit<BenchOptions, "skip"> & { skips: (SkipSpec | undefined)[] }): BenchResult[] {
+  const model = engine.model;
+  const n = o.skips.length;
+  if (n > model.kv.slots)
+    throw new Error(`interleaved bench: ${n} configs need ${n} KV cache slots, the model has ${model.kv.slots} (load with parallel: ${n})`);
+  const prompt = o.prompt ?? benchPrompt(engine, o.promptTokens);
+  if (prompt.length + o.genTokens > model.ctx)
+    throw new Error(`prompt ${prompt.length} + gen ${o.genTokens} tokens exceed the context ${model.ctx}`);
+  if (o.genTokens < 1) throw new Error("bench needs at least 1 generated token");
+  const policies = o.skips.map((s) => engine.policy(s));
+  const promptMs = new Float64Array(n);
+  const decodeMs = new Float64Array(n);
+  const tok = policies.map((policy, c) => {
+    policy.reset();
+    model.kv.truncate(0, c);
+    const t0 = performance.now();
+    const logits = prefill(model, prompt, policy, c);
+    promptMs[c] = performance.now() - t0;
+    return argmax(logits);
+  });
+  for (let i = 0; i < o.genTokens; i++)
+    for (let j = 0; j < n; j++) {
+      const c = (i + j) % n;
+      const t0 = performance.now();
+      const logits = model.forward([tok[c]], prompt.length + i, {
+        policy: policies[c],
+        phase: "decode",
+        genIndex: i,
+        logits: "last",
+        slot: c,
+      });
+      tok[c] = argmax(logits!);
+      decodeMs[c] += performance.now() - t0;
+    }
+  return policies.map((p, c) => result(engine, prompt.length, o.genTokens, promptMs[c], decodeMs[c], p.stats()));
 }
