@@ -1,5 +1,6 @@
-// Session 24: paired comparison of the CNN summaries in this folder's caches (run from the repository root after
-// `npx tsc -p .`): node results/method/compact-loops/cnn/compare.mjs [shared data folder, default ../shared]
+// Session 24: paired comparison of the CNN summaries in a folder's caches (run from the repository root after
+// `npx tsc -p .`): node results/method/compact-loops/cnn/compare.mjs [folder, default this one] [shared data folder, default ../shared]
+// The folder's pairs.json lists [ffn-skip-compact run, FFN-SkipLLM run] names to compare (session 25: Gemma in ../cnn-gemma).
 // Per story: ROUGE-L F1 against the CNN highlights and against dense's summary, and whether the summary loops
 // (src/eval/collapse.ts). ffn-skip-compact against FFN-SkipLLM at the same target: paired bootstrap (scores), exact McNemar (loops).
 import { readdirSync, readFileSync } from "node:fs";
@@ -8,8 +9,9 @@ import { isLooping } from "../../../../dist/src/eval/collapse.js";
 import { rougeL } from "../../../../dist/src/eval/rouge.js";
 import { bootstrapMean, mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
 
-const dir = "results/method/compact-loops/cnn/cache";
-const shared = process.argv[2] ?? "../shared";
+const folder = process.argv[2] ?? "results/method/compact-loops/cnn";
+const dir = join(folder, "cache");
+const shared = process.argv[3] ?? "../shared";
 const refs = readFileSync(join(shared, "data/summarization/cnn-90.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).highlights.join("\n"));
 const runs = new Map();
 for (const f of readdirSync(dir)) {
@@ -45,7 +47,7 @@ for (const name of runs.keys()) {
   console.log(`| ${name} | ${pct(r.mean)} [${pct(r.lo)}, ${pct(r.hi)}] | ${pct(d.mean)} [${pct(d.lo)}, ${pct(d.hi)}] | ${pct(p.loop.reduce((s, x) => s + x, 0) / ids.length)}% |`);
 }
 console.log("");
-for (const [a, b] of [["ffn-skip-compact τ 0.9609375 k 4", "ffn-skip τ 0.96 k 2"], ["ffn-skip-compact τ 0.955078125 k 2", "ffn-skip τ 0.96375 k 1"]]) {
+for (const [a, b] of JSON.parse(readFileSync(join(folder, "pairs.json"), "utf8"))) {
   if (!runs.has(a) || !runs.has(b)) continue;
   const A = per(a), B = per(b);
   const r = pairedBootstrap(B.ref, A.ref), d = pairedBootstrap(B.dense, A.dense), m = mcnemar(A.loop, B.loop);
