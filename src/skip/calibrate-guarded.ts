@@ -11,7 +11,7 @@
 import { closerToDense, type CalibrateResult, type Evaluator, type Trial } from "./calibrate.js";
 import { resolveConfig, type LinearOptions, type SkipConfig } from "./config.js";
 import type { GuardedOptions } from "./guarded.js";
-import type { FfnSkipOptions } from "./ffn-skip.js";
+import type { CompactSkipOptions } from "./skip-compact.js";
 
 export interface CalibrateGuardedOptions {
   /** the method whose tau is bisected (default ffn-skip-guarded; ffn-skip-linear works the same way) */
@@ -23,7 +23,7 @@ export interface CalibrateGuardedOptions {
   base:
     | Partial<Omit<GuardedOptions, "tau" | "k">>
     | Partial<Omit<LinearOptions, "tau" | "k">>
-    | Partial<Omit<FfnSkipOptions, "tau" | "k"> & { keepFile: string }>;
+    | Partial<Omit<CompactSkipOptions, "tau" | "k"> & { keepFile: string }>;
   /** window lengths to try (default 1, 2) */
   k?: number[];
   /** bisection steps on tau per k (default 10: tau to ±0.002) */

@@ -77,6 +77,8 @@ test("validation errors name the problem", () => {
       /unknown skip method "fast"; supported: none, ffn-skip, random, static, early-exit, layer-drop/,
     ],
     [{ method: "none", tau: 0.5 } as unknown as SkipConfig, /tau does not apply to method "none"/],
+    [{ method: "ffn-skip-compact", keepFile: keepFile(), tauSkip: 3 }, /tau_skip must be a number in \[-1, 2\]/],
+    [{ method: "ffn-skip", tauSkip: 0.99 } as unknown as SkipConfig, /tauSkip does not apply to method "ffn-skip"/],
   ];
   for (const [c, re] of bad) assert.throws(() => createPolicy(c, L), re, JSON.stringify(c));
   // tau > 1 is allowed: a never-skipping control run
@@ -128,6 +130,11 @@ test("flags and a skip-profile file give the same config", () => {
   assert.deepEqual(skipConfigFromArgs(["--skip-profile", file]), expected);
   assert.deepEqual(configFromFlags({ skip: "static", layers: "5,6,7", warmup: "0" }), { method: "static", layers: [5, 6, 7], warmup: 0 });
   assert.deepEqual(configFromFlags({ skip: "random", "skip-seed": "1", k: "2" }), { method: "random", seed: 1, k: 2 });
+  assert.deepEqual(configFromFlags({ skip: "ffn-skip-compact", "keep-file": "a.keep", "tau-skip": "0.99" }), {
+    method: "ffn-skip-compact",
+    keepFile: "a.keep",
+    tauSkip: 0.99,
+  });
   assert.deepEqual(skipConfigFromArgs([]), { method: "none" });
 });
 

@@ -15,7 +15,7 @@ import type { SkipPolicy } from "./policy.js";
 import { RandomPolicy, type RandomOptions } from "./random.js";
 import { SparsePolicy, type SparseOptions } from "./sparse.js";
 import { PrunePolicy } from "./prune.js";
-import { CompactSkipPolicy } from "./skip-compact.js";
+import { CompactSkipPolicy, type CompactSkipOptions } from "./skip-compact.js";
 import { loadKeep } from "./neuron-keep.js";
 import { loadNeuronOrder, orderedGroups } from "./neuron-order.js";
 import { RewindGuard } from "./rewind.js";
@@ -50,7 +50,7 @@ export type SkipConfig =
   | ({ method: "ffn-skip-layerwise" } & Partial<LayerwiseOptions>)
   | ({ method: "ffn-sparse" } & Partial<SparseConfigOptions>)
   | ({ method: "ffn-prune" } & Partial<PruneConfigOptions>)
-  | ({ method: "ffn-skip-compact" } & Partial<FfnSkipOptions & { keepFile: string }>);
+  | ({ method: "ffn-skip-compact" } & Partial<CompactSkipOptions & { keepFile: string }>);
 
 /** The same with every knob filled in and checked against the model. */
 export type ResolvedSkipConfig =
@@ -65,7 +65,7 @@ export type ResolvedSkipConfig =
   | ({ method: "ffn-skip-layerwise" } & LayerwiseOptions)
   | ({ method: "ffn-sparse" } & SparseConfigOptions)
   | ({ method: "ffn-prune" } & PruneConfigOptions)
-  | ({ method: "ffn-skip-compact" } & FfnSkipOptions & { keepFile: string });
+  | ({ method: "ffn-skip-compact" } & CompactSkipOptions & { keepFile: string });
 
 /** ffn-prune (prune.ts) as a config: warm-up and the side file of the neurons each layer keeps (neuron-keep.ts). */
 export interface PruneConfigOptions {
@@ -124,7 +124,8 @@ export type KnobName =
   | "thresholds"
   | "groupSize"
   | "neuronOrderFile"
-  | "keepFile";
+  | "keepFile"
+  | "tauSkip";
 
 /** How a knob's value is written: integers, a number, a list of integers or of numbers, a file path. */
 export type KnobKind = "int" | "number" | "int[]" | "number[]" | "path";
@@ -187,6 +188,12 @@ export const KNOBS: Record<KnobName, { flag: string; json: string; kind: KnobKin
     kind: "path",
     doc: "ffn-prune, ffn-skip-compact: the neurons each layer's compact FFN keeps (written by calibrate --method ffn-prune; in a profile: relative to its folder)",
   },
+  tauSkip: {
+    flag: "tau-skip",
+    json: "tau_skip",
+    kind: "number",
+    doc: "ffn-skip-compact: a window opened by a cosine above this skips its FFNs outright instead of running compact copies (> 1, the default: never)",
+  },
   standInFile: {
     flag: "stand-in-file",
     json: "stand_in_file",
@@ -208,7 +215,7 @@ export const METHOD_KNOBS: Record<SkipMethod, readonly KnobName[]> = {
   "ffn-skip-layerwise": ["warmup", "coldStart", "coldEnd", "taus", "k", "maxWindows"],
   "ffn-sparse": ["warmup", "thresholds", "groupSize", "neuronOrderFile"],
   "ffn-prune": ["warmup", "keepFile"],
-  "ffn-skip-compact": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "keepFile"],
+  "ffn-skip-compact": ["warmup", "coldStart", "coldEnd", "tau", "k", "maxWindows", "keepFile", "tauSkip"],
 };
 
 export function isSkipMethod(m: unknown): m is SkipMethod {
@@ -351,7 +358,13 @@ export function resolveConfig(config: SkipConfig, nLayers: number): ResolvedSkip
           typeof keepFile === "string" && keepFile.length > 0,
           `method "ffn-skip-compact" needs keep_file (the neurons each layer's compact FFN keeps)`,
         );
-        return { method: m, ...o, keepFile: keepFile! };
+        const tauSkip = c.tauSkip as number | undefined;
+        if (tauSkip === undefined) return { method: m, ...o, keepFile: keepFile! };
+        need(
+          typeof tauSkip === "number" && Number.isFinite(tauSkip) && tauSkip >= -1 && tauSkip <= 2,
+          `tau_skip must be a number in [-1, 2] (> 1 never skips outright), got ${tauSkip}`,
+        );
+        return { method: m, ...o, keepFile: keepFile!, tauSkip };
       }
       const standInFile = c.standInFile as string | undefined;
       need(typeof standInFile === "string" && standInFile.length > 0, `method "ffn-skip-linear" needs standInFile (the fitted maps)`);

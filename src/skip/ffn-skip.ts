@@ -44,6 +44,8 @@ export class FfnSkipPolicy extends BasePolicy {
   /** layer and cosine of the last FFN computed in this step */
   private lastLayer = -1;
   private lastCos = NaN;
+  /** the cosine that opened the current window (ffn-skip-compact's tauSkip reads it) */
+  protected windowCos = NaN;
 
   constructor(nLayers: number, o: FfnSkipOptions) {
     super(nLayers, o.warmup);
@@ -58,6 +60,7 @@ export class FfnSkipPolicy extends BasePolicy {
     this.windowsLeft = this.o.maxWindows ?? Infinity;
     this.lastLayer = -1;
     this.lastCos = NaN;
+    this.windowCos = NaN;
   }
 
   protected override decideFFN(layer: number): boolean {
@@ -70,6 +73,7 @@ export class FfnSkipPolicy extends BasePolicy {
     // after a window it was not computed, so the next layer runs and is checked.
     if (this.lastLayer === layer - 1 && this.lastCos > this.threshold(layer) && this.windowsLeft > 0) {
       this.windowsLeft--;
+      this.windowCos = this.lastCos;
       this.windowLeft = Math.min(this.kNow, this.middleEnd - layer) - 1;
       return false;
     }

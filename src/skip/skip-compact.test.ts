@@ -57,3 +57,29 @@ test("ffn-skip-compact runs a compact copy exactly where FFN-SkipLLM skips (whol
   assert.equal(st.tokens, 11);
   assert.ok(Math.abs(st.ratio - (0.5 * n + whole) / (L * 11)) < 1e-12, `ratio ${st.ratio}`);
 });
+
+test("tauSkip: windows opened above it skip outright, windows opened between tau and it run compact copies", () => {
+  const cos = (s: number, l: number) => 0.3 + 0.6 * Math.abs(Math.sin(1.3 * s + 0.7 * l));
+  const ref = drive(new FfnSkipPolicy(L, O), 12, cos);
+  const tiered = drive(new CompactSkipPolicy(L, { ...O, tauSkip: 0.75 }, KEEPS, F), 12, cos);
+  let outright = 0,
+    compact = 0;
+  for (let s = 0; s < 12; s++) {
+    // the same windows as FFN-SkipLLM's, split between the two tiers
+    assert.deepEqual([...tiered.compact[s], ...tiered.skipped[s]].sort(), [...ref.skipped[s]].sort(), `step ${s}`);
+    for (const l of ref.skipped[s]) {
+      // the window covering l was opened by the FFN computed just before it (k = 2: at l − 1 or l − 2)
+      const opener = ref.skipped[s].includes(l - 1) ? l - 2 : l - 1;
+      const above = cos(s, opener) > 0.75 || l === 5;
+      assert.equal(tiered.skipped[s].includes(l), above, `step ${s} layer ${l}: opened at cos ${cos(s, opener).toFixed(3)}`);
+    }
+    outright += tiered.skipped[s].filter((l) => l !== 5).length;
+    compact += tiered.compact[s].length;
+  }
+  assert.ok(outright > 3 && compact > 3, `both tiers must occur: ${outright} outright, ${compact} compact`);
+});
+
+test("tauSkip above 1 is the plain method", () => {
+  const cos = (s: number, l: number) => 0.3 + 0.6 * Math.abs(Math.sin(1.3 * s + 0.7 * l));
+  assert.deepEqual(drive(new CompactSkipPolicy(L, { ...O, tauSkip: 1.5 }, KEEPS, F), 12, cos), drive(new CompactSkipPolicy(L, O, KEEPS, F), 12, cos));
+});

@@ -7,17 +7,30 @@
  * open exactly where FFN-SkipLLM's would. The ratio is the bytes saved:
  * a compact run counts as the share of the FFN's bytes its copy does not
  * hold, so at a given ratio it skips more often than FFN-SkipLLM.
+ *
+ * `tauSkip` (session 25) tiers the windows: one opened by a cosine above it,
+ * where the FFN just computed barely moved the residual, skips its FFNs
+ * outright (no bytes) and only windows opened between tau and tauSkip run
+ * compact copies. Above 1 (the default) no window skips outright.
  */
 import { FfnSkipPolicy, type FfnSkipOptions } from "./ffn-skip.js";
+
+/** ffn-skip-compact's own knob beside FFN-SkipLLM's. */
+export interface CompactSkipOptions extends FfnSkipOptions {
+  /** a window opened by a cosine above this skips outright instead of compacting (> 1: never) */
+  tauSkip?: number;
+}
 
 export class CompactSkipPolicy extends FfnSkipPolicy {
   override readonly method: string = "ffn-skip-compact";
   private readonly keeps: (Int32Array | undefined)[];
   /** per layer: this step runs its compact copy */
   private readonly compactNow: Uint8Array;
+  private readonly tauSkip: number;
 
-  constructor(nLayers: number, o: FfnSkipOptions, keeps: Int32Array[], ffnDim: number) {
+  constructor(nLayers: number, o: CompactSkipOptions, keeps: Int32Array[], ffnDim: number) {
     super(nLayers, o);
+    this.tauSkip = o.tauSkip ?? 2;
     if (keeps.length !== nLayers) throw new Error(`ffn-skip-compact: kept neurons for ${keeps.length} layers, the model has ${nLayers}`);
     this.keeps = keeps.map((k) => (k.length < ffnDim ? k : undefined));
     this.compactNow = new Uint8Array(nLayers);
@@ -26,8 +39,9 @@ export class CompactSkipPolicy extends FfnSkipPolicy {
   override runFFN(layer: number): boolean {
     this.compactNow[layer] = 0;
     if (super.runFFN(layer)) return true;
-    // FFN-SkipLLM skips it: run the compact copy where the layer has one (it counts as run, minus its saved share)
-    if (!this.keeps[layer]) return false;
+    // FFN-SkipLLM skips it: run the compact copy where the layer has one (it counts as run, minus its saved share),
+    // unless the window was opened by a cosine above tauSkip
+    if (!this.keeps[layer] || this.windowCos > this.tauSkip) return false;
     this.compactNow[layer] = 1;
     this.counter.ran(layer);
     return true;

@@ -56,8 +56,9 @@ export const CALIBRATE_HELP = `ffnskip calibrate [--model M] --target R [--data 
   prompts and the dense model's sampled continuations (N tokens, temperature T; default 256 and 0.7); the least
   important go, ranked over all layers (or the same number per layer), in whole blocks of 32, until the share of FFN
   weight bytes the compact copies do not read meets the target. The kept neurons go next to --out as .keep.
-  --method ffn-skip-compact --keep-file F [--cold C --cold-end E --k 1,2]: FFN-SkipLLM whose skipped FFNs run the compact copies
+  --method ffn-skip-compact --keep-file F [--cold C --cold-end E --k 1,2 --tau-skip S]: FFN-SkipLLM whose skipped FFNs run the compact copies
   of keep file F (from --method ffn-prune) instead of nothing; tau is bisected per k (teacher-forced byte ratio).
+  --tau-skip S fixes the tier above which a window skips its FFNs outright (docs/method.md).
   --cold-end E: the last E layers run whole (default: C, as the first C).`;
 
 /** How each method's profile describes itself. */
@@ -107,6 +108,7 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       "neuron-order": { type: "string" },
       allocation: { type: "string" },
       "keep-file": { type: "string" },
+      "tau-skip": { type: "string" },
     },
     false,
   );
@@ -192,7 +194,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       const coldEnd = num(v, "cold-end", true) ?? cold;
       if (cold + coldEnd >= L) throw new Error(`calibrate: cold regions ${cold} + ${coldEnd} leave no middle layer of ${L}`);
       const ks = ((v.k as string | undefined) ?? "1,2").split(",").map(Number);
-      const base = { warmup, coldStart: cold, coldEnd, keepFile: resolve(keepFile) };
+      const tauSkip = num(v, "tau-skip");
+      const base = { warmup, coldStart: cold, coldEnd, keepFile: resolve(keepFile), ...(tauSkip === undefined ? {} : { tauSkip }) };
       r = await calibrateGuarded({ method: "ffn-skip-compact", nLayers: L, targetRatio: target, k: ks, base, evaluate });
       // the profile names its side file relative to itself
       if (v.out) (r.best.config as { keepFile?: string }).keepFile = relative(dirname(resolve(v.out as string)), resolve(keepFile));
