@@ -17,7 +17,7 @@ const runs = new Map();
 for (const f of readdirSync(dir)) {
   const lines = readFileSync(join(dir, f), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const skip = lines[0].config.skip;
-  const name = skip.method === "none" ? "dense" : `${skip.method} τ ${skip.tau} k ${skip.k}`;
+  const name = skip.method === "none" ? "dense" : `${skip.method} τ ${skip.tau} k ${skip.k}${skip.tauSkip ? ` τ_skip ${skip.tauSkip}` : ""}`;
   const out = new Map();
   for (const l of lines) if (l.id !== undefined && l.output) out.set(l.id, l.output.text);
   runs.set(name, out);

@@ -1,0 +1,116 @@
+// Session 25: the tiered config (ffn-skip-compact with tau_skip) against FFN-SkipLLM ~25% and the shipped
+// ffn-skip-compact ~25% on SmolLM2, paired per item, from the runs' caches (run from the repository root after
+// `npx tsc -p .`): node results/method/compact-loops/tiered/compare.mjs screen|test [shared data folder, default ../shared]
+// screen: CNN stories 40-59 and Vicuna items 40-79 (development items), and the 16 perplexity windows.
+// test: CNN stories 0-39, Vicuna 0-39 + MT-Bench's 80 first turns, perplexity, factoid (200), ARC-Easy/PIQA/HellaSwag (500).
+// Scores: paired bootstrap (means), exact McNemar (0/1 per item); "a − b" is the first run minus the second.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isLooping } from "../../../../dist/src/eval/collapse.js";
+import { rougeL } from "../../../../dist/src/eval/rouge.js";
+import { mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
+
+const phase = process.argv[2];
+if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared]");
+const shared = process.argv[3] ?? "../shared";
+const T = "results/method/compact-loops/tiered";
+const R = "results/method";
+/** the one cache file in `dir` of `task` whose skip config matches `want` (method, tau, k, tauSkip) */
+const one = (dir, task, want) => {
+  const hit = readdirSync(dir).filter((f) => {
+    if (!f.startsWith(`${task}-`) || !f.endsWith(".jsonl")) return false;
+    const skip = JSON.parse(readFileSync(join(dir, f), "utf8").split("\n", 1)[0]).config?.skip;
+    return skip && Object.entries(want).every(([k, v]) => skip[k] === v);
+  });
+  if (hit.length !== 1) throw new Error(`${dir}: ${hit.length} ${task} caches with ${JSON.stringify(want)}`);
+  return join(dir, hit[0]);
+};
+const DENSE = { method: "none" };
+const TIERED = { method: "ffn-skip-compact", tau: 0.96484375, k: 2, tauSkip: 0.982421875 };
+const FFN = { method: "ffn-skip", tau: 0.96375, k: 1 };
+const COMPACT = { method: "ffn-skip-compact", tau: 0.955078125, k: 2, tauSkip: undefined };
+/** id → output of a cache file (its first lines are key and session records) */
+const outputs = (file) => {
+  const m = new Map();
+  for (const l of readFileSync(file, "utf8").trim().split("\n")) {
+    const r = JSON.parse(l);
+    if (r.id !== undefined && r.output) m.set(String(r.id), r.output);
+  }
+  return m;
+};
+const pct = (x) => (100 * x).toFixed(1);
+const sum = (a) => a.reduce((s, x) => s + x, 0);
+const lines = [];
+const say = (s) => lines.push(s);
+
+/** paired comparison of per-item numbers of three runs (tiered, FFN-SkipLLM, compact) over the ids all have */
+function table(title, runs, score, kind) {
+  const ids = [...runs[0][1].keys()].filter((id) => runs.every(([, m]) => m.has(id)));
+  const v = runs.map(([, m]) => ids.map((id) => score(m.get(id), id)));
+  say(`\n### ${title} (${ids.length} items)\n`);
+  say(`| run | mean |`);
+  say(`|---|---:|`);
+  runs.forEach(([name], i) => say(`| ${name} | ${kind === "ppl" ? Math.exp(sum(v[i]) / ids.length).toFixed(2) : pct(sum(v[i]) / ids.length)} |`));
+  for (const [a, b] of [[0, 1], [0, 2]]) {
+    if (kind === "binary") {
+      const m = mcnemar(v[a], v[b]);
+      say(`\n${runs[a][0]} − ${runs[b][0]}: ${pct((sum(v[a]) - sum(v[b])) / ids.length)} points; discordant ${m.onlyA} / ${m.onlyB}, exact McNemar p ${m.p.toFixed(3)}`);
+    } else {
+      const r = pairedBootstrap(v[b], v[a]);
+      const f = kind === "ppl" ? (x) => x.toFixed(3) : pct;
+      say(`\n${runs[a][0]} − ${runs[b][0]}: ${f(r.diff.mean)} [${f(r.diff.lo)}, ${f(r.diff.hi)}], p ${r.p.toFixed(3)}${kind === "ppl" ? " (mean NLL per token)" : ""}`);
+    }
+  }
+}
+
+const NAMES = ["tiered ~25%", "FFN-SkipLLM ~25%", "ffn-skip-compact ~25%"];
+const cnnRefs = readFileSync(join(shared, "data/summarization/cnn-90.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).highlights.join("\n"));
+function cnn(tieredFile, ffnFile, compactFile, denseFile) {
+  const dense = outputs(denseFile);
+  const runs = [tieredFile, ffnFile, compactFile].map((f, i) => [NAMES[i], outputs(f)]);
+  const text = (o) => o.text;
+  table("CNN: ROUGE-L F1 ×100 against the reference highlights", runs, (o, id) => rougeL(text(o), cnnRefs[Number(id)]).f, "score");
+  table("CNN: ROUGE-L F1 ×100 against dense's summary", runs, (o, id) => rougeL(text(o), text(dense.get(id))).f, "score");
+  table("CNN: summaries that loop (%)", runs, (o) => (isLooping(text(o)) ? 1 : 0), "binary");
+}
+const first = (o) => o.answers[0].text;
+function loops(title, files) {
+  const runs = files.map((fs, i) => [NAMES[i], new Map(fs.flatMap((f) => [...outputs(f)]))]);
+  table(title, runs, (o) => (isLooping(first(o)) ? 1 : 0), "binary");
+}
+const nll = (o) => o.nll_sum / o.n;
+function ppl() {
+  const S = join(R, "smollm2-135m/cache");
+  const files = [one(join(T, "test/cache"), "perplexity", TIERED), one(S, "perplexity", FFN), join(S, "perplexity-ffn-skip-compact-22a237d95905b6a5.jsonl")];
+  const runs = files.map((f, i) => [NAMES[i], outputs(f)]);
+  table("WikiText-2 perplexity, 16 windows of 256 (perplexity of the mean window NLL)", runs, nll, "ppl");
+}
+
+say(`# ${phase === "screen" ? "Screen (development items)" : "Test"}: \`node ${T}/compare.mjs ${phase}\``);
+ppl();
+if (phase === "screen") {
+  const D = join(T, "dev/cache");
+  cnn(...[TIERED, FFN, COMPACT, DENSE].map((w) => one(D, "summarization", w)));
+  const L = join(R, "compact-loops/cache");
+  loops("Vicuna items 40–79: answers that loop (%)", [[join(T, "dev/vicuna-dev-tiered-25.jsonl")], [join(L, "dev-ffn-skip-25.jsonl")], [join(L, "dev-compact-25.jsonl")]]);
+} else {
+  const C = join(R, "compact-loops/cnn/cache");
+  cnn(join(T, "test/cnn-tiered-25.jsonl"), one(C, "summarization", FFN), one(C, "summarization", COMPACT), one(C, "summarization", DENSE));
+  const V = join(R, "smollm2-135m/cache"),
+    MT = join(R, "compact-loops/mt-first/smollm2/cache");
+  loops("Vicuna items 0–39 and MT-Bench's 80 first turns: answers that loop (%)", [
+    [join(T, "test/vicuna-tiered-25.jsonl"), join(T, "test/mt-first-tiered-25.jsonl")],
+    [one(V, "conversation", FFN), one(MT, "conversation", FFN)],
+    [join(V, "conversation-ffn-skip-compact-2938d5b7463da4ea.jsonl"), one(MT, "conversation", COMPACT)],
+  ]);
+  const dense = outputs(one(V, "factoid-qa", DENSE));
+  const fq = [outputs(join(T, "test/factoid-tiered-25.jsonl")), outputs(one(V, "factoid-qa", FFN)), outputs(join(V, "factoid-qa-ffn-skip-compact-0aecf6f8dc34c0ed.jsonl"))];
+  table("FreebaseQA: answers unchanged from dense (%)", fq.map((m, i) => [NAMES[i], m]), (o, id) => (o.output === dense.get(id).output ? 1 : 0), "binary");
+  table("FreebaseQA: correct (%)", fq.map((m, i) => [NAMES[i], m]), (o) => (o.correct ? 1 : 0), "binary");
+  const K = join("results/eval/knowledge-500/cache");
+  for (const task of ["arc-easy", "piqa", "hellaswag"]) {
+    const runs = [one(join(T, "test/cache"), task, TIERED), one(K, task, FFN), one(K, task, { ...COMPACT, keepFile: "profiles/smollm2-135m-instruct-prune-u50.keep" })];
+    table(`${task}: acc (%)`, runs.map((f, i) => [NAMES[i], outputs(f)]), (o) => o.acc, "binary");
+  }
+}
+process.stdout.write(lines.join("\n") + "\n");
