@@ -15,6 +15,9 @@
  * --interleave: within a round the configs decode side by side, token by token
  * in turn, each in its own KV cache slot (src/api/bench.ts benchmarkInterleaved),
  * so drift lasting more than a few milliseconds cancels out of each round's ratio.
+ * It measures alternating streams: on SmolLM2 (session 25) it gave every skip
+ * config ~4% less tok/s against dense than sequential rounds did
+ * (results/method/compact-loops/speed-s25/README.md); report which design ran.
  *
  *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
  *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--interleave] [--out results/method/x.md]

@@ -81,5 +81,8 @@ test("tauSkip: windows opened above it skip outright, windows opened between tau
 
 test("tauSkip above 1 is the plain method", () => {
   const cos = (s: number, l: number) => 0.3 + 0.6 * Math.abs(Math.sin(1.3 * s + 0.7 * l));
-  assert.deepEqual(drive(new CompactSkipPolicy(L, { ...O, tauSkip: 1.5 }, KEEPS, F), 12, cos), drive(new CompactSkipPolicy(L, O, KEEPS, F), 12, cos));
+  assert.deepEqual(
+    drive(new CompactSkipPolicy(L, { ...O, tauSkip: 1.5 }, KEEPS, F), 12, cos),
+    drive(new CompactSkipPolicy(L, O, KEEPS, F), 12, cos),
+  );
 });
