@@ -18,9 +18,10 @@
  * It measures alternating streams: on SmolLM2 (session 25) it gave every skip
  * config ~4% less tok/s against dense than sequential rounds did
  * (results/method/compact-loops/speed-s25/README.md); report which design ran.
+ * --block N: N tokens per turn instead of 1.
  *
  *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
- *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--interleave] [--out results/method/x.md]
+ *     [--rounds 15] [--prompt-tokens 32] [--gen-tokens 128] [--interleave [--block N]] [--out results/method/x.md]
  */
 import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -43,6 +44,7 @@ const { values: v } = parseArgs({
     "prompt-tokens": { type: "string", default: "32" },
     "gen-tokens": { type: "string", default: "128" },
     interleave: { type: "boolean", default: false },
+    block: { type: "string", default: "1" },
     out: { type: "string" },
   },
 });
@@ -67,7 +69,7 @@ const ratio = configs.map(() => 0);
 const bytesRead = configs.map(() => 0);
 const round = (): BenchResult[] =>
   v.interleave
-    ? benchmarkInterleaved(engine, { promptTokens, genTokens, skips: configs.map((c) => c.skip) })
+    ? benchmarkInterleaved(engine, { promptTokens, genTokens, skips: configs.map((c) => c.skip), block: Number(v.block) })
     : configs.map((c) => benchmark(engine, { promptTokens, genTokens, skip: c.skip }));
 for (let r = 0; r < rounds; r++)
   round().forEach((b, i) => {
@@ -96,7 +98,7 @@ const rows = configs.map((c, i) => {
 const md = [
   `# Decode speed against dense, one process: ${basename(engine.path)}`,
   "",
-  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of ${v.interleave ? "dense and each profile decoding side by side, token by token in turn (--interleave)" : "dense then each profile"}, ${promptTokens}-token prompt, ${genTokens} decoded tokens each. Bandwidth probe (one core, wasm): ${bw0.toFixed(1)} GB/s before, ${bw1.toFixed(1)} GB/s after.`,
+  `Command: \`npm run build && ${command}\` (${new Date().toISOString().slice(0, 16)}Z; Node ${process.version}, kernels ${engine.model.kernels.name}, ${v.threads} thread(s)). ${rounds} rounds of ${v.interleave ? `dense and each profile decoding side by side, ${v.block === "1" ? "token by token" : `${v.block} tokens per turn`} in turn (--interleave)` : "dense then each profile"}, ${promptTokens}-token prompt, ${genTokens} decoded tokens each. Bandwidth probe (one core, wasm): ${bw0.toFixed(1)} GB/s before, ${bw1.toFixed(1)} GB/s after.`,
   "",
   `| config | FFN skip ratio | median decode tok/s | median of per-round tok/s ÷ dense | its CI (${(100 * medianInterval(tps[0]).coverage).toFixed(1)}%) | range tok/s | byte bound | share of the bound's gain | its CI |`,
   "|---|---|---|---|---|---|---|---|---|",

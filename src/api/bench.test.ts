@@ -45,3 +45,12 @@ test("interleaving more configs than KV cache slots is refused, naming the load 
     /4 configs need 4 KV cache slots, the model has 3 \(load with parallel: 4\)/,
   );
 });
+
+test("interleaved turns of several tokens decode the same as turns of one", (t) => {
+  if (skipOrFail(t, missing(SMOLLM2))) return;
+  const o = { promptTokens: 12, genTokens: 10, skips: [undefined, SKIP] };
+  const one = benchmarkInterleaved(engine!, o);
+  const four = benchmarkInterleaved(engine!, { ...o, block: 4 });
+  for (let c = 0; c < 2; c++) assert.deepEqual(four[c].skip, one[c].skip);
+  assert.throws(() => benchmarkInterleaved(engine!, { ...o, block: 0 }), /block must be an integer ≥ 1, got 0/);
+});

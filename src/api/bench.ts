@@ -97,11 +97,19 @@ function result(
  * order rotating every token. A shared machine's drift (which moves
  * back-to-back runs of a few seconds by ±25% on our VMs) then falls on all
  * configs alike within milliseconds, so the ratio of their decode times is
- * far steadier than that of separate runs. The engine needs `parallel` ≥ the
+ * far steadier than that of separate runs. With `block` > 1 each turn is that
+ * many tokens. The engine needs `parallel` ≥ the
  * number of configs (a load option). Prompts are prefilled one config after
  * another; `undefined` in `skips` is dense.
  */
-export function benchmarkInterleaved(engine: Engine, o: Omit<BenchOptions, "skip"> & { skips: (SkipSpec | undefined)[] }): BenchResult[] {
+export function benchmarkInterleaved(
+  engine: Engine,
+  o: Omit<BenchOptions, "skip"> & {
+    skips: (SkipSpec | undefined)[];
+    /** tokens a config decodes per turn (default 1); longer turns let its own working set settle in the caches */
+    block?: number;
+  },
+): BenchResult[] {
   const model = engine.model;
   const n = o.skips.length;
   if (n > model.kv.slots)
@@ -110,6 +118,8 @@ export function benchmarkInterleaved(engine: Engine, o: Omit<BenchOptions, "skip
   if (prompt.length + o.genTokens > model.ctx)
     throw new Error(`prompt ${prompt.length} + gen ${o.genTokens} tokens exceed the context ${model.ctx}`);
   if (o.genTokens < 1) throw new Error("bench needs at least 1 generated token");
+  const block = o.block ?? 1;
+  if (!Number.isInteger(block) || block < 1) throw new Error(`interleaved bench: block must be an integer ≥ 1, got ${block}`);
   const policies = o.skips.map((s) => engine.policy(s));
   const promptMs = new Float64Array(n);
   const decodeMs = new Float64Array(n);
@@ -121,18 +131,20 @@ export function benchmarkInterleaved(engine: Engine, o: Omit<BenchOptions, "skip
     promptMs[c] = performance.now() - t0;
     return argmax(logits);
   });
-  for (let i = 0; i < o.genTokens; i++)
+  for (let b = 0; b * block < o.genTokens; b++)
     for (let j = 0; j < n; j++) {
-      const c = (i + j) % n;
+      const c = (b + j) % n;
       const t0 = performance.now();
-      const logits = model.forward([tok[c]], prompt.length + i, {
-        policy: policies[c],
-        phase: "decode",
-        genIndex: i,
-        logits: "last",
-        slot: c,
-      });
-      tok[c] = argmax(logits!);
+      for (let i = b * block; i < Math.min((b + 1) * block, o.genTokens); i++) {
+        const logits = model.forward([tok[c]], prompt.length + i, {
+          policy: policies[c],
+          phase: "decode",
+          genIndex: i,
+          logits: "last",
+          slot: c,
+        });
+        tok[c] = argmax(logits!);
+      }
       decodeMs[c] += performance.now() - t0;
     }
   return policies.map((p, c) => result(engine, prompt.length, o.genTokens, promptMs[c], decodeMs[c], p.stats()));
