@@ -15,9 +15,8 @@
  * --interleave: within a round the configs decode side by side, token by token
  * in turn, each in its own KV cache slot (src/api/bench.ts benchmarkInterleaved),
  * so drift lasting more than a few milliseconds cancels out of each round's ratio.
- * It measures alternating streams: on SmolLM2 (session 25) it gave every skip
- * config ~4% less tok/s against dense than sequential rounds did
- * (results/method/compact-loops/speed-s25/README.md); report which design ran.
+ * In session 25 it agreed with sequential rounds within their noise, with 5–20×
+ * narrower intervals (results/method/compact-loops/speed-s25/README.md).
  * --block N: N tokens per turn instead of 1.
  *
  *   npm run build && [taskset -c 1] node dist/bench/skip-ab.js --profiles A.json,B.json [--model M] [--threads 1]
