@@ -2,34 +2,23 @@
 //   node results/method/compact-loops/correction-screen/screen.mjs ~/.cache/ffnskip/models/SmolLM2-135M-Instruct.Q4_1.gguf profiles/smollm2-135m-instruct-prune-u50.keep
 // Screen: how much of a compact copy's error (the dropped neurons' contribution d = W2[:,D] h_D) is a constant vector?
 // Fit the mean of d on sampled continuations (seeds 1..6), measure E||d||^2 and E||d - mean||^2 on others (seeds 101..106).
-import { PolicyWrapper } from "../../../../dist/src/skip/wrapper.js";
 import { openScreen } from "./common.mjs";
 const [model, keepFile] = process.argv.slice(2);
-const { engine, L, dim, sampled: seqsFor, dropped } = await openScreen(model, keepFile);
-const model_ = engine.model;
+const { L, dim, sampled: seqsFor, observeDropped } = await openScreen(model, keepFile);
 function collect(seqs, mean, alpha) {
   const sum = Array.from({ length: L }, () => new Float64Array(dim));
   const e = new Float64Array(L), ec = new Float64Array(L), eo = new Float64Array(L), fc = new Float64Array(L), cc = new Float64Array(L), es = new Float64Array(L);
-  let n = 0, pos = 0;
-  const d = new Float64Array(dim);
-  const c = new (class extends PolicyWrapper {
-    get wantsFFNHidden() { return true; }
-    get wantsFFNOutput() { return true; }
-    observeFFNHidden(l, m, at) {
-      if (pos < 4) return;
-      dropped(l, m, at, d);
+  const n = observeDropped(
+    seqs,
+    (l, m, at, d) => {
       let s = 0, sc = 0; const mu = mean?.[l];
       for (let r = 0; r < dim; r++) { sum[l][r] += d[r]; s += d[r] * d[r]; if (mu) { const x = d[r] - mu[r]; sc += x * x; } }
       e[l] += s; ec[l] += sc;
-    }
-    observeFFNOutput(l, m, at, dd) { if (pos < 4) return; let s = 0, a = 0, b = 0, q = 0; const al = alpha?.[l] ?? 1;
+    },
+    (l, m, at, dd, hAt, d) => { let s = 0, a = 0, b = 0, q = 0; const al = alpha?.[l] ?? 1;
       for (let i = 0; i < dd; i++) { const f = m[at + i], c = f - d[i]; s += f * f; a += f * c; b += c * c; const x = f - al * c; q += x * x; }
-      eo[l] += s; fc[l] += a; cc[l] += b; es[l] += q; }
-  })(engine.policy({ method: "none" }));
-  for (const ids of seqs) {
-    c.reset(); model_.kv.truncate(0);
-    for (pos = 0; pos < ids.length; pos++) { model_.forward([ids[pos]], pos, { policy: c, phase: "prompt", logits: "none" }); if (pos >= 4) n++; }
-  }
+      eo[l] += s; fc[l] += a; cc[l] += b; es[l] += q; },
+  );
   return { mean: sum.map((s) => Float64Array.from(s, (x) => x / n)), e, ec, eo, n, alpha: Array.from(fc, (a, l) => a / cc[l]), es };
 }
 const fit = collect(await seqsFor(1));

@@ -4,32 +4,24 @@
 // compact copy itself computes? If so, a two-stage FFN (top half, then the other half only where needed) could pick
 // where to stop. Records per (token, middle layer): err = ||d||^2/||x||^2 (x = residual entering the FFN), and
 // predictors from the kept half: kc = ||c||^2/||x||^2 (c = kept neurons' output), hk = ||h_K||^2, hmax = max |h_K|.
-import { PolicyWrapper } from "../../../../dist/src/skip/wrapper.js";
 import { openScreen } from "./common.mjs";
 const [model, keepFile] = process.argv.slice(2);
-const { engine, L, dim, keeps: keepL, sampled, dropped } = await openScreen(model, keepFile);
+const { L, keeps: keepL, sampled, observeDropped } = await openScreen(model, keepFile);
 const seqs = await sampled(1);
-const m_ = engine.model;
 const recs = []; // [layer, err, kc, hk, hmax, cos]
-let pos = 0, hk = 0, hmax = 0;
-const d = new Float64Array(dim);
-const c = new (class extends PolicyWrapper {
-  get wantsFFNHidden() { return true; }
-  get wantsFFNOutput() { return true; }
-  observeFFNHidden(l, m, at) {
-    if (pos < 4) return;
-    dropped(l, m, at, d);
+let hk = 0, hmax = 0;
+observeDropped(
+  seqs,
+  (l, m, at) => {
     hk = 0; hmax = 0;
     for (const i of keepL[l]) { const h = m[at + i]; hk += h * h; hmax = Math.max(hmax, Math.abs(h)); }
-  }
-  observeFFNOutput(l, m, at, dd, hAt) {
-    if (pos < 4) return;
+  },
+  (l, m, at, dd, hAt, d) => {
     let xx = 0, dd2 = 0, cc = 0, xf = 0, ff = 0;
     for (let i = 0; i < dd; i++) { const f = m[at + i], x = m[hAt + i], ci = f - d[i]; xx += x * x; dd2 += d[i] * d[i]; cc += ci * ci; xf += x * (x + f); ff += (x + f) * (x + f); }
     recs.push([l, dd2 / xx, cc / xx, hk, hmax, xf / Math.sqrt(xx * ff)]);
-  }
-})(engine.policy({ method: "none" }));
-for (const ids of seqs) { c.reset(); m_.kv.truncate(0); for (pos = 0; pos < ids.length; pos++) m_.forward([ids[pos]], pos, { policy: c, phase: "prompt", logits: "none" }); }
+  },
+);
 const mid = recs.filter((r) => r[0] >= 3 && r[0] < L - 3);
 const total = mid.reduce((s, r) => s + r[1], 0);
 const rank = (a) => { const o = a.map((v, i) => [v, i]).sort((x, y) => x[0] - y[0]); const rk = new Float64Array(a.length); o.forEach(([, i], k) => (rk[i] = k)); return rk; };
