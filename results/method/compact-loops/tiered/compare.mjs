@@ -1,6 +1,7 @@
 // Session 25: the tiered config (ffn-skip-compact with tau_skip) against FFN-SkipLLM ~25% and the shipped
 // ffn-skip-compact ~25% on SmolLM2, paired per item, from the runs' caches (run from the repository root after
-// `npx tsc -p .`): node results/method/compact-loops/tiered/compare.mjs screen|test [shared data folder, default ../shared]
+// `npx tsc -p .`): node results/method/compact-loops/tiered/compare.mjs screen|test [shared data folder, default ../shared] [candidate]
+// candidate: tiered (the default) or a session 26 low-bit screen, lowbit-q3ks (results/method/lowbit/, screen only).
 // screen: CNN stories 40-59 and Vicuna items 40-79 (development items), and the 16 perplexity windows.
 // test: CNN stories 0-39, Vicuna 0-39 + MT-Bench's 80 first turns, perplexity, factoid (200), ARC-Easy/PIQA/HellaSwag (500).
 // Scores: paired bootstrap (means), exact McNemar (0/1 per item); "a − b" is the first run minus the second.
@@ -11,8 +12,9 @@ import { rougeL } from "../../../../dist/src/eval/rouge.js";
 import { mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
 
 const phase = process.argv[2];
-if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared]");
+if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks]");
 const shared = process.argv[3] ?? "../shared";
+const candidate = process.argv[4] ?? "tiered";
 const T = "results/method/compact-loops/tiered";
 const R = "results/method";
 /** the one cache file in `dir` of `task` whose skip config matches `want` (method, tau, k, tauSkip) */
@@ -29,6 +31,18 @@ const DENSE = { method: "none" };
 const TIERED = { method: "ffn-skip-compact", tau: 0.96484375, k: 2, tauSkip: 0.982421875 };
 const FFN = { method: "ffn-skip", tau: 0.96375, k: 1 };
 const COMPACT = { method: "ffn-skip-compact", tau: 0.955078125, k: 2, tauSkip: undefined };
+/** the config screened against FFN-SkipLLM and ffn-skip-compact: its name, cache key, and folders of its dev runs */
+const LOWBIT = { method: "ffn-skip-compact", tau: -1, k: 24 };
+const CANDIDATES = {
+  tiered: { name: "tiered ~25%", config: TIERED, dev: join(T, "dev/cache"), vicunaDev: join(T, "dev/vicuna-dev-tiered-25.jsonl"), ppl: join(T, "test/cache") },
+};
+for (const f of ["q3ks"]) {
+  const D = `results/method/lowbit/dev-${f}/cache`;
+  CANDIDATES[`lowbit-${f}`] = { name: `${f} copies ~25%`, config: LOWBIT, dev: D, vicunaDev: one(D, "conversation", LOWBIT), ppl: D };
+}
+const C0 = CANDIDATES[candidate];
+if (!C0) throw new Error(`candidate ${candidate}: not one of ${Object.keys(CANDIDATES).join(", ")}`);
+if (candidate !== "tiered" && phase !== "screen") throw new Error(`${candidate}: only the screen has runs`);
 /** id → output of a cache file (its first lines are key and session records) */
 const outputs = (file) => {
   const m = new Map();
@@ -63,7 +77,7 @@ function table(title, runs, score, kind) {
   }
 }
 
-const NAMES = ["tiered ~25%", "FFN-SkipLLM ~25%", "ffn-skip-compact ~25%"];
+const NAMES = [C0.name, "FFN-SkipLLM ~25%", "ffn-skip-compact ~25%"];
 const cnnRefs = readFileSync(join(shared, "data/summarization/cnn-90.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).highlights.join("\n"));
 function cnn(tieredFile, ffnFile, compactFile, denseFile) {
   const dense = outputs(denseFile);
@@ -81,18 +95,18 @@ function loops(title, files) {
 const nll = (o) => o.nll_sum / o.n;
 function ppl() {
   const S = join(R, "smollm2-135m/cache");
-  const files = [one(join(T, "test/cache"), "perplexity", TIERED), one(S, "perplexity", FFN), join(S, "perplexity-ffn-skip-compact-22a237d95905b6a5.jsonl")];
+  const files = [one(C0.ppl, "perplexity", C0.config), one(S, "perplexity", FFN), join(S, "perplexity-ffn-skip-compact-22a237d95905b6a5.jsonl")];
   const runs = files.map((f, i) => [NAMES[i], outputs(f)]);
   table("WikiText-2 perplexity, 16 windows of 256 (perplexity of the mean window NLL)", runs, nll, "ppl");
 }
 
-say(`# ${phase === "screen" ? "Screen (development items)" : "Test"}: \`node ${T}/compare.mjs ${phase}\``);
+say(`# ${phase === "screen" ? "Screen (development items)" : "Test"}: \`node ${T}/compare.mjs ${phase}${candidate === "tiered" ? "" : ` ../shared ${candidate}`}\``);
 ppl();
 if (phase === "screen") {
   const D = join(T, "dev/cache");
-  cnn(...[TIERED, FFN, COMPACT, DENSE].map((w) => one(D, "summarization", w)));
+  cnn(one(C0.dev, "summarization", C0.config), ...[FFN, COMPACT, DENSE].map((w) => one(D, "summarization", w)));
   const L = join(R, "compact-loops/cache");
-  loops("Vicuna items 40–79: answers that loop (%)", [[join(T, "dev/vicuna-dev-tiered-25.jsonl")], [join(L, "dev-ffn-skip-25.jsonl")], [join(L, "dev-compact-25.jsonl")]]);
+  loops("Vicuna items 40–79: answers that loop (%)", [[C0.vicunaDev], [join(L, "dev-ffn-skip-25.jsonl")], [join(L, "dev-compact-25.jsonl")]]);
 } else {
   const C = join(R, "compact-loops/cnn/cache");
   cnn(join(T, "test/cnn-tiered-25.jsonl"), one(C, "summarization", FFN), one(C, "summarization", COMPACT), one(C, "summarization", DENSE));
