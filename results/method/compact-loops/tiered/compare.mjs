@@ -1,7 +1,8 @@
 // Session 25: the tiered config (ffn-skip-compact with tau_skip) against FFN-SkipLLM ~25% and the shipped
 // ffn-skip-compact ~25% on SmolLM2, paired per item, from the runs' caches (run from the repository root after
 // `npx tsc -p .`): node results/method/compact-loops/tiered/compare.mjs screen|test [shared data folder, default ../shared] [candidate]
-// candidate: tiered (the default) or a session 26 low-bit screen, lowbit-q3ks (results/method/lowbit/, screen only).
+// candidate: tiered (the default) or a session 26 low-bit screen (results/method/lowbit/, screen only): lowbit-q3ks
+// (~25%), or lowbit-q2k (~35%, against FFN-SkipLLM ~35% and the shipped ffn-skip-compact ~35%, whose CNN 40-59 run does not exist).
 // screen: CNN stories 40-59 and Vicuna items 40-79 (development items), and the 16 perplexity windows.
 // test: CNN stories 0-39, Vicuna 0-39 + MT-Bench's 80 first turns, perplexity, factoid (200), ARC-Easy/PIQA/HellaSwag (500).
 // Scores: paired bootstrap (means), exact McNemar (0/1 per item); "a − b" is the first run minus the second.
@@ -12,7 +13,7 @@ import { rougeL } from "../../../../dist/src/eval/rouge.js";
 import { mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
 
 const phase = process.argv[2];
-if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks]");
+if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks|lowbit-q2k]");
 const shared = process.argv[3] ?? "../shared";
 const candidate = process.argv[4] ?? "tiered";
 const T = "results/method/compact-loops/tiered";
@@ -32,17 +33,35 @@ const TIERED = { method: "ffn-skip-compact", tau: 0.96484375, k: 2, tauSkip: 0.9
 const FFN = { method: "ffn-skip", tau: 0.96375, k: 1 };
 const COMPACT = { method: "ffn-skip-compact", tau: 0.955078125, k: 2, tauSkip: undefined };
 /** the config screened against FFN-SkipLLM and ffn-skip-compact: its name, cache key, and folders of its dev runs */
-const LOWBIT = { method: "ffn-skip-compact", tau: -1, k: 24 };
-const CANDIDATES = {
-  tiered: { name: "tiered ~25%", config: TIERED, dev: join(T, "dev/cache"), vicunaDev: join(T, "dev/vicuna-dev-tiered-25.jsonl"), ppl: join(T, "test/cache") },
+const FFN35 = { method: "ffn-skip", tau: 0.96, k: 2 };
+const L0 = join(R, "compact-loops/cache"), S0 = join(R, "smollm2-135m/cache");
+/** the two references at ~25%: FFN-SkipLLM and the shipped ffn-skip-compact (CNN 40-59 runs, Vicuna 40-79 answers, perplexity) */
+const REF25 = {
+  names: ["FFN-SkipLLM ~25%", "ffn-skip-compact ~25%"],
+  cnn: [one(join(T, "dev/cache"), "summarization", FFN), one(join(T, "dev/cache"), "summarization", COMPACT)],
+  vicuna: [join(L0, "dev-ffn-skip-25.jsonl"), join(L0, "dev-compact-25.jsonl")],
+  ppl: [one(S0, "perplexity", FFN), join(S0, "perplexity-ffn-skip-compact-22a237d95905b6a5.jsonl")],
 };
-for (const f of ["q3ks"]) {
+const LOWBIT = (k) => ({ method: "ffn-skip-compact", tau: -1, k });
+const CANDIDATES = {
+  tiered: { name: "tiered ~25%", config: TIERED, dev: join(T, "dev/cache"), vicunaDev: join(T, "dev/vicuna-dev-tiered-25.jsonl"), ppl: join(T, "test/cache"), ref: REF25, test: join(T, "test"), tag: "tiered-25" },
+};
+for (const [f, k, pct] of [["q3ks", 24, 25], ["q2k", 22, 35]]) {
   const D = `results/method/lowbit/dev-${f}/cache`;
-  CANDIDATES[`lowbit-${f}`] = { name: `${f} copies ~25%`, config: LOWBIT, dev: D, vicunaDev: one(D, "conversation", LOWBIT), ppl: D };
+  try {
+    const ref = pct === 25 ? REF25 : {
+      names: ["FFN-SkipLLM ~35%", "ffn-skip-compact ~35%"],
+      cnn: [one("results/method/lowbit/dev-35/cache", "summarization", FFN35)],
+      vicuna: [join(L0, "dev-ffn-skip-35.jsonl"), join(L0, "dev-grade15-35.jsonl")],
+      ppl: [one(S0, "perplexity", FFN35), join(S0, "perplexity-ffn-skip-compact-738e9376bb1e7863.jsonl")],
+    };
+    CANDIDATES[`lowbit-${f}`] = { name: `${f} copies ~${pct}%`, config: LOWBIT(k), dev: D, vicunaDev: one(D, "conversation", LOWBIT(k)), ppl: D, ref,
+      test: "results/method/lowbit/test", tag: `${f}-${pct}` };
+  } catch {} // not run yet
 }
 const C0 = CANDIDATES[candidate];
 if (!C0) throw new Error(`candidate ${candidate}: not one of ${Object.keys(CANDIDATES).join(", ")}`);
-if (candidate !== "tiered" && phase !== "screen") throw new Error(`${candidate}: only the screen has runs`);
+if (candidate === "lowbit-q2k" && phase !== "screen") throw new Error(`${candidate}: only the screen has runs`);
 /** id → output of a cache file (its first lines are key and session records) */
 const outputs = (file) => {
   const m = new Map();
@@ -65,7 +84,7 @@ function table(title, runs, score, kind) {
   say(`| run | mean |`);
   say(`|---|---:|`);
   runs.forEach(([name], i) => say(`| ${name} | ${kind === "ppl" ? Math.exp(sum(v[i]) / ids.length).toFixed(2) : pct(sum(v[i]) / ids.length)} |`));
-  for (const [a, b] of [[0, 1], [0, 2]]) {
+  for (const [a, b] of [[0, 1], [0, 2]].filter(([, b]) => b < runs.length)) {
     if (kind === "binary") {
       const m = mcnemar(v[a], v[b]);
       say(`\n${runs[a][0]} − ${runs[b][0]}: ${pct((sum(v[a]) - sum(v[b])) / ids.length)} points; discordant ${m.onlyA} / ${m.onlyB}, exact McNemar p ${m.p.toFixed(3)}`);
@@ -77,11 +96,11 @@ function table(title, runs, score, kind) {
   }
 }
 
-const NAMES = [C0.name, "FFN-SkipLLM ~25%", "ffn-skip-compact ~25%"];
+const NAMES = [C0.name, ...C0.ref.names];
 const cnnRefs = readFileSync(join(shared, "data/summarization/cnn-90.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).highlights.join("\n"));
-function cnn(tieredFile, ffnFile, compactFile, denseFile) {
+function cnn(files, denseFile) {
   const dense = outputs(denseFile);
-  const runs = [tieredFile, ffnFile, compactFile].map((f, i) => [NAMES[i], outputs(f)]);
+  const runs = files.map((f, i) => [NAMES[i], outputs(f)]);
   const text = (o) => o.text;
   table("CNN: ROUGE-L F1 ×100 against the reference highlights", runs, (o, id) => rougeL(text(o), cnnRefs[Number(id)]).f, "score");
   table("CNN: ROUGE-L F1 ×100 against dense's summary", runs, (o, id) => rougeL(text(o), text(dense.get(id))).f, "score");
@@ -94,8 +113,7 @@ function loops(title, files) {
 }
 const nll = (o) => o.nll_sum / o.n;
 function ppl() {
-  const S = join(R, "smollm2-135m/cache");
-  const files = [one(C0.ppl, "perplexity", C0.config), one(S, "perplexity", FFN), join(S, "perplexity-ffn-skip-compact-22a237d95905b6a5.jsonl")];
+  const files = [one(C0.ppl, "perplexity", C0.config), ...C0.ref.ppl];
   const runs = files.map((f, i) => [NAMES[i], outputs(f)]);
   table("WikiText-2 perplexity, 16 windows of 256 (perplexity of the mean window NLL)", runs, nll, "ppl");
 }
@@ -104,26 +122,25 @@ say(`# ${phase === "screen" ? "Screen (development items)" : "Test"}: \`node ${T
 ppl();
 if (phase === "screen") {
   const D = join(T, "dev/cache");
-  cnn(one(C0.dev, "summarization", C0.config), ...[FFN, COMPACT, DENSE].map((w) => one(D, "summarization", w)));
-  const L = join(R, "compact-loops/cache");
-  loops("Vicuna items 40–79: answers that loop (%)", [[C0.vicunaDev], [join(L, "dev-ffn-skip-25.jsonl")], [join(L, "dev-compact-25.jsonl")]]);
+  cnn([one(C0.dev, "summarization", C0.config), ...C0.ref.cnn], one(D, "summarization", DENSE));
+  loops("Vicuna items 40–79: answers that loop (%)", [[C0.vicunaDev], ...C0.ref.vicuna.map((f) => [f])]);
 } else {
   const C = join(R, "compact-loops/cnn/cache");
-  cnn(join(T, "test/cnn-tiered-25.jsonl"), one(C, "summarization", FFN), one(C, "summarization", COMPACT), one(C, "summarization", DENSE));
+  cnn([join(C0.test, `cnn-${C0.tag}.jsonl`), one(C, "summarization", FFN), one(C, "summarization", COMPACT)], one(C, "summarization", DENSE));
   const V = join(R, "smollm2-135m/cache"),
     MT = join(R, "compact-loops/mt-first/smollm2/cache");
   loops("Vicuna items 0–39 and MT-Bench's 80 first turns: answers that loop (%)", [
-    [join(T, "test/vicuna-tiered-25.jsonl"), join(T, "test/mt-first-tiered-25.jsonl")],
+    [join(C0.test, `vicuna-${C0.tag}.jsonl`), join(C0.test, `mt-first-${C0.tag}.jsonl`)],
     [one(V, "conversation", FFN), one(MT, "conversation", FFN)],
     [join(V, "conversation-ffn-skip-compact-2938d5b7463da4ea.jsonl"), one(MT, "conversation", COMPACT)],
   ]);
   const dense = outputs(one(V, "factoid-qa", DENSE));
-  const fq = [outputs(join(T, "test/factoid-tiered-25.jsonl")), outputs(one(V, "factoid-qa", FFN)), outputs(join(V, "factoid-qa-ffn-skip-compact-0aecf6f8dc34c0ed.jsonl"))];
+  const fq = [outputs(join(C0.test, `factoid-${C0.tag}.jsonl`)), outputs(one(V, "factoid-qa", FFN)), outputs(join(V, "factoid-qa-ffn-skip-compact-0aecf6f8dc34c0ed.jsonl"))];
   table("FreebaseQA: answers unchanged from dense (%)", fq.map((m, i) => [NAMES[i], m]), (o, id) => (o.output === dense.get(id).output ? 1 : 0), "binary");
   table("FreebaseQA: correct (%)", fq.map((m, i) => [NAMES[i], m]), (o) => (o.correct ? 1 : 0), "binary");
   const K = join("results/eval/knowledge-500/cache");
   for (const task of ["arc-easy", "piqa", "hellaswag"]) {
-    const runs = [one(join(T, "test/cache"), task, TIERED), one(K, task, FFN), one(K, task, { ...COMPACT, keepFile: "profiles/smollm2-135m-instruct-prune-u50.keep" })];
+    const runs = [one(join(C0.test, "cache"), task, C0.config), one(K, task, FFN), one(K, task, { ...COMPACT, keepFile: "profiles/smollm2-135m-instruct-prune-u50.keep" })];
     table(`${task}: acc (%)`, runs.map((f, i) => [NAMES[i], outputs(f)]), (o) => o.acc, "binary");
   }
 }
