@@ -2,7 +2,6 @@
 // q2a: affine 2-bit, per sub-block 4-bit scale and 4-bit min against f16 super-scales (2.625 bpw, Q2_K's size).
 // q3s: symmetric 3-bit (-4..3), per sub-block 6-bit signed scale against an f16 super-scale (3.4375 bpw, Q3_K's size).
 // q3a: affine 3-bit, 4-bit scale and min per sub-block (3.625 bpw).
-const f16 = (x) => { const b = new Float32Array([x]); const h = Math.fround(x); return h; };
 function bestAffine(v, s, n, L) {
   // min-MSE affine fit of n values to q in 0..L, a few range shrinks; returns [d, m] with m <= 0 clamp like k-quants (min >= ... any)
   let lo = Infinity, hi = -Infinity; for (let j = 0; j < n; j++) { const x = v[s + j]; if (x < lo) lo = x; if (x > hi) hi = x; }
@@ -50,6 +49,35 @@ export function fqSym3K(W) {
       const sc = D !== 0 ? Math.max(-32, Math.min(31, Math.round(d[k] / D))) : 0, dk = D * sc;
       for (let j = 0; j < 16; j++) { const i = S + 16 * k + j; const q = dk !== 0 ? Math.max(-4, Math.min(3, Math.round(W[i] / dk))) : 0; out[i] = q * dk; }
     }
+  }
+  return out;
+}
+/** ggml Q4_0 as its reference quantizer makes it: per 32, d = (signed value of largest |x|) / -8 in f16, q = round(x / d) + 8 in 0..15. */
+export function fqQ4_0(W) {
+  const out = new Float32Array(W.length);
+  for (let S = 0; S < W.length; S += 32) {
+    let amax = 0, vmax = 0; for (let j = 0; j < 32; j++) { const x = W[S + j]; if (Math.abs(x) > amax) { amax = Math.abs(x); vmax = x; } }
+    const d = Math.fround(vmax / -8), id = d ? 1 / d : 0;
+    for (let j = 0; j < 32; j++) { const q = Math.max(0, Math.min(15, Math.trunc(W[S + j] * id + 8.5))); out[S + j] = (q - 8) * d; }
+  }
+  return out;
+}
+
+/** Affine `bits`-bit blocks of B with an f32 minimum and scale each, min-max or (search) the best of 24 x 24 shrunk ranges. */
+export function fqBlock(W, B, bits, search) {
+  const out = new Float32Array(W.length), L = (1 << bits) - 1;
+  for (let s = 0; s < W.length; s += B) {
+    let lo = Infinity, hi = -Infinity; for (let j = 0; j < B; j++) { const v = W[s + j]; if (v < lo) lo = v; if (v > hi) hi = v; }
+    let best = Infinity, bd = 0, bm = 0;
+    const tries = search ? 24 : 1;
+    for (let a = 0; a < tries; a++) for (let b = 0; b < tries; b++) {
+      const m = lo + (hi - lo) * 0.02 * a, M = hi - (hi - lo) * 0.02 * b; if (M <= m) continue;
+      const d = (M - m) / L; let e = 0;
+      for (let j = 0; j < B; j++) { const q = Math.max(0, Math.min(L, Math.round((W[s + j] - m) / d))); const x = q * d + m - W[s + j]; e += x * x; }
+      if (e < best) { best = e; bd = d; bm = m; }
+    }
+    if (!(best < Infinity)) { bd = 0; bm = lo; }
+    for (let j = 0; j < B; j++) out[s + j] = bd > 0 ? Math.max(0, Math.min(L, Math.round((W[s + j] - bm) / bd))) * bd + bm : bm;
   }
   return out;
 }
