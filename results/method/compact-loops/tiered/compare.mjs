@@ -2,7 +2,7 @@
 // ffn-skip-compact ~25% on SmolLM2, paired per item, from the runs' caches (run from the repository root after
 // `npx tsc -p .`): node results/method/compact-loops/tiered/compare.mjs screen|test [shared data folder, default ../shared] [candidate]
 // candidate: tiered (the default) or a session 26 low-bit screen (results/method/lowbit/, screen only): lowbit-q3ks
-// (~25%), or lowbit-q2k (~35%, against FFN-SkipLLM ~35% and the shipped ffn-skip-compact ~35%, whose CNN 40-59 run does not exist).
+// (~25%), lowbit-q2k or lowbit-q3base (~35%, against FFN-SkipLLM ~35% and the shipped ffn-skip-compact ~35%, whose CNN 40-59 run does not exist).
 // screen: CNN stories 40-59 and Vicuna items 40-79 (development items), and the 16 perplexity windows.
 // test: CNN stories 0-39, Vicuna 0-39 + MT-Bench's 80 first turns, perplexity, factoid (200), ARC-Easy/PIQA/HellaSwag (500).
 // Scores: paired bootstrap (means), exact McNemar (0/1 per item); "a − b" is the first run minus the second.
@@ -10,10 +10,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isLooping } from "../../../../dist/src/eval/collapse.js";
 import { rougeL } from "../../../../dist/src/eval/rouge.js";
-import { mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
+import { bootstrapMean, mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
 
 const phase = process.argv[2];
-if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks|lowbit-q2k]");
+if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks|lowbit-q2k|lowbit-q3base]");
 const shared = process.argv[3] ?? "../shared";
 const candidate = process.argv[4] ?? "tiered";
 const T = "results/method/compact-loops/tiered";
@@ -42,11 +42,11 @@ const REF25 = {
   vicuna: [join(L0, "dev-ffn-skip-25.jsonl"), join(L0, "dev-compact-25.jsonl")],
   ppl: [one(S0, "perplexity", FFN), join(S0, "perplexity-ffn-skip-compact-22a237d95905b6a5.jsonl")],
 };
-const LOWBIT = (k) => ({ method: "ffn-skip-compact", tau: -1, k });
+const LOWBIT = (k, tau = -1) => ({ method: "ffn-skip-compact", tau, k });
 const CANDIDATES = {
   tiered: { name: "tiered ~25%", config: TIERED, dev: join(T, "dev/cache"), vicunaDev: join(T, "dev/vicuna-dev-tiered-25.jsonl"), ppl: join(T, "test/cache"), ref: REF25, test: join(T, "test"), tag: "tiered-25" },
 };
-for (const [f, k, pct] of [["q3ks", 24, 25], ["q2k", 22, 35]]) {
+for (const [f, k, pct, tau] of [["q3ks", 24, 25], ["q2k", 22, 35], ["q3base", 1, 35, 0.9765625]]) {
   const D = `results/method/lowbit/dev-${f}/cache`;
   try {
     const ref = pct === 25 ? REF25 : {
@@ -55,13 +55,13 @@ for (const [f, k, pct] of [["q3ks", 24, 25], ["q2k", 22, 35]]) {
       vicuna: [join(L0, "dev-ffn-skip-35.jsonl"), join(L0, "dev-grade15-35.jsonl")],
       ppl: [one(S0, "perplexity", FFN35), join(S0, "perplexity-ffn-skip-compact-738e9376bb1e7863.jsonl")],
     };
-    CANDIDATES[`lowbit-${f}`] = { name: `${f} copies ~${pct}%`, config: LOWBIT(k), dev: D, vicunaDev: one(D, "conversation", LOWBIT(k)), ppl: D, ref,
+    CANDIDATES[`lowbit-${f}`] = { name: `${f} copies ~${pct}%`, config: LOWBIT(k, tau), dev: D, vicunaDev: one(D, "conversation", LOWBIT(k, tau)), ppl: D, ref,
       test: "results/method/lowbit/test", tag: `${f}-${pct}` };
   } catch {} // not run yet
 }
 const C0 = CANDIDATES[candidate];
 if (!C0) throw new Error(`candidate ${candidate}: not one of ${Object.keys(CANDIDATES).join(", ")}`);
-if (candidate === "lowbit-q2k" && phase !== "screen") throw new Error(`${candidate}: only the screen has runs`);
+if (candidate !== "tiered" && candidate !== "lowbit-q3ks" && phase !== "screen") throw new Error(`${candidate}: only the screen has runs`);
 /** id → output of a cache file (its first lines are key and session records) */
 const outputs = (file) => {
   const m = new Map();
@@ -142,6 +142,9 @@ if (phase === "screen") {
   for (const task of ["arc-easy", "piqa", "hellaswag"]) {
     const runs = [one(join(C0.test, "cache"), task, C0.config), one(K, task, FFN), one(K, task, { ...COMPACT, keepFile: "profiles/smollm2-135m-instruct-prune-u50.keep" })];
     table(`${task}: acc (%)`, runs.map((f, i) => [NAMES[i], outputs(f)]), (o) => o.acc, "binary");
+    // the issue's goal: within dense's 95% CI (bootstrap over the same items)
+    const dense = [...outputs(one(K, task, DENSE)).values()].map((o) => o.acc), ci = bootstrapMean(dense);
+    say(`\ndense ${pct(ci.mean)} [${pct(ci.lo)}, ${pct(ci.hi)}] over ${dense.length} items`);
   }
 }
 process.stdout.write(lines.join("\n") + "\n");
