@@ -25,3 +25,14 @@ taskset -c 1 $E $C --skip-profile $T/q3-base-35.json --out $O > $O/cnn.log 2>&1 
 taskset -c 0 $E conversation --items $(seq -s, 40 79) --skip-profile $T/q3-base-35.json --out $O > $O/vicuna.log 2>&1
 taskset -c 0 $E perplexity --window 256 --stride 128 --limit 16 --skip-profile $T/q3-base-35.json --out $O > $O/ppl.log 2>&1
 wait
+# third design (README): the copies in layers 1-28
+O=$T/dev-q3cold1
+P=$T/q3-base-cold1-35.json
+mkdir -p $O/cache
+cp results/method/compact-loops/cache/dev-dense.jsonl $O/cache/conversation-none-7aaee96307f500c8.jsonl
+cp results/method/compact-loops/tiered/dev/cache/summarization-none-* $O/cache/
+export FFNSKIP_SIM_BASE_COLD=1,1
+taskset -c 1 $E $C --skip-profile $P --out $O > $O/cnn.log 2>&1 &
+taskset -c 0 $E conversation --items $(seq -s, 40 79) --skip-profile $P --out $O > $O/vicuna.log 2>&1
+taskset -c 0 $E perplexity --window 256 --stride 128 --limit 16 --skip-profile $P --out $O > $O/ppl.log 2>&1
+wait

@@ -2,7 +2,7 @@
 // ffn-skip-compact ~25% on SmolLM2, paired per item, from the runs' caches (run from the repository root after
 // `npx tsc -p .`): node results/method/compact-loops/tiered/compare.mjs screen|test [shared data folder, default ../shared] [candidate]
 // candidate: tiered (the default) or a session 26 low-bit screen (results/method/lowbit/, screen only): lowbit-q3ks
-// (~25%), lowbit-q2k or lowbit-q3base (~35%, against FFN-SkipLLM ~35% and the shipped ffn-skip-compact ~35%, whose CNN 40-59 run does not exist).
+// (~25%), lowbit-q2k, lowbit-q3base or lowbit-q3cold1 (~35%, against FFN-SkipLLM ~35% and the shipped ffn-skip-compact ~35%, whose CNN 40-59 run does not exist).
 // screen: CNN stories 40-59 and Vicuna items 40-79 (development items), and the 16 perplexity windows.
 // test: CNN stories 0-39, Vicuna 0-39 + MT-Bench's 80 first turns, perplexity, factoid (200), ARC-Easy/PIQA/HellaSwag (500).
 // Scores: paired bootstrap (means), exact McNemar (0/1 per item); "a − b" is the first run minus the second.
@@ -13,7 +13,7 @@ import { rougeL } from "../../../../dist/src/eval/rouge.js";
 import { bootstrapMean, mcnemar, pairedBootstrap } from "../../../../dist/src/eval/stats.js";
 
 const phase = process.argv[2];
-if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks|lowbit-q2k|lowbit-q3base]");
+if (phase !== "screen" && phase !== "test") throw new Error("usage: compare.mjs screen|test [shared] [tiered|lowbit-q3ks|lowbit-q2k|lowbit-q3base|lowbit-q3cold1]");
 const shared = process.argv[3] ?? "../shared";
 const candidate = process.argv[4] ?? "tiered";
 const T = "results/method/compact-loops/tiered";
@@ -46,7 +46,7 @@ const LOWBIT = (k, tau = -1) => ({ method: "ffn-skip-compact", tau, k });
 const CANDIDATES = {
   tiered: { name: "tiered ~25%", config: TIERED, dev: join(T, "dev/cache"), vicunaDev: join(T, "dev/vicuna-dev-tiered-25.jsonl"), ppl: join(T, "test/cache"), ref: REF25, test: join(T, "test"), tag: "tiered-25" },
 };
-for (const [f, k, pct, tau] of [["q3ks", 24, 25], ["q2k", 22, 35], ["q3base", 1, 35, 0.9765625]]) {
+for (const [f, k, pct, tau] of [["q3ks", 24, 25], ["q2k", 22, 35], ["q3base", 1, 35, 0.9765625], ["q3cold1", 1, 35, 0.982421875]]) {
   const D = `results/method/lowbit/dev-${f}/cache`;
   try {
     const ref = pct === 25 ? REF25 : {
