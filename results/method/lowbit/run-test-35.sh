@@ -35,4 +35,4 @@ cp $W/cnn/cache/summarization-ffn-skip-compact-*.jsonl $PWD/$T/test/cnn-q3cold1-
 cp $W/vic/cache/conversation-ffn-skip-compact-*.jsonl $PWD/$T/test/vicuna-q3cold1-35.jsonl
 cp $W/mt/cache/conversation-ffn-skip-compact-*.jsonl $PWD/$T/test/mt-first-q3cold1-35.jsonl
 cp $W/fq/cache/factoid-qa-ffn-skip-compact-*.jsonl $PWD/$T/test/factoid-q3cold1-35.jsonl
-cp $W/*.log $PWD/$T/test/
+for f in a b; do cp $W/$f.log $PWD/$T/test/$f-35.log; done
