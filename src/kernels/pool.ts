@@ -53,6 +53,13 @@ const STALL_MS = 5000;
 const CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_ROWS = 32;
 /**
+ * Multiply-adds per chunk at least, down to one chunk per thread. Small models' decode products (SmolLM2's FFN
+ * matrices hold 885k) were cut into 8 chunks at two threads, 110k each, and every chunk costs its hand-off and a
+ * fresh start of the stream kernel: at 2^19, decode steps at two threads took 0.88x the time on SmolLM2-135M, 0.97-0.98x
+ * on Gemma 3 270M and 0.98-0.99x on 1.1B shapes (steps alternating in one process; results/bench/chunks-s27.md).
+ */
+const MIN_CHUNK_MACS = 1 << 19;
+/**
  * Multiply-adds per chunk at most (a few milliseconds of work at most): the heartbeat period. Was 2^21: at two threads
  * that cut a 7B's Q6_K output head into 512-row chunks, whose decode windows read 7 GB/s where 2048 rows read 11-12
  * (head 11-12.6 -> 7.0-7.5 ms; 7B step 1.031x, 1.1B Q4_0 prompt 1.13x, decode 1.09x: results/bench/decode-s18.md).
@@ -82,6 +89,8 @@ export class KernelPool {
   lastWoke = false;
   /** chunks per thread a job is cut into (see chunkRows); a field so benchmarks can compare settings */
   chunksPerThread = CHUNKS_PER_THREAD;
+  /** multiply-adds a chunk should hold at least (see chunkRows); a field so benchmarks can compare settings (0: off) */
+  minChunkMacs = MIN_CHUNK_MACS;
   private epoch = 0;
   /** kernel sets using this pool (see retain) */
   private users = 1;
@@ -168,14 +177,17 @@ export class KernelPool {
 
   /**
    * Rows per chunk of a job: about CHUNKS_PER_THREAD chunks per thread so a
-   * late or slow thread leaves little behind, at least MIN_CHUNK_ROWS (the
+   * late or slow thread leaves little behind, fewer (one per thread at least)
+   * where a chunk would hold under minChunkMacs, at least MIN_CHUNK_ROWS (the
    * hand-off of a chunk costs about a microsecond), at most CHUNK_MACS of
    * work (the heartbeat period), a multiple of 4 (packed matrices go 4 rows
    * at a time) and few enough chunks to fit the `budget`.
    */
   private chunkRows(b: Job, budget: number): number {
     if (b.step > 0) return b.step;
-    let r = Math.ceil(b.rows / (this.threads * this.chunksPerThread));
+    let chunks = this.threads * this.chunksPerThread;
+    if (this.minChunkMacs > 0) chunks = Math.min(chunks, Math.max(this.threads, Math.floor((b.rows * b.cols * b.n) / this.minChunkMacs)));
+    let r = Math.ceil(b.rows / chunks);
     r = Math.max(r, MIN_CHUNK_ROWS);
     r = Math.min(r, Math.max(1, Math.floor(CHUNK_MACS / (b.cols * b.n))));
     r = Math.max(r, Math.ceil(b.rows / budget));
