@@ -54,9 +54,10 @@ const CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_ROWS = 32;
 /**
  * Multiply-adds per chunk at least, down to one chunk per thread. Small models' decode products (SmolLM2's FFN
- * matrices hold 885k) were cut into 8 chunks at two threads, 110k each, and every chunk costs its hand-off and a
- * fresh start of the stream kernel: at 2^19, decode steps at two threads took 0.88x the time on SmolLM2-135M, 0.97-0.98x
- * on Gemma 3 270M and 0.98-0.99x on 1.1B shapes (steps alternating in one process; results/bench/chunks-s27.md).
+ * matrices hold 885k) were cut into 8 chunks at two threads, 110k each, and each chunk has fixed costs (its ticket,
+ * and presumably the stream kernel starting its reads afresh): at 2^19, decode steps at two threads took 0.87-0.92x
+ * the time on SmolLM2-135M, 0.97-0.98x on Gemma 3 270M and 0.98-1.01x on 1.1B shapes (steps alternating in one
+ * process; results/bench/chunks-s27.md).
  */
 const MIN_CHUNK_MACS = 1 << 19;
 /**
