@@ -49,7 +49,7 @@ export interface Job {
 
 /** How long the main thread waits without any worker heartbeat before it declares the pool dead. */
 const STALL_MS = 5000;
-/** Chunking of a job (see KernelPool.chunkRows). */
+/** Chunking of a job (see chunkRows). */
 const CHUNKS_PER_THREAD = 4;
 const MIN_CHUNK_ROWS = 32;
 /**
@@ -66,6 +66,23 @@ const MIN_CHUNK_MACS = 1 << 19;
  * (head 11-12.6 -> 7.0-7.5 ms; 7B step 1.031x, 1.1B Q4_0 prompt 1.13x, decode 1.09x: results/bench/decode-s18.md).
  */
 const CHUNK_MACS = 1 << 23;
+
+/**
+ * Rows per chunk of a job of `rows` rows, each `macs` multiply-adds (cols times tokens): about `perThread` chunks per
+ * thread so a late or slow thread leaves little behind, fewer (one per thread at least) where a chunk would hold under
+ * `minMacs` (0: no such limit), at least MIN_CHUNK_ROWS (the hand-off of a chunk costs about a microsecond), at most
+ * CHUNK_MACS of work (the heartbeat period), a multiple of 4 (packed matrices go 4 rows at a time) and few enough
+ * chunks to fit the `budget`.
+ */
+export function chunkRows(rows: number, macs: number, threads: number, perThread: number, minMacs: number, budget: number): number {
+  let chunks = threads * perThread;
+  if (minMacs > 0) chunks = Math.min(chunks, Math.max(threads, Math.floor((rows * macs) / minMacs)));
+  let r = Math.ceil(rows / chunks);
+  r = Math.max(r, MIN_CHUNK_ROWS);
+  r = Math.min(r, Math.max(1, Math.floor(CHUNK_MACS / macs)));
+  r = Math.max(r, Math.ceil(rows / budget));
+  return (r + 3) & ~3;
+}
 
 /**
  * worker_threads pool over one shared memory. Every thread (main included)
@@ -176,23 +193,8 @@ export class KernelPool {
     if (--this.users <= 0) await this.dispose();
   }
 
-  /**
-   * Rows per chunk of a job: about CHUNKS_PER_THREAD chunks per thread so a
-   * late or slow thread leaves little behind, fewer (one per thread at least)
-   * where a chunk would hold under minChunkMacs, at least MIN_CHUNK_ROWS (the
-   * hand-off of a chunk costs about a microsecond), at most CHUNK_MACS of
-   * work (the heartbeat period), a multiple of 4 (packed matrices go 4 rows
-   * at a time) and few enough chunks to fit the `budget`.
-   */
   private chunkRows(b: Job, budget: number): number {
-    if (b.step > 0) return b.step;
-    let chunks = this.threads * this.chunksPerThread;
-    if (this.minChunkMacs > 0) chunks = Math.min(chunks, Math.max(this.threads, Math.floor((b.rows * b.cols * b.n) / this.minChunkMacs)));
-    let r = Math.ceil(b.rows / chunks);
-    r = Math.max(r, MIN_CHUNK_ROWS);
-    r = Math.min(r, Math.max(1, Math.floor(CHUNK_MACS / (b.cols * b.n))));
-    r = Math.max(r, Math.ceil(b.rows / budget));
-    return (r + 3) & ~3;
+    return b.step > 0 ? b.step : chunkRows(b.rows, b.cols * b.n, this.threads, this.chunksPerThread, this.minChunkMacs, budget);
   }
 
   private dispatch(jobs: readonly Job[], j0: number, j1: number, k: KernelExports, mem: number): void {
