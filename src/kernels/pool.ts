@@ -193,10 +193,6 @@ export class KernelPool {
     if (--this.users <= 0) await this.dispose();
   }
 
-  private chunkRows(b: Job, budget: number): number {
-    return b.step > 0 ? b.step : chunkRows(b.rows, b.cols * b.n, this.threads, this.chunksPerThread, this.minChunkMacs, budget);
-  }
-
   private dispatch(jobs: readonly Job[], j0: number, j1: number, k: KernelExports, mem: number): void {
     if (this.disposed) throw new Error("kernel pool used after dispose()");
     if (this.dead) throw new Error(`kernel pool is broken: ${this.dead}`);
@@ -218,7 +214,7 @@ export class KernelPool {
       ctl[o + 9] = b.out;
       ctl[o + 10] = b.outStride;
       ctl[o + 11] = b.split;
-      const step = this.chunkRows(b, budget);
+      const step = b.step > 0 ? b.step : chunkRows(b.rows, b.cols * b.n, this.threads, this.chunksPerThread, this.minChunkMacs, budget);
       for (let r = 0; r < b.rows; r += step, n++) {
         const c = CHUNKS + n * CHUNK_FIELDS;
         ctl[c] = j - j0;
